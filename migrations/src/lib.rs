@@ -1,0 +1,21 @@
+//! Database migrations of naskah, one module per change. A landed migration is
+//! never edited; changes come as new modules. Every migration runs on SQLite and
+//! PostgreSQL alike (schema built with sea-query, no backend-specific SQL).
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+mod m20261122_000002_identity;
+
+/// The ordered list of naskah's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_foundation::Migration),
+            Box::new(m20261122_000002_identity::Migration),
+        ]
+    }
+}

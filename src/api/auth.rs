@@ -1,0 +1,166 @@
+//! AuthService.
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::{App, meta, principal};
+use crate::clock::to_timestamp;
+use crate::domain::identity::{self, Session};
+use crate::error::Violations;
+use crate::proto::auth_service_server::AuthService;
+use crate::proto::{self as pb, AssignmentKind};
+
+/// Implements naskah.v1.AuthService.
+#[derive(Debug, Clone)]
+pub struct AuthApi {
+    app: Arc<App>,
+}
+
+impl AuthApi {
+    /// A handler over the shared state.
+    pub fn new(app: Arc<App>) -> Self {
+        Self { app }
+    }
+}
+
+fn assignment_kind(code: i16) -> AssignmentKind {
+    AssignmentKind::try_from(i32::from(code)).unwrap_or(AssignmentKind::Unspecified)
+}
+
+fn login_response(s: Session) -> pb::LoginResponse {
+    pb::LoginResponse {
+        access_token: s.access_token,
+        refresh_token: s.refresh_token,
+        access_token_expire_time: Some(to_timestamp(s.access_expires_us)),
+        refresh_token_expire_time: Some(to_timestamp(s.refresh_expires_us)),
+        must_change_password: s.must_change_password,
+    }
+}
+
+#[tonic::async_trait]
+impl AuthService for AuthApi {
+    #[tracing::instrument(skip_all)]
+    async fn login(
+        &self,
+        req: Request<pb::LoginRequest>,
+    ) -> Result<Response<pb::LoginResponse>, Status> {
+        let m = meta(&req);
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.len("username", &r.username, 1, 64);
+        if r.password.is_empty() || r.password.len() > 1024 {
+            v.add("password", "must be 1 to 1024 bytes long");
+        }
+        v.finish()?;
+        let s = identity::login(
+            &self.app.store,
+            &self.app.tokens,
+            self.app.lifetimes(),
+            &m,
+            &r.username,
+            &r.password,
+        )
+        .await?;
+        Ok(Response::new(login_response(s)))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn refresh_token(
+        &self,
+        req: Request<pb::RefreshTokenRequest>,
+    ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        let m = meta(&req);
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.len("refresh_token", &r.refresh_token, 1, 256);
+        v.finish()?;
+        let s = identity::refresh(
+            &self.app.store,
+            &self.app.tokens,
+            self.app.lifetimes(),
+            &m,
+            &r.refresh_token,
+        )
+        .await?;
+        Ok(Response::new(pb::RefreshTokenResponse {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            access_token_expire_time: Some(to_timestamp(s.access_expires_us)),
+            refresh_token_expire_time: Some(to_timestamp(s.refresh_expires_us)),
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn logout(
+        &self,
+        req: Request<pb::LogoutRequest>,
+    ) -> Result<Response<pb::LogoutResponse>, Status> {
+        let m = meta(&req);
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.len("refresh_token", &r.refresh_token, 1, 256);
+        v.finish()?;
+        identity::logout(&self.app.store, &m, &r.refresh_token).await?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn change_password(
+        &self,
+        req: Request<pb::ChangePasswordRequest>,
+    ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
+        let p = principal(&req)?;
+        let m = meta(&req);
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        if r.current_password.is_empty() || r.current_password.len() > 1024 {
+            v.add("current_password", "must be 1 to 1024 bytes long");
+        }
+        if r.new_password.len() > 1024 {
+            v.add("new_password", "must be at most 1024 bytes long");
+        }
+        v.finish()?;
+        identity::change_password(
+            &self.app.store,
+            &p,
+            &m,
+            &r.current_password,
+            &r.new_password,
+        )
+        .await?;
+        Ok(Response::new(pb::ChangePasswordResponse {}))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn who_am_i(
+        &self,
+        req: Request<pb::WhoAmIRequest>,
+    ) -> Result<Response<pb::WhoAmIResponse>, Status> {
+        let p = principal(&req)?;
+        let w = identity::who_am_i(&self.app.store, &p).await?;
+        Ok(Response::new(pb::WhoAmIResponse {
+            user_id: w.user.id,
+            username: w.user.username,
+            full_name: w.user.full_name,
+            nip: w.user.nip,
+            agency_id: w.user.agency_id,
+            roles: p.roles.iter().map(|r| *r as i32).collect(),
+            positions: w
+                .positions
+                .into_iter()
+                .map(|h| pb::HeldPosition {
+                    position_id: h.position_id,
+                    position_name: h.position_name,
+                    unit_id: h.unit_id,
+                    unit_name: h.unit_name,
+                    kind: assignment_kind(h.kind) as i32,
+                    valid_until: h.valid_until_us.map(to_timestamp),
+                    assignment_id: h.assignment_id,
+                })
+                .collect(),
+            secretary_of_position_ids: w.secretary_of,
+            must_change_password: w.user.must_change_password,
+        }))
+    }
+}

@@ -1,0 +1,54 @@
+//! gRPC services: thin handlers that validate, take the principal and call the
+//! domain; plus the assembly of the server.
+
+pub mod audit;
+pub mod auth;
+pub mod layers;
+pub mod status;
+pub mod stubs;
+
+use tonic::{Request, Status};
+
+use crate::auth::tokens::TokenKeys;
+use crate::auth::{Principal, RequestMeta};
+use crate::config::Settings;
+use crate::domain::identity::Lifetimes;
+use crate::error::Reason;
+use crate::store::Store;
+
+/// State shared by every request.
+#[derive(Debug)]
+pub struct App {
+    /// The database.
+    pub store: Store,
+    /// Token keys.
+    pub tokens: TokenKeys,
+    /// Validated settings.
+    pub settings: Settings,
+}
+
+impl App {
+    /// Token lifetimes from the settings.
+    pub fn lifetimes(&self) -> Lifetimes {
+        Lifetimes {
+            access: self.settings.access_token_ttl,
+            refresh: self.settings.refresh_token_ttl,
+        }
+    }
+}
+
+/// The authenticated caller of a request (set by the gate layer).
+pub fn principal<T>(req: &Request<T>) -> Result<Principal, Status> {
+    req.extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| status::rejected(Reason::TokenMissing, "this method needs an access token"))
+}
+
+/// Request id, client address and method of a request (set by the gate layer).
+pub fn meta<T>(req: &Request<T>) -> RequestMeta {
+    req.extensions()
+        .get::<RequestMeta>()
+        .cloned()
+        .unwrap_or_default()
+}

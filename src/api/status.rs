@@ -1,0 +1,99 @@
+//! The one mapping from domain errors to gRPC statuses.
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::error::{Error, Reason};
+
+/// `google.rpc.ErrorInfo.domain` of every naskah error.
+pub const ERROR_DOMAIN: &str = "naskah.go.id";
+
+/// The gRPC code of each reason. Exhaustive on purpose: a new reason does not
+/// compile until it is given a code here.
+pub fn code_of(reason: Reason) -> Code {
+    match reason {
+        Reason::InvalidArgument | Reason::InvalidPageToken | Reason::WeakPassword => {
+            Code::InvalidArgument
+        }
+        Reason::EtagMismatch => Code::Aborted,
+        Reason::TokenMissing
+        | Reason::TokenInvalid
+        | Reason::TokenExpired
+        | Reason::InvalidCredentials
+        | Reason::AccountLocked
+        | Reason::InvalidRefreshToken => Code::Unauthenticated,
+        Reason::AccountDisabled
+        | Reason::PasswordChangeRequired
+        | Reason::RoleRequired
+        | Reason::NotPositionHolder => Code::PermissionDenied,
+        Reason::UnitNotFound
+        | Reason::PositionNotFound
+        | Reason::UserNotFound
+        | Reason::AssignmentNotFound
+        | Reason::ParentUnitNotFound
+        | Reason::SuperiorNotFound => Code::NotFound,
+        Reason::UsernameTaken | Reason::UnitCodeTaken => Code::AlreadyExists,
+        Reason::UnitCycle
+        | Reason::PositionCycle
+        | Reason::PositionOccupied
+        | Reason::InvalidWindow
+        | Reason::AssignmentEnded
+        | Reason::UserLacksRole => Code::FailedPrecondition,
+        Reason::RateLimited => Code::ResourceExhausted,
+    }
+}
+
+/// A status carrying `reason` in ErrorInfo.
+pub fn rejected(reason: Reason, message: &str) -> Status {
+    Status::with_error_details(
+        code_of(reason),
+        message,
+        ErrorDetails::with_error_info(
+            reason.as_str(),
+            ERROR_DOMAIN,
+            std::collections::HashMap::new(),
+        ),
+    )
+}
+
+/// Converts a domain error. Internal failures are logged with the request id
+/// (by the caller's span) and returned without detail.
+pub fn to_status(err: Error) -> Status {
+    match err {
+        Error::Rejected { reason, message } => rejected(reason, &message),
+        Error::Invalid(violations) => {
+            let mut details = ErrorDetails::with_error_info(
+                Reason::InvalidArgument.as_str(),
+                ERROR_DOMAIN,
+                std::collections::HashMap::new(),
+            );
+            for v in &violations {
+                details.add_bad_request_violation(v.field.clone(), v.description.clone());
+            }
+            let summary = violations
+                .iter()
+                .map(|v| format!("{} {}", v.field, v.description))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Status::with_error_details(
+                Code::InvalidArgument,
+                format!("invalid request: {summary}"),
+                details,
+            )
+        }
+        Error::Store(e) => {
+            tracing::error!(error = %e, "storage failure");
+            Status::internal("internal error")
+        }
+        Error::Internal(e) => {
+            tracing::error!(error = %e, "internal failure");
+            Status::internal("internal error")
+        }
+    }
+}
+
+impl From<Error> for Status {
+    fn from(e: Error) -> Self {
+        to_status(e)
+    }
+}

@@ -1,0 +1,45 @@
+//! Services of the contract whose RPCs are not served yet. Their generated
+//! default methods answer UNIMPLEMENTED; the gate layer names the method in the
+//! message. Each is replaced by its real implementation as it lands.
+
+use crate::proto::{
+    disposition_service_server::DispositionService, letter_service_server::LetterService,
+    org_service_server::OrgService, records_service_server::RecordsService,
+    signature_service_server::SignatureService, verification_service_server::VerificationService,
+};
+
+/// naskah.v1.OrgService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingOrg;
+#[tonic::async_trait]
+impl OrgService for PendingOrg {}
+
+/// naskah.v1.LetterService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingLetters;
+#[tonic::async_trait]
+impl LetterService for PendingLetters {}
+
+/// naskah.v1.DispositionService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingDispositions;
+#[tonic::async_trait]
+impl DispositionService for PendingDispositions {}
+
+/// naskah.v1.SignatureService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingSignatures;
+#[tonic::async_trait]
+impl SignatureService for PendingSignatures {}
+
+/// naskah.v1.VerificationService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingVerification;
+#[tonic::async_trait]
+impl VerificationService for PendingVerification {}
+
+/// naskah.v1.RecordsService, not served yet.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PendingRecords;
+#[tonic::async_trait]
+impl RecordsService for PendingRecords {}

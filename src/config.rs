@@ -1,0 +1,395 @@
+//! Typed configuration: defaults, then a TOML file (`--config`), then `NASKAH_*`
+//! environment variables, then command-line options; validated at start.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Every option, as read from file, environment and command line.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (gRPC, gRPC-Web and HTTP/1.1 on one port).
+    pub listen: String,
+    /// Directory for the SQLite database, token keys and blobs; created if missing.
+    pub data_dir: PathBuf,
+    /// Database URL; empty means the SQLite file `naskah.db` in the data dir.
+    pub database_url: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter, in `tracing_subscriber::EnvFilter` syntax.
+    pub log_filter: String,
+    /// Browser origins allowed to call over gRPC-Web; `*` allows any.
+    #[serde(deserialize_with = "string_or_list")]
+    pub cors_allowed_origins: Vec<String>,
+    /// Time limit of one unary request (and of a stream's first response), in seconds.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request message, in bytes.
+    pub max_request_bytes: usize,
+    /// Largest response message, in bytes.
+    pub max_response_bytes: usize,
+    /// Database connection pool size.
+    pub db_max_connections: u32,
+    /// Lifetime of access tokens, in seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl_secs: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:50051".into(),
+            data_dir: PathBuf::from("./naskah-data"),
+            database_url: String::new(),
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+            cors_allowed_origins: Vec::new(),
+            request_timeout_secs: 30,
+            max_request_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 16 * 1024 * 1024,
+            db_max_connections: 16,
+            access_token_ttl_secs: 15 * 60,
+            refresh_token_ttl_secs: 14 * 24 * 3600,
+        }
+    }
+}
+
+/// Keys read from `NASKAH_*` environment variables.
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "log_format",
+    "log_filter",
+    "cors_allowed_origins",
+    "request_timeout_secs",
+    "max_request_bytes",
+    "max_response_bytes",
+    "db_max_connections",
+    "access_token_ttl_secs",
+    "refresh_token_ttl_secs",
+];
+
+fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Either::deserialize(d)? {
+        Either::One(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Either::Many(v) => v,
+    })
+}
+
+/// Options given on the command line; unset ones fall through to the environment,
+/// the file and the defaults.
+#[derive(Clone, Debug, Default, Serialize, clap::Args)]
+pub struct CliOverrides {
+    /// Address to listen on [env: NASKAH_LISTEN] [default: 127.0.0.1:50051]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<String>,
+    /// Data directory [env: NASKAH_DATA_DIR] [default: ./naskah-data]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://USER@HOST:PORT/DB [env: NASKAH_DATABASE_URL]
+    /// [default: SQLite file naskah.db in the data dir]
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Log format [env: NASKAH_LOG_FORMAT] [default: text]
+    #[arg(long, value_enum)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+/// A configuration problem found at start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file, environment or options could not be read.
+    #[error("configuration: {0}")]
+    Load(String),
+    /// A value is out of range or malformed.
+    #[error("configuration: {field}: {problem}")]
+    Invalid {
+        /// The option.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// The validated configuration the server runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory (exists).
+    pub data_dir: PathBuf,
+    /// Database URL, resolved.
+    pub database_url: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Log filter.
+    pub log_filter: String,
+    /// Allowed gRPC-Web origins; `["*"]` for any.
+    pub cors_allowed_origins: Vec<http::HeaderValue>,
+    /// True when any origin is allowed.
+    pub cors_any_origin: bool,
+    /// Request time limit.
+    pub request_timeout: Duration,
+    /// Largest request message.
+    pub max_request_bytes: usize,
+    /// Largest response message.
+    pub max_response_bytes: usize,
+    /// Pool size.
+    pub db_max_connections: u32,
+    /// Access-token lifetime.
+    pub access_token_ttl: Duration,
+    /// Refresh-token lifetime.
+    pub refresh_token_ttl: Duration,
+}
+
+impl Config {
+    /// Reads defaults, then the file (if any), then the environment, then the overrides.
+    pub fn load(file: Option<&Path>, cli: &CliOverrides) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError::Load(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            fig = fig.merge(Toml::file_exact(path));
+        }
+        fig = fig
+            .merge(Env::prefixed("NASKAH_").only(ENV_KEYS))
+            .merge(Serialized::defaults(cli));
+        fig.extract::<Config>()
+            .map_err(|e| ConfigError::Load(e.to_string()))
+    }
+
+    /// Checks every value and resolves derived ones. Creates the data directory.
+    pub fn validate(self) -> Result<Settings, ConfigError> {
+        let invalid =
+            |field: &'static str, problem: String| ConfigError::Invalid { field, problem };
+        let listen: SocketAddr = self.listen.parse().map_err(|_| {
+            invalid(
+                "listen",
+                format!("{:?} is not an address like 127.0.0.1:50051", self.listen),
+            )
+        })?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(invalid("data_dir", "must not be empty".into()));
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(|e| {
+            invalid(
+                "data_dir",
+                format!("cannot create {}: {e}", self.data_dir.display()),
+            )
+        })?;
+        let database_url = if self.database_url.is_empty() {
+            format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("naskah.db").display()
+            )
+        } else if self.database_url.starts_with("sqlite:")
+            || self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+        {
+            self.database_url.clone()
+        } else {
+            return Err(invalid(
+                "database_url",
+                format!(
+                    "{:?} is neither sqlite://… nor postgres://…",
+                    crate::store::redact_url(&self.database_url)
+                ),
+            ));
+        };
+        if tracing_subscriber::EnvFilter::try_new(&self.log_filter).is_err() {
+            return Err(invalid(
+                "log_filter",
+                format!("{:?} is not a valid filter", self.log_filter),
+            ));
+        }
+        let cors_any_origin = self.cors_allowed_origins.iter().any(|o| o == "*");
+        let mut origins = Vec::new();
+        for origin in self.cors_allowed_origins.iter().filter(|o| *o != "*") {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/');
+            let value = http::HeaderValue::from_str(origin)
+                .ok()
+                .filter(|_| ok)
+                .ok_or_else(|| {
+                    invalid(
+                        "cors_allowed_origins",
+                        format!("{origin:?} is not an origin like https://app.example.go.id"),
+                    )
+                })?;
+            origins.push(value);
+        }
+        let range = |field: &'static str, v: u64, min: u64, max: u64| {
+            if v < min || v > max {
+                Err(invalid(field, format!("{v} is outside {min}..={max}")))
+            } else {
+                Ok(v)
+            }
+        };
+        range("request_timeout_secs", self.request_timeout_secs, 1, 3600)?;
+        range(
+            "max_request_bytes",
+            self.max_request_bytes as u64,
+            1024,
+            256 * 1024 * 1024,
+        )?;
+        range(
+            "max_response_bytes",
+            self.max_response_bytes as u64,
+            1024,
+            256 * 1024 * 1024,
+        )?;
+        range(
+            "db_max_connections",
+            u64::from(self.db_max_connections),
+            1,
+            1000,
+        )?;
+        range(
+            "access_token_ttl_secs",
+            self.access_token_ttl_secs,
+            30,
+            24 * 3600,
+        )?;
+        range(
+            "refresh_token_ttl_secs",
+            self.refresh_token_ttl_secs,
+            60,
+            365 * 24 * 3600,
+        )?;
+        Ok(Settings {
+            listen,
+            data_dir: self.data_dir,
+            database_url,
+            log_format: self.log_format,
+            log_filter: self.log_filter,
+            cors_allowed_origins: origins,
+            cors_any_origin,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            max_request_bytes: self.max_request_bytes,
+            max_response_bytes: self.max_response_bytes,
+            db_max_connections: self.db_max_connections,
+            access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
+            refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(f: impl FnOnce(&mut Config)) -> Result<Settings, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("naskah-cfg-{}", uuid::Uuid::new_v4()));
+        let mut c = Config {
+            data_dir: dir,
+            ..Config::default()
+        };
+        f(&mut c);
+        c.validate()
+    }
+
+    #[test]
+    fn defaults_validate_and_point_at_sqlite_in_the_data_dir() {
+        let s = with(|_| {}).expect("defaults are valid");
+        assert_eq!(s.listen.to_string(), "127.0.0.1:50051");
+        assert!(
+            s.database_url.starts_with("sqlite://")
+                && s.database_url.ends_with("naskah.db?mode=rwc")
+        );
+        assert!(s.data_dir.is_dir());
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let e = with(|c| c.listen = "nowhere".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listen"), "{e}");
+        let e = with(|c| c.database_url = "mysql://x".into())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database_url"), "{e}");
+        let e = with(|c| c.request_timeout_secs = 0)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("request_timeout_secs"), "{e}");
+        let e = with(|c| c.cors_allowed_origins = vec!["app.example".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("cors_allowed_origins"), "{e}");
+    }
+
+    #[test]
+    fn file_then_overrides_take_precedence_and_unknown_keys_are_refused() {
+        let dir = tempdir();
+        let file = dir.join("naskah.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:6000\"\ncors_allowed_origins = \"https://a.example, https://b.example\"\n")
+            .expect("write config");
+        let c = Config::load(Some(&file), &CliOverrides::default()).expect("loads");
+        assert_eq!(c.listen, "127.0.0.1:6000");
+        assert_eq!(
+            c.cors_allowed_origins,
+            vec!["https://a.example", "https://b.example"]
+        );
+        let cli = CliOverrides {
+            listen: Some("127.0.0.1:7000".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            Config::load(Some(&file), &cli).expect("loads").listen,
+            "127.0.0.1:7000"
+        );
+
+        std::fs::write(&file, "lisen = \"127.0.0.1:6000\"\n").expect("write config");
+        let e = Config::load(Some(&file), &CliOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("lisen"), "{e}");
+        let e = Config::load(Some(&dir.join("missing.toml")), &CliOverrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("does not exist"), "{e}");
+    }
+
+    fn tempdir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("naskah-cfg-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+}

@@ -1,0 +1,7 @@
+//! The rules of naskah: access policy, audit reading, identity. No tonic and no
+//! sea-orm types appear in this module's signatures.
+
+pub mod audit;
+pub mod identity;
+pub mod page;
+pub mod policy;

@@ -1,0 +1,222 @@
+//! The domain's one error type. Each refusal carries a stable [`Reason`] code
+//! that clients may rely on; `api::status` maps it to a gRPC status.
+
+use crate::store::StoreError;
+
+/// Stable reason codes, sent in `google.rpc.ErrorInfo.reason`. Never renamed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// A request field is invalid; details in `google.rpc.BadRequest`.
+    InvalidArgument,
+    /// A page token is malformed or belongs to other filters.
+    InvalidPageToken,
+    /// The etag sent is not the resource's current etag.
+    EtagMismatch,
+    /// No bearer token was sent.
+    TokenMissing,
+    /// The token is malformed, forged, of the wrong kind or signed with an unknown key.
+    TokenInvalid,
+    /// The token has expired.
+    TokenExpired,
+    /// Unknown user or wrong password (indistinguishable on purpose).
+    InvalidCredentials,
+    /// Too many failed logins; try again later.
+    AccountLocked,
+    /// The account is disabled.
+    AccountDisabled,
+    /// The user must change their password before anything else.
+    PasswordChangeRequired,
+    /// The refresh token is unknown, expired, spent or revoked.
+    InvalidRefreshToken,
+    /// The new password is too weak.
+    WeakPassword,
+    /// The caller's roles do not allow this method.
+    RoleRequired,
+    /// The caller does not hold the position named in the request.
+    NotPositionHolder,
+    /// Unit not found (or in another agency).
+    UnitNotFound,
+    /// Position not found (or in another agency).
+    PositionNotFound,
+    /// User not found (or in another agency).
+    UserNotFound,
+    /// Assignment not found (or in another agency).
+    AssignmentNotFound,
+    /// Parent unit not found.
+    ParentUnitNotFound,
+    /// Superior position not found.
+    SuperiorNotFound,
+    /// The username is taken.
+    UsernameTaken,
+    /// The unit code is taken in this agency.
+    UnitCodeTaken,
+    /// Moving the unit would make it its own ancestor.
+    UnitCycle,
+    /// Changing the superior would make the position its own superior.
+    PositionCycle,
+    /// The position already has a definitive holder in that window.
+    PositionOccupied,
+    /// The validity window ends before it starts, or is missing where required.
+    InvalidWindow,
+    /// The assignment has already ended.
+    AssignmentEnded,
+    /// The user lacks a role the operation needs (e.g. SECRETARY for SetSecretary).
+    UserLacksRole,
+    /// Too many requests from this client.
+    RateLimited,
+}
+
+impl Reason {
+    /// The stable code string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::InvalidArgument => "INVALID_ARGUMENT",
+            Reason::InvalidPageToken => "INVALID_PAGE_TOKEN",
+            Reason::EtagMismatch => "ETAG_MISMATCH",
+            Reason::TokenMissing => "TOKEN_MISSING",
+            Reason::TokenInvalid => "TOKEN_INVALID",
+            Reason::TokenExpired => "TOKEN_EXPIRED",
+            Reason::InvalidCredentials => "INVALID_CREDENTIALS",
+            Reason::AccountLocked => "ACCOUNT_LOCKED",
+            Reason::AccountDisabled => "ACCOUNT_DISABLED",
+            Reason::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
+            Reason::InvalidRefreshToken => "INVALID_REFRESH_TOKEN",
+            Reason::WeakPassword => "WEAK_PASSWORD",
+            Reason::RoleRequired => "ROLE_REQUIRED",
+            Reason::NotPositionHolder => "NOT_POSITION_HOLDER",
+            Reason::UnitNotFound => "UNIT_NOT_FOUND",
+            Reason::PositionNotFound => "POSITION_NOT_FOUND",
+            Reason::UserNotFound => "USER_NOT_FOUND",
+            Reason::AssignmentNotFound => "ASSIGNMENT_NOT_FOUND",
+            Reason::ParentUnitNotFound => "PARENT_UNIT_NOT_FOUND",
+            Reason::SuperiorNotFound => "SUPERIOR_NOT_FOUND",
+            Reason::UsernameTaken => "USERNAME_TAKEN",
+            Reason::UnitCodeTaken => "UNIT_CODE_TAKEN",
+            Reason::UnitCycle => "UNIT_CYCLE",
+            Reason::PositionCycle => "POSITION_CYCLE",
+            Reason::PositionOccupied => "POSITION_OCCUPIED",
+            Reason::InvalidWindow => "INVALID_WINDOW",
+            Reason::AssignmentEnded => "ASSIGNMENT_ENDED",
+            Reason::UserLacksRole => "USER_LACKS_ROLE",
+            Reason::RateLimited => "RATE_LIMITED",
+        }
+    }
+}
+
+/// A field of a request that failed validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// Path of the field, e.g. "unit.code".
+    pub field: String,
+    /// What is wrong with it.
+    pub description: String,
+}
+
+/// Errors of the domain layer.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request was refused for a stable reason.
+    #[error("{message}")]
+    Rejected {
+        /// Stable reason code.
+        reason: Reason,
+        /// Human-readable explanation, safe to show the caller.
+        message: String,
+    },
+    /// One or more request fields are invalid.
+    #[error("invalid request: {} field violation(s)", .0.len())]
+    Invalid(Vec<FieldViolation>),
+    /// Storage failed; never shown to the caller.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Any other internal failure; never shown to the caller.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A refusal with a reason and message.
+    pub fn rejected(reason: Reason, message: impl Into<String>) -> Self {
+        Error::Rejected {
+            reason,
+            message: message.into(),
+        }
+    }
+
+    /// A single invalid field.
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        }])
+    }
+
+    /// The stable reason of this error, if it is a refusal or invalid input.
+    pub fn reason(&self) -> Option<Reason> {
+        match self {
+            Error::Rejected { reason, .. } => Some(*reason),
+            Error::Invalid(_) => Some(Reason::InvalidArgument),
+            Error::Store(_) | Error::Internal(_) => None,
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for Error {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Error::Store(StoreError::Db(e))
+    }
+}
+
+/// Result of the domain layer.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Collects field violations while validating a request.
+#[derive(Debug, Default)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    /// No violations yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a violation.
+    pub fn add(&mut self, field: &str, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.to_owned(),
+            description: description.into(),
+        });
+    }
+
+    /// Checks that `value` has between `min` and `max` characters.
+    pub fn len(&mut self, field: &str, value: &str, min: usize, max: usize) {
+        let n = value.chars().count();
+        if n < min || n > max {
+            if min > 0 && n == 0 {
+                self.add(field, "is required");
+            } else {
+                self.add(field, format!("must be {min} to {max} characters long"));
+            }
+        }
+    }
+
+    /// Checks that `value` is a UUID (when `required`, or when not empty).
+    pub fn uuid(&mut self, field: &str, value: &str, required: bool) {
+        if value.is_empty() {
+            if required {
+                self.add(field, "is required");
+            }
+        } else if uuid::Uuid::parse_str(value).is_err() {
+            self.add(field, "must be a UUID");
+        }
+    }
+
+    /// `Ok` when nothing was recorded, else the collected error.
+    pub fn finish(self) -> Result<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid(self.0))
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The `naskah` binary: serve, migrate, audit verify, key rotation.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use naskah::clock::{Clock, SystemClock};
+use naskah::config::{CliOverrides, Config, LogFormat, Settings};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "naskah",
+    version,
+    about = "Paperless e-correspondence and records backend"
+)]
+struct Cli {
+    /// TOML configuration file [env: NASKAH_CONFIG]
+    #[arg(long, global = true, env = "NASKAH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs the gRPC server (gRPC-Web, health and reflection on the same port).
+    Serve {
+        #[command(flatten)]
+        opts: CliOverrides,
+    },
+    /// Applies database migrations and exits.
+    Migrate {
+        #[command(flatten)]
+        opts: CliOverrides,
+    },
+    /// Audit trail tasks.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Token signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Recomputes the hash chain; exits 1 naming the first broken event.
+    Verify {
+        #[command(flatten)]
+        opts: CliOverrides,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Adds a new token signing key; the newest key signs, all keys verify.
+    Rotate {
+        #[command(flatten)]
+        opts: CliOverrides,
+    },
+}
+
+fn settings(file: Option<&std::path::Path>, opts: &CliOverrides) -> Result<Settings, String> {
+    Config::load(file, opts)
+        .and_then(Config::validate)
+        .map_err(|e| e.to_string())
+}
+
+fn init_logging(s: &Settings) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&s.log_filter).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match s.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = cli.config.as_deref();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve { opts } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            init_logging(&s);
+            let db = naskah::store::redact_url(&s.database_url);
+            let server = naskah::server::start(s, clock, shutdown_signal()).await?;
+            if let Some(pw) = &server.report.bootstrap_password {
+                println!(
+                    "naskah: created the administrator 'admin' with the one-time password: {pw}"
+                );
+                println!("naskah: it must be changed at first login (AuthService/ChangePassword)");
+            }
+            println!(
+                "naskah: serving gRPC and gRPC-Web on {} (database {db})",
+                server.addr
+            );
+            server.wait().await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { opts } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            naskah::server::open_store(&s, clock).await?;
+            println!("naskah: migrations applied");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { opts },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            let started = std::time::Instant::now();
+            let report = naskah::store::audit::verify(store.reader(), 10_000).await?;
+            let secs = started.elapsed().as_secs_f64();
+            match report.broken {
+                None => {
+                    println!(
+                        "audit chain OK: {} events verified in {secs:.3} s, head {}",
+                        report.checked, report.head_hash
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!(
+                        "audit chain BROKEN at event {}: {} ({} events verified before it)",
+                        b.seq, b.problem, report.checked
+                    );
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate { opts },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let now = (clock.now_us() / 1_000_000).max(0) as u64;
+            let kid = naskah::auth::tokens::generate_key(&s.data_dir, now)?;
+            println!("naskah: new token signing key {kid}; restart the servers to sign with it");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("naskah: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("naskah: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

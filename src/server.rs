@@ -1,0 +1,220 @@
+//! Starting and stopping the naskah server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::api::App;
+use crate::api::audit::AuditApi;
+use crate::api::auth::AuthApi;
+use crate::api::layers::GateLayer;
+use crate::api::stubs::*;
+use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::domain::identity;
+use crate::proto;
+use crate::store::{Store, StoreOptions};
+
+/// What the server prints once at start.
+#[derive(Debug, Clone, Default)]
+pub struct StartReport {
+    /// The bootstrap administrator's one-time password, on a fresh database.
+    pub bootstrap_password: Option<String>,
+}
+
+/// A server that has been started.
+pub struct RunningServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// What happened at start.
+    pub report: StartReport,
+    /// The shared state (for tests and admin tasks in-process).
+    pub app: Arc<App>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets running requests finish, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task).await??;
+        Ok(())
+    }
+
+    /// Waits until the server ends (after `shutdown` fires).
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+/// Connects to the database of `settings` and applies migrations.
+pub async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Store> {
+    let store = Store::connect(
+        &StoreOptions {
+            url: settings.database_url.clone(),
+            max_connections: settings.db_max_connections,
+        },
+        clock,
+    )
+    .await
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database {}: {e}",
+            crate::store::redact_url(&settings.database_url)
+        )
+    })?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    Ok(store)
+}
+
+/// Opens the database, migrates, bootstraps, binds and serves until `shutdown`
+/// resolves. Health reports SERVING once all of that is done.
+pub async fn start(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<RunningServer> {
+    let store = open_store(&settings, clock.clone()).await?;
+    let bootstrap_password = identity::bootstrap_admin(&store).await?;
+    let now_secs = (clock.now_us() / 1_000_000).max(0) as u64;
+    let tokens = TokenKeys::load_or_generate(&settings.data_dir, now_secs)
+        .map_err(|e| anyhow::anyhow!("token keys in {}: {e}", settings.data_dir.display()))?;
+
+    let incoming = TcpIncoming::bind(settings.listen)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.listen))?
+        .with_nodelay(Some(true));
+    let addr = incoming.local_addr()?;
+
+    let app = Arc::new(App {
+        store,
+        tokens,
+        settings: settings.clone(),
+    });
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    let reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()?;
+
+    let cors = {
+        let layer = CorsLayer::new()
+            .allow_methods([http::Method::POST, http::Method::OPTIONS])
+            .allow_headers(tower_http::cors::Any)
+            .expose_headers([
+                http::HeaderName::from_static("grpc-status"),
+                http::HeaderName::from_static("grpc-message"),
+                http::HeaderName::from_static("grpc-status-details-bin"),
+                http::HeaderName::from_static("x-request-id"),
+            ])
+            .max_age(Duration::from_secs(3600));
+        if settings.cors_any_origin {
+            layer.allow_origin(AllowOrigin::any())
+        } else {
+            layer.allow_origin(AllowOrigin::list(settings.cors_allowed_origins.clone()))
+        }
+    };
+
+    let max_in = settings.max_request_bytes;
+    let max_out = settings.max_response_bytes;
+    macro_rules! svc {
+        ($server:ty, $imp:expr) => {
+            <$server>::new($imp)
+                .max_decoding_message_size(max_in)
+                .max_encoding_message_size(max_out)
+        };
+    }
+    let router = Server::builder()
+        .accept_http1(true)
+        .timeout(settings.request_timeout)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .layer(cors)
+        .layer(tonic_web::GrpcWebLayer::new())
+        .layer(GateLayer::new(app.clone()))
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(svc!(
+            proto::auth_service_server::AuthServiceServer<AuthApi>,
+            AuthApi::new(app.clone())
+        ))
+        .add_service(svc!(
+            proto::org_service_server::OrgServiceServer<PendingOrg>,
+            PendingOrg
+        ))
+        .add_service(svc!(
+            proto::letter_service_server::LetterServiceServer<PendingLetters>,
+            PendingLetters
+        ))
+        .add_service(svc!(
+            proto::disposition_service_server::DispositionServiceServer<PendingDispositions>,
+            PendingDispositions
+        ))
+        .add_service(svc!(
+            proto::signature_service_server::SignatureServiceServer<PendingSignatures>,
+            PendingSignatures
+        ))
+        .add_service(svc!(
+            proto::verification_service_server::VerificationServiceServer<PendingVerification>,
+            PendingVerification
+        ))
+        .add_service(svc!(
+            proto::records_service_server::RecordsServiceServer<PendingRecords>,
+            PendingRecords
+        ))
+        .add_service(svc!(
+            proto::audit_service_server::AuditServiceServer<AuditApi>,
+            AuditApi::new(app.clone())
+        ));
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        tokio::select! {
+            _ = shutdown => {},
+            _ = stop_rx => {},
+        }
+        tracing::info!("shutting down: finishing running requests");
+    };
+    let task = tokio::spawn(router.serve_with_incoming_shutdown(incoming, signal));
+
+    for name in [
+        "",
+        "naskah.v1.AuthService",
+        "naskah.v1.OrgService",
+        "naskah.v1.LetterService",
+        "naskah.v1.DispositionService",
+        "naskah.v1.SignatureService",
+        "naskah.v1.VerificationService",
+        "naskah.v1.RecordsService",
+        "naskah.v1.AuditService",
+    ] {
+        health_reporter
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
+    }
+    Ok(RunningServer {
+        addr,
+        report: StartReport { bootstrap_password },
+        app,
+        shutdown: Some(stop_tx),
+        task,
+    })
+}

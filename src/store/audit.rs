@@ -1,0 +1,219 @@
+//! Audit events in the database: appending to the chain, listing, verifying.
+
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
+
+use super::entities::{audit_event, audit_head};
+use super::{Backend, StoreError, StoreResult, db_backend};
+use crate::audit::{Broken, Event, NewEvent, Outcome, Verifier, chain_hash, decode_hash};
+
+/// Appends events to the chain inside `tx`: locks the chain head, links each
+/// event to its predecessor, inserts them and moves the head.
+pub(super) async fn append<C: ConnectionTrait>(
+    tx: &C,
+    backend: Backend,
+    now_us: i64,
+    events: &[NewEvent],
+) -> StoreResult<Vec<i64>> {
+    let sql = match backend {
+        // The write lock is already held (see Store::begin_write).
+        Backend::Sqlite => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
+        Backend::Postgres => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let row = tx
+        .query_one_raw(Statement::from_string(db_backend(backend), sql))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
+    let mut seq: i64 = row.try_get("", "last_seq")?;
+    let last_hash: String = row.try_get("", "last_hash")?;
+    let mut prev = decode_hash(&last_hash)
+        .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
+
+    let mut models = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    for ev in events {
+        seq += 1;
+        let outcome = ev.outcome.code();
+        let hash = chain_hash(&prev, seq, now_us, outcome, ev);
+        models.push(audit_event::ActiveModel {
+            seq: sea_orm::Set(seq),
+            event_time_us: sea_orm::Set(now_us),
+            agency_id: sea_orm::Set(ev.agency_id.clone()),
+            actor_user_id: sea_orm::Set(ev.actor_user_id.clone()),
+            actor_position_id: sea_orm::Set(ev.actor_position_id.clone()),
+            action: sea_orm::Set(ev.action.clone()),
+            resource_type: sea_orm::Set(ev.resource_type.clone()),
+            resource_id: sea_orm::Set(ev.resource_id.clone()),
+            outcome: sea_orm::Set(outcome),
+            reason: sea_orm::Set(ev.reason.clone()),
+            request_id: sea_orm::Set(ev.request_id.clone()),
+            client_address: sea_orm::Set(ev.client_address.clone()),
+            summary: sea_orm::Set(ev.summary.clone()),
+            prev_hash: sea_orm::Set(hex::encode(prev)),
+            hash: sea_orm::Set(hex::encode(hash)),
+        });
+        seqs.push(seq);
+        prev = hash;
+    }
+    audit_event::Entity::insert_many(models).exec(tx).await?;
+    let update = Query::update()
+        .table(audit_head::Entity)
+        .value(audit_head::Column::LastSeq, seq)
+        .value(audit_head::Column::LastHash, hex::encode(prev))
+        .and_where(Expr::col(audit_head::Column::Id).eq(1))
+        .to_owned();
+    tx.execute(&update).await?;
+    Ok(seqs)
+}
+
+fn to_event(m: audit_event::Model) -> Event {
+    Event {
+        seq: m.seq,
+        event_time_us: m.event_time_us,
+        outcome_code: m.outcome,
+        body: NewEvent {
+            agency_id: m.agency_id,
+            actor_user_id: m.actor_user_id,
+            actor_position_id: m.actor_position_id,
+            action: m.action,
+            resource_type: m.resource_type,
+            resource_id: m.resource_id,
+            outcome: Outcome::from_code(m.outcome).unwrap_or(Outcome::Failure),
+            reason: m.reason,
+            request_id: m.request_id,
+            client_address: m.client_address,
+            summary: m.summary,
+        },
+        prev_hash: m.prev_hash,
+        hash: m.hash,
+    }
+}
+
+/// Filters of [`list`]. Empty strings and `None` mean "any".
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Only this agency's events (always set for agency users).
+    pub agency_id: Option<String>,
+    /// Resource type.
+    pub resource_type: String,
+    /// Resource id.
+    pub resource_id: String,
+    /// Acting user.
+    pub actor_user_id: String,
+    /// Action.
+    pub action: String,
+    /// At or after, microseconds.
+    pub start_us: Option<i64>,
+    /// Before, microseconds.
+    pub end_us: Option<i64>,
+    /// Outcome.
+    pub outcome: Option<Outcome>,
+}
+
+/// Lists events newest first, `limit` of them with seq below `before_seq`.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    filter: &EventFilter,
+    before_seq: Option<i64>,
+    limit: u64,
+) -> StoreResult<Vec<Event>> {
+    let mut q = audit_event::Entity::find();
+    if let Some(agency) = &filter.agency_id {
+        q = q.filter(audit_event::Column::AgencyId.eq(agency.as_str()));
+    }
+    if !filter.resource_type.is_empty() {
+        q = q.filter(audit_event::Column::ResourceType.eq(filter.resource_type.as_str()));
+    }
+    if !filter.resource_id.is_empty() {
+        q = q.filter(audit_event::Column::ResourceId.eq(filter.resource_id.as_str()));
+    }
+    if !filter.actor_user_id.is_empty() {
+        q = q.filter(audit_event::Column::ActorUserId.eq(filter.actor_user_id.as_str()));
+    }
+    if !filter.action.is_empty() {
+        q = q.filter(audit_event::Column::Action.eq(filter.action.as_str()));
+    }
+    if let Some(start) = filter.start_us {
+        q = q.filter(audit_event::Column::EventTimeUs.gte(start));
+    }
+    if let Some(end) = filter.end_us {
+        q = q.filter(audit_event::Column::EventTimeUs.lt(end));
+    }
+    if let Some(outcome) = filter.outcome {
+        q = q.filter(audit_event::Column::Outcome.eq(outcome.code()));
+    }
+    if let Some(before) = before_seq {
+        q = q.filter(audit_event::Column::Seq.lt(before));
+    }
+    let rows = q
+        .order_by_desc(audit_event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(to_event).collect())
+}
+
+/// Result of [`verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Events that verified before the first problem (all of them when ok).
+    pub checked: i64,
+    /// The first problem, if any.
+    pub broken: Option<Broken>,
+    /// Hash of the last verified event.
+    pub head_hash: String,
+}
+
+/// Recomputes the whole chain in ascending order, reading in batches.
+pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<VerifyReport> {
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
+    let mut verifier = Verifier::new();
+    let mut after = 0i64;
+    loop {
+        let rows = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.gt(after))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(batch)
+            .all(db)
+            .await?;
+        let n = rows.len() as u64;
+        for row in rows {
+            after = row.seq;
+            let ev = to_event(row);
+            if let Err(broken) = verifier.feed(&ev) {
+                return Ok(VerifyReport {
+                    checked: verifier.checked(),
+                    broken: Some(broken),
+                    head_hash: verifier.head_hash().to_owned(),
+                });
+            }
+        }
+        if n < batch {
+            break;
+        }
+    }
+    let broken = verifier.finish(head.last_seq, &head.last_hash).err();
+    Ok(VerifyReport {
+        checked: verifier.checked(),
+        broken,
+        head_hash: verifier.head_hash().to_owned(),
+    })
+}
+
+/// Seq of the newest event.
+pub async fn last_seq<C: ConnectionTrait>(db: &C) -> StoreResult<i64> {
+    let max: Option<i64> = audit_event::Entity::find()
+        .select_only()
+        .column_as(audit_event::Column::Seq.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(max.unwrap_or(0))
+}

@@ -1,0 +1,243 @@
+//! Storage over sea-orm: SQLite (embedded default) and PostgreSQL. Nothing above
+//! this module sees sea-orm models; queries return plain records.
+//!
+//! Writes go through [`WriteTx`]: the only way to obtain a writable transaction.
+//! Its `commit` refuses to commit a transaction that recorded no audit event, and
+//! appends the recorded events to the hash chain inside the same transaction.
+
+pub mod audit;
+pub(crate) mod entities;
+pub mod identity;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
+};
+
+use crate::audit::NewEvent;
+use crate::clock::Clock;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or refused a statement.
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// A write transaction was committed without an audit event.
+    #[error("write transaction without an audit event")]
+    Unaudited,
+    /// Stored data is not what the schema promises.
+    #[error("corrupt data: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// True when the error is a unique-constraint violation.
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Db(e) => {
+                let text = e.to_string();
+                text.contains("UNIQUE constraint failed") || text.contains("duplicate key value")
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Result of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Which database engine a store runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, the embedded default.
+    Sqlite,
+    /// PostgreSQL, for production.
+    Postgres,
+}
+
+/// Connection settings.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `sqlite://path?mode=rwc` or `postgres://…`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+/// The database, shared by every request.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// Connects to the database. SQLite gets WAL mode, foreign keys, a busy
+    /// timeout and `synchronous = NORMAL` (durable in WAL mode up to the last
+    /// checkpointed commit on power loss, the recommended setting for WAL).
+    pub async fn connect(opts: &StoreOptions, clock: Arc<dyn Clock>) -> StoreResult<Self> {
+        let backend = if opts.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if opts.url.starts_with("postgres://") || opts.url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Db(DbErr::Custom(format!(
+                "unsupported database URL scheme in {:?}",
+                redact_url(&opts.url)
+            ))));
+        };
+        let mut co = ConnectOptions::new(opts.url.clone());
+        co.max_connections(opts.max_connections)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        if backend == Backend::Sqlite {
+            co.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+                    .create_if_missing(true)
+            });
+        }
+        let db = Database::connect(co).await?;
+        Ok(Self { db, backend, clock })
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Which engine this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The clock of this store.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// A read-only handle for queries outside a write transaction.
+    pub fn reader(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) -> StoreResult<()> {
+        self.db.close().await?;
+        Ok(())
+    }
+
+    /// Starts a write transaction. On SQLite the database write lock is taken
+    /// at once (a no-op write on the chain head), so that the transaction never
+    /// fails later on a lock upgrade; on PostgreSQL the chain head is locked only
+    /// at commit, keeping the serialised part of every write short.
+    pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let tx = self.db.begin().await?;
+        if self.backend == Backend::Sqlite {
+            tx.execute_unprepared("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
+                .await?;
+        }
+        Ok(WriteTx {
+            tx,
+            events: Vec::new(),
+            now_us: self.clock.now_us(),
+            backend: self.backend,
+        })
+    }
+}
+
+/// Hides the password of a database URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A write transaction that must record at least one audit event before it can
+/// commit. Dropping it without committing rolls everything back.
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    events: Vec<NewEvent>,
+    now_us: i64,
+    backend: Backend,
+}
+
+impl WriteTx {
+    /// The transaction, for the queries of the change.
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+
+    /// The time of this transaction (taken when it began).
+    pub fn now_us(&self) -> i64 {
+        self.now_us
+    }
+
+    /// Records an audit event to append at commit.
+    pub fn audit(&mut self, event: NewEvent) {
+        self.events.push(event);
+    }
+
+    /// Appends the recorded events to the audit chain and commits. Returns the
+    /// seqs of the appended events.
+    pub async fn commit(self) -> StoreResult<Vec<i64>> {
+        if self.events.is_empty() {
+            return Err(StoreError::Unaudited);
+        }
+        let seqs = audit::append(&self.tx, self.backend, self.now_us, &self.events).await?;
+        self.tx.commit().await?;
+        Ok(seqs)
+    }
+}
+
+/// The database backend of a sea-orm connection.
+pub(crate) fn db_backend(backend: Backend) -> DbBackend {
+    match backend {
+        Backend::Sqlite => DbBackend::Sqlite,
+        Backend::Postgres => DbBackend::Postgres,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://naskah:s3cret@127.0.0.1:5432/naskah"),
+            "postgres://naskah:***@127.0.0.1:5432/naskah"
+        );
+        assert_eq!(
+            redact_url("sqlite:///tmp/x.db?mode=rwc"),
+            "sqlite:///tmp/x.db?mode=rwc"
+        );
+        assert_eq!(
+            redact_url("postgres://naskah@host/db"),
+            "postgres://naskah@host/db"
+        );
+    }
+}
