@@ -1,2 +1,10 @@
-#[test]
-fn t() {}
+//! Black-box tests of naskah through its public gRPC contract, each against
+//! SQLite and a real PostgreSQL server.
+
+pub mod harness;
+
+mod audit_chain;
+mod auth;
+mod contract;
+mod process;
+mod transport;

@@ -1,0 +1,395 @@
+//! The test harness: one throwaway PostgreSQL cluster per test run (started from
+//! the machine's PostgreSQL binaries, stopped at exit), one database per test
+//! cloned from a migrated template, and one in-process naskah server per test on
+//! 127.0.0.1:0 with real tonic clients over a real socket.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use naskah::clock::{Clock, SystemClock};
+use naskah::config::{Config, Settings};
+use naskah::proto::Role;
+use naskah::server::RunningServer;
+use sea_orm::{ConnectionTrait, Database};
+use tonic::transport::Channel;
+
+/// The database a test runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// A PostgreSQL cluster that lives as long as the test process.
+pub struct PgCluster {
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+    template_ready: tokio::sync::OnceCell<()>,
+}
+
+static PG: OnceLock<PgCluster> = OnceLock::new();
+static PG_DATA_DIR: Mutex<Option<(PathBuf, PathBuf, bool)>> = Mutex::new(None);
+
+fn find_pg_bin() -> PathBuf {
+    if let Ok(dir) = std::env::var("NASKAH_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .map(|e| e.path().join("bin"))
+                .collect()
+        })
+        .unwrap_or_default();
+    candidates.retain(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file());
+    candidates.sort();
+    candidates.pop().unwrap_or_else(|| {
+        panic!(
+            "PostgreSQL server binaries (initdb, pg_ctl) were not found under /usr/lib/postgresql/*/bin. \
+             Install them (Debian: apt-get install postgresql) or set NASKAH_PG_BIN to their directory. \
+             The PostgreSQL half of the test suite cannot run without them."
+        )
+    })
+}
+
+fn run(cmd: &mut Command, what: &str) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn pg_cmd(bin: &Path, tool: &str, as_postgres_user: bool) -> Command {
+    if as_postgres_user {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    }
+}
+
+extern "C" fn stop_pg_at_exit() {
+    if let Ok(guard) = PG_DATA_DIR.lock()
+        && let Some((bin, dir, as_pg)) = guard.as_ref()
+    {
+        let _ = pg_cmd(bin, "pg_ctl", *as_pg)
+            .arg("-D")
+            .arg(dir.join("data"))
+            .args(["-m", "immediate", "stop"])
+            .output();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+impl PgCluster {
+    fn start() -> Self {
+        let bin = find_pg_bin();
+        // PostgreSQL refuses to run as root: run it as the postgres user then.
+        let as_postgres_user = unsafe { libc::geteuid() } == 0;
+        let dir = std::env::temp_dir().join(format!("naskah-pg-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("pg temp dir");
+        if as_postgres_user {
+            let out = Command::new("chown")
+                .arg("postgres:")
+                .arg(&dir)
+                .output()
+                .expect("chown");
+            assert!(
+                out.status.success(),
+                "chown of the PostgreSQL directory failed"
+            );
+        }
+        run(
+            pg_cmd(&bin, "initdb", as_postgres_user)
+                .arg("-D")
+                .arg(dir.join("data"))
+                .args([
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-sync",
+                ]),
+            "initdb",
+        );
+        *PG_DATA_DIR.lock().expect("lock") = Some((bin.clone(), dir.clone(), as_postgres_user));
+        unsafe {
+            libc::atexit(stop_pg_at_exit);
+        }
+        let mut last_err = String::new();
+        for _ in 0..5 {
+            let port = free_port();
+            let opts = format!(
+                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400 \
+                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+                dir.display()
+            );
+            let out = pg_cmd(&bin, "pg_ctl", as_postgres_user)
+                .arg("-D")
+                .arg(dir.join("data"))
+                .args(["-w", "-l"])
+                .arg(dir.join("server.log"))
+                .args(["-o", &opts, "start"])
+                .output()
+                .expect("pg_ctl");
+            if out.status.success() {
+                return Self {
+                    bin,
+                    dir,
+                    port,
+                    as_postgres_user,
+                    template_ready: tokio::sync::OnceCell::new(),
+                };
+            }
+            last_err = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stderr),
+                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
+            );
+        }
+        panic!("PostgreSQL did not start: {last_err}");
+    }
+
+    /// URL of a database of this cluster.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+    }
+
+    async fn ensure_template(&self) {
+        self.template_ready
+            .get_or_init(|| async {
+                let admin = Database::connect(self.url("postgres"))
+                    .await
+                    .expect("connect to postgres");
+                admin
+                    .execute_unprepared("CREATE DATABASE naskah_template")
+                    .await
+                    .expect("create template");
+                admin.close().await.expect("close");
+                let store = naskah::store::Store::connect(
+                    &naskah::store::StoreOptions {
+                        url: self.url("naskah_template"),
+                        max_connections: 2,
+                    },
+                    Arc::new(SystemClock),
+                )
+                .await
+                .expect("connect to template");
+                store.migrate().await.expect("migrate template");
+                store.close().await.expect("close template");
+            })
+            .await;
+    }
+
+    /// A new database with every migration applied.
+    pub async fn fresh_database(&self) -> String {
+        self.ensure_template().await;
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = Database::connect(self.url("postgres"))
+            .await
+            .expect("connect to postgres");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name} TEMPLATE naskah_template"))
+            .await
+            .expect("create test database");
+        admin.close().await.expect("close");
+        self.url(&name)
+    }
+
+    /// Where the binaries are (for tests that start a real `naskah` process).
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
+    /// Whether the cluster runs as the postgres user.
+    pub fn runs_as_postgres_user(&self) -> bool {
+        self.as_postgres_user
+    }
+
+    /// Data directory of the cluster.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// The cluster of this test run, started on first use.
+pub fn pg() -> &'static PgCluster {
+    PG.get_or_init(PgCluster::start)
+}
+
+/// A database URL of the given kind, fresh for one test.
+pub async fn fresh_db_url(db: Db, dir: &Path) -> String {
+    match db {
+        Db::Sqlite => format!("sqlite://{}?mode=rwc", dir.join("naskah.db").display()),
+        Db::Postgres => pg().fresh_database().await,
+    }
+}
+
+/// A naskah server for one test.
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub addr: std::net::SocketAddr,
+    pub channel: Channel,
+    pub db: Db,
+    pub db_url: String,
+    pub dir: tempfile::TempDir,
+    pub bootstrap_password: Option<String>,
+}
+
+/// Settings for a test server: loopback port 0, a small pool.
+pub fn test_settings(dir: &Path, db_url: &str, tweak: impl FnOnce(&mut Config)) -> Settings {
+    let mut c = Config {
+        listen: "127.0.0.1:0".into(),
+        data_dir: dir.to_path_buf(),
+        database_url: db_url.to_owned(),
+        db_max_connections: 4,
+        ..Config::default()
+    };
+    tweak(&mut c);
+    c.validate().expect("valid test settings")
+}
+
+impl TestServer {
+    pub async fn start(db: Db) -> Self {
+        Self::start_with(db, Arc::new(SystemClock), |_| {}).await
+    }
+
+    pub async fn start_with(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_url = fresh_db_url(db, dir.path()).await;
+        let settings = test_settings(dir.path(), &db_url, tweak);
+        let server = naskah::server::start(settings, clock, std::future::pending())
+            .await
+            .expect("server starts");
+        let addr = server.addr;
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("client connects");
+        let bootstrap_password = server.report.bootstrap_password.clone();
+        Self {
+            server: Some(server),
+            addr,
+            channel,
+            db,
+            db_url,
+            dir,
+            bootstrap_password,
+        }
+    }
+
+    pub fn app(&self) -> &Arc<naskah::api::App> {
+        &self.server.as_ref().expect("running").app
+    }
+
+    pub fn store(&self) -> &naskah::store::Store {
+        &self.app().store
+    }
+
+    /// Creates a user directly in the database (the org API is tested on its own);
+    /// returns the user id. The password need not be changed.
+    pub async fn seed_user(&self, username: &str, password: &str, roles: &[Role]) -> String {
+        let agency = naskah::store::identity::user_by_username(self.store().reader(), "admin")
+            .await
+            .expect("query")
+            .expect("the bootstrap admin exists")
+            .agency_id;
+        let phc = naskah::auth::password::hash(password).expect("hash");
+        let now = self.store().clock().now_us();
+        let user = naskah::domain::identity::new_user(
+            &agency, username, username, "", roles, phc, false, false, now,
+        );
+        let mut tx = self.store().begin_write().await.expect("tx");
+        naskah::store::identity::insert_user(tx.conn(), &user)
+            .await
+            .expect("insert user");
+        tx.audit(naskah::audit::NewEvent::success(
+            "test/seed_user",
+            "user",
+            &user.id,
+        ));
+        tx.commit().await.expect("commit");
+        user.id
+    }
+
+    /// Logs in and returns the access token.
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let mut c =
+            naskah::proto::auth_service_client::AuthServiceClient::new(self.channel.clone());
+        c.login(naskah::proto::LoginRequest {
+            username: username.into(),
+            password: password.into(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("login of {username} failed: {e:?}"))
+        .into_inner()
+        .access_token
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("clean stop");
+        }
+    }
+}
+
+/// A request with a bearer token.
+pub fn authed<T>(msg: T, token: &str) -> tonic::Request<T> {
+    let mut r = tonic::Request::new(msg);
+    r.metadata_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    r
+}
+
+/// The stable reason code of a status, from google.rpc.ErrorInfo.
+pub fn reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|i| i.reason)
+        .unwrap_or_default()
+}
+
+/// Runs one async test body against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! dual {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Db::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name($crate::harness::Db::Postgres).await
+            }
+        }
+    };
+}

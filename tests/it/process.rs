@@ -1,0 +1,127 @@
+//! The real `naskah` binary: start-up, health, options, graceful shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+use crate::dual;
+use crate::harness::{Db, fresh_db_url};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+async fn serve_binary_reports_serving_and_stops_on_sigterm(db: Db) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = fresh_db_url(db, dir.path()).await;
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_naskah"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            &url,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .env_remove("NASKAH_CONFIG")
+        .env("NASKAH_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn naskah serve");
+    let started = Instant::now();
+    let status = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no SERVING within 30 s"
+        );
+        if let Ok(Some(exit)) = child.try_wait() {
+            panic!("naskah serve exited early: {exit}");
+        }
+        if let Ok(ch) = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .expect("uri")
+            .connect()
+            .await
+            && let Ok(r) = HealthClient::new(ch)
+                .check(HealthCheckRequest {
+                    service: String::new(),
+                })
+                .await
+        {
+            break r.into_inner().status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(status, ServingStatus::Serving as i32);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let exit = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert!(exit.status.success(), "exit status {:?}", exit.status);
+    let stdout = String::from_utf8_lossy(&exit.stdout);
+    assert!(stdout.contains("one-time password"), "{stdout}");
+}
+dual!(serve_binary_reports_serving_and_stops_on_sigterm);
+
+fn start_error(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_naskah"));
+    cmd.args(args)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("NASKAH_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run naskah");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn bad_options_give_clear_start_up_errors() {
+    let (code, err) = start_error(&["serve", "--listen", "nowhere"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("listen") && err.contains("nowhere"), "{err}");
+
+    let (code, err) = start_error(&["serve", "--database-url", "mysql://db/naskah"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("database_url"), "{err}");
+
+    let (code, err) = start_error(&["serve"], &[("NASKAH_REQUEST_TIMEOUT_SECS", "0")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("request_timeout_secs"), "{err}");
+
+    let (code, err) = start_error(&["serve"], &[("NASKAH_LOG_FORMAT", "xml")]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("log_format") || err.contains("xml"), "{err}");
+
+    let (code, err) = start_error(&["serve", "--config", "/nonexistent/naskah.toml"], &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("does not exist"), "{err}");
+
+    let (code, err) = start_error(
+        &[
+            "serve",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ],
+        &[],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("cannot open the database"), "{err}");
+}
