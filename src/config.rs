@@ -172,6 +172,8 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime.
     pub refresh_token_ttl: Duration,
+    /// Seed the demo agency on an empty database (`serve --demo`; not a file or environment option).
+    pub demo: bool,
 }
 
 impl Config {
@@ -306,6 +308,7 @@ impl Config {
             db_max_connections: self.db_max_connections,
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            demo: false,
         })
     }
 }

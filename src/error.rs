@@ -64,6 +64,12 @@ pub enum Reason {
     UserLacksRole,
     /// Too many requests from this client.
     RateLimited,
+    /// The request_id was used before for a different request.
+    RequestIdReused,
+    /// A retry with the same request_id is running at the same time.
+    ConcurrentRetry,
+    /// Only a SYSTEM_ADMIN may grant SYSTEM_ADMIN.
+    CannotGrantRole,
 }
 
 impl Reason {
@@ -99,6 +105,9 @@ impl Reason {
             Reason::AssignmentEnded => "ASSIGNMENT_ENDED",
             Reason::UserLacksRole => "USER_LACKS_ROLE",
             Reason::RateLimited => "RATE_LIMITED",
+            Reason::RequestIdReused => "REQUEST_ID_REUSED",
+            Reason::ConcurrentRetry => "CONCURRENT_RETRY",
+            Reason::CannotGrantRole => "CANNOT_GRANT_ROLE",
         }
     }
 }

@@ -28,6 +28,9 @@ enum Command {
     Serve {
         #[command(flatten)]
         opts: CliOverrides,
+        /// On an empty database, create the demo agency (refused on a database with real users).
+        #[arg(long)]
+        demo: bool,
     },
     /// Applies database migrations and exits.
     Migrate {
@@ -107,8 +110,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let file = cli.config.as_deref();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     match cli.command {
-        Command::Serve { opts } => {
-            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+        Command::Serve { opts, demo } => {
+            let mut s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            s.demo = demo;
             init_logging(&s);
             let db = naskah::store::redact_url(&s.database_url);
             let server = naskah::server::start(s, clock, shutdown_signal()).await?;

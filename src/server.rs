@@ -14,6 +14,7 @@ use crate::api::App;
 use crate::api::audit::AuditApi;
 use crate::api::auth::AuthApi;
 use crate::api::layers::GateLayer;
+use crate::api::org::OrgApi;
 use crate::api::stubs::*;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
@@ -27,6 +28,8 @@ use crate::store::{Store, StoreOptions};
 pub struct StartReport {
     /// The bootstrap administrator's one-time password, on a fresh database.
     pub bootstrap_password: Option<String>,
+    /// What `--demo` did, when asked.
+    pub demo: Option<crate::domain::demo::DemoOutcome>,
 }
 
 /// A server that has been started.
@@ -56,6 +59,20 @@ impl RunningServer {
         (&mut self.task).await??;
         Ok(())
     }
+}
+
+/// Turns a panic inside a handler into a clean INTERNAL status (logged), so a bug
+/// can never reset a client's connection.
+fn panic_to_internal(
+    err: Box<dyn std::any::Any + Send + 'static>,
+) -> http::Response<tonic::body::Body> {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = what, "a request handler panicked");
+    tonic::Status::internal("internal error").into_http()
 }
 
 /// Connects to the database of `settings` and applies migrations.
@@ -89,7 +106,14 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let store = open_store(&settings, clock.clone()).await?;
-    let bootstrap_password = identity::bootstrap_admin(&store).await?;
+    let (bootstrap_password, demo) = if settings.demo {
+        let outcome = crate::domain::demo::seed(&store)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        (None, Some(outcome))
+    } else {
+        (identity::bootstrap_admin(&store).await?, None)
+    };
     let now_secs = (clock.now_us() / 1_000_000).max(0) as u64;
     let tokens = TokenKeys::load_or_generate(&settings.data_dir, now_secs)
         .map_err(|e| anyhow::anyhow!("token keys in {}: {e}", settings.data_dir.display()))?;
@@ -148,6 +172,9 @@ pub async fn start(
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
         .layer(cors)
         .layer(tonic_web::GrpcWebLayer::new())
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_to_internal,
+        ))
         .layer(GateLayer::new(app.clone()))
         .add_service(health)
         .add_service(reflection_v1)
@@ -157,8 +184,8 @@ pub async fn start(
             AuthApi::new(app.clone())
         ))
         .add_service(svc!(
-            proto::org_service_server::OrgServiceServer<PendingOrg>,
-            PendingOrg
+            proto::org_service_server::OrgServiceServer<OrgApi>,
+            OrgApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::letter_service_server::LetterServiceServer<PendingLetters>,
@@ -212,7 +239,10 @@ pub async fn start(
     }
     Ok(RunningServer {
         addr,
-        report: StartReport { bootstrap_password },
+        report: StartReport {
+            bootstrap_password,
+            demo,
+        },
         app,
         shutdown: Some(stop_tx),
         task,

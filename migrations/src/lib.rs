@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261122_000002_identity;
+mod m20261122_000003_agency_setup;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_identity::Migration),
+            Box::new(m20261122_000003_agency_setup::Migration),
         ]
     }
 }

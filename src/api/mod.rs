@@ -4,6 +4,8 @@
 pub mod audit;
 pub mod auth;
 pub mod layers;
+pub mod mutate;
+pub mod org;
 pub mod status;
 pub mod stubs;
 

@@ -12,10 +12,11 @@ pub const ERROR_DOMAIN: &str = "naskah.go.id";
 /// compile until it is given a code here.
 pub fn code_of(reason: Reason) -> Code {
     match reason {
-        Reason::InvalidArgument | Reason::InvalidPageToken | Reason::WeakPassword => {
-            Code::InvalidArgument
-        }
-        Reason::EtagMismatch => Code::Aborted,
+        Reason::InvalidArgument
+        | Reason::InvalidPageToken
+        | Reason::WeakPassword
+        | Reason::RequestIdReused => Code::InvalidArgument,
+        Reason::EtagMismatch | Reason::ConcurrentRetry => Code::Aborted,
         Reason::TokenMissing
         | Reason::TokenInvalid
         | Reason::TokenExpired
@@ -25,7 +26,8 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::AccountDisabled
         | Reason::PasswordChangeRequired
         | Reason::RoleRequired
-        | Reason::NotPositionHolder => Code::PermissionDenied,
+        | Reason::NotPositionHolder
+        | Reason::CannotGrantRole => Code::PermissionDenied,
         Reason::UnitNotFound
         | Reason::PositionNotFound
         | Reason::UserNotFound

@@ -4,15 +4,9 @@
 
 use crate::proto::{
     disposition_service_server::DispositionService, letter_service_server::LetterService,
-    org_service_server::OrgService, records_service_server::RecordsService,
-    signature_service_server::SignatureService, verification_service_server::VerificationService,
+    records_service_server::RecordsService, signature_service_server::SignatureService,
+    verification_service_server::VerificationService,
 };
-
-/// naskah.v1.OrgService, not served yet.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PendingOrg;
-#[tonic::async_trait]
-impl OrgService for PendingOrg {}
 
 /// naskah.v1.LetterService, not served yet.
 #[derive(Debug, Default, Clone, Copy)]

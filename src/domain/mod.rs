@@ -2,6 +2,10 @@
 //! sea-orm types appear in this module's signatures.
 
 pub mod audit;
+pub mod classification;
+pub mod context;
+pub mod demo;
 pub mod identity;
+pub mod org;
 pub mod page;
 pub mod policy;

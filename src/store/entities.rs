@@ -212,3 +212,90 @@ pub mod secretary {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod idempotency_key {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "idempotency_key")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub request_id: String,
+        pub method: String,
+        pub request_hash: String,
+        pub response: Vec<u8>,
+        pub created_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod agency_setting {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "agency_setting")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agency_id: String,
+        pub number_template: String,
+        pub numbering_scope: i16,
+        pub updated_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod classification {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "classification")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agency_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub title: String,
+        pub parent_code: String,
+        pub active_years: i32,
+        pub inactive_years: i32,
+        pub final_disposition: i16,
+        pub default_security_level: i16,
+        pub retention_inherited: bool,
+        pub updated_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod instruction {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "instruction")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agency_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub code: String,
+        pub text: String,
+        pub sort_order: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -347,3 +347,18 @@ pub async fn revoke_family<C: ConnectionTrait>(
         .await?;
     Ok(r.rows_affected)
 }
+
+/// Revokes every refresh token of a user.
+pub async fn revoke_user_tokens<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    now_us: i64,
+) -> StoreResult<u64> {
+    let r = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAtUs, Expr::value(now_us))
+        .filter(refresh_token::Column::UserId.eq(user_id))
+        .filter(refresh_token::Column::RevokedAtUs.is_null())
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected)
+}

@@ -7,7 +7,10 @@
 
 pub mod audit;
 pub(crate) mod entities;
+pub mod idempotency;
 pub mod identity;
+pub mod org;
+pub mod setup;
 
 use std::sync::Arc;
 use std::time::Duration;

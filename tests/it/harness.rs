@@ -278,10 +278,30 @@ impl TestServer {
         clock: Arc<dyn Clock>,
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
+        Self::start_full(db, clock, false, tweak).await
+    }
+
+    /// A server with the demo agency.
+    pub async fn start_demo(db: Db) -> Self {
+        Self::start_full(db, Arc::new(SystemClock), true, |_| {}).await
+    }
+
+    /// A server with the demo agency and a clock the test controls.
+    pub async fn start_demo_with_clock(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self::start_full(db, clock, true, |_| {}).await
+    }
+
+    pub async fn start_full(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        demo: bool,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
         let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
         let dir = tempfile::tempdir().expect("tempdir");
         let db_url = fresh_db_url(db, dir.path()).await;
-        let settings = test_settings(dir.path(), &db_url, tweak);
+        let mut settings = test_settings(dir.path(), &db_url, tweak);
+        settings.demo = demo;
         let server = naskah::server::start(settings, clock, std::future::pending())
             .await
             .expect("server starts");
@@ -311,18 +331,29 @@ impl TestServer {
         &self.app().store
     }
 
-    /// Creates a user directly in the database (the org API is tested on its own);
-    /// returns the user id. The password need not be changed.
+    /// Creates a user directly in the database, in the agency of `admin` (the org
+    /// API is tested on its own); returns the user id. The password need not be changed.
     pub async fn seed_user(&self, username: &str, password: &str, roles: &[Role]) -> String {
         let agency = naskah::store::identity::user_by_username(self.store().reader(), "admin")
             .await
             .expect("query")
-            .expect("the bootstrap admin exists")
+            .expect("the admin exists")
             .agency_id;
+        self.seed_user_in(&agency, username, password, roles).await
+    }
+
+    /// Creates a user in a given agency; returns the user id.
+    pub async fn seed_user_in(
+        &self,
+        agency: &str,
+        username: &str,
+        password: &str,
+        roles: &[Role],
+    ) -> String {
         let phc = naskah::auth::password::hash(password).expect("hash");
         let now = self.store().clock().now_us();
         let user = naskah::domain::identity::new_user(
-            &agency, username, username, "", roles, phc, false, false, now,
+            agency, username, username, "", roles, phc, false, false, now,
         );
         let mut tx = self.store().begin_write().await.expect("tx");
         naskah::store::identity::insert_user(tx.conn(), &user)
@@ -335,6 +366,22 @@ impl TestServer {
         ));
         tx.commit().await.expect("commit");
         user.id
+    }
+
+    /// Creates another agency directly in the database; returns its id.
+    pub async fn seed_agency(&self, code: &str) -> String {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut tx = self.store().begin_write().await.expect("tx");
+        naskah::store::identity::insert_agency(tx.conn(), &id, code, code, tx.now_us())
+            .await
+            .expect("insert agency");
+        tx.audit(naskah::audit::NewEvent::success(
+            "test/seed_agency",
+            "agency",
+            &id,
+        ));
+        tx.commit().await.expect("commit");
+        id
     }
 
     /// Logs in and returns the access token.

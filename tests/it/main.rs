@@ -6,5 +6,7 @@ pub mod harness;
 mod audit_chain;
 mod auth;
 mod contract;
+mod org;
+mod policy_matrix;
 mod process;
 mod transport;

@@ -1,0 +1,56 @@
+//! Remembered responses of mutating requests that carried a `request_id`.
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+
+use super::StoreResult;
+use super::entities::idempotency_key;
+
+/// A remembered response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remembered {
+    /// The method it answered.
+    pub method: String,
+    /// Fingerprint of the request.
+    pub request_hash: String,
+    /// The encoded response.
+    pub response: Vec<u8>,
+}
+
+/// The response remembered for `(user_id, request_id)`, if any.
+pub async fn lookup<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    request_id: &str,
+) -> StoreResult<Option<Remembered>> {
+    Ok(
+        idempotency_key::Entity::find_by_id((user_id.to_owned(), request_id.to_owned()))
+            .one(db)
+            .await?
+            .map(|m| Remembered {
+                method: m.method,
+                request_hash: m.request_hash,
+                response: m.response,
+            }),
+    )
+}
+
+/// Remembers a response.
+pub async fn remember<C: ConnectionTrait>(
+    db: &C,
+    user_id: &str,
+    request_id: &str,
+    r: &Remembered,
+    now_us: i64,
+) -> StoreResult<()> {
+    idempotency_key::ActiveModel {
+        user_id: Set(user_id.to_owned()),
+        request_id: Set(request_id.to_owned()),
+        method: Set(r.method.clone()),
+        request_hash: Set(r.request_hash.clone()),
+        response: Set(r.response.clone()),
+        created_at_us: Set(now_us),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
