@@ -70,6 +70,20 @@ pub enum Reason {
     ConcurrentRetry,
     /// Only a SYSTEM_ADMIN may grant SYSTEM_ADMIN.
     CannotGrantRole,
+    /// The passphrase is too weak.
+    WeakPassphrase,
+    /// The key algorithm is not supported.
+    AlgorithmNotSupported,
+    /// The caller has no (live) signing key.
+    NoSigningKey,
+    /// The passphrase does not open the signing key.
+    WrongPassphrase,
+    /// The signing certificate is revoked.
+    CertificateRevoked,
+    /// The certificate is not known (or of another agency).
+    CertificateNotFound,
+    /// The caller may not revoke this certificate.
+    NotCertificateOwner,
 }
 
 impl Reason {
@@ -108,6 +122,13 @@ impl Reason {
             Reason::RequestIdReused => "REQUEST_ID_REUSED",
             Reason::ConcurrentRetry => "CONCURRENT_RETRY",
             Reason::CannotGrantRole => "CANNOT_GRANT_ROLE",
+            Reason::WeakPassphrase => "WEAK_PASSPHRASE",
+            Reason::AlgorithmNotSupported => "ALGORITHM_NOT_SUPPORTED",
+            Reason::NoSigningKey => "NO_SIGNING_KEY",
+            Reason::WrongPassphrase => "WRONG_PASSPHRASE",
+            Reason::CertificateRevoked => "CERTIFICATE_REVOKED",
+            Reason::CertificateNotFound => "CERTIFICATE_NOT_FOUND",
+            Reason::NotCertificateOwner => "NOT_CERTIFICATE_OWNER",
         }
     }
 }

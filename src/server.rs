@@ -15,6 +15,7 @@ use crate::api::audit::AuditApi;
 use crate::api::auth::AuthApi;
 use crate::api::layers::GateLayer;
 use crate::api::org::OrgApi;
+use crate::api::signature::SignatureApi;
 use crate::api::stubs::*;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
@@ -106,13 +107,15 @@ pub async fn start(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<RunningServer> {
     let store = open_store(&settings, clock.clone()).await?;
+    let master_key = crate::crypto::seal::load_or_create_master_key(&settings.data_dir)
+        .map_err(|e| anyhow::anyhow!("master key in {}: {e}", settings.data_dir.display()))?;
     let (bootstrap_password, demo) = if settings.demo {
-        let outcome = crate::domain::demo::seed(&store)
+        let outcome = crate::domain::demo::seed(&store, &master_key)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         (None, Some(outcome))
     } else {
-        (identity::bootstrap_admin(&store).await?, None)
+        (identity::bootstrap_admin(&store, &master_key).await?, None)
     };
     let now_secs = (clock.now_us() / 1_000_000).max(0) as u64;
     let tokens = TokenKeys::load_or_generate(&settings.data_dir, now_secs)
@@ -127,6 +130,7 @@ pub async fn start(
         store,
         tokens,
         settings: settings.clone(),
+        master_key,
     });
     let (health_reporter, health) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -196,8 +200,8 @@ pub async fn start(
             PendingDispositions
         ))
         .add_service(svc!(
-            proto::signature_service_server::SignatureServiceServer<PendingSignatures>,
-            PendingSignatures
+            proto::signature_service_server::SignatureServiceServer<SignatureApi>,
+            SignatureApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::verification_service_server::VerificationServiceServer<PendingVerification>,

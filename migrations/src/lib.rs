@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261122_000002_identity;
 mod m20261122_000003_agency_setup;
+mod m20261122_000004_letters;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_agency_setup::Migration),
+            Box::new(m20261122_000004_letters::Migration),
         ]
     }
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod layers;
 pub mod mutate;
 pub mod org;
+pub mod signature;
 pub mod status;
 pub mod stubs;
 
@@ -27,6 +28,8 @@ pub struct App {
     pub tokens: TokenKeys,
     /// Validated settings.
     pub settings: Settings,
+    /// The installation's master key (seals the agency CA keys).
+    pub master_key: [u8; 32],
 }
 
 impl App {

@@ -42,6 +42,10 @@ pub fn code_of(reason: Reason) -> Code {
         | Reason::AssignmentEnded
         | Reason::UserLacksRole => Code::FailedPrecondition,
         Reason::RateLimited => Code::ResourceExhausted,
+        Reason::WeakPassphrase | Reason::AlgorithmNotSupported => Code::InvalidArgument,
+        Reason::NoSigningKey | Reason::CertificateNotFound => Code::NotFound,
+        Reason::WrongPassphrase | Reason::NotCertificateOwner => Code::PermissionDenied,
+        Reason::CertificateRevoked => Code::FailedPrecondition,
     }
 }
 

@@ -4,8 +4,7 @@
 
 use crate::proto::{
     disposition_service_server::DispositionService, letter_service_server::LetterService,
-    records_service_server::RecordsService, signature_service_server::SignatureService,
-    verification_service_server::VerificationService,
+    records_service_server::RecordsService, verification_service_server::VerificationService,
 };
 
 /// naskah.v1.LetterService, not served yet.
@@ -19,12 +18,6 @@ impl LetterService for PendingLetters {}
 pub struct PendingDispositions;
 #[tonic::async_trait]
 impl DispositionService for PendingDispositions {}
-
-/// naskah.v1.SignatureService, not served yet.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PendingSignatures;
-#[tonic::async_trait]
-impl SignatureService for PendingSignatures {}
 
 /// naskah.v1.VerificationService, not served yet.
 #[derive(Debug, Default, Clone, Copy)]

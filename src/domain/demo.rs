@@ -195,6 +195,9 @@ const USERS: &[(&str, &str, &str, &str, &[Role])] = &[
     ("admin", "Administrator Demo", "", "", &[Role::AgencyAdmin]),
 ];
 
+/// Demo users who get a signing key and certificate (passphrase [`DEMO_PASSPHRASE`]).
+pub const DEMO_SIGNERS: &[&str] = &["gubernur", "sekda", "kadis.kominfo", "kabid.aptika"];
+
 /// What `--demo` found or did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DemoOutcome {
@@ -209,7 +212,7 @@ pub const REFUSAL: &str = "--demo refuses to run on a database that already hold
 
 /// Seeds the demo agency on an empty database; leaves a demo database as it is;
 /// refuses a database with real users.
-pub async fn seed(store: &Store) -> Result<DemoOutcome> {
+pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
     let (all, real) = idq::count_users(store.reader()).await?;
     if real > 0 {
         return Err(Error::Internal(REFUSAL.into()));
@@ -223,6 +226,14 @@ pub async fn seed(store: &Store) -> Result<DemoOutcome> {
         .map_err(|e| Error::Internal(format!("password task: {e}")))?
         .map_err(Error::Internal)?;
 
+    let mut keys = Vec::new();
+    for signer in DEMO_SIGNERS {
+        keys.push((
+            *signer,
+            super::signing::new_sealed_key(DEMO_PASSPHRASE).await?,
+        ));
+    }
+
     let mut tx = store.begin_write().await?;
     let now = tx.now_us();
     let agency = uuid::Uuid::new_v4().to_string();
@@ -234,6 +245,7 @@ pub async fn seed(store: &Store) -> Result<DemoOutcome> {
         now,
     )
     .await?;
+    super::signing::agency_ca(&mut tx, master, &agency).await?;
 
     let mut unit_ids = std::collections::HashMap::new();
     for (code, name, parent) in UNITS {
@@ -321,6 +333,38 @@ pub async fn seed(store: &Store) -> Result<DemoOutcome> {
         now,
     )
     .await?;
+    let meta = crate::auth::RequestMeta {
+        method: "system/demo-seed".into(),
+        ..Default::default()
+    };
+    for (username, (key, sealed)) in keys {
+        let Some(user_id) = user_ids.get(username) else {
+            continue;
+        };
+        let Some(position) = USERS
+            .iter()
+            .find(|u| u.0 == username)
+            .and_then(|u| position_ids.get(u.3))
+        else {
+            continue;
+        };
+        let principal = crate::auth::Principal {
+            user_id: user_id.clone(),
+            agency_id: agency.clone(),
+            username: username.to_owned(),
+            roles: vec![Role::User],
+            must_change_password: false,
+        };
+        super::signing::enroll(
+            &mut tx,
+            super::context::Ctx::new(&principal, &meta),
+            master,
+            position,
+            &key,
+            sealed,
+        )
+        .await?;
+    }
     let mut ev = NewEvent::success("system/demo-seed", "agency", &agency);
     ev.agency_id = agency.clone();
     ev.summary = format!(

@@ -436,7 +436,7 @@ pub fn new_user(
 /// On an empty database: creates the installation's first agency and its
 /// administrator `admin` with a random one-time password, returned once so the
 /// operator can be shown it. Returns `None` when users exist already.
-pub async fn bootstrap_admin(store: &Store) -> Result<Option<String>> {
+pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<String>> {
     if q::count_users(store.reader()).await?.0 > 0 {
         return Ok(None);
     }
@@ -449,6 +449,7 @@ pub async fn bootstrap_admin(store: &Store) -> Result<Option<String>> {
     let mut tx = store.begin_write().await?;
     let agency_id = uuid::Uuid::new_v4().to_string();
     q::insert_agency(tx.conn(), &agency_id, "INSTANSI", "Instansi", tx.now_us()).await?;
+    super::signing::agency_ca(&mut tx, master, &agency_id).await?;
     let admin = new_user(
         &agency_id,
         "admin",

@@ -9,3 +9,4 @@ pub mod identity;
 pub mod org;
 pub mod page;
 pub mod policy;
+pub mod signing;

@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod org;
 pub mod setup;
+pub mod signing;
 
 use std::sync::Arc;
 use std::time::Duration;

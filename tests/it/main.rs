@@ -9,4 +9,5 @@ mod contract;
 mod org;
 mod policy_matrix;
 mod process;
+mod signature;
 mod transport;
