@@ -49,6 +49,10 @@ pub struct Config {
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, in seconds.
     pub refresh_token_ttl_secs: u64,
+    /// Largest attachment, in bytes.
+    pub max_attachment_bytes: u64,
+    /// Public verification requests allowed per client address per minute.
+    pub verification_rate_per_minute: u32,
 }
 
 impl Default for Config {
@@ -66,6 +70,8 @@ impl Default for Config {
             db_max_connections: 16,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
+            max_attachment_bytes: 100 * 1024 * 1024,
+            verification_rate_per_minute: 120,
         }
     }
 }
@@ -84,6 +90,8 @@ const ENV_KEYS: &[&str] = &[
     "db_max_connections",
     "access_token_ttl_secs",
     "refresh_token_ttl_secs",
+    "max_attachment_bytes",
+    "verification_rate_per_minute",
 ];
 
 fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -172,6 +180,10 @@ pub struct Settings {
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime.
     pub refresh_token_ttl: Duration,
+    /// Largest attachment.
+    pub max_attachment_bytes: u64,
+    /// Public verification requests per client address per minute.
+    pub verification_rate_per_minute: u32,
     /// Seed the demo agency on an empty database (`serve --demo`; not a file or environment option).
     pub demo: bool,
 }
@@ -308,6 +320,8 @@ impl Config {
             db_max_connections: self.db_max_connections,
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            max_attachment_bytes: self.max_attachment_bytes,
+            verification_rate_per_minute: self.verification_rate_per_minute,
             demo: false,
         })
     }

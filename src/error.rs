@@ -84,6 +84,36 @@ pub enum Reason {
     CertificateNotFound,
     /// The caller may not revoke this certificate.
     NotCertificateOwner,
+    /// No such letter visible to the caller.
+    LetterNotFound,
+    /// No such classification code in the agency's scheme.
+    ClassificationNotFound,
+    /// The letter cannot be edited in its state.
+    LetterNotEditable,
+    /// The letter is not in a state that allows this.
+    InvalidState,
+    /// The letter has no route yet.
+    RouteMissing,
+    /// The route is not valid.
+    RouteInvalid,
+    /// The letter has no primary recipient.
+    RecipientsMissing,
+    /// The caller does not hold the position of the current route step.
+    NotCurrentStep,
+    /// Only the drafting position may do this.
+    NotDrafter,
+    /// The letter is signed and cannot change.
+    LetterAlreadySigned,
+    /// The caller's position did not receive the letter.
+    NotRecipient,
+    /// The attachment exceeds the size limit.
+    AttachmentTooLarge,
+    /// The content does not match the announced SHA-256.
+    ChecksumMismatch,
+    /// No such attachment visible to the caller.
+    AttachmentNotFound,
+    /// The letter is not signed.
+    NotSigned,
 }
 
 impl Reason {
@@ -129,6 +159,21 @@ impl Reason {
             Reason::CertificateRevoked => "CERTIFICATE_REVOKED",
             Reason::CertificateNotFound => "CERTIFICATE_NOT_FOUND",
             Reason::NotCertificateOwner => "NOT_CERTIFICATE_OWNER",
+            Reason::LetterNotFound => "LETTER_NOT_FOUND",
+            Reason::ClassificationNotFound => "CLASSIFICATION_NOT_FOUND",
+            Reason::LetterNotEditable => "LETTER_NOT_EDITABLE",
+            Reason::InvalidState => "INVALID_STATE",
+            Reason::RouteMissing => "ROUTE_MISSING",
+            Reason::RouteInvalid => "ROUTE_INVALID",
+            Reason::RecipientsMissing => "RECIPIENTS_MISSING",
+            Reason::NotCurrentStep => "NOT_CURRENT_STEP",
+            Reason::NotDrafter => "NOT_DRAFTER",
+            Reason::LetterAlreadySigned => "LETTER_ALREADY_SIGNED",
+            Reason::NotRecipient => "NOT_RECIPIENT",
+            Reason::AttachmentTooLarge => "ATTACHMENT_TOO_LARGE",
+            Reason::ChecksumMismatch => "CHECKSUM_MISMATCH",
+            Reason::AttachmentNotFound => "ATTACHMENT_NOT_FOUND",
+            Reason::NotSigned => "NOT_SIGNED",
         }
     }
 }

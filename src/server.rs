@@ -14,9 +14,11 @@ use crate::api::App;
 use crate::api::audit::AuditApi;
 use crate::api::auth::AuthApi;
 use crate::api::layers::GateLayer;
+use crate::api::letters::LetterApi;
 use crate::api::org::OrgApi;
 use crate::api::signature::SignatureApi;
 use crate::api::stubs::*;
+use crate::api::verification::VerificationApi;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -126,11 +128,17 @@ pub async fn start(
         .with_nodelay(Some(true));
     let addr = incoming.local_addr()?;
 
+    let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let app = Arc::new(App {
         store,
         tokens,
         settings: settings.clone(),
         master_key,
+        notices: crate::notify::channel(),
+        verify_limiter: crate::api::verification::RateLimiter::new(
+            settings.verification_rate_per_minute,
+        ),
+        stopping: stopping_rx,
     });
     let (health_reporter, health) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
@@ -192,8 +200,8 @@ pub async fn start(
             OrgApi::new(app.clone())
         ))
         .add_service(svc!(
-            proto::letter_service_server::LetterServiceServer<PendingLetters>,
-            PendingLetters
+            proto::letter_service_server::LetterServiceServer<LetterApi>,
+            LetterApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::disposition_service_server::DispositionServiceServer<PendingDispositions>,
@@ -204,8 +212,8 @@ pub async fn start(
             SignatureApi::new(app.clone())
         ))
         .add_service(svc!(
-            proto::verification_service_server::VerificationServiceServer<PendingVerification>,
-            PendingVerification
+            proto::verification_service_server::VerificationServiceServer<VerificationApi>,
+            VerificationApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::records_service_server::RecordsServiceServer<PendingRecords>,
@@ -222,7 +230,8 @@ pub async fn start(
             _ = shutdown => {},
             _ = stop_rx => {},
         }
-        tracing::info!("shutting down: finishing running requests");
+        tracing::info!("shutting down: finishing running requests, ending inbox streams");
+        let _ = stopping_tx.send(true);
     };
     let task = tokio::spawn(router.serve_with_incoming_shutdown(incoming, signal));
 

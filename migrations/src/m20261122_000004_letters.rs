@@ -1,5 +1,6 @@
 //! Agency CAs, signing keys, letters with versions, routes, addressees,
-//! comments, folders, participants, number counters, signatures, attachments.
+//! comments, folders (including each position's participation), number
+//! counters, signatures, attachments.
 
 use sea_orm_migration::prelude::*;
 
@@ -107,7 +108,6 @@ const TABLES: &[&str] = &[
     "letter_addressee",
     "letter_comment",
     "letter_box",
-    "letter_participant",
     "number_counter",
     "letter_signature",
     "attachment",
@@ -300,21 +300,6 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(m, "ix_box_letter", "letter_box", &["letter_id"], false).await?;
-        table(
-            m,
-            "letter_participant",
-            vec![s("letter_id", 36), s("position_id", 36), small("role")],
-            &["letter_id", "position_id", "role"],
-        )
-        .await?;
-        index(
-            m,
-            "ix_participant_position",
-            "letter_participant",
-            &["position_id"],
-            false,
-        )
-        .await?;
         table(
             m,
             "number_counter",

@@ -4,11 +4,13 @@
 pub mod audit;
 pub mod auth;
 pub mod layers;
+pub mod letters;
 pub mod mutate;
 pub mod org;
 pub mod signature;
 pub mod status;
 pub mod stubs;
+pub mod verification;
 
 use tonic::{Request, Status};
 
@@ -30,6 +32,12 @@ pub struct App {
     pub settings: Settings,
     /// The installation's master key (seals the agency CA keys).
     pub master_key: [u8; 32],
+    /// Inbox notices of this server process.
+    pub notices: crate::notify::Notices,
+    /// Rate limiter of the public verification service.
+    pub verify_limiter: crate::api::verification::RateLimiter,
+    /// Turns true when the server shuts down; long-lived streams end on it.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl App {

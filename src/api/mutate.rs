@@ -69,7 +69,7 @@ where
             .await
             .map_err(|e| to_status(e.into()))?;
     }
-    tx.commit().await.map_err(|e| {
+    let (_, notices) = tx.commit_with_notices().await.map_err(|e| {
         if e.is_unique_violation() {
             to_status(Error::rejected(
                 Reason::ConcurrentRetry,
@@ -79,5 +79,9 @@ where
             to_status(e.into())
         }
     })?;
+    for n in notices {
+        // No subscriber is not an error.
+        let _ = app.notices.send(n);
+    }
     Ok(response)
 }

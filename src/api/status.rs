@@ -46,6 +46,20 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::NoSigningKey | Reason::CertificateNotFound => Code::NotFound,
         Reason::WrongPassphrase | Reason::NotCertificateOwner => Code::PermissionDenied,
         Reason::CertificateRevoked => Code::FailedPrecondition,
+        Reason::LetterNotFound | Reason::ClassificationNotFound | Reason::AttachmentNotFound => {
+            Code::NotFound
+        }
+        Reason::LetterNotEditable
+        | Reason::InvalidState
+        | Reason::RouteMissing
+        | Reason::RecipientsMissing
+        | Reason::LetterAlreadySigned
+        | Reason::NotRecipient
+        | Reason::NotSigned => Code::FailedPrecondition,
+        Reason::RouteInvalid | Reason::AttachmentTooLarge | Reason::ChecksumMismatch => {
+            Code::InvalidArgument
+        }
+        Reason::NotCurrentStep | Reason::NotDrafter => Code::PermissionDenied,
     }
 }
 

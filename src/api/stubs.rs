@@ -3,27 +3,14 @@
 //! message. Each is replaced by its real implementation as it lands.
 
 use crate::proto::{
-    disposition_service_server::DispositionService, letter_service_server::LetterService,
-    records_service_server::RecordsService, verification_service_server::VerificationService,
+    disposition_service_server::DispositionService, records_service_server::RecordsService,
 };
-
-/// naskah.v1.LetterService, not served yet.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PendingLetters;
-#[tonic::async_trait]
-impl LetterService for PendingLetters {}
 
 /// naskah.v1.DispositionService, not served yet.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PendingDispositions;
 #[tonic::async_trait]
 impl DispositionService for PendingDispositions {}
-
-/// naskah.v1.VerificationService, not served yet.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PendingVerification;
-#[tonic::async_trait]
-impl VerificationService for PendingVerification {}
 
 /// naskah.v1.RecordsService, not served yet.
 #[derive(Debug, Default, Clone, Copy)]

@@ -6,6 +6,8 @@ pub mod classification;
 pub mod context;
 pub mod demo;
 pub mod identity;
+pub mod letters;
+pub mod numbering;
 pub mod org;
 pub mod page;
 pub mod policy;

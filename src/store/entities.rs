@@ -505,27 +505,20 @@ pub mod letter_box {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod letter_participant {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "letter_participant")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub letter_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub position_id: String,
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub role: i16,
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "super::letter::Entity",
+            from = "Column::LetterId",
+            to = "super::letter::Column::Id"
+        )]
+        Letter,
     }
 
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    impl Related<super::letter::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Letter.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -5,10 +5,13 @@
 //! Its `commit` refuses to commit a transaction that recorded no audit event, and
 //! appends the recorded events to the hash chain inside the same transaction.
 
+pub mod attachments;
 pub mod audit;
+pub mod blobs;
 pub(crate) mod entities;
 pub mod idempotency;
 pub mod identity;
+pub mod letters;
 pub mod org;
 pub mod setup;
 pub mod signing;
@@ -154,6 +157,7 @@ impl Store {
         }
         Ok(WriteTx {
             tx,
+            notices: Vec::new(),
             events: Vec::new(),
             now_us: self.clock.now_us(),
             backend: self.backend,
@@ -184,6 +188,7 @@ pub fn redact_url(url: &str) -> String {
 /// commit. Dropping it without committing rolls everything back.
 pub struct WriteTx {
     tx: DatabaseTransaction,
+    notices: Vec<crate::notify::Notice>,
     events: Vec<NewEvent>,
     now_us: i64,
     backend: Backend,
@@ -205,15 +210,25 @@ impl WriteTx {
         self.events.push(event);
     }
 
+    /// Records an inbox notice to publish once the transaction has committed.
+    pub fn notify(&mut self, notice: crate::notify::Notice) {
+        self.notices.push(notice);
+    }
+
     /// Appends the recorded events to the audit chain and commits. Returns the
     /// seqs of the appended events.
     pub async fn commit(self) -> StoreResult<Vec<i64>> {
+        Ok(self.commit_with_notices().await?.0)
+    }
+
+    /// Like [`WriteTx::commit`], also handing back the notices to publish.
+    pub async fn commit_with_notices(self) -> StoreResult<(Vec<i64>, Vec<crate::notify::Notice>)> {
         if self.events.is_empty() {
             return Err(StoreError::Unaudited);
         }
         let seqs = audit::append(&self.tx, self.backend, self.now_us, &self.events).await?;
         self.tx.commit().await?;
-        Ok(seqs)
+        Ok((seqs, self.notices))
     }
 }
 

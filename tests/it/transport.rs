@@ -211,21 +211,16 @@ async fn unknown_methods_and_unserved_rpcs_get_clean_unimplemented(db: Db) {
     )
     .await;
     let token = t.login("pengguna", "pengguna-password-1").await;
-    let mut letters =
-        naskah::proto::letter_service_client::LetterServiceClient::new(t.channel.clone());
-    let err = letters
-        .get_letter(authed(
-            naskah::proto::GetLetterRequest {
-                letter_id: uuid::Uuid::new_v4().to_string(),
-                acting_position_id: String::new(),
-            },
-            &token,
-        ))
+    let mut dispositions =
+        naskah::proto::disposition_service_client::DispositionServiceClient::new(t.channel.clone());
+    let err = dispositions
+        .list_instructions(authed(naskah::proto::ListInstructionsRequest {}, &token))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
-        err.message().contains("/naskah.v1.LetterService/GetLetter"),
+        err.message()
+            .contains("/naskah.v1.DispositionService/ListInstructions"),
         "{}",
         err.message()
     );

@@ -1,0 +1,520 @@
+//! Letters, their versions, routes, addressees, comments, folders, number
+//! counters and signatures in the database.
+
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::entities::{
+    letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
+    letter_version, number_counter,
+};
+use super::{StoreError, StoreResult};
+
+/// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
+pub mod folder {
+    pub const INBOX: i16 = 1;
+    pub const CC: i16 = 2;
+    pub const DRAFTS: i16 = 3;
+    pub const TO_REVIEW: i16 = 4;
+    pub const TO_SIGN: i16 = 5;
+    pub const SENT: i16 = 6;
+    pub const ALL: i16 = 7;
+}
+
+/// A letter row.
+pub type LetterRecord = letter::Model;
+/// A route step row.
+pub type StepRecord = letter_step::Model;
+/// An addressee row (kind 1 = to, 2 = cc).
+pub type AddresseeRecord = letter_addressee::Model;
+/// A version row.
+pub type VersionRecord = letter_version::Model;
+/// A comment row.
+pub type CommentRecord = letter_comment::Model;
+/// A signature row.
+pub type SignatureRecord = letter_signature::Model;
+
+fn active<M: Clone, A: From<M>>(m: &M) -> A {
+    A::from(m.clone())
+}
+
+pub async fn insert_letter<C: ConnectionTrait>(db: &C, l: &LetterRecord) -> StoreResult<()> {
+    let am: letter::ActiveModel = active(l);
+    letter::Entity::insert(am.reset_all()).exec(db).await?;
+    Ok(())
+}
+
+/// Writes `l` if its stored revision is still `expected`.
+pub async fn save_letter<C: ConnectionTrait>(
+    db: &C,
+    l: &LetterRecord,
+    expected: i64,
+) -> StoreResult<bool> {
+    let am: letter::ActiveModel = active(l);
+    let r = letter::Entity::update_many()
+        .set(am.reset_all())
+        .filter(letter::Column::Id.eq(l.id.as_str()))
+        .filter(letter::Column::Revision.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn letter<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<LetterRecord>> {
+    Ok(letter::Entity::find_by_id(id.to_owned())
+        .filter(letter::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+pub async fn letter_by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> StoreResult<Option<LetterRecord>> {
+    Ok(letter::Entity::find()
+        .filter(letter::Column::VerificationCode.eq(code))
+        .one(db)
+        .await?)
+}
+
+pub async fn delete_letter<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<()> {
+    letter_box::Entity::delete_many()
+        .filter(letter_box::Column::LetterId.eq(id))
+        .exec(db)
+        .await?;
+    letter_step::Entity::delete_many()
+        .filter(letter_step::Column::LetterId.eq(id))
+        .exec(db)
+        .await?;
+    letter_addressee::Entity::delete_many()
+        .filter(letter_addressee::Column::LetterId.eq(id))
+        .exec(db)
+        .await?;
+    letter_comment::Entity::delete_many()
+        .filter(letter_comment::Column::LetterId.eq(id))
+        .exec(db)
+        .await?;
+    letter_version::Entity::delete_many()
+        .filter(letter_version::Column::LetterId.eq(id))
+        .exec(db)
+        .await?;
+    letter::Entity::delete_by_id(id.to_owned()).exec(db).await?;
+    Ok(())
+}
+
+// ---- route ----
+
+pub async fn steps<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<Vec<StepRecord>> {
+    Ok(letter_step::Entity::find()
+        .filter(letter_step::Column::LetterId.eq(letter_id))
+        .order_by_asc(letter_step::Column::Idx)
+        .all(db)
+        .await?)
+}
+
+pub async fn replace_steps<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    steps: &[StepRecord],
+) -> StoreResult<()> {
+    letter_step::Entity::delete_many()
+        .filter(letter_step::Column::LetterId.eq(letter_id))
+        .exec(db)
+        .await?;
+    if !steps.is_empty() {
+        let rows: Vec<letter_step::ActiveModel> = steps
+            .iter()
+            .map(|s| active::<_, letter_step::ActiveModel>(s).reset_all())
+            .collect();
+        letter_step::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+pub async fn save_step<C: ConnectionTrait>(db: &C, s: &StepRecord) -> StoreResult<()> {
+    let am: letter_step::ActiveModel = active(s);
+    am.reset_all().update(db).await?;
+    Ok(())
+}
+
+// ---- addressees ----
+
+pub async fn addressees<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+) -> StoreResult<Vec<AddresseeRecord>> {
+    Ok(letter_addressee::Entity::find()
+        .filter(letter_addressee::Column::LetterId.eq(letter_id))
+        .order_by_asc(letter_addressee::Column::Kind)
+        .order_by_asc(letter_addressee::Column::Idx)
+        .all(db)
+        .await?)
+}
+
+pub async fn replace_addressees<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    list: &[AddresseeRecord],
+) -> StoreResult<()> {
+    letter_addressee::Entity::delete_many()
+        .filter(letter_addressee::Column::LetterId.eq(letter_id))
+        .exec(db)
+        .await?;
+    if !list.is_empty() {
+        let rows: Vec<letter_addressee::ActiveModel> = list
+            .iter()
+            .map(|a| active::<_, letter_addressee::ActiveModel>(a).reset_all())
+            .collect();
+        letter_addressee::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+// ---- versions and comments ----
+
+pub async fn insert_version<C: ConnectionTrait>(db: &C, v: &VersionRecord) -> StoreResult<()> {
+    let am: letter_version::ActiveModel = active(v);
+    letter_version::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn versions<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    after: i32,
+    limit: u64,
+) -> StoreResult<Vec<VersionRecord>> {
+    Ok(letter_version::Entity::find()
+        .filter(letter_version::Column::LetterId.eq(letter_id))
+        .filter(letter_version::Column::Version.gt(after))
+        .order_by_asc(letter_version::Column::Version)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_comment<C: ConnectionTrait>(db: &C, c: &CommentRecord) -> StoreResult<()> {
+    let am: letter_comment::ActiveModel = active(c);
+    letter_comment::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn comments<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<CommentRecord>> {
+    let mut q =
+        letter_comment::Entity::find().filter(letter_comment::Column::LetterId.eq(letter_id));
+    if let Some((t, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(letter_comment::Column::CreatedAtUs.gt(t))
+                .add(
+                    Condition::all()
+                        .add(letter_comment::Column::CreatedAtUs.eq(t))
+                        .add(letter_comment::Column::Id.gt(id)),
+                ),
+        );
+    }
+    Ok(q.order_by_asc(letter_comment::Column::CreatedAtUs)
+        .order_by_asc(letter_comment::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+// ---- folders ----
+
+/// Puts a letter into a position's folder (or moves it to the top).
+pub async fn box_put<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    position_id: &str,
+    folder: i16,
+    letter_id: &str,
+    sort_us: i64,
+) -> StoreResult<()> {
+    let am = letter_box::ActiveModel {
+        position_id: Set(position_id.to_owned()),
+        folder: Set(folder),
+        letter_id: Set(letter_id.to_owned()),
+        agency_id: Set(agency.to_owned()),
+        sort_us: Set(sort_us),
+        read_at_us: Set(None),
+    };
+    letter_box::Entity::insert(am)
+        .on_conflict(
+            OnConflict::columns([
+                letter_box::Column::PositionId,
+                letter_box::Column::Folder,
+                letter_box::Column::LetterId,
+            ])
+            .update_column(letter_box::Column::SortUs)
+            .to_owned(),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes a letter from one folder of every position (or of one position).
+pub async fn box_remove<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    folder: i16,
+    position_id: Option<&str>,
+) -> StoreResult<()> {
+    let mut q = letter_box::Entity::delete_many()
+        .filter(letter_box::Column::LetterId.eq(letter_id))
+        .filter(letter_box::Column::Folder.eq(folder));
+    if let Some(p) = position_id {
+        q = q.filter(letter_box::Column::PositionId.eq(p));
+    }
+    q.exec(db).await?;
+    Ok(())
+}
+
+/// Marks a letter read in the INBOX and CC folders of a position; the first read time.
+pub async fn box_mark_read<C: ConnectionTrait>(
+    db: &C,
+    position_id: &str,
+    letter_id: &str,
+    now_us: i64,
+) -> StoreResult<Option<i64>> {
+    let rows = letter_box::Entity::find()
+        .filter(letter_box::Column::PositionId.eq(position_id))
+        .filter(letter_box::Column::LetterId.eq(letter_id))
+        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .all(db)
+        .await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    letter_box::Entity::update_many()
+        .col_expr(letter_box::Column::ReadAtUs, Expr::value(now_us))
+        .filter(letter_box::Column::PositionId.eq(position_id))
+        .filter(letter_box::Column::LetterId.eq(letter_id))
+        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .filter(letter_box::Column::ReadAtUs.is_null())
+        .exec(db)
+        .await?;
+    Ok(Some(
+        rows.iter()
+            .filter_map(|r| r.read_at_us)
+            .min()
+            .unwrap_or(now_us),
+    ))
+}
+
+/// Read times of the INBOX/CC entries of a letter: (position, read time).
+pub async fn read_receipts<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+) -> StoreResult<Vec<(String, Option<i64>)>> {
+    Ok(letter_box::Entity::find()
+        .filter(letter_box::Column::LetterId.eq(letter_id))
+        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.position_id, b.read_at_us))
+        .collect())
+}
+
+/// True when any of `positions` takes part in the letter.
+pub async fn is_participant<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    positions: &[String],
+) -> StoreResult<bool> {
+    if positions.is_empty() {
+        return Ok(false);
+    }
+    Ok(letter_box::Entity::find()
+        .filter(letter_box::Column::LetterId.eq(letter_id))
+        .filter(letter_box::Column::Folder.eq(folder::ALL))
+        .filter(letter_box::Column::PositionId.is_in(positions.iter().cloned()))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Filters of a folder listing.
+#[derive(Clone, Debug, Default)]
+pub struct BoxFilter {
+    pub types: Vec<i16>,
+    pub urgencies: Vec<i16>,
+    pub query: String,
+    pub unread_only: bool,
+    pub created_from_us: Option<i64>,
+    pub created_to_us: Option<i64>,
+}
+
+/// One listed letter with its folder entry.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    pub letter: LetterRecord,
+    pub sort_us: i64,
+    pub read_at_us: Option<i64>,
+}
+
+/// A page of a folder of `positions`, newest first, after the key (sort_us, letter_id).
+pub async fn list_box<C: ConnectionTrait>(
+    db: &C,
+    positions: &[String],
+    folder: i16,
+    filter: &BoxFilter,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<Listed>> {
+    if positions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = letter_box::Entity::find()
+        .find_also_related(letter::Entity)
+        .filter(letter_box::Column::PositionId.is_in(positions.iter().cloned()))
+        .filter(letter_box::Column::Folder.eq(folder));
+    if filter.unread_only {
+        q = q.filter(letter_box::Column::ReadAtUs.is_null());
+    }
+    if !filter.types.is_empty() {
+        q = q.filter(letter::Column::LetterType.is_in(filter.types.iter().copied()));
+    }
+    if !filter.urgencies.is_empty() {
+        q = q.filter(letter::Column::Urgency.is_in(filter.urgencies.iter().copied()));
+    }
+    if !filter.query.is_empty() {
+        q = q.filter(
+            Condition::any()
+                .add(letter::Column::Subject.contains(filter.query.as_str()))
+                .add(letter::Column::Number.contains(filter.query.as_str())),
+        );
+    }
+    if let Some(f) = filter.created_from_us {
+        q = q.filter(letter::Column::CreatedAtUs.gte(f));
+    }
+    if let Some(t) = filter.created_to_us {
+        q = q.filter(letter::Column::CreatedAtUs.lt(t));
+    }
+    if let Some((s, id)) = after {
+        q = q.filter(
+            Condition::any().add(letter_box::Column::SortUs.lt(s)).add(
+                Condition::all()
+                    .add(letter_box::Column::SortUs.eq(s))
+                    .add(letter_box::Column::LetterId.lt(id)),
+            ),
+        );
+    }
+    // One letter may sit in the folder of several of the caller's positions: fetch a
+    // little more and keep the first entry of each letter.
+    let rows = q
+        .order_by_desc(letter_box::Column::SortUs)
+        .order_by_desc(letter_box::Column::LetterId)
+        .limit(if positions.len() > 1 {
+            std::cmp::min(limit.saturating_mul(2), limit + 100)
+        } else {
+            limit
+        })
+        .all(db)
+        .await?;
+    let mut out: Vec<Listed> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (b, l) in rows {
+        let Some(l) = l else { continue };
+        if !seen.insert(l.id.clone()) {
+            continue;
+        }
+        out.push(Listed {
+            letter: l,
+            sort_us: b.sort_us,
+            read_at_us: b.read_at_us,
+        });
+        if out.len() as u64 >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+// ---- numbering ----
+
+/// The next number of a counter, inside the signing transaction: unique and
+/// gap-free (a rolled-back transaction gives its number back).
+pub async fn next_seq<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    scope_key: &str,
+    year: i32,
+) -> StoreResult<i64> {
+    let seed = number_counter::ActiveModel {
+        agency_id: Set(agency.to_owned()),
+        scope_key: Set(scope_key.to_owned()),
+        year: Set(year),
+        last_seq: Set(0),
+    };
+    number_counter::Entity::insert(seed)
+        .on_conflict_do_nothing_on([
+            number_counter::Column::AgencyId,
+            number_counter::Column::ScopeKey,
+            number_counter::Column::Year,
+        ])
+        .exec(db)
+        .await?;
+    number_counter::Entity::update_many()
+        .col_expr(
+            number_counter::Column::LastSeq,
+            Expr::col(number_counter::Column::LastSeq).add(1),
+        )
+        .filter(number_counter::Column::AgencyId.eq(agency))
+        .filter(number_counter::Column::ScopeKey.eq(scope_key))
+        .filter(number_counter::Column::Year.eq(year))
+        .exec(db)
+        .await?;
+    let row = number_counter::Entity::find_by_id((agency.to_owned(), scope_key.to_owned(), year))
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("number counter vanished".into()))?;
+    Ok(row.last_seq)
+}
+
+// ---- signatures ----
+
+pub async fn insert_signature<C: ConnectionTrait>(db: &C, s: &SignatureRecord) -> StoreResult<()> {
+    let am: letter_signature::ActiveModel = active(s);
+    letter_signature::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn signature<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+) -> StoreResult<Option<SignatureRecord>> {
+    Ok(letter_signature::Entity::find_by_id(letter_id.to_owned())
+        .one(db)
+        .await?)
+}
+
+pub async fn signature_by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> StoreResult<Option<SignatureRecord>> {
+    Ok(letter_signature::Entity::find()
+        .filter(letter_signature::Column::VerificationCode.eq(code))
+        .one(db)
+        .await?)
+}

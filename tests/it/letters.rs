@@ -1,0 +1,1207 @@
+//! Letters end to end: the demo scenario, signatures checked by OpenSSL, numbering
+//! under concurrency, visibility of secret letters, incoming letters, attachments.
+
+use std::collections::HashMap;
+
+use naskah::domain::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
+use naskah::proto::audit_service_client::AuditServiceClient;
+use naskah::proto::auth_service_client::AuthServiceClient;
+use naskah::proto::letter_service_client::LetterServiceClient;
+use naskah::proto::verification_service_client::VerificationServiceClient;
+use naskah::proto::{self as pb, Folder, LetterState, LetterType, SecurityLevel, Urgency};
+use prost_types::FieldMask;
+use sha2::Digest;
+use tonic::Code;
+use tonic::transport::Channel;
+
+use crate::dual;
+use crate::harness::{Db, TestServer, authed, reason};
+use crate::signature::openssl_verifies;
+
+/// Logged-in demo users: username → (token, their position id).
+pub struct Demo {
+    pub users: HashMap<&'static str, (String, String)>,
+}
+
+impl Demo {
+    pub async fn login(t: &TestServer, names: &[&'static str]) -> Self {
+        let mut users = HashMap::new();
+        for n in names {
+            let token = t.login(n, DEMO_PASSWORD).await;
+            let me = AuthServiceClient::new(t.channel.clone())
+                .who_am_i(authed(pb::WhoAmIRequest {}, &token))
+                .await
+                .expect("whoami")
+                .into_inner();
+            let pos = me
+                .positions
+                .first()
+                .map(|p| p.position_id.clone())
+                .unwrap_or_default();
+            users.insert(*n, (token, pos));
+        }
+        Self { users }
+    }
+    pub fn token(&self, u: &str) -> &str {
+        &self.users[u].0
+    }
+    pub fn pos(&self, u: &str) -> String {
+        self.users[u].1.clone()
+    }
+}
+
+pub fn letters(t: &TestServer) -> LetterServiceClient<Channel> {
+    LetterServiceClient::new(t.channel.clone())
+}
+
+fn to(pos: &str) -> pb::Addressee {
+    pb::Addressee {
+        target: Some(pb::addressee::Target::PositionId(pos.to_owned())),
+        ..Default::default()
+    }
+}
+
+/// A draft by `drafter` to `recipients`.
+pub async fn draft(
+    t: &TestServer,
+    d: &Demo,
+    drafter: &str,
+    recipients: &[&str],
+    cc: &[&str],
+    security: SecurityLevel,
+    class: &str,
+) -> pb::Letter {
+    letters(t)
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                drafting_position_id: d.pos(drafter),
+                r#type: LetterType::NotaDinas as i32,
+                subject: "Permohonan data layanan e-government".into(),
+                body: "Dengan hormat, bersama ini kami sampaikan ...".into(),
+                security_level: security as i32,
+                urgency: Urgency::Segera as i32,
+                classification_code: class.into(),
+                recipients: recipients.iter().map(|u| to(&d.pos(u))).collect(),
+                carbon_copies: cc.iter().map(|u| to(&d.pos(u))).collect(),
+                ..Default::default()
+            },
+            d.token(drafter),
+        ))
+        .await
+        .expect("create draft")
+        .into_inner()
+}
+
+async fn ids_in(t: &TestServer, token: &str, folder: Folder) -> Vec<String> {
+    letters(t)
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: folder as i32,
+                page_size: 200,
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .letters
+        .into_iter()
+        .map(|l| l.id)
+        .collect()
+}
+
+fn year_now() -> i32 {
+    naskah::domain::numbering::year_month(naskah::clock::Clock::now_us(&naskah::clock::SystemClock))
+        .0
+}
+
+async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(
+        &t,
+        &[
+            "kasi.egov",
+            "kabid.aptika",
+            "kadis.kominfo",
+            "sekda",
+            "kabid.ikp",
+            "staf.egov",
+            "auditor",
+        ],
+    )
+    .await;
+    let mut l = letters(&t);
+    let mut letter = draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &["sekda"],
+        &["kabid.ikp"],
+        SecurityLevel::Biasa,
+        "000.1.2",
+    )
+    .await;
+    assert_eq!(letter.state, LetterState::Draft as i32);
+    assert!(
+        ids_in(&t, d.token("kasi.egov"), Folder::Drafts)
+            .await
+            .contains(&letter.id)
+    );
+
+    // Subject rules per type.
+    let e = l
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                drafting_position_id: d.pos("kasi.egov"),
+                r#type: LetterType::SuratTugas as i32,
+                subject: "Tidak boleh".into(),
+                security_level: 1,
+                urgency: 1,
+                classification_code: "000.1.2".into(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+
+    letter = l
+        .set_route(authed(
+            pb::SetRouteRequest {
+                letter_id: letter.id.clone(),
+                reviewer_position_ids: vec![d.pos("kabid.aptika")],
+                signer_position_id: d.pos("kadis.kominfo"),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("route")
+        .into_inner();
+    letter = l
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                request_id: "submit-1".into(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
+    assert_eq!(letter.state, LetterState::InReview as i32);
+    assert!(
+        ids_in(&t, d.token("kabid.aptika"), Folder::ToReview)
+            .await
+            .contains(&letter.id)
+    );
+
+    // Only the current step may act.
+    let e = l
+        .approve_letter(authed(
+            pb::ApproveLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                ..Default::default()
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "NOT_CURRENT_STEP")
+    );
+    let e = l
+        .approve_letter(authed(
+            pb::ApproveLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                ..Default::default()
+            },
+            d.token("staf.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code(),
+        Code::NotFound,
+        "a non-participant does not even see the draft"
+    );
+
+    // Return with a comment; revise; resubmit; approve.
+    let e = l
+        .return_letter(authed(
+            pb::ReturnLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                comment: String::new(),
+                request_id: String::new(),
+            },
+            d.token("kabid.aptika"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    letter = l
+        .return_letter(authed(
+            pb::ReturnLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                comment: "Mohon lengkapi dasar hukumnya.".into(),
+                request_id: String::new(),
+            },
+            d.token("kabid.aptika"),
+        ))
+        .await
+        .expect("return")
+        .into_inner();
+    assert_eq!(letter.state, LetterState::Returned as i32);
+    let stale = letter.etag.clone();
+    letter = l
+        .update_draft(authed(
+            pb::UpdateDraftRequest {
+                letter: Some(pb::Letter {
+                    id: letter.id.clone(),
+                    body: "Dengan hormat, berdasarkan Perpres 95/2018 ...".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["body".into()],
+                }),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("revise")
+        .into_inner();
+    assert_eq!(letter.version, 2);
+    let e = l
+        .update_draft(authed(
+            pb::UpdateDraftRequest {
+                letter: Some(pb::Letter {
+                    id: letter.id.clone(),
+                    body: "x".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["body".into()],
+                }),
+                etag: stale,
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::Aborted, "ETAG_MISMATCH")
+    );
+    letter = l
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("resubmit")
+        .into_inner();
+    letter = l
+        .approve_letter(authed(
+            pb::ApproveLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                comment: "Sudah sesuai.".into(),
+                request_id: String::new(),
+            },
+            d.token("kabid.aptika"),
+        ))
+        .await
+        .expect("approve")
+        .into_inner();
+    assert_eq!(letter.state, LetterState::Approved as i32);
+    assert!(
+        ids_in(&t, d.token("kadis.kominfo"), Folder::ToSign)
+            .await
+            .contains(&letter.id)
+    );
+
+    // A wrong passphrase changes nothing and is audited.
+    let e = l
+        .sign_letter(authed(
+            pb::SignLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                passphrase: "bukan-passphrase".into(),
+                request_id: String::new(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "WRONG_PASSPHRASE")
+    );
+    let unchanged = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(
+        (
+            unchanged.state,
+            unchanged.etag.as_str(),
+            unchanged.number.as_str()
+        ),
+        (LetterState::Approved as i32, letter.etag.as_str(), "")
+    );
+
+    let sign_req = pb::SignLetterRequest {
+        letter_id: letter.id.clone(),
+        etag: letter.etag.clone(),
+        passphrase: DEMO_PASSPHRASE.into(),
+        request_id: "sign-1".into(),
+    };
+    letter = l
+        .sign_letter(authed(sign_req.clone(), d.token("kadis.kominfo")))
+        .await
+        .expect("sign")
+        .into_inner();
+    assert_eq!(letter.state, LetterState::Sent as i32);
+    assert_eq!(
+        letter.number,
+        format!("000.1.2/1/DISKOMINFO/{}", year_now())
+    );
+    assert_eq!(letter.verification_code.len(), 20);
+    // A retry of the signature returns the same letter and signs nothing twice.
+    let again = l
+        .sign_letter(authed(sign_req.clone(), d.token("kadis.kominfo")))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(
+        (again.number.as_str(), again.etag.as_str()),
+        (letter.number.as_str(), letter.etag.as_str())
+    );
+    let e = l
+        .sign_letter(authed(
+            pb::SignLetterRequest {
+                etag: "\"v1\"".into(),
+                ..sign_req.clone()
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "REQUEST_ID_REUSED");
+
+    assert!(
+        ids_in(&t, d.token("sekda"), Folder::Inbox)
+            .await
+            .contains(&letter.id)
+    );
+    assert!(
+        ids_in(&t, d.token("kabid.ikp"), Folder::Cc)
+            .await
+            .contains(&letter.id)
+    );
+    assert!(
+        !ids_in(&t, d.token("kabid.ikp"), Folder::Inbox)
+            .await
+            .contains(&letter.id)
+    );
+    assert!(
+        ids_in(&t, d.token("kasi.egov"), Folder::Sent)
+            .await
+            .contains(&letter.id)
+    );
+    assert!(
+        !ids_in(&t, d.token("kadis.kominfo"), Folder::ToSign)
+            .await
+            .contains(&letter.id)
+    );
+
+    // Read receipts reach the sender.
+    let unread = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Inbox as i32,
+                unread_only: true,
+                ..Default::default()
+            },
+            d.token("sekda"),
+        ))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(unread.letters.iter().any(|x| x.id == letter.id));
+    l.mark_read(authed(
+        pb::MarkReadRequest {
+            letter_id: letter.id.clone(),
+            position_id: String::new(),
+        },
+        d.token("sekda"),
+    ))
+    .await
+    .expect("read");
+    let seen = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("get")
+        .into_inner();
+    assert!(seen.recipients[0].read_time.is_some());
+    assert!(seen.carbon_copies[0].read_time.is_none());
+    let e = l
+        .mark_read(authed(
+            pb::MarkReadRequest {
+                letter_id: letter.id.clone(),
+                position_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "NOT_RECIPIENT");
+
+    // Versions and comments.
+    let versions = l
+        .list_versions(authed(
+            pb::ListVersionsRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("versions")
+        .into_inner()
+        .versions;
+    assert_eq!(
+        versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let comments = l
+        .list_comments(authed(
+            pb::ListCommentsRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("comments")
+        .into_inner()
+        .comments;
+    assert_eq!(
+        comments
+            .iter()
+            .map(|c| (c.version, c.text.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(1, "Mohon lengkapi dasar hukumnya."), (2, "Sudah sesuai.")]
+    );
+
+    // The signed artefact verifies with OpenSSL against the agency CA, and not after a change.
+    let doc = l
+        .get_signed_document(authed(
+            pb::GetSignedDocumentRequest {
+                letter_id: letter.id.clone(),
+            },
+            d.token("sekda"),
+        ))
+        .await
+        .expect("signed doc")
+        .into_inner();
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&doc.manifest).expect("manifest is JSON");
+    assert_eq!(manifest["number"], letter.number.as_str());
+    assert_eq!(
+        manifest["approvals"][0]["position_name"],
+        "Kepala Bidang Aplikasi Informatika"
+    );
+    assert_eq!(manifest["approvals"][0]["decision"], "APPROVED");
+    assert_eq!(
+        manifest["signer"]["user_name"],
+        "Bambang Prasetyo, S.Kom., M.T."
+    );
+    assert_eq!(
+        manifest["body_sha256"],
+        hex::encode(sha2::Sha256::digest(
+            "Dengan hormat, berdasarkan Perpres 95/2018 ...".as_bytes()
+        ))
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(openssl_verifies(
+        dir.path(),
+        &doc.manifest,
+        &doc.signature,
+        &doc.certificate_chain_pem[1]
+    ));
+    let mut tampered = doc.manifest.clone();
+    let i = tampered.len() / 2;
+    tampered[i] ^= 0x01;
+    assert!(!openssl_verifies(
+        dir.path(),
+        &tampered,
+        &doc.signature,
+        &doc.certificate_chain_pem[1]
+    ));
+
+    // Public verification, without a login.
+    let mut v = VerificationServiceClient::new(t.channel.clone());
+    let ok = v
+        .verify_letter(pb::VerifyLetterRequest {
+            verification_code: letter.verification_code.clone(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(ok.valid, "{ok:?}");
+    assert_eq!(
+        (
+            ok.number.as_str(),
+            ok.signer_name.as_str(),
+            ok.signer_position.as_str()
+        ),
+        (
+            letter.number.as_str(),
+            "Bambang Prasetyo, S.Kom., M.T.",
+            "Kepala Dinas"
+        )
+    );
+    let unknown = v
+        .verify_letter(pb::VerifyLetterRequest {
+            verification_code: "ZZZZZZZZZZZZZZZZZZZZ".into(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert_eq!(
+        (unknown.valid, unknown.reason.as_str()),
+        (false, "UNKNOWN_CODE")
+    );
+    let sig_ok = v
+        .verify_signature(pb::VerifySignatureRequest {
+            manifest: doc.manifest.clone(),
+            signature: doc.signature.clone(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(
+        sig_ok.valid && sig_ok.signer_nip == "197204151998031003",
+        "{sig_ok:?}"
+    );
+    let sig_bad = v
+        .verify_signature(pb::VerifySignatureRequest {
+            manifest: tampered,
+            signature: doc.signature.clone(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert_eq!(
+        (sig_bad.valid, sig_bad.reason.as_str()),
+        (false, "DIGEST_MISMATCH")
+    );
+
+    // A signed letter cannot change or be withdrawn.
+    let now = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("get")
+        .into_inner();
+    let e = l
+        .withdraw_letter(authed(
+            pb::WithdrawLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: now.etag.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "LETTER_ALREADY_SIGNED");
+    let e = l
+        .update_draft(authed(
+            pb::UpdateDraftRequest {
+                letter: Some(pb::Letter {
+                    id: letter.id.clone(),
+                    body: "x".into(),
+                    ..Default::default()
+                }),
+                update_mask: Some(FieldMask {
+                    paths: vec!["body".into()],
+                }),
+                etag: now.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "LETTER_ALREADY_SIGNED");
+
+    // After revoking the signer's certificate the letter no longer verifies.
+    let mut s =
+        naskah::proto::signature_service_client::SignatureServiceClient::new(t.channel.clone());
+    let cert = s
+        .get_my_certificate(authed(
+            pb::GetMyCertificateRequest {},
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("cert")
+        .into_inner();
+    s.revoke_certificate(authed(
+        pb::RevokeCertificateRequest {
+            serial: cert.serial,
+            reason: "test".into(),
+            request_id: String::new(),
+        },
+        d.token("kadis.kominfo"),
+    ))
+    .await
+    .expect("revoke");
+    let revoked = v
+        .verify_letter(pb::VerifyLetterRequest {
+            verification_code: letter.verification_code.clone(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert_eq!(
+        (revoked.valid, revoked.reason.as_str()),
+        (false, "CERTIFICATE_REVOKED")
+    );
+
+    // The audit trail holds every step and verifies.
+    let mut a = AuditServiceClient::new(t.channel.clone());
+    let events = a
+        .list_audit_events(authed(
+            pb::ListAuditEventsRequest {
+                resource_type: "letter".into(),
+                resource_id: letter.id.clone(),
+                page_size: 100,
+                ..Default::default()
+            },
+            d.token("auditor"),
+        ))
+        .await
+        .expect("events")
+        .into_inner()
+        .events;
+    let actions: Vec<&str> = events
+        .iter()
+        .rev()
+        .map(|e| e.action.rsplit('/').next().unwrap_or(""))
+        .collect();
+    for expected in [
+        "CreateDraft",
+        "SetRoute",
+        "SubmitLetter",
+        "ReturnLetter",
+        "UpdateDraft",
+        "ApproveLetter",
+        "SignLetter",
+        "MarkRead",
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected} missing from {actions:?}"
+        );
+    }
+    assert!(
+        events
+            .iter()
+            .any(|e| e.action.ends_with("SignLetter") && e.reason == "WRONG_PASSPHRASE")
+    );
+    assert!(
+        events.iter().all(|e| !e.summary.contains("Perpres")),
+        "no letter content in the audit trail"
+    );
+    let report = a
+        .verify_audit_log(authed(pb::VerifyAuditLogRequest {}, d.token("auditor")))
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(report.ok, "{report:?}");
+    t.stop().await;
+}
+dual!(the_demo_scenario_runs_from_draft_to_inbox);
+
+/// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
+async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let x = draft(
+            t,
+            d,
+            "kasi.egov",
+            &["sekda"],
+            &[],
+            SecurityLevel::Biasa,
+            "000.1.1",
+        )
+        .await;
+        let x = letters(t)
+            .set_route(authed(
+                pb::SetRouteRequest {
+                    letter_id: x.id.clone(),
+                    signer_position_id: d.pos("kadis.kominfo"),
+                    etag: x.etag.clone(),
+                    ..Default::default()
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("route")
+            .into_inner();
+        let x = letters(t)
+            .submit_letter(authed(
+                pb::SubmitLetterRequest {
+                    letter_id: x.id.clone(),
+                    etag: x.etag.clone(),
+                    request_id: String::new(),
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("submit")
+            .into_inner();
+        assert_eq!(x.state, LetterState::Approved as i32);
+        out.push(x);
+    }
+    out
+}
+
+fn seq_of(number: &str) -> i64 {
+    number
+        .split('/')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no seq in {number}"))
+}
+
+async fn concurrent_signatures_get_gap_free_numbers(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
+    let batch = approved_letters(&t, &d, 40).await;
+    // On PostgreSQL a second server shares the database (and the data dir's keys).
+    let second = if db == Db::Postgres {
+        let settings = crate::harness::test_settings(t.dir.path(), &t.db_url, |_| {});
+        Some(
+            naskah::server::start(
+                settings,
+                std::sync::Arc::new(naskah::clock::SystemClock),
+                std::future::pending(),
+            )
+            .await
+            .expect("second server"),
+        )
+    } else {
+        None
+    };
+    let second_channel = match &second {
+        Some(s) => Some(
+            Channel::from_shared(format!("http://{}", s.addr))
+                .expect("uri")
+                .connect()
+                .await
+                .expect("connect"),
+        ),
+        None => None,
+    };
+    let token = d.token("kadis.kominfo").to_owned();
+    let mut tasks = Vec::new();
+    for (i, x) in batch.into_iter().enumerate() {
+        let channel = match (&second_channel, i % 2) {
+            (Some(c), 1) => c.clone(),
+            _ => t.channel.clone(),
+        };
+        let token = token.clone();
+        tasks.push(tokio::spawn(async move {
+            LetterServiceClient::new(channel)
+                .sign_letter(authed(
+                    pb::SignLetterRequest {
+                        letter_id: x.id.clone(),
+                        etag: x.etag.clone(),
+                        passphrase: DEMO_PASSPHRASE.into(),
+                        request_id: String::new(),
+                    },
+                    &token,
+                ))
+                .await
+                .expect("sign")
+                .into_inner()
+                .number
+        }));
+    }
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.push(seq_of(&task.await.expect("task")));
+    }
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=40).collect::<Vec<i64>>());
+    if let Some(s) = second {
+        s.stop().await.expect("stop second");
+    }
+    t.stop().await;
+}
+dual!(concurrent_signatures_get_gap_free_numbers);
+
+async fn secret_letters_are_invisible_to_non_participants(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(
+        &t,
+        &[
+            "kasi.egov",
+            "kadis.kominfo",
+            "sekda",
+            "staf.egov",
+            "kabid.ikp",
+            "auditor",
+        ],
+    )
+    .await;
+    let mut l = letters(&t);
+    let mut make = async |security: SecurityLevel| {
+        let x = draft(&t, &d, "kasi.egov", &["sekda"], &[], security, "800.3.4").await;
+        let x = l
+            .set_route(authed(
+                pb::SetRouteRequest {
+                    letter_id: x.id.clone(),
+                    signer_position_id: d.pos("kadis.kominfo"),
+                    etag: x.etag.clone(),
+                    ..Default::default()
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("route")
+            .into_inner();
+        let x = l
+            .submit_letter(authed(
+                pb::SubmitLetterRequest {
+                    letter_id: x.id.clone(),
+                    etag: x.etag.clone(),
+                    request_id: String::new(),
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("submit")
+            .into_inner();
+        l.sign_letter(authed(
+            pb::SignLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                passphrase: DEMO_PASSPHRASE.into(),
+                request_id: String::new(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("sign")
+        .into_inner()
+    };
+    let secret = make(SecurityLevel::Rahasia).await;
+    let ordinary = make(SecurityLevel::Biasa).await;
+    for outsider in ["staf.egov", "kabid.ikp"] {
+        for folder in [
+            Folder::Inbox,
+            Folder::Cc,
+            Folder::Drafts,
+            Folder::ToReview,
+            Folder::ToSign,
+            Folder::Sent,
+            Folder::AllVisible,
+        ] {
+            assert!(
+                !ids_in(&t, d.token(outsider), folder)
+                    .await
+                    .contains(&secret.id),
+                "{outsider} sees it in {folder:?}"
+            );
+        }
+        let e = l
+            .get_letter(authed(
+                pb::GetLetterRequest {
+                    letter_id: secret.id.clone(),
+                    ..Default::default()
+                },
+                d.token(outsider),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::NotFound, "LETTER_NOT_FOUND")
+        );
+        let e = l
+            .get_signed_document(authed(
+                pb::GetSignedDocumentRequest {
+                    letter_id: secret.id.clone(),
+                },
+                d.token(outsider),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::NotFound);
+        // An ordinary sent letter may be read by id inside the agency.
+        l.get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: ordinary.id.clone(),
+                ..Default::default()
+            },
+            d.token(outsider),
+        ))
+        .await
+        .expect("ordinary letter");
+    }
+    // Participants read it, and each read is audited; the public check shows no subject.
+    let got = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: secret.id.clone(),
+                ..Default::default()
+            },
+            d.token("sekda"),
+        ))
+        .await
+        .expect("recipient reads")
+        .into_inner();
+    assert_eq!(got.security_level, SecurityLevel::Rahasia as i32);
+    assert!(
+        ids_in(&t, d.token("sekda"), Folder::AllVisible)
+            .await
+            .contains(&secret.id)
+    );
+    let events = AuditServiceClient::new(t.channel.clone())
+        .list_audit_events(authed(
+            pb::ListAuditEventsRequest {
+                resource_id: secret.id.clone(),
+                action: "/naskah.v1.LetterService/GetLetter".into(),
+                ..Default::default()
+            },
+            d.token("auditor"),
+        ))
+        .await
+        .expect("events")
+        .into_inner()
+        .events;
+    assert_eq!(events.len(), 1, "one audited read of the secret letter");
+    let public = VerificationServiceClient::new(t.channel.clone())
+        .verify_letter(pb::VerifyLetterRequest {
+            verification_code: secret.verification_code.clone(),
+        })
+        .await
+        .expect("verify")
+        .into_inner();
+    assert!(public.valid && public.subject.is_empty());
+    t.stop().await;
+}
+dual!(secret_letters_are_invisible_to_non_participants);
+
+async fn incoming_letters_with_scans_reach_their_inbox(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["pencatat", "kadis.kominfo", "staf.egov", "kasi.egov"]).await;
+    let mut l = letters(&t);
+
+    // Kepala Dinas watches the inbox.
+    let mut watch = l
+        .watch_inbox(authed(
+            pb::WatchInboxRequest::default(),
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("watch")
+        .into_inner();
+
+    let req = pb::RegisterIncomingLetterRequest {
+        r#type: LetterType::SuratDinas as i32,
+        subject: "Undangan rapat koordinasi SPBE".into(),
+        security_level: SecurityLevel::Biasa as i32,
+        urgency: Urgency::SangatSegera as i32,
+        classification_code: "000.1.3".into(),
+        recipient_position_ids: vec![d.pos("kadis.kominfo")],
+        sender: Some(pb::ExternalAddressee {
+            organisation: "Kementerian PANRB".into(),
+            ..Default::default()
+        }),
+        sender_number: "B/123/SPBE.01/2026".into(),
+        letter_date: Some(prost_types::Timestamp {
+            seconds: 1_790_000_000,
+            nanos: 0,
+        }),
+        request_id: "incoming-1".into(),
+        ..Default::default()
+    };
+    let e = l
+        .register_incoming_letter(authed(req.clone(), d.token("staf.egov")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "ROLE_REQUIRED")
+    );
+    let incoming = l
+        .register_incoming_letter(authed(req.clone(), d.token("pencatat")))
+        .await
+        .expect("register")
+        .into_inner();
+    let retry = l
+        .register_incoming_letter(authed(req.clone(), d.token("pencatat")))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(incoming.id, retry.id, "the retry registered nothing new");
+    assert_eq!(incoming.state, LetterState::Delivered as i32);
+    assert_eq!(
+        incoming.incoming.as_ref().map(|i| i.sender_number.as_str()),
+        Some("B/123/SPBE.01/2026")
+    );
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), watch.message())
+        .await
+        .expect("an event in time")
+        .expect("stream")
+        .expect("event");
+    assert_eq!(
+        (event.kind, event.letter_id.as_str()),
+        (
+            pb::InboxEventKind::LetterReceived as i32,
+            incoming.id.as_str()
+        )
+    );
+    let inbox = ids_in(&t, d.token("kadis.kominfo"), Folder::Inbox).await;
+    assert_eq!(inbox.iter().filter(|id| **id == incoming.id).count(), 1);
+
+    // The scan: a PDF, whatever media type the client claims.
+    let scan: Vec<u8> = [b"%PDF-1.4\n".as_slice(), &vec![b'x'; 200_000]].concat();
+    let sha = hex::encode(sha2::Sha256::digest(&scan));
+    let upload = |bytes: Vec<u8>, sha: String, size: i64| {
+        let mut msgs = vec![pb::UploadAttachmentRequest {
+            part: Some(pb::upload_attachment_request::Part::Metadata(
+                pb::UploadAttachmentMetadata {
+                    letter_id: incoming.id.clone(),
+                    file_name: "scan.pdf".into(),
+                    media_type: "image/png".into(),
+                    size_bytes: size,
+                    sha256: sha,
+                    is_scan: true,
+                    request_id: String::new(),
+                },
+            )),
+        }];
+        for c in bytes.chunks(64 * 1024) {
+            msgs.push(pb::UploadAttachmentRequest {
+                part: Some(pb::upload_attachment_request::Part::Chunk(c.to_vec())),
+            });
+        }
+        tokio_stream::iter(msgs)
+    };
+    let a = l
+        .upload_attachment(authed(
+            upload(scan.clone(), sha.clone(), scan.len() as i64),
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("upload")
+        .into_inner();
+    assert_eq!(
+        (a.media_type.as_str(), a.sha256.as_str(), a.size_bytes),
+        ("application/pdf", sha.as_str(), scan.len() as i64)
+    );
+    let e = l
+        .upload_attachment(authed(
+            upload(scan.clone(), "0".repeat(64), scan.len() as i64),
+            d.token("pencatat"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "CHECKSUM_MISMATCH");
+    let e = l
+        .upload_attachment(authed(
+            upload(scan.clone(), sha.clone(), 1_000_000_000_000),
+            d.token("pencatat"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "ATTACHMENT_TOO_LARGE");
+    let e = l
+        .upload_attachment(authed(
+            upload(scan.clone(), sha.clone(), scan.len() as i64),
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::FailedPrecondition, "LETTER_NOT_EDITABLE")
+    );
+
+    let mut down = l
+        .download_attachment(authed(
+            pb::DownloadAttachmentRequest {
+                attachment_id: a.id.clone(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("download")
+        .into_inner();
+    let mut got = Vec::new();
+    let mut meta = None;
+    while let Some(msg) = down.message().await.expect("chunk") {
+        match msg.part {
+            Some(pb::download_attachment_response::Part::Metadata(m)) => meta = Some(m),
+            Some(pb::download_attachment_response::Part::Chunk(c)) => got.extend_from_slice(&c),
+            None => {}
+        }
+    }
+    assert_eq!(meta.map(|m| m.id), Some(a.id.clone()));
+    assert_eq!(got, scan);
+    let e = l
+        .download_attachment(authed(
+            pb::DownloadAttachmentRequest {
+                attachment_id: a.id.clone(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .err()
+        .map(|e| e.code());
+    // An ordinary delivered letter is readable in the agency, so its scan is too.
+    assert_eq!(e, None);
+    t.stop().await;
+}
+dual!(incoming_letters_with_scans_reach_their_inbox);
