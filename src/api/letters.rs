@@ -162,22 +162,6 @@ fn letter_pb(v: LetterView) -> pb::Letter {
     }
 }
 
-async fn view_of(app: &App, l: crate::store::letters::LetterRecord) -> Result<pb::Letter, Error> {
-    let steps = crate::store::letters::steps(app.store.reader(), &l.id).await?;
-    let _ = steps;
-    Ok(letter_pb(domain::LetterView {
-        steps: Vec::new(),
-        addressees: Vec::new(),
-        receipts: Default::default(),
-        attachments: Vec::new(),
-        read: false,
-        users: Default::default(),
-        positions: Default::default(),
-        with_body: true,
-        letter: l,
-    }))
-}
-
 // ---- validation ----
 
 fn enum_set<T: TryFrom<i32>>(v: &mut Violations, field: &str, raw: i32, unspecified: i32) {
@@ -840,7 +824,6 @@ impl LetterService for LetterApi {
             })
         })
         .await?;
-        let _ = view_of;
         Ok(Response::new(letter_pb(
             domain::get(&self.app.store, &p, &m, &out.id).await?,
         )))

@@ -1205,3 +1205,217 @@ async fn incoming_letters_with_scans_reach_their_inbox(db: Db) {
     t.stop().await;
 }
 dual!(incoming_letters_with_scans_reach_their_inbox);
+
+async fn drafts_page_filter_withdraw_and_delete(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
+    let mut l = letters(&t);
+    // Idempotent creation.
+    let req = pb::CreateDraftRequest {
+        drafting_position_id: d.pos("kasi.egov"),
+        r#type: LetterType::Memo as i32,
+        subject: "Memo idempoten".into(),
+        security_level: SecurityLevel::Biasa as i32,
+        urgency: Urgency::Biasa as i32,
+        classification_code: "000.1".into(),
+        recipients: vec![to(&d.pos("sekda"))],
+        request_id: "draft-once".into(),
+        ..Default::default()
+    };
+    let first = l
+        .create_draft(authed(req.clone(), d.token("kasi.egov")))
+        .await
+        .expect("create")
+        .into_inner();
+    let again = l
+        .create_draft(authed(req.clone(), d.token("kasi.egov")))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(first.id, again.id);
+    let e = l
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                classification_code: "999.9".into(),
+                request_id: String::new(),
+                ..req.clone()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::NotFound, "CLASSIFICATION_NOT_FOUND")
+    );
+    let e = l
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                drafting_position_id: d.pos("sekda"),
+                request_id: String::new(),
+                ..req.clone()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "NOT_POSITION_HOLDER");
+    for _ in 0..4 {
+        draft(
+            &t,
+            &d,
+            "kasi.egov",
+            &["sekda"],
+            &[],
+            SecurityLevel::Biasa,
+            "000.1.2",
+        )
+        .await;
+    }
+    // Keyset pages over five drafts: 2 + 2 + 1, newest first, nothing twice.
+    let mut seen = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = l
+            .list_letters(authed(
+                pb::ListLettersRequest {
+                    folder: Folder::Drafts as i32,
+                    page_size: 2,
+                    page_token: token.clone(),
+                    ..Default::default()
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("page")
+            .into_inner();
+        pages += 1;
+        seen.extend(page.letters.iter().map(|x| x.id.clone()));
+        assert!(
+            page.letters.iter().all(|x| x.body.is_empty()),
+            "lists carry no bodies"
+        );
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!((pages, seen.len()), (3, 5));
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), 5);
+    // Filters: type and urgency.
+    let memos = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Drafts as i32,
+                types: vec![LetterType::Memo as i32],
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .letters;
+    assert_eq!(
+        memos.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(),
+        vec![first.id.as_str()]
+    );
+    let urgent = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Drafts as i32,
+                urgencies: vec![Urgency::Segera as i32],
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .letters;
+    assert_eq!(urgent.len(), 4);
+    let e = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Drafts as i32,
+                page_token: token,
+                types: vec![LetterType::Memo as i32],
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "INVALID_PAGE_TOKEN");
+    // Delete a never-submitted draft; withdraw a submitted one.
+    l.delete_draft(authed(
+        pb::DeleteDraftRequest {
+            letter_id: first.id.clone(),
+            etag: first.etag.clone(),
+        },
+        d.token("kasi.egov"),
+    ))
+    .await
+    .expect("delete");
+    let e = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: first.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::NotFound);
+    let x = approved_letters(&t, &d, 1).await.remove(0);
+    let e = l
+        .delete_draft(authed(
+            pb::DeleteDraftRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "LETTER_NOT_EDITABLE");
+    let w = l
+        .withdraw_letter(authed(
+            pb::WithdrawLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                reason: "batal".into(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("withdraw")
+        .into_inner();
+    assert_eq!(w.state, LetterState::Withdrawn as i32);
+    assert!(
+        !ids_in(&t, d.token("kadis.kominfo"), Folder::ToSign)
+            .await
+            .contains(&x.id)
+    );
+    let e = l
+        .sign_letter(authed(
+            pb::SignLetterRequest {
+                letter_id: x.id.clone(),
+                etag: w.etag.clone(),
+                passphrase: DEMO_PASSPHRASE.into(),
+                request_id: String::new(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "INVALID_STATE");
+    t.stop().await;
+}
+dual!(drafts_page_filter_withdraw_and_delete);
