@@ -114,6 +114,20 @@ pub enum Reason {
     AttachmentNotFound,
     /// The letter is not signed.
     NotSigned,
+    /// A recipient is not below the disposing position.
+    NotASubordinate,
+    /// The disposing position did not receive the letter (or the disposition).
+    NotReceived,
+    /// An instruction code is not in the agency's list.
+    UnknownInstruction,
+    /// The caller is not secretary of that position.
+    NotSecretary,
+    /// The disposition is not a draft waiting for confirmation.
+    NotADraft,
+    /// A recipient has already read the disposition.
+    AlreadyRead,
+    /// No such disposition visible to the caller.
+    DispositionNotFound,
 }
 
 impl Reason {
@@ -174,6 +188,13 @@ impl Reason {
             Reason::ChecksumMismatch => "CHECKSUM_MISMATCH",
             Reason::AttachmentNotFound => "ATTACHMENT_NOT_FOUND",
             Reason::NotSigned => "NOT_SIGNED",
+            Reason::NotASubordinate => "NOT_A_SUBORDINATE",
+            Reason::NotReceived => "NOT_RECEIVED",
+            Reason::UnknownInstruction => "UNKNOWN_INSTRUCTION",
+            Reason::NotSecretary => "NOT_SECRETARY",
+            Reason::NotADraft => "NOT_A_DRAFT",
+            Reason::AlreadyRead => "ALREADY_READ",
+            Reason::DispositionNotFound => "DISPOSITION_NOT_FOUND",
         }
     }
 }

@@ -13,6 +13,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use crate::api::App;
 use crate::api::audit::AuditApi;
 use crate::api::auth::AuthApi;
+use crate::api::dispositions::DispositionApi;
 use crate::api::layers::GateLayer;
 use crate::api::letters::LetterApi;
 use crate::api::org::OrgApi;
@@ -204,8 +205,8 @@ pub async fn start(
             LetterApi::new(app.clone())
         ))
         .add_service(svc!(
-            proto::disposition_service_server::DispositionServiceServer<PendingDispositions>,
-            PendingDispositions
+            proto::disposition_service_server::DispositionServiceServer<DispositionApi>,
+            DispositionApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::signature_service_server::SignatureServiceServer<SignatureApi>,

@@ -8,6 +8,7 @@ mod m20261122_000001_foundation;
 mod m20261122_000002_identity;
 mod m20261122_000003_agency_setup;
 mod m20261122_000004_letters;
+mod m20261122_000005_dispositions;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_identity::Migration),
             Box::new(m20261122_000003_agency_setup::Migration),
             Box::new(m20261122_000004_letters::Migration),
+            Box::new(m20261122_000005_dispositions::Migration),
         ]
     }
 }

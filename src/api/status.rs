@@ -59,7 +59,14 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::RouteInvalid | Reason::AttachmentTooLarge | Reason::ChecksumMismatch => {
             Code::InvalidArgument
         }
-        Reason::NotCurrentStep | Reason::NotDrafter => Code::PermissionDenied,
+        Reason::NotCurrentStep | Reason::NotDrafter | Reason::NotSecretary => {
+            Code::PermissionDenied
+        }
+        Reason::NotASubordinate | Reason::NotReceived | Reason::NotADraft | Reason::AlreadyRead => {
+            Code::FailedPrecondition
+        }
+        Reason::UnknownInstruction => Code::InvalidArgument,
+        Reason::DispositionNotFound => Code::NotFound,
     }
 }
 

@@ -2,15 +2,7 @@
 //! default methods answer UNIMPLEMENTED; the gate layer names the method in the
 //! message. Each is replaced by its real implementation as it lands.
 
-use crate::proto::{
-    disposition_service_server::DispositionService, records_service_server::RecordsService,
-};
-
-/// naskah.v1.DispositionService, not served yet.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct PendingDispositions;
-#[tonic::async_trait]
-impl DispositionService for PendingDispositions {}
+use crate::proto::records_service_server::RecordsService;
 
 /// naskah.v1.RecordsService, not served yet.
 #[derive(Debug, Default, Clone, Copy)]

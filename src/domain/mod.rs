@@ -5,6 +5,7 @@ pub mod audit;
 pub mod classification;
 pub mod context;
 pub mod demo;
+pub mod dispositions;
 pub mod identity;
 pub mod letters;
 pub mod numbering;

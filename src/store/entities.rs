@@ -590,3 +590,83 @@ pub mod attachment {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod disposition {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disposition")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub agency_id: String,
+        pub letter_id: String,
+        pub parent_id: String,
+        pub sender_position_id: String,
+        pub sent_by_user_id: String,
+        pub sent_by_assignment_kind: i16,
+        pub drafted_by_user_id: String,
+        pub state: i16,
+        pub instruction_codes: String,
+        #[sea_orm(column_type = "Text")]
+        pub note: String,
+        pub due_us: Option<i64>,
+        pub urgency: i16,
+        pub revision: i64,
+        pub created_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod disposition_recipient {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disposition_recipient")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub disposition_id: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub position_id: String,
+        pub agency_id: String,
+        pub status: i16,
+        pub read_at_us: Option<i64>,
+        pub done_at_us: Option<i64>,
+        pub due_us: Option<i64>,
+        pub created_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod disposition_response {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "disposition_response")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub disposition_id: String,
+        pub position_id: String,
+        pub user_id: String,
+        pub assignment_kind: i16,
+        #[sea_orm(column_type = "Text")]
+        pub note: String,
+        pub status: i16,
+        pub attachment_ids: String,
+        pub created_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -211,16 +211,19 @@ async fn unknown_methods_and_unserved_rpcs_get_clean_unimplemented(db: Db) {
     )
     .await;
     let token = t.login("pengguna", "pengguna-password-1").await;
-    let mut dispositions =
-        naskah::proto::disposition_service_client::DispositionServiceClient::new(t.channel.clone());
-    let err = dispositions
-        .list_instructions(authed(naskah::proto::ListInstructionsRequest {}, &token))
+    let mut records =
+        naskah::proto::records_service_client::RecordsServiceClient::new(t.channel.clone());
+    let err = records
+        .list_classifications(authed(
+            naskah::proto::ListClassificationsRequest::default(),
+            &token,
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
         err.message()
-            .contains("/naskah.v1.DispositionService/ListInstructions"),
+            .contains("/naskah.v1.RecordsService/ListClassifications"),
         "{}",
         err.message()
     );

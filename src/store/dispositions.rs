@@ -1,0 +1,270 @@
+//! Dispositions, their recipients and follow-up reports in the database.
+
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use super::StoreResult;
+use super::entities::{disposition, disposition_recipient, disposition_response};
+
+/// A disposition row.
+pub type DispositionRecord = disposition::Model;
+/// A recipient row.
+pub type RecipientRecord = disposition_recipient::Model;
+/// A response row.
+pub type ResponseRecord = disposition_response::Model;
+
+/// Disposition states.
+pub mod state {
+    pub const DRAFT: i16 = 1;
+    pub const ACTIVE: i16 = 2;
+    pub const CANCELLED: i16 = 3;
+}
+
+/// Recipient statuses (the `DispositionStatus` numbers of the contract).
+pub mod status {
+    pub const DRAFT: i16 = 1;
+    pub const UNREAD: i16 = 2;
+    pub const READ: i16 = 3;
+    pub const IN_PROGRESS: i16 = 4;
+    pub const DONE: i16 = 5;
+    pub const CANCELLED: i16 = 6;
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, d: &DispositionRecord) -> StoreResult<()> {
+    let am: disposition::ActiveModel = d.clone().into();
+    disposition::Entity::insert(am.reset_all()).exec(db).await?;
+    Ok(())
+}
+
+/// Writes `d` if its revision is still `expected`.
+pub async fn save<C: ConnectionTrait>(
+    db: &C,
+    d: &DispositionRecord,
+    expected: i64,
+) -> StoreResult<bool> {
+    let am: disposition::ActiveModel = d.clone().into();
+    let r = disposition::Entity::update_many()
+        .set(am.reset_all())
+        .filter(disposition::Column::Id.eq(d.id.as_str()))
+        .filter(disposition::Column::Revision.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<DispositionRecord>> {
+    Ok(disposition::Entity::find_by_id(id.to_owned())
+        .filter(disposition::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+pub async fn of_letter<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+) -> StoreResult<Vec<DispositionRecord>> {
+    Ok(disposition::Entity::find()
+        .filter(disposition::Column::LetterId.eq(letter_id))
+        .order_by_asc(disposition::Column::CreatedAtUs)
+        .order_by_asc(disposition::Column::Id)
+        .all(db)
+        .await?)
+}
+
+pub async fn by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<DispositionRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(disposition::Entity::find()
+        .filter(disposition::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?)
+}
+
+pub async fn replace_recipients<C: ConnectionTrait>(
+    db: &C,
+    disposition_id: &str,
+    rows: &[RecipientRecord],
+) -> StoreResult<()> {
+    disposition_recipient::Entity::delete_many()
+        .filter(disposition_recipient::Column::DispositionId.eq(disposition_id))
+        .exec(db)
+        .await?;
+    if !rows.is_empty() {
+        let models: Vec<disposition_recipient::ActiveModel> = rows
+            .iter()
+            .map(|r| r.clone().into())
+            .map(|m: disposition_recipient::ActiveModel| m.reset_all())
+            .collect();
+        disposition_recipient::Entity::insert_many(models)
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn save_recipient<C: ConnectionTrait>(db: &C, r: &RecipientRecord) -> StoreResult<()> {
+    let am: disposition_recipient::ActiveModel = r.clone().into();
+    am.reset_all().update(db).await?;
+    Ok(())
+}
+
+pub async fn recipients_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<RecipientRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(disposition_recipient::Entity::find()
+        .filter(disposition_recipient::Column::DispositionId.is_in(ids.iter().cloned()))
+        .order_by_asc(disposition_recipient::Column::PositionId)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_response<C: ConnectionTrait>(db: &C, r: &ResponseRecord) -> StoreResult<()> {
+    let am: disposition_response::ActiveModel = r.clone().into();
+    disposition_response::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn responses_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<ResponseRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(disposition_response::Entity::find()
+        .filter(disposition_response::Column::DispositionId.is_in(ids.iter().cloned()))
+        .order_by_asc(disposition_response::Column::CreatedAtUs)
+        .all(db)
+        .await?)
+}
+
+/// Filters of a listing.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<i16>,
+    /// Only overdue at this time.
+    pub overdue_at: Option<i64>,
+}
+
+fn overdue(now: i64) -> Condition {
+    Condition::all()
+        .add(disposition_recipient::Column::DueUs.lt(now))
+        .add(disposition_recipient::Column::Status.is_not_in([status::DONE, status::CANCELLED]))
+}
+
+/// Received: recipient rows of `positions`, newest first, after (created, disposition id).
+pub async fn list_received<C: ConnectionTrait>(
+    db: &C,
+    positions: &[String],
+    f: &ListFilter,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<RecipientRecord>> {
+    if positions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = disposition_recipient::Entity::find()
+        .filter(disposition_recipient::Column::PositionId.is_in(positions.iter().cloned()))
+        .filter(disposition_recipient::Column::Status.ne(status::DRAFT));
+    if !f.statuses.is_empty() {
+        q = q.filter(disposition_recipient::Column::Status.is_in(f.statuses.iter().copied()));
+    }
+    if let Some(now) = f.overdue_at {
+        q = q.filter(overdue(now));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(disposition_recipient::Column::CreatedAtUs.lt(t))
+                .add(
+                    Condition::all()
+                        .add(disposition_recipient::Column::CreatedAtUs.eq(t))
+                        .add(disposition_recipient::Column::DispositionId.lt(id)),
+                ),
+        );
+    }
+    Ok(q.order_by_desc(disposition_recipient::Column::CreatedAtUs)
+        .order_by_desc(disposition_recipient::Column::DispositionId)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Sent (or, with `drafts`, drafts) by `positions` (or drafted by `user`), newest first.
+pub async fn list_sent<C: ConnectionTrait>(
+    db: &C,
+    positions: &[String],
+    drafts_of_user: Option<&str>,
+    f: &ListFilter,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<DispositionRecord>> {
+    let mut q = disposition::Entity::find();
+    match drafts_of_user {
+        Some(user) => {
+            q = q
+                .filter(disposition::Column::State.eq(state::DRAFT))
+                .filter(
+                    Condition::any()
+                        .add(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()))
+                        .add(disposition::Column::DraftedByUserId.eq(user)),
+                );
+        }
+        None => {
+            if positions.is_empty() {
+                return Ok(Vec::new());
+            }
+            q = q
+                .filter(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()))
+                .filter(disposition::Column::State.ne(state::DRAFT));
+        }
+    }
+    if !f.statuses.is_empty() || f.overdue_at.is_some() {
+        let mut sub = Query::select();
+        sub.column(disposition_recipient::Column::DispositionId)
+            .from(disposition_recipient::Entity);
+        if !f.statuses.is_empty() {
+            sub.and_where(
+                Expr::col(disposition_recipient::Column::Status).is_in(f.statuses.iter().copied()),
+            );
+        }
+        if let Some(now) = f.overdue_at {
+            sub.cond_where(overdue(now));
+        }
+        q = q.filter(disposition::Column::Id.in_subquery(sub.to_owned()));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(disposition::Column::CreatedAtUs.lt(t))
+                .add(
+                    Condition::all()
+                        .add(disposition::Column::CreatedAtUs.eq(t))
+                        .add(disposition::Column::Id.lt(id)),
+                ),
+        );
+    }
+    Ok(q.order_by_desc(disposition::Column::CreatedAtUs)
+        .order_by_desc(disposition::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
