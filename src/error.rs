@@ -128,6 +128,20 @@ pub enum Reason {
     AlreadyRead,
     /// No such disposition visible to the caller.
     DispositionNotFound,
+    /// No such case file in the agency.
+    CaseFileNotFound,
+    /// The case file is closed.
+    CaseFileClosed,
+    /// The letter is already in a case file.
+    AlreadyFiled,
+    /// The letter's classification is not the case file's or below it.
+    ClassificationMismatch,
+    /// A legal hold blocks this.
+    LegalHold,
+    /// No such hold in the agency.
+    HoldNotFound,
+    /// The hold was already released.
+    HoldReleased,
 }
 
 impl Reason {
@@ -195,6 +209,13 @@ impl Reason {
             Reason::NotADraft => "NOT_A_DRAFT",
             Reason::AlreadyRead => "ALREADY_READ",
             Reason::DispositionNotFound => "DISPOSITION_NOT_FOUND",
+            Reason::CaseFileNotFound => "CASE_FILE_NOT_FOUND",
+            Reason::CaseFileClosed => "CASE_FILE_CLOSED",
+            Reason::AlreadyFiled => "ALREADY_FILED",
+            Reason::ClassificationMismatch => "CLASSIFICATION_MISMATCH",
+            Reason::LegalHold => "LEGAL_HOLD",
+            Reason::HoldNotFound => "HOLD_NOT_FOUND",
+            Reason::HoldReleased => "HOLD_RELEASED",
         }
     }
 }

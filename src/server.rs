@@ -17,8 +17,8 @@ use crate::api::dispositions::DispositionApi;
 use crate::api::layers::GateLayer;
 use crate::api::letters::LetterApi;
 use crate::api::org::OrgApi;
+use crate::api::records::RecordsApi;
 use crate::api::signature::SignatureApi;
-use crate::api::stubs::*;
 use crate::api::verification::VerificationApi;
 use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
@@ -217,8 +217,8 @@ pub async fn start(
             VerificationApi::new(app.clone())
         ))
         .add_service(svc!(
-            proto::records_service_server::RecordsServiceServer<PendingRecords>,
-            PendingRecords
+            proto::records_service_server::RecordsServiceServer<RecordsApi>,
+            RecordsApi::new(app.clone())
         ))
         .add_service(svc!(
             proto::audit_service_server::AuditServiceServer<AuditApi>,

@@ -9,6 +9,7 @@ mod m20261122_000002_identity;
 mod m20261122_000003_agency_setup;
 mod m20261122_000004_letters;
 mod m20261122_000005_dispositions;
+mod m20261122_000006_records;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_agency_setup::Migration),
             Box::new(m20261122_000004_letters::Migration),
             Box::new(m20261122_000005_dispositions::Migration),
+            Box::new(m20261122_000006_records::Migration),
         ]
     }
 }

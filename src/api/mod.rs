@@ -8,9 +8,9 @@ pub mod layers;
 pub mod letters;
 pub mod mutate;
 pub mod org;
+pub mod records;
 pub mod signature;
 pub mod status;
-pub mod stubs;
 pub mod verification;
 
 use tonic::{Request, Status};

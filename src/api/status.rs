@@ -66,7 +66,14 @@ pub fn code_of(reason: Reason) -> Code {
             Code::FailedPrecondition
         }
         Reason::UnknownInstruction => Code::InvalidArgument,
-        Reason::DispositionNotFound => Code::NotFound,
+        Reason::DispositionNotFound | Reason::CaseFileNotFound | Reason::HoldNotFound => {
+            Code::NotFound
+        }
+        Reason::CaseFileClosed
+        | Reason::AlreadyFiled
+        | Reason::ClassificationMismatch
+        | Reason::LegalHold
+        | Reason::HoldReleased => Code::FailedPrecondition,
     }
 }
 

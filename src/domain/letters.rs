@@ -523,6 +523,12 @@ pub async fn delete_draft(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, etag_sent: &
             "only a draft that was never submitted can be deleted; withdraw it instead",
         ));
     }
+    if crate::store::records::letter_held(tx.conn(), id).await? {
+        return Err(Error::rejected(
+            Reason::LegalHold,
+            "a legal hold blocks deleting this letter",
+        ));
+    }
     q::delete_letter(tx.conn(), id).await?;
     tx.audit(actor_event(ctx, &drafter, "letter", id, "draft deleted"));
     Ok(())
@@ -881,6 +887,12 @@ pub async fn withdraw(
         ));
     }
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
+    if crate::store::records::letter_held(tx.conn(), id).await? {
+        return Err(Error::rejected(
+            Reason::LegalHold,
+            "a legal hold blocks withdrawing this letter",
+        ));
+    }
     for f in [folder::DRAFTS, folder::TO_REVIEW, folder::TO_SIGN] {
         q::box_remove(tx.conn(), id, f, None).await?;
     }

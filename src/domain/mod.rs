@@ -12,4 +12,5 @@ pub mod numbering;
 pub mod org;
 pub mod page;
 pub mod policy;
+pub mod records;
 pub mod signing;

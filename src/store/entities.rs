@@ -670,3 +670,76 @@ pub mod disposition_response {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod case_file {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_file")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub agency_id: String,
+        pub classification_code: String,
+        pub title: String,
+        #[sea_orm(column_type = "Text")]
+        pub description: String,
+        pub unit_id: String,
+        pub state: i16,
+        pub open_at_us: i64,
+        pub close_at_us: Option<i64>,
+        pub active_until_us: Option<i64>,
+        pub inactive_until_us: Option<i64>,
+        pub final_disposition: i16,
+        pub revision: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod case_file_letter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "case_file_letter")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub letter_id: String,
+        pub case_file_id: String,
+        pub agency_id: String,
+        pub filed_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod legal_hold {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "legal_hold")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub agency_id: String,
+        pub case_file_id: String,
+        pub letter_id: String,
+        pub reason: String,
+        pub authority: String,
+        pub placed_by_user_id: String,
+        pub placed_at_us: i64,
+        pub released_by_user_id: String,
+        pub released_at_us: Option<i64>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

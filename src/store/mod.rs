@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod letters;
 pub mod org;
+pub mod records;
 pub mod setup;
 pub mod signing;
 

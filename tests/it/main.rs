@@ -11,5 +11,6 @@ mod letters;
 mod org;
 mod policy_matrix;
 mod process;
+mod records;
 mod signature;
 mod transport;

@@ -207,15 +207,15 @@ async fn unknown_methods_and_unserved_rpcs_get_clean_unimplemented(db: Db) {
     t.seed_user(
         "pengguna",
         "pengguna-password-1",
-        &[naskah::proto::Role::User],
+        &[naskah::proto::Role::RecordsOfficer],
     )
     .await;
     let token = t.login("pengguna", "pengguna-password-1").await;
     let mut records =
         naskah::proto::records_service_client::RecordsServiceClient::new(t.channel.clone());
     let err = records
-        .list_classifications(authed(
-            naskah::proto::ListClassificationsRequest::default(),
+        .propose_disposal(authed(
+            naskah::proto::ProposeDisposalRequest::default(),
             &token,
         ))
         .await
@@ -223,7 +223,7 @@ async fn unknown_methods_and_unserved_rpcs_get_clean_unimplemented(db: Db) {
     assert_eq!(err.code(), Code::Unimplemented);
     assert!(
         err.message()
-            .contains("/naskah.v1.RecordsService/ListClassifications"),
+            .contains("/naskah.v1.RecordsService/ProposeDisposal"),
         "{}",
         err.message()
     );

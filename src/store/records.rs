@@ -1,0 +1,206 @@
+//! Case files, filed letters and legal holds in the database.
+
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+
+use super::StoreResult;
+use super::entities::{case_file, case_file_letter, legal_hold};
+
+/// A case file row.
+pub type CaseFileRecord = case_file::Model;
+/// A hold row.
+pub type HoldRecord = legal_hold::Model;
+
+/// Case file states (the `CaseFileState` numbers of the contract).
+pub mod state {
+    pub const OPEN: i16 = 1;
+    pub const CLOSED: i16 = 2;
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, c: &CaseFileRecord) -> StoreResult<()> {
+    let am: case_file::ActiveModel = c.clone().into();
+    case_file::Entity::insert(am.reset_all()).exec(db).await?;
+    Ok(())
+}
+
+pub async fn save<C: ConnectionTrait>(
+    db: &C,
+    c: &CaseFileRecord,
+    expected: i64,
+) -> StoreResult<bool> {
+    let am: case_file::ActiveModel = c.clone().into();
+    let r = case_file::Entity::update_many()
+        .set(am.reset_all())
+        .filter(case_file::Column::Id.eq(c.id.as_str()))
+        .filter(case_file::Column::Revision.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<CaseFileRecord>> {
+    Ok(case_file::Entity::find_by_id(id.to_owned())
+        .filter(case_file::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+/// Case files by open time, newest first.
+pub async fn list<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    unit: Option<&str>,
+    class_root: Option<&str>,
+    states: &[i16],
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<CaseFileRecord>> {
+    let mut q = case_file::Entity::find().filter(case_file::Column::AgencyId.eq(agency));
+    if let Some(u) = unit {
+        q = q.filter(case_file::Column::UnitId.eq(u));
+    }
+    if let Some(r) = class_root {
+        q = q.filter(
+            Condition::any()
+                .add(case_file::Column::ClassificationCode.eq(r))
+                .add(case_file::Column::ClassificationCode.starts_with(format!("{r}."))),
+        );
+    }
+    if !states.is_empty() {
+        q = q.filter(case_file::Column::State.is_in(states.iter().copied()));
+    }
+    if let Some((t, id)) = after {
+        q = q.filter(
+            Condition::any().add(case_file::Column::OpenAtUs.lt(t)).add(
+                Condition::all()
+                    .add(case_file::Column::OpenAtUs.eq(t))
+                    .add(case_file::Column::Id.lt(id)),
+            ),
+        );
+    }
+    Ok(q.order_by_desc(case_file::Column::OpenAtUs)
+        .order_by_desc(case_file::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Closed case files of a final disposition whose retention ended by `as_of`, oldest first.
+pub async fn due<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    final_disposition: i16,
+    as_of: i64,
+    after: Option<(i64, String)>,
+    limit: u64,
+) -> StoreResult<Vec<CaseFileRecord>> {
+    let mut q = case_file::Entity::find()
+        .filter(case_file::Column::AgencyId.eq(agency))
+        .filter(case_file::Column::State.eq(state::CLOSED))
+        .filter(case_file::Column::FinalDisposition.eq(final_disposition))
+        .filter(case_file::Column::InactiveUntilUs.lte(as_of));
+    if let Some((t, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(case_file::Column::InactiveUntilUs.gt(t))
+                .add(
+                    Condition::all()
+                        .add(case_file::Column::InactiveUntilUs.eq(t))
+                        .add(case_file::Column::Id.gt(id)),
+                ),
+        );
+    }
+    Ok(q.order_by_asc(case_file::Column::InactiveUntilUs)
+        .order_by_asc(case_file::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+pub async fn file_letter<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    case_file_id: &str,
+    letter_id: &str,
+    now: i64,
+) -> StoreResult<()> {
+    let am = case_file_letter::ActiveModel {
+        letter_id: sea_orm::Set(letter_id.to_owned()),
+        case_file_id: sea_orm::Set(case_file_id.to_owned()),
+        agency_id: sea_orm::Set(agency.to_owned()),
+        filed_at_us: sea_orm::Set(now),
+    };
+    case_file_letter::Entity::insert(am).exec(db).await?;
+    Ok(())
+}
+
+/// The case file a letter is filed in.
+pub async fn filed_in<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<Option<String>> {
+    Ok(case_file_letter::Entity::find_by_id(letter_id.to_owned())
+        .one(db)
+        .await?
+        .map(|r| r.case_file_id))
+}
+
+pub async fn letter_count<C: ConnectionTrait>(db: &C, case_file_id: &str) -> StoreResult<u64> {
+    Ok(case_file_letter::Entity::find()
+        .filter(case_file_letter::Column::CaseFileId.eq(case_file_id))
+        .count(db)
+        .await?)
+}
+
+pub async fn insert_hold<C: ConnectionTrait>(db: &C, h: &HoldRecord) -> StoreResult<()> {
+    let am: legal_hold::ActiveModel = h.clone().into();
+    legal_hold::Entity::insert(am.reset_all()).exec(db).await?;
+    Ok(())
+}
+
+pub async fn save_hold<C: ConnectionTrait>(db: &C, h: &HoldRecord) -> StoreResult<()> {
+    let am: legal_hold::ActiveModel = h.clone().into();
+    am.reset_all().update(db).await?;
+    Ok(())
+}
+
+pub async fn hold<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<HoldRecord>> {
+    Ok(legal_hold::Entity::find_by_id(id.to_owned())
+        .filter(legal_hold::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+/// True when an active hold covers the case file.
+pub async fn case_file_held<C: ConnectionTrait>(db: &C, case_file_id: &str) -> StoreResult<bool> {
+    Ok(legal_hold::Entity::find()
+        .filter(legal_hold::Column::CaseFileId.eq(case_file_id))
+        .filter(legal_hold::Column::ReleasedAtUs.is_null())
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// True when an active hold covers the letter, directly or through its case file.
+pub async fn letter_held<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<bool> {
+    let direct = legal_hold::Entity::find()
+        .filter(legal_hold::Column::LetterId.eq(letter_id))
+        .filter(legal_hold::Column::ReleasedAtUs.is_null())
+        .one(db)
+        .await?
+        .is_some();
+    if direct {
+        return Ok(true);
+    }
+    match filed_in(db, letter_id).await? {
+        Some(cf) => case_file_held(db, &cf).await,
+        None => Ok(false),
+    }
+}
