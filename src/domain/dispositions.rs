@@ -656,14 +656,7 @@ pub async fn list(
         &st.join(","),
         if overdue_only { "1" } else { "0" },
     ]);
-    let after = match page::decode(token, &fp)? {
-        Some(k) => {
-            let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-            let (t, id) = k.split_once(':').ok_or_else(bad)?;
-            Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned()))
-        }
-        None => None,
-    };
+    let after = page::decode_time_key(token, &fp)?;
     let filter = ListFilter {
         statuses,
         overdue_at: overdue_only.then_some(now),

@@ -1616,14 +1616,7 @@ pub async fn list(
             .map(|v| v.to_string())
             .unwrap_or_default(),
     ]);
-    let after = match page::decode(token, &fp)? {
-        Some(k) => {
-            let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-            let (s, id) = k.split_once(':').ok_or_else(bad)?;
-            Some((s.parse::<i64>().map_err(|_| bad())?, id.to_owned()))
-        }
-        None => None,
-    };
+    let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::list_box(db, &positions, f, &filter, after, limit + 1).await?;
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
@@ -1681,14 +1674,7 @@ pub async fn comments(
     let caller = Caller::load(db, p, store.clock().now_us()).await?;
     visible_letter(db, p, &caller, id).await?;
     let fp = page::fingerprint(&["comments", id]);
-    let after = match page::decode(token, &fp)? {
-        Some(k) => {
-            let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-            let (t, cid) = k.split_once(':').ok_or_else(bad)?;
-            Some((t.parse::<i64>().map_err(|_| bad())?, cid.to_owned()))
-        }
-        None => None,
-    };
+    let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::comments(db, id, after, limit + 1).await?;
     let next = if rows.len() as u64 > limit {
         rows.truncate(limit as usize);

@@ -206,17 +206,6 @@ fn next_token<T>(rows: &mut Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> S
     }
 }
 
-fn time_id_key(t: i64, id: &str) -> String {
-    format!("{t}:{id}")
-}
-
-fn parse_time_id(key: Option<String>) -> Result<Option<(i64, String)>> {
-    let Some(key) = key else { return Ok(None) };
-    let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-    let (t, id) = key.split_once(':').ok_or_else(bad)?;
-    Ok(Some((t.parse().map_err(|_| bad())?, id.to_owned())))
-}
-
 // ---------------------------------------------------------------- positions
 
 /// Changes to a position; `None` leaves a field as it is.
@@ -360,10 +349,10 @@ pub async fn list_positions(
 ) -> Result<(Vec<PositionRecord>, String)> {
     let limit = page::page_size(size, 50, 500)?;
     let fp = page::fingerprint(&["positions", unit.unwrap_or("")]);
-    let after = parse_time_id(page::decode(token, &fp)?)?;
+    let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::list_positions(store.reader(), &p.agency_id, unit, after, limit + 1).await?;
     let next = next_token(&mut rows, limit, |r| {
-        page::encode(&fp, &time_id_key(r.created_at_us, &r.id))
+        page::encode_time_key(&fp, r.created_at_us, &r.id)
     });
     Ok((rows, next))
 }
@@ -674,7 +663,7 @@ pub async fn list_assignments(
         user.unwrap_or(""),
         if include_ended { "1" } else { "0" },
     ]);
-    let after = parse_time_id(page::decode(token, &fp)?)?;
+    let after = page::decode_time_key(token, &fp)?;
     let active_at = (!include_ended).then(|| store.clock().now_us());
     let mut rows = q::list_assignments(
         store.reader(),
@@ -687,7 +676,7 @@ pub async fn list_assignments(
     )
     .await?;
     let next = next_token(&mut rows, limit, |r| {
-        page::encode(&fp, &time_id_key(r.created_at_us, &r.id))
+        page::encode_time_key(&fp, r.created_at_us, &r.id)
     });
     Ok((rows, next))
 }

@@ -89,3 +89,36 @@ mod tests {
         assert!(page_size(-1, 50, 500).is_err());
     }
 }
+
+/// Encodes a (time, id) keyset key.
+pub fn encode_time_key(fingerprint: &str, t: i64, id: &str) -> String {
+    encode(fingerprint, &format!("{t}:{id}"))
+}
+
+/// Decodes a (time, id) keyset key; `Ok(None)` on the first page.
+pub fn decode_time_key(token: &str, fingerprint: &str) -> Result<Option<(i64, String)>> {
+    let Some(key) = decode(token, fingerprint)? else {
+        return Ok(None);
+    };
+    let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
+    let (t, id) = key.split_once(':').ok_or_else(bad)?;
+    Ok(Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned())))
+}
+
+#[cfg(test)]
+mod time_key_tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_round_trip_and_reject_garbage() {
+        let fp = fingerprint(&["x"]);
+        let t = encode_time_key(&fp, -5, "abc");
+        assert_eq!(
+            decode_time_key(&t, &fp).expect("ok"),
+            Some((-5, "abc".into()))
+        );
+        assert!(decode_time_key(&encode(&fp, "nocolon"), &fp).is_err());
+        assert!(decode_time_key(&encode(&fp, "x:abc"), &fp).is_err());
+        assert_eq!(decode_time_key("", &fp).expect("ok"), None);
+    }
+}

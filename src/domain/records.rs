@@ -303,7 +303,7 @@ pub async fn list(
     let limit = page::page_size(size, 50, 200)?;
     let st: Vec<String> = states.iter().map(|s| s.to_string()).collect();
     let fp = page::fingerprint(&["case_files", unit, class_root, &st.join(",")]);
-    let after = decode_key(page::decode(token, &fp)?)?;
+    let after = page::decode_time_key(token, &fp)?;
     let db = store.reader();
     let mut rows = q::list(
         db,
@@ -330,13 +330,6 @@ pub async fn list(
     Ok((out, next))
 }
 
-fn decode_key(k: Option<String>) -> Result<Option<(i64, String)>> {
-    let Some(k) = k else { return Ok(None) };
-    let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-    let (t, id) = k.split_once(':').ok_or_else(bad)?;
-    Ok(Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned())))
-}
-
 /// Case files due for `fd` as of `as_of`, not on hold, oldest first.
 pub async fn due(
     store: &Store,
@@ -348,7 +341,7 @@ pub async fn due(
 ) -> Result<(Vec<CaseFileView>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let fp = page::fingerprint(&["due", &(fd as i32).to_string(), &as_of.to_string()]);
-    let mut after = decode_key(page::decode(token, &fp)?)?;
+    let mut after = page::decode_time_key(token, &fp)?;
     let db = store.reader();
     let mut out = Vec::new();
     let mut next = String::new();

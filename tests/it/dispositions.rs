@@ -157,6 +157,14 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
         Code::NotFound,
         "the secretary cannot confirm for the head"
     );
+    let mut watch = LetterServiceClient::new(t.channel.clone())
+        .watch_inbox(authed(
+            pb::WatchInboxRequest::default(),
+            d.token("kabid.aptika"),
+        ))
+        .await
+        .expect("watch")
+        .into_inner();
     let top = c
         .confirm_disposition(authed(
             pb::ConfirmDispositionRequest {
@@ -170,6 +178,19 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
         .expect("confirm")
         .into_inner();
     assert_eq!(top.recipients[0].status, DispositionStatus::Unread as i32);
+    let event = tokio::time::timeout(std::time::Duration::from_secs(10), watch.message())
+        .await
+        .expect("an event in time")
+        .expect("stream")
+        .expect("event");
+    assert_eq!(
+        (event.kind, event.disposition_id.as_str()),
+        (
+            pb::InboxEventKind::DispositionReceived as i32,
+            top.id.as_str()
+        )
+    );
+    drop(watch);
     assert_eq!(
         top.sent_by.as_ref().map(|a| a.position_id.as_str()),
         Some(d.pos("kadis.kominfo").as_str())
