@@ -1504,47 +1504,77 @@ async fn view<C: sea_orm::ConnectionTrait>(
     read: bool,
     with_body: bool,
 ) -> Result<LetterView> {
-    let steps = q::steps(db, &l.id).await?;
-    let addressees = q::addressees(db, &l.id).await?;
-    let receipts = q::read_receipts(db, &l.id)
-        .await?
-        .into_iter()
-        .filter_map(|(p, t)| t.map(|t| (p, t)))
-        .collect();
-    let attachments = crate::store::attachments::list(db, &l.id).await?;
-    let mut user_ids: Vec<String> = steps.iter().map(|s| s.decided_by_user_id.clone()).collect();
-    user_ids.push(l.drafted_by_user_id.clone());
-    user_ids.push(l.signer_user_id.clone());
-    user_ids.retain(|u| !u.is_empty());
-    let users = orgq::users_by_ids(db, &l.agency_id, &user_ids)
+    let mut v = views(db, vec![(l, read)], with_body).await?;
+    v.pop()
+        .ok_or_else(|| Error::Internal("letter view vanished".into()))
+}
+
+/// Views of several letters with a fixed number of queries, whatever their number.
+async fn views<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    letters: Vec<(LetterRecord, bool)>,
+    with_body: bool,
+) -> Result<Vec<LetterView>> {
+    let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
+    let mut steps: HashMap<String, Vec<StepRecord>> = HashMap::new();
+    for s in q::steps_of(db, &ids).await? {
+        steps.entry(s.letter_id.clone()).or_default().push(s);
+    }
+    let mut addressees: HashMap<String, Vec<AddresseeRecord>> = HashMap::new();
+    for a in q::addressees_of(db, &ids).await? {
+        addressees.entry(a.letter_id.clone()).or_default().push(a);
+    }
+    let mut receipts: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    for (letter, position, t) in q::receipts_of(db, &ids).await? {
+        receipts.entry(letter).or_default().insert(position, t);
+    }
+    let mut attachments: HashMap<String, Vec<crate::store::attachments::AttachmentRecord>> =
+        HashMap::new();
+    for a in crate::store::attachments::list_of(db, &ids).await? {
+        attachments.entry(a.letter_id.clone()).or_default().push(a);
+    }
+    let mut user_ids: Vec<String> = Vec::new();
+    let mut position_ids: Vec<String> = Vec::new();
+    for (l, _) in &letters {
+        user_ids.extend([l.drafted_by_user_id.clone(), l.signer_user_id.clone()]);
+        position_ids.extend([l.drafting_position_id.clone(), l.signer_position_id.clone()]);
+    }
+    for s in steps.values().flatten() {
+        user_ids.push(s.decided_by_user_id.clone());
+        position_ids.push(s.position_id.clone());
+    }
+    for ids in [&mut user_ids, &mut position_ids] {
+        ids.retain(|x| !x.is_empty());
+        ids.sort();
+        ids.dedup();
+    }
+    let users: HashMap<String, String> = orgq::users_by_ids(db, &agency, &user_ids)
         .await?
         .into_iter()
         .map(|u| (u.id, u.full_name))
         .collect();
-    let mut positions = HashMap::new();
-    for pid in steps
-        .iter()
-        .map(|s| &s.position_id)
-        .chain([&l.drafting_position_id, &l.signer_position_id])
-    {
-        if !pid.is_empty()
-            && !positions.contains_key(pid)
-            && let Some(pos) = orgq::position(db, &l.agency_id, pid).await?
-        {
-            positions.insert(pid.clone(), pos.name);
-        }
-    }
-    Ok(LetterView {
-        letter: l,
-        steps,
-        addressees,
-        receipts,
-        attachments,
-        read,
-        users,
-        positions,
-        with_body,
-    })
+    let positions: HashMap<String, String> = orgq::positions_by_ids(db, &agency, &position_ids)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    Ok(letters
+        .into_iter()
+        .map(|(l, read)| LetterView {
+            steps: steps.remove(&l.id).unwrap_or_default(),
+            addressees: addressees.remove(&l.id).unwrap_or_default(),
+            receipts: receipts.remove(&l.id).unwrap_or_default(),
+            attachments: attachments.remove(&l.id).unwrap_or_default(),
+            read,
+            users: users.clone(),
+            positions: positions.clone(),
+            with_body,
+            letter: l,
+        })
+        .collect())
 }
 
 /// Reads a letter; a read of an R/SR letter is audited.
@@ -1626,10 +1656,14 @@ pub async fn list(
     } else {
         String::new()
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(view(db, r.letter, r.read_at_us.is_some(), false).await?);
-    }
+    let out = views(
+        db,
+        rows.into_iter()
+            .map(|r| (r.letter, r.read_at_us.is_some()))
+            .collect(),
+        false,
+    )
+    .await?;
     Ok((out, next))
 }
 

@@ -38,3 +38,19 @@ pub async fn get<C: ConnectionTrait>(
         .one(db)
         .await?)
 }
+
+/// Attachments of several letters.
+pub async fn list_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<AttachmentRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(attachment::Entity::find()
+        .filter(attachment::Column::LetterId.is_in(ids.iter().cloned()))
+        .order_by_asc(attachment::Column::CreatedAtUs)
+        .order_by_asc(attachment::Column::Id)
+        .all(db)
+        .await?)
+}

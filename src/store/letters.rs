@@ -518,3 +518,52 @@ pub async fn signature_by_code<C: ConnectionTrait>(
         .one(db)
         .await?)
 }
+
+/// Route steps of several letters.
+pub async fn steps_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult<Vec<StepRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(letter_step::Entity::find()
+        .filter(letter_step::Column::LetterId.is_in(ids.iter().cloned()))
+        .order_by_asc(letter_step::Column::LetterId)
+        .order_by_asc(letter_step::Column::Idx)
+        .all(db)
+        .await?)
+}
+
+/// Addressees of several letters.
+pub async fn addressees_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<AddresseeRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(letter_addressee::Entity::find()
+        .filter(letter_addressee::Column::LetterId.is_in(ids.iter().cloned()))
+        .order_by_asc(letter_addressee::Column::LetterId)
+        .order_by_asc(letter_addressee::Column::Kind)
+        .order_by_asc(letter_addressee::Column::Idx)
+        .all(db)
+        .await?)
+}
+
+/// Read receipts of several letters: (letter, position, read time).
+pub async fn receipts_of<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<Vec<(String, String, i64)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(letter_box::Entity::find()
+        .filter(letter_box::Column::LetterId.is_in(ids.iter().cloned()))
+        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .filter(letter_box::Column::ReadAtUs.is_not_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|b| b.read_at_us.map(|t| (b.letter_id, b.position_id, t)))
+        .collect())
+}

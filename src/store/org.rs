@@ -558,3 +558,22 @@ pub async fn secretaries<C: ConnectionTrait>(
         .map(|s| (s.position_id, s.user_id))
         .collect())
 }
+
+/// Positions of the agency by id.
+pub async fn positions_by_ids<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    ids: &[String],
+) -> StoreResult<Vec<PositionRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(position::Entity::find()
+        .filter(position::Column::AgencyId.eq(agency))
+        .filter(position::Column::Id.is_in(ids.iter().cloned()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
