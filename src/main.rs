@@ -47,6 +47,39 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Agency settings.
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AgencyCommand {
+    /// Sets how the agency numbers its letters.
+    SetNumbering {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code, e.g. DEMO-PROV.
+        #[arg(long)]
+        agency: String,
+        /// Template with {security} {seq} {unit} {position} {class} {type} {month} {roman_month} {year}.
+        #[arg(long)]
+        template: String,
+        /// Which letters share one yearly sequence.
+        #[arg(long, value_enum, default_value = "agency")]
+        scope: ScopeArg,
+    },
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ScopeArg {
+    /// One sequence for the whole agency.
+    Agency,
+    /// One per signer's unit.
+    Unit,
+    /// One per signer's unit and letter type.
+    UnitType,
 }
 
 #[derive(Subcommand, Debug)]
@@ -159,6 +192,37 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        Command::Agency {
+            command:
+                AgencyCommand::SetNumbering {
+                    opts,
+                    agency,
+                    template,
+                    scope,
+                },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            let scope = match scope {
+                ScopeArg::Agency => naskah::domain::numbering::Scope::Agency,
+                ScopeArg::Unit => naskah::domain::numbering::Scope::Unit,
+                ScopeArg::UnitType => naskah::domain::numbering::Scope::UnitAndType,
+            };
+            naskah::domain::numbering::configure(&store, &agency, &template, scope)
+                .await
+                .map_err(|e| match e {
+                    naskah::error::Error::Invalid(v) => anyhow::anyhow!(
+                        "{}",
+                        v.iter()
+                            .map(|x| format!("{} {}", x.field, x.description))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    other => anyhow::anyhow!("{other}"),
+                })?;
+            println!("naskah: agency {agency} now numbers letters as {template:?} ({scope:?})");
+            Ok(ExitCode::SUCCESS)
         }
         Command::Keys {
             command: KeysCommand::Rotate { opts },

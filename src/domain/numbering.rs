@@ -155,6 +155,30 @@ pub fn render(template: &str, p: &Parts<'_>) -> String {
         .replace("{year}", &p.year.to_string())
 }
 
+/// Sets an agency's number template and scope (the `naskah agency set-numbering`
+/// admin task), audited like every change.
+pub async fn configure(
+    store: &crate::store::Store,
+    agency_code: &str,
+    template: &str,
+    scope: Scope,
+) -> crate::error::Result<()> {
+    use crate::error::Error;
+    check_template(template).map_err(|e| Error::invalid("template", e))?;
+    let mut tx = store.begin_write().await?;
+    let agency = crate::store::identity::agency_id_by_code(tx.conn(), agency_code)
+        .await?
+        .ok_or_else(|| Error::invalid("agency", format!("no agency with code {agency_code}")))?;
+    crate::store::setup::set_numbering(tx.conn(), &agency, template, scope as i16, tx.now_us())
+        .await?;
+    let mut ev = crate::audit::NewEvent::success("system/agency-set-numbering", "agency", &agency);
+    ev.agency_id = agency.clone();
+    ev.summary = format!("number template set to {template:?}, scope {scope:?}");
+    tx.audit(ev);
+    tx.commit().await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -55,6 +55,21 @@ pub fn decode(token: &str, fingerprint: &str) -> Result<Option<String>> {
     }
 }
 
+/// Encodes a (time, id) keyset key.
+pub fn encode_time_key(fingerprint: &str, t: i64, id: &str) -> String {
+    encode(fingerprint, &format!("{t}:{id}"))
+}
+
+/// Decodes a (time, id) keyset key; `Ok(None)` on the first page.
+pub fn decode_time_key(token: &str, fingerprint: &str) -> Result<Option<(i64, String)>> {
+    let Some(key) = decode(token, fingerprint)? else {
+        return Ok(None);
+    };
+    let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
+    let (t, id) = key.split_once(':').ok_or_else(bad)?;
+    Ok(Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,21 +103,6 @@ mod tests {
         assert_eq!(page_size(7, 50, 500).expect("ok"), 7);
         assert!(page_size(-1, 50, 500).is_err());
     }
-}
-
-/// Encodes a (time, id) keyset key.
-pub fn encode_time_key(fingerprint: &str, t: i64, id: &str) -> String {
-    encode(fingerprint, &format!("{t}:{id}"))
-}
-
-/// Decodes a (time, id) keyset key; `Ok(None)` on the first page.
-pub fn decode_time_key(token: &str, fingerprint: &str) -> Result<Option<(i64, String)>> {
-    let Some(key) = decode(token, fingerprint)? else {
-        return Ok(None);
-    };
-    let bad = || Error::rejected(Reason::InvalidPageToken, "page_token is malformed");
-    let (t, id) = key.split_once(':').ok_or_else(bad)?;
-    Ok(Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned())))
 }
 
 #[cfg(test)]

@@ -362,3 +362,15 @@ pub async fn revoke_user_tokens<C: ConnectionTrait>(
         .await?;
     Ok(r.rows_affected)
 }
+
+/// An agency's id by its code.
+pub async fn agency_id_by_code<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> StoreResult<Option<String>> {
+    Ok(agency::Entity::find()
+        .filter(agency::Column::Code.eq(code))
+        .one(db)
+        .await?
+        .map(|a| a.id))
+}

@@ -1419,3 +1419,102 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
     t.stop().await;
 }
 dual!(drafts_page_filter_withdraw_and_delete);
+
+async fn the_agency_number_template_is_configurable(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_naskah"))
+            .args([
+                "agency",
+                "set-numbering",
+                "--database-url",
+                &t.db_url,
+                "--data-dir",
+            ])
+            .arg(t.dir.path())
+            .args(args)
+            .env_remove("NASKAH_CONFIG")
+            .output()
+            .expect("run naskah agency set-numbering")
+    };
+    let bad = run(&["--agency", "DEMO-PROV", "--template", "{class}/{unit}"]);
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("{seq}"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let ok = run(&[
+        "--agency",
+        "DEMO-PROV",
+        "--template",
+        "{security}-{seq}/{unit}/{class}/{month}/{year}",
+        "--scope",
+        "agency",
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let x = draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &["sekda"],
+        &[],
+        SecurityLevel::Rahasia,
+        "000.1.2",
+    )
+    .await;
+    let mut l = letters(&t);
+    let x = l
+        .set_route(authed(
+            pb::SetRouteRequest {
+                letter_id: x.id.clone(),
+                signer_position_id: d.pos("kadis.kominfo"),
+                etag: x.etag.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("route")
+        .into_inner();
+    let x = l
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
+    let signed = l
+        .sign_letter(authed(
+            pb::SignLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                passphrase: DEMO_PASSPHRASE.into(),
+                request_id: String::new(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("sign")
+        .into_inner();
+    let (year, month) = naskah::domain::numbering::year_month(naskah::clock::Clock::now_us(
+        &naskah::clock::SystemClock,
+    ));
+    // A nota dinas drops the security code.
+    assert_eq!(
+        signed.number,
+        format!("1/DISKOMINFO/000.1.2/{month:02}/{year}")
+    );
+    t.stop().await;
+}
+dual!(the_agency_number_template_is_configurable);
