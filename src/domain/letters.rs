@@ -628,7 +628,9 @@ async fn route_to(
     steps: &[StepRecord],
     idx: usize,
 ) -> Result<()> {
-    let s = &steps[idx];
+    let s = steps
+        .get(idx)
+        .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no such step"))?;
     let (f, kind) = if s.kind == step::SIGNER {
         (folder::TO_SIGN, NoticeKind::SignatureRequested)
     } else {
@@ -684,7 +686,7 @@ pub async fn submit(
     }
     q::replace_steps(tx.conn(), id, &steps).await?;
     l.current_step = 0;
-    l.state = if steps[0].kind == step::SIGNER {
+    l.state = if steps.first().is_some_and(|s| s.kind == step::SIGNER) {
         state::APPROVED
     } else {
         state::IN_REVIEW
@@ -788,7 +790,12 @@ pub async fn approve(
     q::box_remove(tx.conn(), id, folder::TO_REVIEW, Some(&s.position_id)).await?;
     let next = (l.current_step + 1) as usize;
     l.current_step = next as i32;
-    if steps[next].kind == step::SIGNER {
+    if steps
+        .get(next)
+        .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no further step"))?
+        .kind
+        == step::SIGNER
+    {
         l.state = state::APPROVED;
     }
     route_to(tx, &l, &steps, next).await?;
