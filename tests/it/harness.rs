@@ -97,13 +97,50 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// Stops clusters left behind by test processes that were killed (a killed
+/// process never runs its exit handler): each cluster directory records its
+/// owner's pid, and a cluster whose owner is gone is stopped and removed.
+fn reap_orphans(bin: &Path, as_postgres_user: bool) {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let dir = e.path();
+        let is_ours = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("naskah-pg-"));
+        let Some(owner) = is_ours
+            .then(|| std::fs::read_to_string(dir.join("owner.pid")).ok())
+            .flatten()
+        else {
+            continue;
+        };
+        let Ok(pid) = owner.trim().parse::<i32>() else {
+            continue;
+        };
+        let alive = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        if !alive {
+            let _ = pg_cmd(bin, "pg_ctl", as_postgres_user)
+                .arg("-D")
+                .arg(dir.join("data"))
+                .args(["-m", "immediate", "stop"])
+                .output();
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 impl PgCluster {
     fn start() -> Self {
         let bin = find_pg_bin();
         // PostgreSQL refuses to run as root: run it as the postgres user then.
         let as_postgres_user = unsafe { libc::geteuid() } == 0;
+        reap_orphans(&bin, as_postgres_user);
         let dir = std::env::temp_dir().join(format!("naskah-pg-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("pg temp dir");
+        std::fs::write(dir.join("owner.pid"), std::process::id().to_string()).expect("owner pid");
         if as_postgres_user {
             let out = Command::new("chown")
                 .arg("postgres:")
