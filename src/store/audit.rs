@@ -167,6 +167,10 @@ pub struct VerifyReport {
     pub head_hash: String,
 }
 
+const VERIFY_SELECT: &str = "SELECT seq, event_time_us, agency_id, actor_user_id, actor_position_id, action, \
+     resource_type, resource_id, outcome, reason, request_id, client_address, summary, prev_hash, hash \
+     FROM audit_event";
+
 /// Recomputes the whole chain in ascending order, reading in batches.
 pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<VerifyReport> {
     let head = audit_head::Entity::find_by_id(1)
@@ -175,17 +179,47 @@ pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<Verif
         .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
     let mut verifier = Verifier::new();
     let mut after = 0i64;
+    // Rows are read by position with a plain statement: decoding by column name
+    // through the entity model costs more than hashing does.
+    let backend = db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("{VERIFY_SELECT} WHERE seq > $1 ORDER BY seq LIMIT $2")
+        }
+        _ => format!("{VERIFY_SELECT} WHERE seq > ? ORDER BY seq LIMIT ?"),
+    };
     loop {
-        let rows = audit_event::Entity::find()
-            .filter(audit_event::Column::Seq.gt(after))
-            .order_by_asc(audit_event::Column::Seq)
-            .limit(batch)
-            .all(db)
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql.clone(),
+                [after.into(), (batch as i64).into()],
+            ))
             .await?;
         let n = rows.len() as u64;
         for row in rows {
-            after = row.seq;
-            let ev = to_event(row);
+            let outcome_code: i16 = row.try_get_by_index(8)?;
+            let ev = Event {
+                seq: row.try_get_by_index(0)?,
+                event_time_us: row.try_get_by_index(1)?,
+                outcome_code,
+                body: NewEvent {
+                    agency_id: row.try_get_by_index(2)?,
+                    actor_user_id: row.try_get_by_index(3)?,
+                    actor_position_id: row.try_get_by_index(4)?,
+                    action: row.try_get_by_index(5)?,
+                    resource_type: row.try_get_by_index(6)?,
+                    resource_id: row.try_get_by_index(7)?,
+                    outcome: Outcome::from_code(outcome_code).unwrap_or(Outcome::Failure),
+                    reason: row.try_get_by_index(9)?,
+                    request_id: row.try_get_by_index(10)?,
+                    client_address: row.try_get_by_index(11)?,
+                    summary: row.try_get_by_index(12)?,
+                },
+                prev_hash: row.try_get_by_index(13)?,
+                hash: row.try_get_by_index(14)?,
+            };
+            after = ev.seq;
             if let Err(broken) = verifier.feed(&ev) {
                 return Ok(VerifyReport {
                     checked: verifier.checked(),
