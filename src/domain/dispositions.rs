@@ -118,17 +118,8 @@ async fn received(
     let letter = lq::letter(tx.conn(), agency, &d.letter_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
-    let in_inbox = lq::list_box(
-        tx.conn(),
-        &[sender.to_owned()],
-        folder::INBOX,
-        &Default::default(),
-        None,
-        1_000,
-    )
-    .await?
-    .iter()
-    .any(|x| x.letter.id == letter.id);
+    let in_inbox =
+        lq::in_folder(tx.conn(), &letter.id, &[sender.to_owned()], folder::INBOX).await?;
     if !in_inbox {
         return Err(Error::rejected(
             Reason::NotReceived,

@@ -226,25 +226,34 @@ pub async fn held_positions<C: ConnectionTrait>(
         .order_by_asc(assignment::Column::ValidFromUs)
         .all(db)
         .await?;
+    // Two queries for all assignments, whatever their number.
+    let position_ids: Vec<String> = rows.iter().map(|a| a.position_id.clone()).collect();
+    let positions: std::collections::HashMap<String, position::Model> = position::Entity::find()
+        .filter(position::Column::Id.is_in(position_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let unit_ids: Vec<String> = positions.values().map(|p| p.unit_id.clone()).collect();
+    let units: std::collections::HashMap<String, String> = unit::Entity::find()
+        .filter(unit::Column::Id.is_in(unit_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect();
     let mut out = Vec::with_capacity(rows.len());
     for a in rows {
-        let Some(p) = position::Entity::find_by_id(a.position_id.clone())
-            .one(db)
-            .await?
-        else {
+        let Some(p) = positions.get(&a.position_id) else {
             continue;
         };
-        let unit_name = unit::Entity::find_by_id(p.unit_id.clone())
-            .one(db)
-            .await?
-            .map(|u| u.name)
-            .unwrap_or_default();
         out.push(HeldPositionRecord {
             assignment_id: a.id,
-            position_id: p.id,
-            position_name: p.name,
-            unit_id: p.unit_id,
-            unit_name,
+            position_id: p.id.clone(),
+            position_name: p.name.clone(),
+            unit_id: p.unit_id.clone(),
+            unit_name: units.get(&p.unit_id).cloned().unwrap_or_default(),
             kind: a.kind,
             valid_until_us: a.valid_until_us,
         });

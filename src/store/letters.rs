@@ -334,22 +334,32 @@ pub async fn read_receipts<C: ConnectionTrait>(
         .collect())
 }
 
-/// True when any of `positions` takes part in the letter.
-pub async fn is_participant<C: ConnectionTrait>(
+/// True when the letter sits in `folder` of any of `positions` (one indexed lookup).
+pub async fn in_folder<C: ConnectionTrait>(
     db: &C,
     letter_id: &str,
     positions: &[String],
+    folder: i16,
 ) -> StoreResult<bool> {
     if positions.is_empty() {
         return Ok(false);
     }
     Ok(letter_box::Entity::find()
         .filter(letter_box::Column::LetterId.eq(letter_id))
-        .filter(letter_box::Column::Folder.eq(folder::ALL))
+        .filter(letter_box::Column::Folder.eq(folder))
         .filter(letter_box::Column::PositionId.is_in(positions.iter().cloned()))
         .one(db)
         .await?
         .is_some())
+}
+
+/// True when any of `positions` takes part in the letter.
+pub async fn is_participant<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    positions: &[String],
+) -> StoreResult<bool> {
+    in_folder(db, letter_id, positions, folder::ALL).await
 }
 
 /// Filters of a folder listing.
