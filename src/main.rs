@@ -155,6 +155,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 println!("naskah: it must be changed at first login (AuthService/ChangePassword)");
             }
+            if server.report.demo.is_some() {
+                println!(
+                    "naskah: demo agency ready: every demo user's password is '{}', every demo signer's passphrase is '{}'",
+                    naskah::domain::demo::DEMO_PASSWORD,
+                    naskah::domain::demo::DEMO_PASSPHRASE
+                );
+                println!(
+                    "naskah: demo users: gubernur sekda kadis.kominfo tu.kominfo kabid.aptika kasi.egov staf.egov kabid.ikp pencatat arsiparis auditor admin"
+                );
+            }
             println!(
                 "naskah: serving gRPC and gRPC-Web on {} (database {db})",
                 server.addr

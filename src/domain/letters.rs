@@ -1655,14 +1655,9 @@ pub async fn list(
     ]);
     let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::list_box(db, &positions, f, &filter, after, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id)))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |r| {
+        page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id))
+    });
     let out = views(
         db,
         rows.into_iter()
@@ -1691,14 +1686,9 @@ pub async fn versions(
         .map(|k| k.parse::<i32>().unwrap_or(i32::MAX))
         .unwrap_or(0);
     let mut rows = q::versions(db, id, after, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|v| page::encode(&fp, &v.version.to_string()))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |v| {
+        page::encode(&fp, &v.version.to_string())
+    });
     Ok((rows, next))
 }
 
@@ -1717,14 +1707,9 @@ pub async fn comments(
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::comments(db, id, after, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|c| page::encode(&fp, &format!("{}:{}", c.created_at_us, c.id)))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |c| {
+        page::encode(&fp, &format!("{}:{}", c.created_at_us, c.id))
+    });
     Ok((rows, next))
 }
 

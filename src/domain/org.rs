@@ -193,17 +193,8 @@ pub async fn list_units(
         limit + 1,
     )
     .await?;
-    let next = next_token(&mut rows, limit, |u| page::encode(&fp, &u.code));
+    let next = page::next_token(&mut rows, limit, |u| page::encode(&fp, &u.code));
     Ok((rows, next))
-}
-
-fn next_token<T>(rows: &mut Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> String {
-    if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last().map(key).unwrap_or_default()
-    } else {
-        String::new()
-    }
 }
 
 // ---------------------------------------------------------------- positions
@@ -351,7 +342,7 @@ pub async fn list_positions(
     let fp = page::fingerprint(&["positions", unit.unwrap_or("")]);
     let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::list_positions(store.reader(), &p.agency_id, unit, after, limit + 1).await?;
-    let next = next_token(&mut rows, limit, |r| {
+    let next = page::next_token(&mut rows, limit, |r| {
         page::encode_time_key(&fp, r.created_at_us, &r.id)
     });
     Ok((rows, next))
@@ -506,7 +497,7 @@ pub async fn list_users(
         limit + 1,
     )
     .await?;
-    let next = next_token(&mut rows, limit, |u| page::encode(&fp, &u.username));
+    let next = page::next_token(&mut rows, limit, |u| page::encode(&fp, &u.username));
     Ok((rows, next))
 }
 
@@ -675,7 +666,7 @@ pub async fn list_assignments(
         limit + 1,
     )
     .await?;
-    let next = next_token(&mut rows, limit, |r| {
+    let next = page::next_token(&mut rows, limit, |r| {
         page::encode_time_key(&fp, r.created_at_us, &r.id)
     });
     Ok((rows, next))

@@ -70,6 +70,17 @@ pub fn decode_time_key(token: &str, fingerprint: &str) -> Result<Option<(i64, St
     Ok(Some((t.parse::<i64>().map_err(|_| bad())?, id.to_owned())))
 }
 
+/// Cuts a page fetched with `limit + 1` rows down to `limit` and returns the
+/// token of the next page (empty when the extra row was not there).
+pub fn next_token<T>(rows: &mut Vec<T>, limit: u64, key: impl Fn(&T) -> String) -> String {
+    if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(key).unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,14 +117,7 @@ pub async fn classifications(
         limit + 1,
     )
     .await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|c| page::encode(&fp, &c.code))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |c| page::encode(&fp, &c.code));
     Ok((rows, next))
 }
 
@@ -315,14 +308,9 @@ pub async fn list(
         limit + 1,
     )
     .await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|c| page::encode(&fp, &format!("{}:{}", c.open_at_us, c.id)))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |c| {
+        page::encode(&fp, &format!("{}:{}", c.open_at_us, c.id))
+    });
     let mut out = Vec::new();
     for c in rows {
         out.push(view(db, c).await?);
