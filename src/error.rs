@@ -142,6 +142,22 @@ pub enum Reason {
     HoldNotFound,
     /// The hold was already released.
     HoldReleased,
+    /// A case file is not due for the proposed disposal.
+    NotDue,
+    /// No such disposal proposal in the agency.
+    ProposalNotFound,
+    /// The caller does not hold a position whose approval the proposal needs.
+    NotAnApprover,
+    /// That position (or the caller) already approved the proposal.
+    AlreadyApproved,
+    /// The proposal lacks approvals, or was already executed.
+    NotApproved,
+    /// A case file is already in another proposal that is not executed.
+    AlreadyProposed,
+    /// The letter's content was destroyed under an approved disposal.
+    ContentDestroyed,
+    /// A case file to transfer has no archival package yet.
+    NotExported,
 }
 
 impl Reason {
@@ -216,6 +232,14 @@ impl Reason {
             Reason::LegalHold => "LEGAL_HOLD",
             Reason::HoldNotFound => "HOLD_NOT_FOUND",
             Reason::HoldReleased => "HOLD_RELEASED",
+            Reason::NotDue => "NOT_DUE",
+            Reason::ProposalNotFound => "PROPOSAL_NOT_FOUND",
+            Reason::NotAnApprover => "NOT_AN_APPROVER",
+            Reason::AlreadyApproved => "ALREADY_APPROVED",
+            Reason::NotApproved => "NOT_APPROVED",
+            Reason::AlreadyProposed => "ALREADY_PROPOSED",
+            Reason::ContentDestroyed => "CONTENT_DESTROYED",
+            Reason::NotExported => "NOT_EXPORTED",
         }
     }
 }

@@ -47,6 +47,11 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Archival packages.
+    Package {
+        #[command(subcommand)]
+        command: PackageCommand,
+    },
     /// Agency settings.
     Agency {
         #[command(subcommand)]
@@ -70,6 +75,24 @@ enum AgencyCommand {
         #[arg(long, value_enum, default_value = "agency")]
         scope: ScopeArg,
     },
+    /// Sets the records unit, the disposal approvers and the berita acara classification.
+    SetRecords {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code, e.g. DEMO-PROV.
+        #[arg(long)]
+        agency: String,
+        /// Code of the records unit (unit kearsipan); omitted: the proposer's unit.
+        #[arg(long, default_value = "")]
+        records_unit: String,
+        /// Position ids that must approve every disposal (two or more); omitted: the head
+        /// of the records unit and the head of each case file's unit.
+        #[arg(long, value_delimiter = ',')]
+        approvers: Vec<String>,
+        /// Classification code for berita acara; omitted: the scheme's first PERMANEN code.
+        #[arg(long, default_value = "")]
+        record_class: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -88,6 +111,16 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         opts: CliOverrides,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PackageCommand {
+    /// Checks an archival package offline (checksums, signatures against the included
+    /// CA, audit excerpt); exits 1 naming the first problem.
+    Verify {
+        /// The package (ZIP) written by ExportCaseFile.
+        file: PathBuf,
     },
 }
 
@@ -221,17 +254,46 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             naskah::domain::numbering::configure(&store, &agency, &template, scope)
                 .await
-                .map_err(|e| match e {
-                    naskah::error::Error::Invalid(v) => anyhow::anyhow!(
-                        "{}",
-                        v.iter()
-                            .map(|x| format!("{} {}", x.field, x.description))
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                    other => anyhow::anyhow!("{other}"),
-                })?;
+                .map_err(cli_error)?;
             println!("naskah: agency {agency} now numbers letters as {template:?} ({scope:?})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Package {
+            command: PackageCommand::Verify { file },
+        } => match naskah::domain::package::verify_file(&file) {
+            Ok(v) => {
+                println!(
+                    "package OK: {} files, {} letters, {} signatures, {} audit events",
+                    v.files, v.letters, v.signatures, v.events
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problem) => {
+                println!("package BROKEN: {problem}");
+                Ok(ExitCode::from(1))
+            }
+        },
+        Command::Agency {
+            command:
+                AgencyCommand::SetRecords {
+                    opts,
+                    agency,
+                    records_unit,
+                    approvers,
+                    record_class,
+                },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            let rs = naskah::domain::disposal::RecordsSettings {
+                records_unit_code: records_unit,
+                approver_position_ids: approvers,
+                record_class_code: record_class,
+            };
+            naskah::domain::disposal::configure(&store, &agency, &rs)
+                .await
+                .map_err(cli_error)?;
+            println!("naskah: agency {agency} records settings saved: {rs:?}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Keys {
@@ -243,6 +305,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("naskah: new token signing key {kid}; restart the servers to sign with it");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+fn cli_error(e: naskah::error::Error) -> anyhow::Error {
+    match e {
+        naskah::error::Error::Invalid(v) => anyhow::anyhow!(
+            "{}",
+            v.iter()
+                .map(|x| format!("{} {}", x.field, x.description))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => anyhow::anyhow!("{other}"),
     }
 }
 

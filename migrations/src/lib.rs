@@ -10,6 +10,7 @@ mod m20261122_000003_agency_setup;
 mod m20261122_000004_letters;
 mod m20261122_000005_dispositions;
 mod m20261122_000006_records;
+mod m20261122_000007_disposal;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_letters::Migration),
             Box::new(m20261122_000005_dispositions::Migration),
             Box::new(m20261122_000006_records::Migration),
+            Box::new(m20261122_000007_disposal::Migration),
         ]
     }
 }

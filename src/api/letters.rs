@@ -229,7 +229,7 @@ fn body_rule(v: &mut Violations, field: &str, body: &str) {
     }
 }
 
-fn etag_rule(v: &mut Violations, etag: &str) {
+pub(super) fn etag_rule(v: &mut Violations, etag: &str) {
     v.len("etag", etag, 1, 64);
 }
 
@@ -1013,9 +1013,16 @@ impl LetterService for LetterApi {
             .map_err(Error::from)?
             .ok_or_else(not_found)?;
         let caller = Caller::load(store.reader(), &p, store.clock().now_us()).await?;
-        domain::visible_letter(store.reader(), &p, &caller, &a.letter_id)
+        let letter = domain::visible_letter(store.reader(), &p, &caller, &a.letter_id)
             .await
             .map_err(|_| not_found())?;
+        if letter.state == domain::state::DESTROYED {
+            return Err(Error::rejected(
+                Reason::ContentDestroyed,
+                "the attachment was destroyed under an approved disposal; its hash remains",
+            )
+            .into());
+        }
         let mut file = Blobs::new(&self.app.settings.data_dir)
             .open(&a.sha256)
             .await

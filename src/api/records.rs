@@ -1,8 +1,12 @@
-//! RecordsService: the classification scheme, case files, retention, holds and due
-//! lists. Disposal (Propose/Approve/ExecuteDisposal) and ExportCaseFile are not
-//! served yet and answer UNIMPLEMENTED.
+//! RecordsService: the classification scheme, case files, retention, holds, due
+//! lists, disposal (propose, approve, execute) and archival export.
 
 use std::sync::Arc;
+
+use tokio_stream::wrappers::ReceiverStream;
+
+type BoxStream<T> =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 use tonic::{Request, Response, Status};
 
@@ -10,10 +14,15 @@ use super::mutate::mutate;
 use super::{App, meta, principal};
 use crate::clock::{from_timestamp, to_timestamp};
 use crate::domain::context::{Ctx, etag};
+use crate::domain::disposal::{self as disposal, BeritaAcaraSigner, ProposalView};
+use crate::domain::package;
 use crate::domain::records::{self as domain, CaseFileView};
+use crate::error::Error;
 use crate::error::Violations;
 use crate::proto::records_service_server::RecordsService;
 use crate::proto::{self as pb, CaseFileState, DueKind, FinalDisposition};
+use crate::store::blobs::Blobs;
+use crate::store::disposal::state as disposal_state;
 use crate::store::records::HoldRecord;
 
 /// Implements naskah.v1.RecordsService.
@@ -42,6 +51,42 @@ fn case_file_pb(v: CaseFileView) -> pb::CaseFile {
         letter_count: v.letters as i32,
         on_hold: v.on_hold,
         etag: etag(v.c.revision),
+    }
+}
+
+fn proposal_pb(v: ProposalView) -> pb::DisposalProposal {
+    let required = v.required();
+    pb::DisposalProposal {
+        id: v.p.id,
+        kind: i32::from(v.p.kind),
+        case_file_ids: v.case_file_ids,
+        state: i32::from(v.p.state),
+        approvals: v
+            .approvals
+            .into_iter()
+            .map(|a| pb::DisposalApproval {
+                approver: Some(pb::Actor {
+                    user_id: a.user_id,
+                    position_id: a.position_id,
+                    ..Default::default()
+                }),
+                approve_time: Some(to_timestamp(a.approve_at_us)),
+            })
+            .collect(),
+        berita_acara_letter_id: v.p.berita_acara_letter_id,
+        proposed_by: Some(pb::Actor {
+            user_id: v.p.proposed_by_user_id,
+            position_id: v.p.proposed_by_position_id,
+            ..Default::default()
+        }),
+        propose_time: Some(to_timestamp(v.p.propose_at_us)),
+        etag: etag(v.p.revision),
+        required_approver_position_ids: required,
+        executed_by: (!v.p.executed_by_user_id.is_empty()).then(|| pb::Actor {
+            user_id: v.p.executed_by_user_id,
+            ..Default::default()
+        }),
+        execute_time: v.p.execute_at_us.map(to_timestamp),
     }
 }
 
@@ -329,4 +374,198 @@ impl RecordsService for RecordsApi {
             next_page_token: next,
         }))
     }
+
+    async fn propose_disposal(
+        &self,
+        req: Request<pb::ProposeDisposalRequest>,
+    ) -> Result<Response<pb::DisposalProposal>, Status> {
+        let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        let kind = match DueKind::try_from(r.kind) {
+            Ok(k @ (DueKind::Disposal | DueKind::Transfer)) => k,
+            _ => {
+                v.add(
+                    "kind",
+                    "must be DUE_KIND_DISPOSAL or DUE_KIND_TRANSFER (re-appraisal is not a disposal)",
+                );
+                DueKind::Unspecified
+            }
+        };
+        if r.case_file_ids.is_empty() || r.case_file_ids.len() > 1000 {
+            v.add("case_file_ids", "must hold 1 to 1000 ids");
+        }
+        for (i, id) in r.case_file_ids.iter().enumerate() {
+            v.uuid(&format!("case_file_ids[{i}]"), id, true);
+        }
+        v.finish()?;
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            Ok(proposal_pb(
+                disposal::propose(tx, Ctx::new(&p, &m), kind, &r.case_file_ids).await?,
+            ))
+        })
+        .await?;
+        Ok(Response::new(out))
+    }
+
+    async fn approve_disposal(
+        &self,
+        req: Request<pb::ApproveDisposalRequest>,
+    ) -> Result<Response<pb::DisposalProposal>, Status> {
+        let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.uuid("proposal_id", &r.proposal_id, true);
+        v.uuid("position_id", &r.position_id, true);
+        super::letters::etag_rule(&mut v, &r.etag);
+        v.finish()?;
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            Ok(proposal_pb(
+                disposal::approve(
+                    tx,
+                    Ctx::new(&p, &m),
+                    &r.proposal_id,
+                    &r.position_id,
+                    &r.etag,
+                )
+                .await?,
+            ))
+        })
+        .await?;
+        Ok(Response::new(out))
+    }
+
+    async fn execute_disposal(
+        &self,
+        req: Request<pb::ExecuteDisposalRequest>,
+    ) -> Result<Response<pb::DisposalProposal>, Status> {
+        let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.uuid("proposal_id", &r.proposal_id, true);
+        super::letters::etag_rule(&mut v, &r.etag);
+        v.len("passphrase", &r.passphrase, 0, 1024);
+        v.finish()?;
+        let agency = p.agency_id.clone();
+        let current = disposal::get(&self.app.store, &agency, &r.proposal_id).await?;
+        // The fingerprint of the request must not carry the passphrase.
+        let fingerprint = pb::ExecuteDisposalRequest {
+            passphrase: String::new(),
+            ..r.clone()
+        };
+        let destroys = current.p.kind == DueKind::Disposal as i16;
+        let unlocked = if destroys && current.p.state == disposal_state::APPROVED {
+            if r.passphrase.is_empty() {
+                return Err(Error::invalid(
+                    "passphrase",
+                    "required to sign the berita acara of destruction",
+                )
+                .into());
+            }
+            Some(crate::domain::signing::unlock(&self.app.store, &p.user_id, &r.passphrase).await?)
+        } else {
+            None
+        };
+        let out = mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
+            let signer = unlocked
+                .as_ref()
+                .map(|(key, record)| BeritaAcaraSigner { key, record });
+            Ok(proposal_pb(
+                disposal::execute(tx, Ctx::new(&p, &m), &r.proposal_id, &r.etag, signer).await?,
+            ))
+        })
+        .await?;
+        if destroys {
+            // Blobs go after the commit (a rolled-back destruction keeps them); the
+            // check is repeated per blob, so a retry finishes an interrupted purge.
+            let blobs = Blobs::new(&self.app.settings.data_dir);
+            for sha in crate::store::disposal::destroyed_blobs(self.app.store.reader(), &out.id)
+                .await
+                .map_err(Error::from)?
+            {
+                if !crate::store::disposal::blob_in_use(
+                    self.app.store.reader(),
+                    &sha,
+                    crate::domain::letters::state::DESTROYED,
+                )
+                .await
+                .map_err(Error::from)?
+                {
+                    blobs
+                        .remove(&sha)
+                        .await
+                        .map_err(|e| Error::Internal(format!("removing blob {sha}: {e}")))?;
+                }
+            }
+        }
+        Ok(Response::new(out))
+    }
+
+    async fn export_case_file(
+        &self,
+        req: Request<pb::ExportCaseFileRequest>,
+    ) -> Result<Response<BoxStream<pb::ExportCaseFileResponse>>, Status> {
+        let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.uuid("case_file_id", &r.case_file_id, true);
+        v.finish()?;
+        let c = package::exportable(&self.app.store, &p.agency_id, &r.case_file_id).await?;
+        let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Status>>(4);
+        let (out_tx, out_rx) = tokio::sync::mpsc::channel(4);
+        let app = self.app.clone();
+        let forward = out_tx.clone();
+        tokio::spawn(async move {
+            while let Some(chunk) = zip_rx.recv().await {
+                let msg = chunk.map(|chunk| pb::ExportCaseFileResponse { chunk });
+                if forward.send(msg).await.is_err() {
+                    break;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            let blobs = Blobs::new(&app.settings.data_dir);
+            let case_file_id = c.id.clone();
+            let result = match package::export(&app.store, &blobs, c, zip_tx).await {
+                Ok(done) => record_export(&app, &p, &m, &case_file_id, &done).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "archival export failed");
+                let _ = out_tx.send(Err(super::status::to_status(e))).await;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
+    }
+}
+
+/// Records a finished export (and audits it) in its own transaction.
+async fn record_export(
+    app: &App,
+    p: &crate::auth::Principal,
+    m: &crate::auth::RequestMeta,
+    case_file_id: &str,
+    done: &package::Exported,
+) -> Result<(), Error> {
+    let mut tx = app.store.begin_write().await?;
+    let e = crate::store::disposal::ExportRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        agency_id: p.agency_id.clone(),
+        case_file_id: case_file_id.to_owned(),
+        sha256: done.sha256.clone(),
+        size_bytes: done.size as i64,
+        exported_by_user_id: p.user_id.clone(),
+        exported_at_us: tx.now_us(),
+    };
+    crate::store::disposal::insert_export(tx.conn(), &e).await?;
+    tx.audit(Ctx::new(p, m).event(
+        "case_file",
+        case_file_id,
+        format!(
+            "archival package exported: {} bytes, sha256 {}",
+            done.size, done.sha256
+        ),
+    ));
+    tx.commit().await?;
+    Ok(())
 }

@@ -73,7 +73,15 @@ pub fn code_of(reason: Reason) -> Code {
         | Reason::AlreadyFiled
         | Reason::ClassificationMismatch
         | Reason::LegalHold
-        | Reason::HoldReleased => Code::FailedPrecondition,
+        | Reason::HoldReleased
+        | Reason::NotDue
+        | Reason::AlreadyApproved
+        | Reason::NotApproved
+        | Reason::AlreadyProposed
+        | Reason::ContentDestroyed
+        | Reason::NotExported => Code::FailedPrecondition,
+        Reason::ProposalNotFound => Code::NotFound,
+        Reason::NotAnApprover => Code::PermissionDenied,
     }
 }
 

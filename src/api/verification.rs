@@ -142,6 +142,12 @@ impl VerificationService for VerificationApi {
                 String::new()
             },
         };
+        if letter.state == crate::domain::letters::state::DESTROYED {
+            // The residual record still names the number, date and manifest hash.
+            out.valid = false;
+            out.reason = "CONTENT_DESTROYED".into();
+            return Ok(Response::new(out));
+        }
         match cms_sign::verify_detached(&sig.signature, &sig.manifest, &ca) {
             Ok(verified) => {
                 let s = x509::subject_of(&verified.cert);

@@ -195,8 +195,15 @@ const USERS: &[(&str, &str, &str, &str, &[Role])] = &[
     ("admin", "Administrator Demo", "", "", &[Role::AgencyAdmin]),
 ];
 
-/// Demo users who get a signing key and certificate (passphrase [`DEMO_PASSPHRASE`]).
-pub const DEMO_SIGNERS: &[&str] = &["gubernur", "sekda", "kadis.kominfo", "kabid.aptika"];
+/// Demo users who get a signing key and certificate (passphrase [`DEMO_PASSPHRASE`]);
+/// the arsiparis signs berita acara of destruction.
+pub const DEMO_SIGNERS: &[&str] = &[
+    "gubernur",
+    "sekda",
+    "kadis.kominfo",
+    "kabid.aptika",
+    "arsiparis",
+];
 
 /// What `--demo` found or did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,6 +338,18 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
         DEMO_NUMBER_TEMPLATE,
         DEMO_NUMBERING_SCOPE,
         now,
+    )
+    .await?;
+    // The records office is the Sekretariat Dinas (where the arsiparis sits); the
+    // approvers follow the default rule (heads of the records unit and the file's unit).
+    super::disposal::configure_in(
+        &mut tx,
+        &agency,
+        &super::disposal::RecordsSettings {
+            records_unit_code: "SEKDIS".into(),
+            approver_position_ids: Vec::new(),
+            record_class_code: "000.5.2".into(),
+        },
     )
     .await?;
     let meta = crate::auth::RequestMeta {

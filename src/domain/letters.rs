@@ -1018,7 +1018,7 @@ struct ManifestApproval {
     version: i32,
 }
 
-fn rfc3339(us: i64) -> String {
+pub(crate) fn rfc3339(us: i64) -> String {
     let secs = us.div_euclid(1_000_000);
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -1721,7 +1721,13 @@ pub async fn signed_document(
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
     let db = store.reader();
     let caller = Caller::load(db, p, store.clock().now_us()).await?;
-    visible_letter(db, p, &caller, id).await?;
+    let l = visible_letter(db, p, &caller, id).await?;
+    if l.state == state::DESTROYED {
+        return Err(Error::rejected(
+            Reason::ContentDestroyed,
+            "the signed document was destroyed under an approved disposal; its hash remains",
+        ));
+    }
     let sig = q::signature(db, id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::NotSigned, "the letter is not signed"))?;

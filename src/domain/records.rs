@@ -69,7 +69,7 @@ pub fn phase(c: &CaseFileRecord, now: i64) -> RetentionPhase {
     }
 }
 
-fn not_found() -> Error {
+pub(crate) fn not_found() -> Error {
     Error::rejected(Reason::CaseFileNotFound, "case file not found")
 }
 

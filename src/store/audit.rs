@@ -69,7 +69,7 @@ pub(super) async fn append<C: ConnectionTrait>(
     Ok(seqs)
 }
 
-fn to_event(m: audit_event::Model) -> Event {
+pub(super) fn to_event(m: audit_event::Model) -> Event {
     Event {
         seq: m.seq,
         event_time_us: m.event_time_us,

@@ -50,6 +50,25 @@ impl Blobs {
         })
     }
 
+    /// Removes a blob for good; a blob already absent is not an error.
+    pub async fn remove(&self, sha256: &str) -> std::io::Result<()> {
+        let path = self
+            .path_of(sha256)
+            .ok_or_else(|| std::io::Error::other("not a SHA-256"))?;
+        match tokio::fs::remove_file(path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// True when the blob is present.
+    pub async fn exists(&self, sha256: &str) -> bool {
+        match self.path_of(sha256) {
+            Some(p) => tokio::fs::try_exists(p).await.unwrap_or(false),
+            None => false,
+        }
+    }
+
     /// Opens a blob for reading.
     pub async fn open(&self, sha256: &str) -> std::io::Result<tokio::fs::File> {
         let path = self

@@ -17,6 +17,8 @@ pub type HoldRecord = legal_hold::Model;
 pub mod state {
     pub const OPEN: i16 = 1;
     pub const CLOSED: i16 = 2;
+    pub const DESTROYED: i16 = 3;
+    pub const TRANSFERRED: i16 = 4;
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, c: &CaseFileRecord) -> StoreResult<()> {
@@ -203,4 +205,22 @@ pub async fn letter_held<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreRe
         Some(cf) => case_file_held(db, &cf).await,
         None => Ok(false),
     }
+}
+
+/// Every hold, active or released, on a case file or on any of the letters.
+pub async fn holds_for<C: ConnectionTrait>(
+    db: &C,
+    case_file_id: &str,
+    letter_ids: &[String],
+) -> StoreResult<Vec<HoldRecord>> {
+    let mut cond = Condition::any().add(legal_hold::Column::CaseFileId.eq(case_file_id));
+    if !letter_ids.is_empty() {
+        cond = cond.add(legal_hold::Column::LetterId.is_in(letter_ids.iter().cloned()));
+    }
+    Ok(legal_hold::Entity::find()
+        .filter(cond)
+        .order_by_asc(legal_hold::Column::PlacedAtUs)
+        .order_by_asc(legal_hold::Column::Id)
+        .all(db)
+        .await?)
 }

@@ -760,7 +760,7 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
 dual!(the_demo_scenario_runs_from_draft_to_inbox);
 
 /// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
-async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
+pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
     let mut out = Vec::new();
     for _ in 0..n {
         let x = draft(

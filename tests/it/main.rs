@@ -6,6 +6,7 @@ pub mod harness;
 mod audit_chain;
 mod auth;
 mod contract;
+mod disposal;
 mod dispositions;
 mod letters;
 mod org;

@@ -1,0 +1,344 @@
+//! Disposal proposals, approvals, records settings, the residual record of
+//! destroyed content and archival exports in the database.
+
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+
+use super::StoreResult;
+use super::entities::{
+    attachment, audit_event, case_file_export, case_file_letter, destroyed_item, disposal_approval,
+    disposal_item, disposal_proposal, disposition, disposition_response, letter, letter_comment,
+    letter_signature, letter_version, records_setting,
+};
+use crate::audit::Event;
+
+/// A proposal row.
+pub type ProposalRecord = disposal_proposal::Model;
+/// An approval row.
+pub type ApprovalRecord = disposal_approval::Model;
+/// A residual-record row: one destroyed item and its hash.
+pub type DestroyedRecord = destroyed_item::Model;
+/// The agency's records settings.
+pub type SettingRecord = records_setting::Model;
+/// An export row.
+pub type ExportRecord = case_file_export::Model;
+
+/// Proposal states (the `DisposalState` numbers of the contract).
+pub mod state {
+    pub const PROPOSED: i16 = 1;
+    pub const APPROVED: i16 = 2;
+    pub const EXECUTED: i16 = 3;
+}
+
+pub async fn setting<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+) -> StoreResult<Option<SettingRecord>> {
+    Ok(records_setting::Entity::find_by_id(agency.to_owned())
+        .one(db)
+        .await?)
+}
+
+/// Inserts or replaces the agency's records settings.
+pub async fn put_setting<C: ConnectionTrait>(db: &C, s: &SettingRecord) -> StoreResult<()> {
+    let am: records_setting::ActiveModel = s.clone().into();
+    if setting(db, &s.agency_id).await?.is_some() {
+        am.reset_all().update(db).await?;
+    } else {
+        records_setting::Entity::insert(am.reset_all())
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    p: &ProposalRecord,
+    case_files: &[String],
+) -> StoreResult<()> {
+    let am: disposal_proposal::ActiveModel = p.clone().into();
+    disposal_proposal::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    for c in case_files {
+        disposal_item::Entity::insert(disposal_item::ActiveModel {
+            proposal_id: Set(p.id.clone()),
+            case_file_id: Set(c.clone()),
+        })
+        .exec(db)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Saves a proposal if its revision is still `expected`.
+pub async fn save<C: ConnectionTrait>(
+    db: &C,
+    p: &ProposalRecord,
+    expected: i64,
+) -> StoreResult<bool> {
+    let am: disposal_proposal::ActiveModel = p.clone().into();
+    let r = disposal_proposal::Entity::update_many()
+        .set(am.reset_all())
+        .filter(disposal_proposal::Column::Id.eq(p.id.as_str()))
+        .filter(disposal_proposal::Column::Revision.eq(expected))
+        .exec(db)
+        .await?;
+    Ok(r.rows_affected == 1)
+}
+
+pub async fn get<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<ProposalRecord>> {
+    Ok(disposal_proposal::Entity::find_by_id(id.to_owned())
+        .filter(disposal_proposal::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+/// Case files of a proposal, in id order.
+pub async fn items<C: ConnectionTrait>(db: &C, proposal_id: &str) -> StoreResult<Vec<String>> {
+    Ok(disposal_item::Entity::find()
+        .filter(disposal_item::Column::ProposalId.eq(proposal_id))
+        .order_by_asc(disposal_item::Column::CaseFileId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.case_file_id)
+        .collect())
+}
+
+/// A proposal not yet executed that contains the case file.
+pub async fn pending_for<C: ConnectionTrait>(
+    db: &C,
+    case_file_id: &str,
+) -> StoreResult<Option<String>> {
+    let ids: Vec<String> = disposal_item::Entity::find()
+        .filter(disposal_item::Column::CaseFileId.eq(case_file_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| i.proposal_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    Ok(disposal_proposal::Entity::find()
+        .filter(disposal_proposal::Column::Id.is_in(ids))
+        .filter(disposal_proposal::Column::State.ne(state::EXECUTED))
+        .one(db)
+        .await?
+        .map(|p| p.id))
+}
+
+pub async fn approvals<C: ConnectionTrait>(
+    db: &C,
+    proposal_id: &str,
+) -> StoreResult<Vec<ApprovalRecord>> {
+    Ok(disposal_approval::Entity::find()
+        .filter(disposal_approval::Column::ProposalId.eq(proposal_id))
+        .order_by_asc(disposal_approval::Column::ApproveAtUs)
+        .order_by_asc(disposal_approval::Column::PositionId)
+        .all(db)
+        .await?)
+}
+
+pub async fn insert_approval<C: ConnectionTrait>(db: &C, a: &ApprovalRecord) -> StoreResult<()> {
+    let am: disposal_approval::ActiveModel = a.clone().into();
+    disposal_approval::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Letters filed in a case file, in id order.
+pub async fn letters_of<C: ConnectionTrait>(
+    db: &C,
+    case_file_id: &str,
+) -> StoreResult<Vec<String>> {
+    Ok(case_file_letter::Entity::find()
+        .filter(case_file_letter::Column::CaseFileId.eq(case_file_id))
+        .order_by_asc(case_file_letter::Column::LetterId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| r.letter_id)
+        .collect())
+}
+
+pub async fn insert_destroyed<C: ConnectionTrait>(db: &C, d: &DestroyedRecord) -> StoreResult<()> {
+    let am: destroyed_item::ActiveModel = d.clone().into();
+    destroyed_item::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The residual record of a proposal's destruction.
+pub async fn destroyed_of<C: ConnectionTrait>(
+    db: &C,
+    proposal_id: &str,
+) -> StoreResult<Vec<DestroyedRecord>> {
+    Ok(destroyed_item::Entity::find()
+        .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
+        .order_by_asc(destroyed_item::Column::LetterId)
+        .order_by_asc(destroyed_item::Column::Kind)
+        .order_by_asc(destroyed_item::Column::ItemId)
+        .all(db)
+        .await?)
+}
+
+/// Clears a destroyed letter's content: subject and body of the letter and of
+/// every version, its comments, the notes of its dispositions and their
+/// responses, and the signed manifest and signature bytes.
+/// Hashes, ids, numbers and dates stay.
+pub async fn clear_letter_content<C: ConnectionTrait>(
+    db: &C,
+    letter_id: &str,
+    destroyed_state: i16,
+    now: i64,
+) -> StoreResult<()> {
+    letter::Entity::update_many()
+        .col_expr(letter::Column::Subject, Expr::value(""))
+        .col_expr(letter::Column::Body, Expr::value(""))
+        .col_expr(letter::Column::Incoming, Expr::value(""))
+        .col_expr(letter::Column::State, Expr::value(destroyed_state))
+        .col_expr(letter::Column::UpdatedAtUs, Expr::value(now))
+        .col_expr(
+            letter::Column::Revision,
+            Expr::col(letter::Column::Revision).add(1),
+        )
+        .filter(letter::Column::Id.eq(letter_id))
+        .exec(db)
+        .await?;
+    letter_version::Entity::update_many()
+        .col_expr(letter_version::Column::Subject, Expr::value(""))
+        .col_expr(letter_version::Column::Body, Expr::value(""))
+        .filter(letter_version::Column::LetterId.eq(letter_id))
+        .exec(db)
+        .await?;
+    letter_comment::Entity::delete_many()
+        .filter(letter_comment::Column::LetterId.eq(letter_id))
+        .exec(db)
+        .await?;
+    let dispositions: Vec<String> = disposition::Entity::find()
+        .filter(disposition::Column::LetterId.eq(letter_id))
+        .select_only()
+        .column(disposition::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !dispositions.is_empty() {
+        disposition::Entity::update_many()
+            .col_expr(disposition::Column::Note, Expr::value(""))
+            .filter(disposition::Column::LetterId.eq(letter_id))
+            .exec(db)
+            .await?;
+        disposition_response::Entity::update_many()
+            .col_expr(disposition_response::Column::Note, Expr::value(""))
+            .filter(disposition_response::Column::DispositionId.is_in(dispositions))
+            .exec(db)
+            .await?;
+    }
+    letter_signature::Entity::update_many()
+        .col_expr(
+            letter_signature::Column::Manifest,
+            Expr::value(Vec::<u8>::new()),
+        )
+        .col_expr(
+            letter_signature::Column::Signature,
+            Expr::value(Vec::<u8>::new()),
+        )
+        .filter(letter_signature::Column::LetterId.eq(letter_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// True when an attachment of a letter that is not destroyed still uses the blob.
+pub async fn blob_in_use<C: ConnectionTrait>(
+    db: &C,
+    sha256: &str,
+    destroyed_state: i16,
+) -> StoreResult<bool> {
+    let letters: Vec<String> = attachment::Entity::find()
+        .filter(attachment::Column::Sha256.eq(sha256))
+        .select_only()
+        .column(attachment::Column::LetterId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    if letters.is_empty() {
+        return Ok(false);
+    }
+    Ok(letter::Entity::find()
+        .filter(letter::Column::Id.is_in(letters))
+        .filter(letter::Column::State.ne(destroyed_state))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The blobs of attachments destroyed under a proposal.
+pub async fn destroyed_blobs<C: ConnectionTrait>(
+    db: &C,
+    proposal_id: &str,
+) -> StoreResult<Vec<String>> {
+    let mut v: Vec<String> = destroyed_item::Entity::find()
+        .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
+        .filter(destroyed_item::Column::Kind.eq("attachment"))
+        .select_only()
+        .column(destroyed_item::Column::Sha256)
+        .into_tuple()
+        .all(db)
+        .await?;
+    v.sort();
+    v.dedup();
+    Ok(v)
+}
+
+pub async fn insert_export<C: ConnectionTrait>(db: &C, e: &ExportRecord) -> StoreResult<()> {
+    let am: case_file_export::ActiveModel = e.clone().into();
+    case_file_export::Entity::insert(am.reset_all())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The newest export of a case file.
+pub async fn last_export<C: ConnectionTrait>(
+    db: &C,
+    case_file_id: &str,
+) -> StoreResult<Option<ExportRecord>> {
+    Ok(case_file_export::Entity::find()
+        .filter(case_file_export::Column::CaseFileId.eq(case_file_id))
+        .order_by_desc(case_file_export::Column::ExportedAtUs)
+        .one(db)
+        .await?)
+}
+
+/// Audit events about one resource, oldest first, after `after_seq`.
+pub async fn events_of<C: ConnectionTrait>(
+    db: &C,
+    resource_type: &str,
+    resource_id: &str,
+    after_seq: i64,
+    limit: u64,
+) -> StoreResult<Vec<Event>> {
+    let rows = audit_event::Entity::find()
+        .filter(audit_event::Column::ResourceType.eq(resource_type))
+        .filter(audit_event::Column::ResourceId.eq(resource_id))
+        .filter(audit_event::Column::Seq.gt(after_seq))
+        .order_by_asc(audit_event::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(super::audit::to_event).collect())
+}
