@@ -769,3 +769,85 @@ async fn an_archival_package_verifies_offline_and_transfer_follows(db: Db) {
     t.stop().await;
 }
 dual!(an_archival_package_verifies_offline_and_transfer_follows);
+
+fn violation(e: &naskah::error::Error) -> String {
+    match e {
+        naskah::error::Error::Invalid(v) => v
+            .iter()
+            .map(|x| x.description.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => panic!("expected invalid settings, got {other}"),
+    }
+}
+
+async fn configured_approvers_replace_the_heads(db: Db) {
+    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+    let users = [
+        "arsiparis",
+        "pencatat",
+        "kadis.kominfo",
+        "sekda",
+        "kabid.ikp",
+    ];
+    let d = Demo::login(&t, &users).await;
+    let rs = |approvers: Vec<String>| naskah::domain::disposal::RecordsSettings {
+        records_unit_code: "SEKDIS".into(),
+        approver_position_ids: approvers,
+        record_class_code: "000.5.2".into(),
+    };
+    let one =
+        naskah::domain::disposal::configure(t.store(), "DEMO-PROV", &rs(vec![d.pos("sekda")]))
+            .await
+            .unwrap_err();
+    assert!(violation(&one).contains("two"), "{one}");
+    let unknown = naskah::domain::disposal::configure(
+        t.store(),
+        "DEMO-PROV",
+        &rs(vec![d.pos("sekda"), uuid::Uuid::new_v4().to_string()]),
+    )
+    .await
+    .unwrap_err();
+    assert!(violation(&unknown).contains("no position"), "{unknown}");
+    naskah::domain::disposal::configure(
+        t.store(),
+        "DEMO-PROV",
+        &rs(vec![d.pos("sekda"), d.pos("kabid.ikp")]),
+    )
+    .await
+    .expect("configure");
+    let sekdis = unit_id(&t, d.token("arsiparis"), "SEKDIS").await;
+    let inc = incoming(&t, &d, "000.1.1", "Surat biasa").await;
+    let cf = closed_case_file(&t, &d, "000.1.1", &sekdis, &[&inc.id]).await;
+    clock.advance(2 * YEAR);
+    let d = Demo::login(&t, &users).await;
+    let p = rec(&t)
+        .propose_disposal(authed(
+            pb::ProposeDisposalRequest {
+                kind: DueKind::Disposal as i32,
+                case_file_ids: vec![cf.id.clone()],
+                request_id: String::new(),
+            },
+            d.token("arsiparis"),
+        ))
+        .await
+        .expect("propose")
+        .into_inner();
+    let mut required = p.required_approver_position_ids.clone();
+    required.sort();
+    let mut expected = vec![d.pos("sekda"), d.pos("kabid.ikp")];
+    expected.sort();
+    assert_eq!(required, expected);
+    let e = approve(&t, &d, "kadis.kominfo", &p).await.unwrap_err();
+    assert_eq!(
+        reason(&e),
+        "NOT_AN_APPROVER",
+        "the default head is not asked"
+    );
+    let p = approve(&t, &d, "kabid.ikp", &p).await.expect("approve");
+    let p = approve(&t, &d, "sekda", &p).await.expect("approve");
+    assert_eq!(p.state, DisposalState::Approved as i32);
+    t.stop().await;
+}
+dual!(configured_approvers_replace_the_heads);
