@@ -8,6 +8,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod blobs;
+pub mod bulk;
 pub mod disposal;
 pub mod dispositions;
 pub(crate) mod entities;

@@ -1,0 +1,179 @@
+//! The ceiling: a bare tonic server on the same database, with the same pool and
+//! connection settings as naskah (naskah's own `Store::connect`), that serves the
+//! LetterService shape with the least possible work — no authentication, no
+//! policy, no audit, no domain rules. CreateDraft inserts one row in a
+//! transaction, ListLetters reads one indexed page of 20 rows, GetLetter reads
+//! one row by primary key. What naskah does on top of this is what the ratio
+//! measures.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use naskah::proto::letter_service_server::{LetterService, LetterServiceServer};
+use naskah::proto::{self as pb};
+use naskah::store::{Backend, Store, StoreOptions};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait, Value};
+use tonic::{Request, Response, Status};
+
+struct Ceiling {
+    store: Store,
+}
+
+fn sql(store: &Store, text: &str) -> String {
+    // The statements are written with `?`; PostgreSQL numbers its parameters.
+    if store.backend() == Backend::Postgres {
+        let mut out = String::new();
+        let mut n = 0;
+        for c in text.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    } else {
+        text.to_owned()
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Status {
+    Status::internal(e.to_string())
+}
+
+fn row_letter(r: &sea_orm::QueryResult) -> Result<pb::Letter, Status> {
+    Ok(pb::Letter {
+        id: r.try_get("", "id").map_err(internal)?,
+        subject: r.try_get("", "subject").map_err(internal)?,
+        body: r.try_get("", "body").map_err(internal)?,
+        ..Default::default()
+    })
+}
+
+#[tonic::async_trait]
+impl LetterService for Ceiling {
+    async fn create_draft(
+        &self,
+        req: Request<pb::CreateDraftRequest>,
+    ) -> Result<Response<pb::Letter>, Status> {
+        let r = req.into_inner();
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or_default();
+        let db = self.store.reader();
+        let tx = db.begin().await.map_err(internal)?;
+        tx.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql(
+                &self.store,
+                "INSERT INTO bench_ceiling (id, owner, sort_us, subject, body) VALUES (?, ?, ?, ?, ?)",
+            ),
+            [
+                Value::from(id.clone()),
+                Value::from(r.drafting_position_id),
+                Value::from(now),
+                Value::from(r.subject.clone()),
+                Value::from(r.body.clone()),
+            ],
+        ))
+        .await
+        .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(Response::new(pb::Letter {
+            id,
+            subject: r.subject,
+            body: r.body,
+            ..Default::default()
+        }))
+    }
+
+    async fn list_letters(
+        &self,
+        req: Request<pb::ListLettersRequest>,
+    ) -> Result<Response<pb::ListLettersResponse>, Status> {
+        let r = req.into_inner();
+        let db = self.store.reader();
+        let rows = db
+            .query_all_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql(
+                    &self.store,
+                    "SELECT id, subject, '' AS body FROM bench_ceiling WHERE owner = ? \
+                     ORDER BY sort_us DESC LIMIT ?",
+                ),
+                [
+                    Value::from(r.position_id),
+                    Value::from(i64::from(r.page_size.clamp(1, 100))),
+                ],
+            ))
+            .await
+            .map_err(internal)?;
+        let letters = rows.iter().map(row_letter).collect::<Result<Vec<_>, _>>()?;
+        Ok(Response::new(pb::ListLettersResponse {
+            letters,
+            ..Default::default()
+        }))
+    }
+
+    async fn get_letter(
+        &self,
+        req: Request<pb::GetLetterRequest>,
+    ) -> Result<Response<pb::Letter>, Status> {
+        let r = req.into_inner();
+        let db = self.store.reader();
+        let row = db
+            .query_one_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql(
+                    &self.store,
+                    "SELECT id, subject, body FROM bench_ceiling WHERE id = ?",
+                ),
+                [Value::from(r.letter_id)],
+            ))
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| Status::not_found("no such row"))?;
+        Ok(Response::new(row_letter(&row)?))
+    }
+}
+
+/// Ids of some ceiling rows, for point reads.
+pub async fn ids(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
+    let db = store.reader();
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT id FROM bench_ceiling LIMIT {n}"),
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| r.try_get::<String>("", "id").ok())
+        .collect())
+}
+
+/// Serves the ceiling until killed.
+pub async fn serve(listen: SocketAddr, url: &str) -> anyhow::Result<()> {
+    let store = Store::connect(
+        &StoreOptions {
+            url: url.to_owned(),
+            max_connections: naskah::config::Config::default().db_max_connections,
+        },
+        Arc::new(naskah::clock::SystemClock),
+    )
+    .await?;
+    let (reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
+    tonic::transport::Server::builder()
+        .tcp_nodelay(true)
+        .add_service(health)
+        .add_service(LetterServiceServer::new(Ceiling { store }))
+        .serve(listen)
+        .await?;
+    Ok(())
+}
