@@ -43,7 +43,9 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Largest response message, in bytes.
     pub max_response_bytes: usize,
-    /// Database connection pool size.
+    /// Database connection pool size. On SQLite at most twice the CPU count (at
+    /// least 4) are opened: every SQLite connection is a thread of its own, and
+    /// more of them than cores only adds context switches.
     pub db_max_connections: u32,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: u64,

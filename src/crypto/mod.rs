@@ -32,3 +32,23 @@ impl CryptoError {
         CryptoError::Failed(e.to_string())
     }
 }
+
+/// Runs memory-hard key derivation (argon2id: password checks, passphrase unlocks)
+/// on the blocking pool, at most one run per CPU at a time. Each run takes about
+/// 19 MiB for tens of milliseconds; unbounded, a burst of logins or signatures
+/// would grow the server's memory with the request rate and slow every run down.
+pub async fn run_kdf<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        tokio::sync::Semaphore::new(
+            std::thread::available_parallelism()
+                .map(std::num::NonZeroUsize::get)
+                .unwrap_or(2),
+        )
+    });
+    // The semaphore is never closed, so acquiring only waits.
+    let _slot = slots.acquire().await.ok();
+    tokio::task::spawn_blocking(f).await
+}

@@ -228,7 +228,7 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
         return Ok(DemoOutcome::AlreadyPresent);
     }
     // One hash serves every demo user: their password is public anyway.
-    let phc = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD))
+    let phc = crate::crypto::run_kdf(|| password::hash(DEMO_PASSWORD))
         .await
         .map_err(|e| Error::Internal(format!("password task: {e}")))?
         .map_err(Error::Internal)?;

@@ -74,7 +74,7 @@ fn event(
 }
 
 async fn verify_password_blocking(password: String, phc: Option<String>) -> Result<bool> {
-    tokio::task::spawn_blocking(move || match phc {
+    crate::crypto::run_kdf(move || match phc {
         Some(phc) => password::verify(&password, &phc),
         None => {
             password::verify_dummy(&password);
@@ -357,7 +357,7 @@ pub async fn change_password(
         ));
     }
     let new_owned = new.to_owned();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&new_owned))
+    let phc = crate::crypto::run_kdf(move || password::hash(&new_owned))
         .await
         .map_err(|e| Error::Internal(format!("password task: {e}")))?
         .map_err(Error::Internal)?;
@@ -442,7 +442,7 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
     }
     let otp = password::one_time();
     let otp_c = otp.clone();
-    let phc = tokio::task::spawn_blocking(move || password::hash(&otp_c))
+    let phc = crate::crypto::run_kdf(move || password::hash(&otp_c))
         .await
         .map_err(|e| Error::Internal(format!("password task: {e}")))?
         .map_err(Error::Internal)?;

@@ -27,7 +27,7 @@ fn taken(e: crate::store::StoreError, reason: Reason, message: &str) -> Error {
 
 /// A one-time password and its hash, made off the async threads.
 pub async fn one_time_password() -> Result<(String, String)> {
-    tokio::task::spawn_blocking(|| {
+    crate::crypto::run_kdf(|| {
         let otp = password::one_time();
         password::hash(&otp).map(|phc| (otp, phc))
     })

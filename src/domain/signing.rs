@@ -59,7 +59,7 @@ pub async fn new_sealed_key(passphrase: &str) -> Result<(SigningKey, Vec<u8>)> {
         ));
     }
     let pass = passphrase.to_owned();
-    tokio::task::spawn_blocking(move || {
+    crate::crypto::run_kdf(move || {
         let (key, der) = x509::new_key()?;
         let sealed = seal::seal_with_passphrase(&pass, &der)?;
         Ok::<_, CryptoError>((key, sealed))
@@ -203,7 +203,7 @@ pub async fn unlock(
     };
     let sealed = rec.sealed_key.clone();
     let pass = passphrase.to_owned();
-    let opened = tokio::task::spawn_blocking(move || seal::open_with_passphrase(&pass, &sealed))
+    let opened = crate::crypto::run_kdf(move || seal::open_with_passphrase(&pass, &sealed))
         .await
         .map_err(|e| Error::Internal(format!("key task: {e}")))?;
     let der = match opened {

@@ -2,12 +2,10 @@
 
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::StoreResult;
-use super::entities::{agency, app_user, assignment, position, refresh_token, secretary, unit};
+use super::entities::{agency, app_user, refresh_token, secretary};
 
 /// A user as the domain sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,57 +207,49 @@ pub struct HeldPositionRecord {
     pub valid_until_us: Option<i64>,
 }
 
-/// Positions `user_id` holds at `now_us`.
+/// Positions `user_id` holds at `now_us`: one query (assignment ⋈ position ⋈ unit).
 pub async fn held_positions<C: ConnectionTrait>(
     db: &C,
     user_id: &str,
     now_us: i64,
 ) -> StoreResult<Vec<HeldPositionRecord>> {
-    let rows = assignment::Entity::find()
-        .filter(assignment::Column::UserId.eq(user_id))
-        .filter(assignment::Column::ValidFromUs.lte(now_us))
-        .filter(
-            sea_orm::Condition::any()
-                .add(assignment::Column::ValidUntilUs.is_null())
-                .add(assignment::Column::ValidUntilUs.gt(now_us)),
-        )
-        .order_by_asc(assignment::Column::ValidFromUs)
-        .all(db)
+    let backend = db.get_database_backend();
+    let sql = if backend == sea_orm::DatabaseBackend::Postgres {
+        HELD_SQL.replace("?1", "$1").replace("?2", "$2")
+    } else {
+        HELD_SQL.to_owned()
+    };
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [sea_orm::Value::from(user_id), sea_orm::Value::from(now_us)],
+        ))
         .await?;
-    // Two queries for all assignments, whatever their number.
-    let position_ids: Vec<String> = rows.iter().map(|a| a.position_id.clone()).collect();
-    let positions: std::collections::HashMap<String, position::Model> = position::Entity::find()
-        .filter(position::Column::Id.is_in(position_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id.clone(), p))
-        .collect();
-    let unit_ids: Vec<String> = positions.values().map(|p| p.unit_id.clone()).collect();
-    let units: std::collections::HashMap<String, String> = unit::Entity::find()
-        .filter(unit::Column::Id.is_in(unit_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.name))
-        .collect();
     let mut out = Vec::with_capacity(rows.len());
-    for a in rows {
-        let Some(p) = positions.get(&a.position_id) else {
-            continue;
-        };
+    for r in rows {
         out.push(HeldPositionRecord {
-            assignment_id: a.id,
-            position_id: p.id.clone(),
-            position_name: p.name.clone(),
-            unit_id: p.unit_id.clone(),
-            unit_name: units.get(&p.unit_id).cloned().unwrap_or_default(),
-            kind: a.kind,
-            valid_until_us: a.valid_until_us,
+            assignment_id: r.try_get("", "assignment_id")?,
+            position_id: r.try_get("", "position_id")?,
+            position_name: r.try_get("", "position_name")?,
+            unit_id: r.try_get("", "unit_id")?,
+            unit_name: r
+                .try_get::<Option<String>>("", "unit_name")?
+                .unwrap_or_default(),
+            kind: r.try_get("", "kind")?,
+            valid_until_us: r.try_get("", "valid_until_us")?,
         });
     }
     Ok(out)
 }
+
+const HELD_SQL: &str = "SELECT a.id AS assignment_id, a.kind AS kind, a.valid_until_us AS valid_until_us, \
+     p.id AS position_id, p.name AS position_name, p.unit_id AS unit_id, u.name AS unit_name \
+     FROM assignment a JOIN \"position\" p ON p.id = a.position_id \
+     LEFT JOIN unit u ON u.id = p.unit_id \
+     WHERE a.user_id = ?1 AND a.valid_from_us <= ?2 \
+     AND (a.valid_until_us IS NULL OR a.valid_until_us > ?2) \
+     ORDER BY a.valid_from_us, a.id";
 
 /// Positions whose mail `user_id` handles as secretary.
 pub async fn secretary_of<C: ConnectionTrait>(db: &C, user_id: &str) -> StoreResult<Vec<String>> {

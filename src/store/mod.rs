@@ -91,8 +91,9 @@ pub struct Store {
 
 impl Store {
     /// Connects to the database. SQLite gets WAL mode, foreign keys, a busy
-    /// timeout and `synchronous = NORMAL` (durable in WAL mode up to the last
-    /// checkpointed commit on power loss, the recommended setting for WAL).
+    /// timeout, `synchronous = NORMAL` (durable in WAL mode up to the last
+    /// checkpointed commit on power loss, the recommended setting for WAL), a
+    /// 256 MiB memory map and an 8 MiB page cache per connection.
     pub async fn connect(opts: &StoreOptions, clock: Arc<dyn Clock>) -> StoreResult<Self> {
         let backend = if opts.url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -105,7 +106,15 @@ impl Store {
             ))));
         };
         let mut co = ConnectOptions::new(opts.url.clone());
-        co.max_connections(opts.max_connections)
+        let pool = if backend == Backend::Sqlite {
+            let cores = std::thread::available_parallelism()
+                .map(|n| n.get() as u32)
+                .unwrap_or(2);
+            opts.max_connections.min((2 * cores).max(4))
+        } else {
+            opts.max_connections
+        };
+        co.max_connections(pool.max(1))
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false);
@@ -116,6 +125,11 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .create_if_missing(true)
+                    // Reads through a shared memory map instead of read() calls into
+                    // each connection's private cache.
+                    .pragma("mmap_size", "268435456")
+                    .pragma("cache_size", "-8192")
+                    .pragma("temp_store", "memory")
             });
         }
         let db = Database::connect(co).await?;

@@ -5,6 +5,7 @@ pub mod harness;
 
 mod audit_chain;
 mod auth;
+mod bench;
 mod contract;
 mod disposal;
 mod dispositions;
