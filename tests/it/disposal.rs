@@ -747,6 +747,31 @@ async fn an_archival_package_verifies_offline_and_transfer_follows(db: Db) {
     export_to(&t, &d, &perm.id, &perm_pkg).await;
     let (code, out) = package_verify(&perm_pkg);
     assert_eq!(code, 0, "{out}");
+    // A hold on one of its letters stops the transfer too, until released.
+    let hold = r
+        .place_hold(authed(
+            pb::PlaceHoldRequest {
+                letter_id: inc5.id.clone(),
+                reason: "Sengketa informasi publik".into(),
+                authority: "Komisi Informasi".into(),
+                ..Default::default()
+            },
+            d.token("arsiparis"),
+        ))
+        .await
+        .expect("hold")
+        .into_inner();
+    let e = execute(&t, &d, &p, "").await.unwrap_err();
+    assert_eq!(reason(&e), "LEGAL_HOLD");
+    r.release_hold(authed(
+        pb::ReleaseHoldRequest {
+            hold_id: hold.id.clone(),
+            ..Default::default()
+        },
+        d.token("arsiparis"),
+    ))
+    .await
+    .expect("release");
     let done = execute(&t, &d, &p, "").await.expect("transfer");
     assert_eq!(
         (done.state, done.berita_acara_letter_id.as_str()),

@@ -740,6 +740,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let owners: Vec<String> = (0..11).map(|i| format!("owner-{i:02}")).collect();
     seed::ceiling_rows(&store, &owners, 0, letters).await?;
     let ceiling_ids: Vec<String> = ceiling::ids(&store, 20_000).await?;
+    seed::analyze(&store).await?;
     let kdf = {
         let sealed = rec.sealed_key.clone();
         let n = 3;
@@ -825,6 +826,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
                 naskah::server::open_store(&settings, Arc::new(naskah::clock::SystemClock)).await?;
             let mut more = seed::Seeded::default();
             seed::letters(&store, &org, have, size, &signer, &mut more).await?;
+            seed::analyze(&store).await?;
             store.close().await?;
             have = size;
         }

@@ -465,3 +465,14 @@ pub async fn ceiling_rows(
     }
     Ok(())
 }
+
+/// Refreshes the planner's statistics after a bulk load, as an operator would
+/// (PostgreSQL plans the list queries badly until autovacuum gets to it).
+pub async fn analyze(store: &Store) -> anyhow::Result<()> {
+    let db = store.reader();
+    if store.backend() == naskah::store::Backend::Postgres {
+        db.execute_raw(Statement::from_string(db.get_database_backend(), "ANALYZE"))
+            .await?;
+    }
+    Ok(())
+}
