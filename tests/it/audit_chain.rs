@@ -23,7 +23,7 @@ async fn verify_rpc(t: &TestServer, token: &str) -> naskah::proto::VerifyAuditLo
 }
 
 /// Runs `naskah audit verify` against the test's database; returns exit code and stdout.
-fn verify_cli(t: &TestServer) -> (i32, String) {
+pub fn verify_cli(t: &TestServer) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_naskah"))
         .args(["audit", "verify", "--database-url", &t.db_url, "--data-dir"])
         .arg(t.dir.path())

@@ -16,6 +16,7 @@ use sha2::Digest;
 use tonic::Code;
 use tonic::transport::Channel;
 
+use crate::audit_chain::verify_cli;
 use crate::dual;
 use crate::harness::{Db, TestServer, authed, reason};
 use crate::letters::{Demo, approved_letters};
@@ -215,19 +216,6 @@ async fn execute(
 
 fn blob_path(t: &TestServer, sha: &str) -> std::path::PathBuf {
     t.dir.path().join("blobs").join(&sha[..2]).join(&sha[2..])
-}
-
-fn audit_verify_cli(t: &TestServer) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_naskah"))
-        .args(["audit", "verify", "--database-url", &t.db_url, "--data-dir"])
-        .arg(t.dir.path())
-        .env_remove("NASKAH_CONFIG")
-        .output()
-        .expect("run naskah audit verify");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db) {
@@ -515,7 +503,7 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     );
 
     // The audit trail still verifies and never held the destroyed content.
-    let (code, out) = audit_verify_cli(&t);
+    let (code, out) = verify_cli(&t);
     assert_eq!(code, 0, "{out}");
     let events = naskah::store::audit::list(
         db,
@@ -789,7 +777,7 @@ async fn an_archival_package_verifies_offline_and_transfer_follows(db: Db) {
     let state_of = |id: &str| listed.iter().find(|c| c.id == id).map(|c| c.state);
     assert_eq!(state_of(&perm.id), Some(CaseFileState::Transferred as i32));
     assert_eq!(state_of(&cf.id), Some(CaseFileState::Closed as i32));
-    let (code, out) = audit_verify_cli(&t);
+    let (code, out) = verify_cli(&t);
     assert_eq!(code, 0, "{out}");
     t.stop().await;
 }
