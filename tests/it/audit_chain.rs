@@ -144,6 +144,24 @@ async fn tampering_is_detected_and_named(db: Db) {
         .expect("drop");
     assert!(verify_rpc(&t, &token).await.ok);
     let last = naskah::store::audit::last_seq(&conn).await.expect("last");
+    // An event planted far past the end, beyond any batch, is found too.
+    let far = last + 100_000;
+    conn.execute_unprepared(&format!(
+        "INSERT INTO audit_event (seq, event_time_us, agency_id, actor_user_id, \
+         actor_position_id, action, resource_type, resource_id, outcome, reason, request_id, \
+         client_address, summary, prev_hash, hash) SELECT {far}, event_time_us, agency_id, \
+         actor_user_id, actor_position_id, action, resource_type, resource_id, outcome, reason, \
+         request_id, client_address, summary, prev_hash, hash FROM audit_event WHERE seq = 1"
+    ))
+    .await
+    .expect("plant");
+    let r = verify_rpc(&t, &token).await;
+    assert!(!r.ok);
+    assert_eq!(r.first_broken_seq, last + 1, "{r:?}");
+    conn.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq = {far}"))
+        .await
+        .expect("unplant");
+    assert!(verify_rpc(&t, &token).await.ok);
     conn.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq = {last}"))
         .await
         .expect("delete newest");
