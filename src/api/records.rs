@@ -17,8 +17,8 @@ use crate::domain::context::{Ctx, etag};
 use crate::domain::disposal::{self as disposal, BeritaAcaraSigner, ProposalView};
 use crate::domain::package;
 use crate::domain::records::{self as domain, CaseFileView};
-use crate::error::Error;
 use crate::error::Violations;
+use crate::error::{Error, Reason};
 use crate::proto::records_service_server::RecordsService;
 use crate::proto::{self as pb, CaseFileState, DueKind, FinalDisposition};
 use crate::store::blobs::Blobs;
@@ -462,7 +462,28 @@ impl RecordsService for RecordsApi {
                 )
                 .into());
             }
-            Some(crate::domain::signing::unlock(&self.app.store, &p.user_id, &r.passphrase).await?)
+            match crate::domain::signing::unlock(&self.app.store, &p.user_id, &r.passphrase).await {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    if let Some(
+                        reason @ (Reason::WrongPassphrase
+                        | Reason::CertificateRevoked
+                        | Reason::NoSigningKey),
+                    ) = e.reason()
+                    {
+                        crate::domain::letters::audit_key_failure(
+                            &self.app.store,
+                            &p,
+                            &m,
+                            "disposal_proposal",
+                            &r.proposal_id,
+                            reason,
+                        )
+                        .await?;
+                    }
+                    return Err(e.into());
+                }
+            }
         } else {
             None
         };

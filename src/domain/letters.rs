@@ -1299,8 +1299,21 @@ pub async fn audit_sign_failure(
     id: &str,
     reason: Reason,
 ) -> Result<()> {
+    audit_key_failure(store, p, meta, "letter", id, reason).await
+}
+
+/// Records a refused key unlock (wrong passphrase, revoked or missing key) on a
+/// resource, in its own transaction.
+pub async fn audit_key_failure(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    resource_type: &str,
+    id: &str,
+    reason: Reason,
+) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    let mut ev = Ctx::new(p, meta).event("letter", id, "signing refused");
+    let mut ev = Ctx::new(p, meta).event(resource_type, id, "signing refused");
     ev.outcome = crate::audit::Outcome::Failure;
     ev.reason = reason.as_str().to_owned();
     tx.audit(ev);

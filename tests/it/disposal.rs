@@ -364,6 +364,23 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     .expect("release");
     let e = execute(&t, &d, &p, "bukan-passphrase").await.unwrap_err();
     assert_eq!(reason(&e), "WRONG_PASSPHRASE");
+    let refused = naskah::store::audit::list(
+        t.store().reader(),
+        &naskah::store::audit::EventFilter {
+            resource_id: p.id.clone(),
+            ..Default::default()
+        },
+        None,
+        10,
+    )
+    .await
+    .expect("events");
+    assert!(
+        refused
+            .first()
+            .is_some_and(|e| e.body.reason == "WRONG_PASSPHRASE"),
+        "a refused unlock is audited on the proposal"
+    );
     let done = execute(&t, &d, &p, DEMO_PASSPHRASE).await.expect("execute");
     assert_eq!(done.state, DisposalState::Executed as i32);
     assert!(!done.berita_acara_letter_id.is_empty());
