@@ -84,15 +84,7 @@ pub async fn get(store: &Store, agency: &str, id: &str) -> Result<ProposalView> 
 
 /// True when a hold covers the case file or any letter filed in it.
 async fn held(tx: &WriteTx, case_file_id: &str) -> Result<bool> {
-    if rq::case_file_held(tx.conn(), case_file_id).await? {
-        return Ok(true);
-    }
-    for l in q::letters_of(tx.conn(), case_file_id).await? {
-        if rq::letter_held(tx.conn(), &l).await? {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    Ok(rq::case_file_or_letters_held(tx.conn(), case_file_id).await?)
 }
 
 /// The head position of a unit: the unit's own head, else the nearest ancestor's.

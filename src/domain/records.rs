@@ -275,6 +275,24 @@ pub async fn view<C: sea_orm::ConnectionTrait>(db: &C, c: CaseFileRecord) -> Res
     })
 }
 
+/// Adds counts and hold status to a page of case files, in two statements.
+async fn views<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    rows: Vec<CaseFileRecord>,
+) -> Result<Vec<CaseFileView>> {
+    let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+    let counts = q::letter_counts(db, &ids).await?;
+    let held = q::held_case_files(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| CaseFileView {
+            letters: counts.get(&c.id).copied().unwrap_or(0),
+            on_hold: held.contains(&c.id),
+            c,
+        })
+        .collect())
+}
+
 /// Reads one case file.
 pub async fn get(store: &Store, p: &Principal, id: &str) -> Result<CaseFileView> {
     let c = q::get(store.reader(), &p.agency_id, id)
@@ -311,11 +329,7 @@ pub async fn list(
     let next = page::next_token(&mut rows, limit, |c| {
         page::encode(&fp, &format!("{}:{}", c.open_at_us, c.id))
     });
-    let mut out = Vec::new();
-    for c in rows {
-        out.push(view(db, c).await?);
-    }
-    Ok((out, next))
+    Ok((views(db, rows).await?, next))
 }
 
 /// Case files due for `fd` as of `as_of`, not on hold, oldest first.
@@ -332,15 +346,14 @@ pub async fn due(
     let mut after = page::decode_time_key(token, &fp)?;
     let db = store.reader();
     let mut out = Vec::new();
-    let mut next = String::new();
     // Held files are skipped; keep reading until the page is full or the list ends.
     loop {
         let rows = q::due(db, &p.agency_id, fd as i16, as_of, after.clone(), limit + 1).await?;
         let exhausted = rows.len() as u64 <= limit;
-        for c in rows {
-            let key = (c.inactive_until_us.unwrap_or(0), c.id.clone());
+        for v in views(db, rows).await? {
+            let key = (v.c.inactive_until_us.unwrap_or(0), v.c.id.clone());
             if out.len() as u64 == limit {
-                next = out
+                let next = out
                     .last()
                     .map(|v: &CaseFileView| {
                         page::encode(
@@ -352,7 +365,6 @@ pub async fn due(
                 return Ok((out, next));
             }
             after = Some(key);
-            let v = view(db, c).await?;
             if !v.on_hold {
                 out.push(v);
             }
@@ -361,8 +373,7 @@ pub async fn due(
             break;
         }
     }
-    next.clear();
-    Ok((out, next))
+    Ok((out, String::new()))
 }
 
 /// Places a legal hold on a case file or a letter.

@@ -224,3 +224,67 @@ pub async fn holds_for<C: ConnectionTrait>(
         .all(db)
         .await?)
 }
+
+/// True when an active hold covers the case file or any letter filed in it (one statement).
+pub async fn case_file_or_letters_held<C: ConnectionTrait>(
+    db: &C,
+    case_file_id: &str,
+) -> StoreResult<bool> {
+    let filed = sea_orm::sea_query::Query::select()
+        .column(case_file_letter::Column::LetterId)
+        .from(case_file_letter::Entity)
+        .and_where(case_file_letter::Column::CaseFileId.eq(case_file_id))
+        .to_owned();
+    Ok(legal_hold::Entity::find()
+        .filter(legal_hold::Column::ReleasedAtUs.is_null())
+        .filter(
+            Condition::any()
+                .add(legal_hold::Column::CaseFileId.eq(case_file_id))
+                .add(legal_hold::Column::LetterId.in_subquery(filed)),
+        )
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Letters filed per case file, for several case files in one statement.
+pub async fn letter_counts<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<std::collections::HashMap<String, u64>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, i64)> = case_file_letter::Entity::find()
+        .select_only()
+        .column(case_file_letter::Column::CaseFileId)
+        .column_as(case_file_letter::Column::LetterId.count(), "n")
+        .filter(case_file_letter::Column::CaseFileId.is_in(ids.iter().cloned()))
+        .group_by(case_file_letter::Column::CaseFileId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, n)| (id, n.max(0) as u64))
+        .collect())
+}
+
+/// Which of these case files an active hold covers, in one statement.
+pub async fn held_case_files<C: ConnectionTrait>(
+    db: &C,
+    ids: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<String> = legal_hold::Entity::find()
+        .select_only()
+        .column(legal_hold::Column::CaseFileId)
+        .filter(legal_hold::Column::CaseFileId.is_in(ids.iter().cloned()))
+        .filter(legal_hold::Column::ReleasedAtUs.is_null())
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}

@@ -559,6 +559,11 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
         .find(|c| c.id == cf.id)
         .expect("case file listed");
     assert_eq!(cf_now.state, CaseFileState::Destroyed as i32);
+    assert_eq!(
+        (cf_now.letter_count, cf_now.on_hold),
+        (2, false),
+        "the residual letters still count as filed"
+    );
     t.stop().await;
 }
 dual!(destruction_keeps_the_residual_record_and_a_signed_berita_acara);
