@@ -708,27 +708,15 @@ impl LetterService for LetterApi {
                 domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
             )));
         }
-        let (key, rec) = match crate::domain::signing::unlock(
+        let (key, rec) = crate::domain::signing::unlock_audited(
             &self.app.store,
-            &p.user_id,
+            &p,
+            &m,
+            "letter",
+            &r.letter_id,
             &r.passphrase,
         )
-        .await
-        {
-            Ok(k) => k,
-            Err(e) => {
-                if let Some(
-                    reason @ (Reason::WrongPassphrase
-                    | Reason::CertificateRevoked
-                    | Reason::NoSigningKey),
-                ) = e.reason()
-                {
-                    domain::audit_sign_failure(&self.app.store, &p, &m, &r.letter_id, reason)
-                        .await?;
-                }
-                return Err(e.into());
-            }
-        };
+        .await?;
         mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
             domain::sign(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag, &key, &rec).await?;
             Ok(pb::Letter::default())

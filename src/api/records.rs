@@ -17,8 +17,8 @@ use crate::domain::context::{Ctx, etag};
 use crate::domain::disposal::{self as disposal, BeritaAcaraSigner, ProposalView};
 use crate::domain::package;
 use crate::domain::records::{self as domain, CaseFileView};
+use crate::error::Error;
 use crate::error::Violations;
-use crate::error::{Error, Reason};
 use crate::proto::records_service_server::RecordsService;
 use crate::proto::{self as pb, CaseFileState, DueKind, FinalDisposition};
 use crate::store::blobs::Blobs;
@@ -447,14 +447,14 @@ impl RecordsService for RecordsApi {
         v.len("passphrase", &r.passphrase, 0, 1024);
         v.finish()?;
         let agency = p.agency_id.clone();
-        let current = disposal::get(&self.app.store, &agency, &r.proposal_id).await?;
+        let current = disposal::proposal(&self.app.store, &agency, &r.proposal_id).await?;
         // The fingerprint of the request must not carry the passphrase.
         let fingerprint = pb::ExecuteDisposalRequest {
             passphrase: String::new(),
             ..r.clone()
         };
-        let destroys = current.p.kind == DueKind::Disposal as i16;
-        let unlocked = if destroys && current.p.state == disposal_state::APPROVED {
+        let destroys = current.kind == DueKind::Disposal as i16;
+        let unlocked = if destroys && current.state == disposal_state::APPROVED {
             if r.passphrase.is_empty() {
                 return Err(Error::invalid(
                     "passphrase",
@@ -462,28 +462,17 @@ impl RecordsService for RecordsApi {
                 )
                 .into());
             }
-            match crate::domain::signing::unlock(&self.app.store, &p.user_id, &r.passphrase).await {
-                Ok(k) => Some(k),
-                Err(e) => {
-                    if let Some(
-                        reason @ (Reason::WrongPassphrase
-                        | Reason::CertificateRevoked
-                        | Reason::NoSigningKey),
-                    ) = e.reason()
-                    {
-                        crate::domain::letters::audit_key_failure(
-                            &self.app.store,
-                            &p,
-                            &m,
-                            "disposal_proposal",
-                            &r.proposal_id,
-                            reason,
-                        )
-                        .await?;
-                    }
-                    return Err(e.into());
-                }
-            }
+            Some(
+                crate::domain::signing::unlock_audited(
+                    &self.app.store,
+                    &p,
+                    &m,
+                    "disposal_proposal",
+                    &r.proposal_id,
+                    &r.passphrase,
+                )
+                .await?,
+            )
         } else {
             None
         };

@@ -77,9 +77,11 @@ pub async fn load<C: sea_orm::ConnectionTrait>(
     })
 }
 
-/// Reads a proposal.
-pub async fn get(store: &Store, agency: &str, id: &str) -> Result<ProposalView> {
-    load(store.reader(), agency, id).await
+/// Reads a proposal's row (without its case files and approvals).
+pub async fn proposal(store: &Store, agency: &str, id: &str) -> Result<ProposalRecord> {
+    q::get(store.reader(), agency, id)
+        .await?
+        .ok_or_else(proposal_not_found)
 }
 
 /// True when a hold covers the case file or any letter filed in it.

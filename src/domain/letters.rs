@@ -1291,36 +1291,6 @@ pub async fn sign(
     Ok(l)
 }
 
-/// Records a failed signing attempt (wrong passphrase, revoked key) in its own transaction.
-pub async fn audit_sign_failure(
-    store: &Store,
-    p: &Principal,
-    meta: &RequestMeta,
-    id: &str,
-    reason: Reason,
-) -> Result<()> {
-    audit_key_failure(store, p, meta, "letter", id, reason).await
-}
-
-/// Records a refused key unlock (wrong passphrase, revoked or missing key) on a
-/// resource, in its own transaction.
-pub async fn audit_key_failure(
-    store: &Store,
-    p: &Principal,
-    meta: &RequestMeta,
-    resource_type: &str,
-    id: &str,
-    reason: Reason,
-) -> Result<()> {
-    let mut tx = store.begin_write().await?;
-    let mut ev = Ctx::new(p, meta).event(resource_type, id, "signing refused");
-    ev.outcome = crate::audit::Outcome::Failure;
-    ev.reason = reason.as_str().to_owned();
-    tx.audit(ev);
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Registers an incoming letter and delivers it to its positions.
 pub struct IncomingInput {
     pub letter_type: LetterType,

@@ -218,3 +218,39 @@ pub async fn unlock(
     };
     Ok((x509::load_key(&der).map_err(crypto)?, rec))
 }
+
+/// Unlocks the caller's key for signing `resource_type` `resource_id`; a refusal
+/// (wrong passphrase, revoked or missing key) is audited as a failure on that
+/// resource, in its own transaction, before it is returned.
+pub async fn unlock_audited(
+    store: &Store,
+    p: &crate::auth::Principal,
+    meta: &crate::auth::RequestMeta,
+    resource_type: &str,
+    resource_id: &str,
+    passphrase: &str,
+) -> Result<(SigningKey, KeyRecord)> {
+    match unlock(store, &p.user_id, passphrase).await {
+        Ok(k) => Ok(k),
+        Err(e) => {
+            if let Some(
+                reason @ (Reason::WrongPassphrase
+                | Reason::CertificateRevoked
+                | Reason::NoSigningKey),
+            ) = e.reason()
+            {
+                let mut tx = store.begin_write().await?;
+                let mut ev = super::context::Ctx::new(p, meta).event(
+                    resource_type,
+                    resource_id,
+                    "signing refused",
+                );
+                ev.outcome = crate::audit::Outcome::Failure;
+                ev.reason = reason.as_str().to_owned();
+                tx.audit(ev);
+                tx.commit().await?;
+            }
+            Err(e)
+        }
+    }
+}
