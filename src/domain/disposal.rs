@@ -385,7 +385,7 @@ pub async fn execute(
         let mut destroyed = Vec::new();
         for f in &files {
             for letter_id in q::letters_of(tx.conn(), &f.id).await? {
-                destroyed.extend(destroy_letter(tx, ctx, &v.p.id, &letter_id, now).await?);
+                destroyed.push(destroy_letter(tx, ctx, &v.p.id, &f.id, &letter_id, now).await?);
             }
         }
         let ba = berita_acara(tx, ctx, &v, &files, &destroyed, signer).await?;
@@ -443,19 +443,38 @@ pub async fn execute(
     Ok(v)
 }
 
+/// A letter whose content was destroyed: what the berita acara lists about it.
+struct DestroyedLetter {
+    case_file_id: String,
+    letter_id: String,
+    number: String,
+    date: String,
+    class: String,
+    items: Vec<DestroyedRecord>,
+}
+
 /// Destroys one letter's content, recording each destroyed item with its hash.
 async fn destroy_letter(
     tx: &mut WriteTx,
     ctx: Ctx<'_>,
     proposal_id: &str,
+    case_file_id: &str,
     letter_id: &str,
     now: i64,
-) -> Result<Vec<DestroyedRecord>> {
+) -> Result<DestroyedLetter> {
     let l = lq::letter(tx.conn(), ctx.agency(), letter_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("filed letter {letter_id} vanished")))?;
+    let mut done = DestroyedLetter {
+        case_file_id: case_file_id.to_owned(),
+        letter_id: letter_id.to_owned(),
+        number: l.number.clone(),
+        date: letters::rfc3339(l.sign_time_us.unwrap_or(l.created_at_us)),
+        class: l.classification_code.clone(),
+        items: Vec::new(),
+    };
     if l.state == letter_state::DESTROYED {
-        return Ok(Vec::new());
+        return Ok(done);
     }
     let item = |kind: &str, item_id: &str, sha256: String, size: usize| DestroyedRecord {
         letter_id: letter_id.to_owned(),
@@ -533,7 +552,8 @@ async fn destroy_letter(
             out.len()
         ),
     ));
-    Ok(out)
+    done.items = out;
+    Ok(done)
 }
 
 /// The classification a berita acara is filed under: the configured one, else the
@@ -564,7 +584,7 @@ async fn berita_acara(
     ctx: Ctx<'_>,
     v: &ProposalView,
     files: &[CaseFileRecord],
-    destroyed: &[DestroyedRecord],
+    destroyed: &[DestroyedLetter],
     signer: BeritaAcaraSigner<'_>,
 ) -> Result<String> {
     let agency = ctx.agency();
@@ -614,21 +634,18 @@ async fn berita_acara(
              |---|---|---|---|---|---|---|---|\n",
             f.id, f.title, f.classification_code
         ));
-        for l in q::letters_of(tx.conn(), &f.id).await? {
-            let rec = lq::letter(tx.conn(), agency, &l).await?;
-            let (number, date, class) = rec
-                .map(|r| {
-                    (
-                        r.number,
-                        letters::rfc3339(r.sign_time_us.unwrap_or(r.created_at_us)),
-                        r.classification_code,
-                    )
-                })
-                .unwrap_or_default();
-            for d in destroyed.iter().filter(|d| d.letter_id == l) {
+        for l in destroyed.iter().filter(|l| l.case_file_id == f.id) {
+            for d in &l.items {
                 body.push_str(&format!(
-                    "| `{l}` | {number} | {date} | {class} | {} | `{}` | {} | `{}` |\n",
-                    d.kind, d.item_id, d.size_bytes, d.sha256
+                    "| `{}` | {} | {} | {} | {} | `{}` | {} | `{}` |\n",
+                    l.letter_id,
+                    l.number,
+                    l.date,
+                    l.class,
+                    d.kind,
+                    d.item_id,
+                    d.size_bytes,
+                    d.sha256
                 ));
             }
         }
