@@ -217,7 +217,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
             let store = naskah::server::open_store(&s, clock).await?;
             let started = std::time::Instant::now();
-            let report = naskah::store::audit::verify(store.reader(), 10_000).await?;
+            let report = store.verify_audit().await?;
             let secs = started.elapsed().as_secs_f64();
             match report.broken {
                 None => {

@@ -122,28 +122,79 @@ pub fn chain_hash(
     outcome_code: i16,
     body: &NewEvent,
 ) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(DOMAIN_TAG);
-    h.update(prev_hash);
-    h.update(seq.to_be_bytes());
-    h.update(event_time_us.to_be_bytes());
-    h.update(outcome_code.to_be_bytes());
-    for field in [
-        &body.agency_id,
-        &body.actor_user_id,
-        &body.actor_position_id,
-        &body.action,
-        &body.resource_type,
-        &body.resource_id,
-        &body.reason,
-        &body.request_id,
-        &body.client_address,
-        &body.summary,
-    ] {
-        h.update((field.len() as u32).to_be_bytes());
-        h.update(field.as_bytes());
+    chain_hash_fields(
+        prev_hash,
+        seq,
+        event_time_us,
+        outcome_code,
+        [
+            &body.agency_id,
+            &body.actor_user_id,
+            &body.actor_position_id,
+            &body.action,
+            &body.resource_type,
+            &body.resource_id,
+            &body.reason,
+            &body.request_id,
+            &body.client_address,
+            &body.summary,
+        ],
+    )
+}
+
+/// [`chain_hash`] over the ten text fields given in hashing order (agency,
+/// actor user, actor position, action, resource type, resource id, reason,
+/// request id, client address, summary).
+pub fn chain_hash_fields<F: AsRef<[u8]>>(
+    prev_hash: &[u8; 32],
+    seq: i64,
+    event_time_us: i64,
+    outcome_code: i16,
+    fields: [F; 10],
+) -> [u8; 32] {
+    let mut buf = Vec::with_capacity(256);
+    encode_into(
+        &mut buf,
+        prev_hash,
+        seq,
+        event_time_us,
+        outcome_code,
+        &fields,
+    );
+    Sha256::digest(&buf).into()
+}
+
+/// Writes the hashed encoding of an event into `buf` (cleared first).
+fn encode_into<F: AsRef<[u8]>>(
+    buf: &mut Vec<u8>,
+    prev_hash: &[u8; 32],
+    seq: i64,
+    event_time_us: i64,
+    outcome_code: i16,
+    fields: &[F; 10],
+) {
+    buf.clear();
+    buf.extend_from_slice(DOMAIN_TAG);
+    buf.extend_from_slice(prev_hash);
+    buf.extend_from_slice(&seq.to_be_bytes());
+    buf.extend_from_slice(&event_time_us.to_be_bytes());
+    buf.extend_from_slice(&outcome_code.to_be_bytes());
+    for field in fields {
+        let field = field.as_ref();
+        buf.extend_from_slice(&(field.len() as u32).to_be_bytes());
+        buf.extend_from_slice(field);
     }
-    h.finalize().into()
+}
+
+/// Lower-case hex of a hash, as stored.
+fn hex_lower(hash: &[u8; 32]) -> [u8; 64] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [0u8; 64];
+    for (i, b) in hash.iter().enumerate() {
+        out[2 * i] = DIGITS[usize::from(b >> 4)];
+        out[2 * i + 1] = DIGITS[usize::from(b & 0x0f)];
+    }
+    out
 }
 
 /// Decodes a 64-character hex hash.
@@ -265,6 +316,182 @@ impl Verifier {
     }
 }
 
+/// Checks one contiguous range of seqs on its own, so that ranges can be checked
+/// in parallel: inside the range every event must follow the previous one
+/// (seq, stored prev_hash equal to the previous stored hash) and hash to its
+/// stored hash; the link of the range's first event to the event before it is
+/// checked by [`join_ranges`].
+#[derive(Debug)]
+pub struct RangeVerifier {
+    start: i64,
+    end: i64,
+    expected_seq: i64,
+    first_prev: Option<String>,
+    /// The last verified event's hash, as bytes and as stored hex.
+    last: Option<([u8; 32], [u8; 64])>,
+    buf: Vec<u8>,
+}
+
+/// What [`RangeVerifier`] found in one range.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RangeReport {
+    /// First seq of the range.
+    pub start: i64,
+    /// Last seq of the range.
+    pub end: i64,
+    /// Stored prev_hash of the range's first event (when it is there).
+    pub first_prev: Option<String>,
+    /// Hash of the last event that verified.
+    pub last_hash: Option<String>,
+    /// The first problem inside the range.
+    pub broken: Option<Broken>,
+}
+
+impl RangeVerifier {
+    /// A verifier for the events `start..=end`.
+    pub fn new(start: i64, end: i64) -> Self {
+        Self {
+            start,
+            end,
+            expected_seq: start,
+            first_prev: None,
+            last: None,
+            buf: Vec::with_capacity(512),
+        }
+    }
+
+    /// Checks the next stored event of the range; `fields` in hashing order (see
+    /// [`chain_hash_fields`]), hashes as stored (hex).
+    pub fn feed<F: AsRef<[u8]>>(
+        &mut self,
+        seq: i64,
+        event_time_us: i64,
+        outcome_code: i16,
+        fields: [F; 10],
+        prev_hash: &[u8],
+        hash: &[u8],
+    ) -> Result<(), Broken> {
+        if seq != self.expected_seq {
+            return Err(Broken {
+                seq: self.expected_seq.min(seq),
+                problem: if seq > self.expected_seq {
+                    format!(
+                        "event {} is missing (next stored event is {seq})",
+                        self.expected_seq
+                    )
+                } else {
+                    format!("event {seq} appears out of order")
+                },
+            });
+        }
+        let prev = match &self.last {
+            Some((bin, hex)) => {
+                if hex.as_slice() != prev_hash {
+                    return Err(Broken {
+                        seq,
+                        problem: "prev_hash does not match the previous event's hash (event deleted, inserted or reordered)"
+                            .to_owned(),
+                    });
+                }
+                *bin
+            }
+            None => {
+                let mut prev = [0u8; 32];
+                if hex::decode_to_slice(prev_hash, &mut prev).is_err() {
+                    return Err(Broken {
+                        seq,
+                        problem: "prev_hash is not a hash".to_owned(),
+                    });
+                }
+                self.first_prev = Some(String::from_utf8_lossy(prev_hash).into_owned());
+                prev
+            }
+        };
+        encode_into(
+            &mut self.buf,
+            &prev,
+            seq,
+            event_time_us,
+            outcome_code,
+            &fields,
+        );
+        let computed: [u8; 32] = Sha256::digest(&self.buf).into();
+        let computed_hex = hex_lower(&computed);
+        if computed_hex.as_slice() != hash {
+            return Err(Broken {
+                seq,
+                problem: "hash mismatch: the event's content was altered".to_owned(),
+            });
+        }
+        self.last = Some((computed, computed_hex));
+        self.expected_seq += 1;
+        Ok(())
+    }
+
+    /// The report of the range, `broken` being the problem `feed` returned (if any).
+    pub fn finish(self, broken: Option<Broken>) -> RangeReport {
+        let broken = broken.or_else(|| {
+            (self.expected_seq <= self.end).then(|| Broken {
+                seq: self.expected_seq,
+                problem: format!("event {} is missing", self.expected_seq),
+            })
+        });
+        RangeReport {
+            start: self.start,
+            end: self.end,
+            first_prev: self.first_prev,
+            last_hash: self
+                .last
+                .map(|(_, h)| String::from_utf8_lossy(&h).into_owned()),
+            broken,
+        }
+    }
+}
+
+/// Joins the reports of consecutive ranges covering `1..=n` (in order) and checks
+/// the end against the stored head: the number of events verified before the
+/// first problem, the problem, and the hash of the last verified event.
+pub fn join_ranges(
+    reports: &[RangeReport],
+    head_seq: i64,
+    head_hash: &str,
+) -> (i64, Option<Broken>, String) {
+    let mut last = GENESIS_HASH.to_owned();
+    let mut checked = 0;
+    for r in reports {
+        if let Some(first_prev) = &r.first_prev
+            && *first_prev != last
+        {
+            let b = Broken {
+                seq: r.start,
+                problem: "prev_hash does not match the previous event's hash (event deleted, inserted or reordered)"
+                    .to_owned(),
+            };
+            return (r.start - 1, Some(b), last);
+        }
+        if let Some(b) = &r.broken {
+            let hash = if b.seq > r.start {
+                r.last_hash.clone().unwrap_or(last)
+            } else {
+                last
+            };
+            return (b.seq - 1, Some(b.clone()), hash);
+        }
+        if let Some(h) = &r.last_hash {
+            last = h.clone();
+        }
+        checked = r.end;
+    }
+    let mut v = Verifier::new();
+    v.expected_seq = checked + 1;
+    v.checked = checked;
+    v.prev_hash_hex = last.clone();
+    match v.finish(head_seq, head_hash) {
+        Ok(()) => (checked, None, last),
+        Err(b) => (checked, Some(b), last),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +555,105 @@ mod tests {
 
         let truncated = &events[..8];
         assert_eq!(verify(truncated, (10, &head)).unwrap_err().seq, 9);
+    }
+
+    /// The chain checked range by range (`size` seqs each, up to the newest
+    /// stored seq), then joined, as the store's verifier does.
+    fn ranged(events: &[Event], head: (i64, &str), size: i64) -> (i64, Option<i64>, String) {
+        let max = events.iter().map(|e| e.seq).max().unwrap_or(0);
+        let mut reports = Vec::new();
+        let mut start = 1;
+        while start <= max {
+            let end = (start + size - 1).min(max);
+            let mut v = RangeVerifier::new(start, end);
+            let mut broken = None;
+            for e in events.iter().filter(|e| (start..=end).contains(&e.seq)) {
+                let b = &e.body;
+                let fields = [
+                    &b.agency_id,
+                    &b.actor_user_id,
+                    &b.actor_position_id,
+                    &b.action,
+                    &b.resource_type,
+                    &b.resource_id,
+                    &b.reason,
+                    &b.request_id,
+                    &b.client_address,
+                    &b.summary,
+                ];
+                let fed = v.feed(
+                    e.seq,
+                    e.event_time_us,
+                    e.outcome_code,
+                    fields,
+                    e.prev_hash.as_bytes(),
+                    e.hash.as_bytes(),
+                );
+                if let Err(x) = fed {
+                    broken = Some(x);
+                    break;
+                }
+            }
+            reports.push(v.finish(broken));
+            start = end + 1;
+        }
+        let (checked, broken, hash) = join_ranges(&reports, head.0, head.1);
+        (checked, broken.map(|b| b.seq), hash)
+    }
+
+    #[test]
+    fn ranges_checked_apart_name_the_same_break_as_one_walk() {
+        let events = chain(12);
+        let head = events[11].hash.clone();
+        let mut cases: Vec<(&str, Vec<Event>, i64, String)> =
+            vec![("intact", events.clone(), 12, head.clone())];
+        let mut altered = events.clone();
+        altered[6].body.summary = "changed".into();
+        cases.push(("altered", altered, 12, head.clone()));
+        let mut deleted = events.clone();
+        deleted.remove(4);
+        cases.push(("deleted", deleted, 12, head.clone()));
+        let mut first_gone = events.clone();
+        first_gone.remove(0);
+        cases.push(("first deleted", first_gone, 12, head.clone()));
+        let mut reordered = events.clone();
+        let (a, b) = (reordered[7].clone(), reordered[8].clone());
+        reordered[7] = Event { seq: 8, ..b };
+        reordered[8] = Event { seq: 9, ..a };
+        cases.push(("reordered", reordered, 12, head.clone()));
+        cases.push(("truncated", events[..10].to_vec(), 12, head.clone()));
+        let mut planted = events.clone();
+        planted.push(Event {
+            seq: 40,
+            ..events[0].clone()
+        });
+        cases.push(("planted far past the end", planted, 12, head.clone()));
+        cases.push(("head behind", events.clone(), 11, events[10].hash.clone()));
+        cases.push((
+            "head hash wrong",
+            events.clone(),
+            12,
+            events[10].hash.clone(),
+        ));
+        for (name, evs, head_seq, head_hash) in &cases {
+            let walk = {
+                let mut v = Verifier::new();
+                let fed = evs.iter().try_for_each(|e| v.feed(e));
+                let broken = fed.and_then(|()| v.finish(*head_seq, head_hash)).err();
+                (v.checked(), broken.map(|b| b.seq))
+            };
+            for size in 1..=13 {
+                let (checked, broken, _) = ranged(evs, (*head_seq, head_hash), size);
+                assert_eq!((checked, broken), walk, "{name}, ranges of {size}");
+            }
+        }
+        for size in 1..=13 {
+            assert_eq!(ranged(&events, (12, &head), size), (12, None, head.clone()));
+        }
+        assert_eq!(
+            ranged(&[], (0, GENESIS_HASH), 5),
+            (0, None, GENESIS_HASH.to_owned())
+        );
     }
 
     #[test]

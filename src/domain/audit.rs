@@ -69,7 +69,7 @@ pub async fn list(
 
 /// Verifies the whole chain.
 pub async fn verify(store: &Store) -> Result<VerifyReport> {
-    Ok(q::verify(store.reader(), 10_000).await?)
+    Ok(store.verify_audit().await?)
 }
 
 /// Maps a protobuf outcome number to the domain's outcome (0 = any).

@@ -8,7 +8,14 @@ use sea_orm::{
 
 use super::entities::{audit_event, audit_head};
 use super::{Backend, StoreError, StoreResult, db_backend};
-use crate::audit::{Broken, Event, NewEvent, Outcome, Verifier, chain_hash, decode_hash};
+use std::borrow::Cow;
+
+use futures::StreamExt;
+
+use crate::audit::{
+    Broken, Event, NewEvent, Outcome, RangeReport, RangeVerifier, chain_hash, decode_hash,
+    join_ranges,
+};
 
 /// Appends events to the chain inside `tx`: locks the chain head, links each
 /// event to its predecessor, inserts them and moves the head.
@@ -167,27 +174,12 @@ pub struct VerifyReport {
     pub head_hash: String,
 }
 
-/// The 15 fields of an event, in the order of [`VERIFY_FIELDS`].
-type Row = (
-    i64,
-    i64,
-    i16,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-);
-
-const VERIFY_FIELDS: &str = "seq, event_time_us, outcome, agency_id, actor_user_id, actor_position_id, \
+pub(super) const VERIFY_FIELDS: &str = "seq, event_time_us, outcome, agency_id, actor_user_id, actor_position_id, \
      action, resource_type, resource_id, reason, request_id, client_address, summary, prev_hash, hash";
+
+/// The chain head and the newest stored seq, read together (one snapshot).
+pub(super) const SNAPSHOT_SQL: &str = "SELECT h.last_seq, h.last_hash, \
+     (SELECT MAX(seq) FROM audit_event) AS max_seq FROM audit_head h WHERE h.id = 1";
 
 /// One range of seqs as one JSON array of arrays, built by the database: a single
 /// value crosses from the driver instead of one row per event (per-row transfer,
@@ -196,141 +188,134 @@ fn batch_sql(backend: sea_orm::DbBackend) -> String {
     match backend {
         sea_orm::DbBackend::Postgres => format!(
             "SELECT json_agg(json_build_array({VERIFY_FIELDS}) ORDER BY seq)::text AS j \
-             FROM audit_event WHERE seq > $1 AND seq <= $2"
+             FROM audit_event WHERE seq >= $1 AND seq <= $2"
         ),
         _ => format!(
             "SELECT json_group_array(json_array({VERIFY_FIELDS})) AS j \
-             FROM (SELECT {VERIFY_FIELDS} FROM audit_event WHERE seq > ? AND seq <= ? ORDER BY seq)"
+             FROM (SELECT {VERIFY_FIELDS} FROM audit_event WHERE seq >= ? AND seq <= ? ORDER BY seq)"
         ),
     }
 }
 
-/// The events with `from < seq <= to`, as the database's JSON text.
-async fn fetch_range<C: ConnectionTrait>(
+/// One event of a fetched range, borrowing its text from the JSON where it can.
+#[derive(serde::Deserialize)]
+struct JsonEvent<'a>(
+    i64,
+    i64,
+    i16,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+);
+
+/// Fetches the events `start..=end` as the database's JSON and checks them.
+async fn check_range<C: ConnectionTrait>(
     db: &C,
     sql: &str,
-    from: i64,
-    to: i64,
-) -> StoreResult<Option<String>> {
+    start: i64,
+    end: i64,
+) -> StoreResult<RangeReport> {
     let backend = db.get_database_backend();
-    Ok(
-        match db
-            .query_one_raw(Statement::from_sql_and_values(
-                backend,
-                sql.to_owned(),
-                [from.into(), to.into()],
-            ))
-            .await?
-        {
-            Some(row) => row.try_get_by_index(0)?,
-            None => None,
-        },
-    )
-}
-
-/// Feeds one fetched range to the verifier; the number of events, or the break.
-fn check_range(
-    verifier: &mut Verifier,
-    from: i64,
-    json: Option<&str>,
-) -> StoreResult<Result<usize, Broken>> {
-    let mut rows: Vec<Row> = match json {
+    let json: Option<String> = match db
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            sql.to_owned(),
+            [start.into(), end.into()],
+        ))
+        .await?
+    {
+        Some(row) => row.try_get_by_index(0)?,
+        None => None,
+    };
+    let mut rows: Vec<JsonEvent<'_>> = match json.as_deref() {
         Some(j) => serde_json::from_str(j)
-            .map_err(|e| StoreError::Corrupt(format!("audit events after {from}: {e}")))?,
+            .map_err(|e| StoreError::Corrupt(format!("audit events from {start}: {e}")))?,
         None => Vec::new(),
     };
     // The order of an aggregate is the database's choice: restore it.
     rows.sort_unstable_by_key(|r| r.0);
-    let n = rows.len();
-    for r in rows {
-        let ev = Event {
-            seq: r.0,
-            event_time_us: r.1,
-            outcome_code: r.2,
-            body: NewEvent {
-                agency_id: r.3,
-                actor_user_id: r.4,
-                actor_position_id: r.5,
-                action: r.6,
-                resource_type: r.7,
-                resource_id: r.8,
-                outcome: Outcome::from_code(r.2).unwrap_or(Outcome::Failure),
-                reason: r.9,
-                request_id: r.10,
-                client_address: r.11,
-                summary: r.12,
-            },
-            prev_hash: r.13,
-            hash: r.14,
-        };
-        if let Err(broken) = verifier.feed(&ev) {
-            return Ok(Err(broken));
+    let mut v = RangeVerifier::new(start, end);
+    for r in &rows {
+        let fields = [
+            &*r.3, &*r.4, &*r.5, &*r.6, &*r.7, &*r.8, &*r.9, &*r.10, &*r.11, &*r.12,
+        ];
+        if let Err(b) = v.feed(r.0, r.1, r.2, fields, r.13.as_bytes(), r.14.as_bytes()) {
+            return Ok(v.finish(Some(b)));
         }
     }
-    Ok(Ok(n))
+    Ok(v.finish(None))
 }
 
-/// Recomputes the whole chain in ascending order, `batch` seqs at a time. The
-/// next range is fetched while the current one is checked, so the database's
-/// work and the hashing overlap on two cores.
-pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<VerifyReport> {
-    let head = audit_head::Entity::find_by_id(1)
-        .one(db)
+/// The chain head (seq, hash) and the newest stored seq.
+async fn snapshot<C: ConnectionTrait>(db: &C) -> StoreResult<(i64, String, i64)> {
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            SNAPSHOT_SQL,
+        ))
         .await?
         .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
-    let mut verifier = Verifier::new();
+    let max: Option<i64> = row.try_get("", "max_seq")?;
+    Ok((
+        row.try_get("", "last_seq")?,
+        row.try_get("", "last_hash")?,
+        max.unwrap_or(0),
+    ))
+}
+
+/// Consecutive ranges of `batch` seqs covering `1..=max`.
+pub(super) fn ranges(max: i64, batch: u64) -> Vec<(i64, i64)> {
+    let step = i64::try_from(std::cmp::max(batch, 1)).unwrap_or(i64::MAX);
+    let mut out = Vec::new();
+    let mut start = 1;
+    while start <= max {
+        let end = std::cmp::min(start.saturating_add(step - 1), max);
+        out.push((start, end));
+        start = end + 1;
+    }
+    out
+}
+
+/// Turns joined range reports into the verifier's report.
+pub(super) fn report(reports: &[RangeReport], head_seq: i64, head_hash: &str) -> VerifyReport {
+    let (checked, broken, head_hash) = join_ranges(reports, head_seq, head_hash);
+    VerifyReport {
+        checked,
+        broken,
+        head_hash,
+    }
+}
+
+/// Recomputes the whole chain, `batch` seqs per range, two ranges in flight (the
+/// database builds one while the other is hashed). The head and the newest seq
+/// are read first; later appends are left for the next run. Every range is
+/// checked on its own and the ranges' ends are linked afterwards, so a break is
+/// named at the same event as an event-by-event walk would name it.
+pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<VerifyReport> {
+    let (head_seq, head_hash, max) = snapshot(db).await?;
     let sql = batch_sql(db.get_database_backend());
-    let step = std::cmp::max(batch, 1) as i64;
-    let mut from = 0i64;
-    let mut current = fetch_range(db, &sql, from, from + step).await?;
-    loop {
-        let to = from + step;
-        // Events past the head are read too: finish() reports them.
-        let nonempty = current.as_deref().is_some_and(|j| j.trim() != "[]");
-        let more = nonempty || to < head.last_seq;
-        let (next, checked) = if more {
-            let (next, checked) =
-                futures::future::join(fetch_range(db, &sql, to, to + step), async {
-                    check_range(&mut verifier, from, current.as_deref())
-                })
-                .await;
-            (Some(next), checked)
-        } else {
-            (None, check_range(&mut verifier, from, current.as_deref()))
-        };
-        if let Err(broken) = checked? {
-            return Ok(VerifyReport {
-                checked: verifier.checked(),
-                broken: Some(broken),
-                head_hash: verifier.head_hash().to_owned(),
-            });
-        }
-        match next {
-            Some(n) => {
-                current = n?;
-                from = to;
-            }
-            None => break,
+    let mut reports = Vec::new();
+    let mut pending = futures::stream::iter(ranges(max, batch))
+        .map(|(start, end)| check_range(db, &sql, start, end))
+        .buffered(2);
+    while let Some(r) = pending.next().await {
+        let r = r?;
+        let stop = r.broken.is_some();
+        reports.push(r);
+        if stop {
+            break;
         }
     }
-    // An event stored far past the end (beyond an empty range) is a break too.
-    let stored_max = last_seq(db).await?;
-    let broken = if stored_max > verifier.checked() {
-        Some(Broken {
-            seq: verifier.checked() + 1,
-            problem: format!(
-                "event {} is missing (next stored event is {stored_max})",
-                verifier.checked() + 1
-            ),
-        })
-    } else {
-        verifier.finish(head.last_seq, &head.last_hash).err()
-    };
-    Ok(VerifyReport {
-        checked: verifier.checked(),
-        broken,
-        head_hash: verifier.head_hash().to_owned(),
-    })
+    Ok(report(&reports, head_seq, &head_hash))
 }
 
 /// Seq of the newest event.

@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod audit;
+mod audit_sqlite;
 pub mod blobs;
 pub mod bulk;
 pub mod disposal;
@@ -87,6 +88,8 @@ pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
     clock: Arc<dyn Clock>,
+    /// The database file, for SQLite databases kept in a file.
+    sqlite_file: Option<std::path::PathBuf>,
 }
 
 impl Store {
@@ -133,7 +136,15 @@ impl Store {
             });
         }
         let db = Database::connect(co).await?;
-        Ok(Self { db, backend, clock })
+        let sqlite_file = (backend == Backend::Sqlite)
+            .then(|| sqlite_file(&opts.url))
+            .flatten();
+        Ok(Self {
+            db,
+            backend,
+            clock,
+            sqlite_file,
+        })
     }
 
     /// Applies pending migrations.
@@ -155,6 +166,21 @@ impl Store {
     /// A read-only handle for queries outside a write transaction.
     pub fn reader(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Verifies the whole audit chain (see [`audit::verify`]). A SQLite file is
+    /// read directly, by one thread per CPU, off the async runtime.
+    pub async fn verify_audit(&self) -> StoreResult<audit::VerifyReport> {
+        const BATCH: u64 = 10_000;
+        match &self.sqlite_file {
+            Some(path) => {
+                let path = path.clone();
+                tokio::task::spawn_blocking(move || audit_sqlite::verify_file(&path, 4 * BATCH))
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("audit verify task: {e}")))?
+            }
+            None => audit::verify(&self.db, BATCH).await,
+        }
     }
 
     /// Closes the pool.
@@ -181,6 +207,20 @@ impl Store {
             backend: self.backend,
         })
     }
+}
+
+/// The file of a `sqlite://PATH?…` or `sqlite:PATH` URL (none for in-memory
+/// databases or a file that is not there).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path.starts_with(':') {
+        return None;
+    }
+    let path = std::path::PathBuf::from(path);
+    path.is_file().then_some(path)
 }
 
 /// Hides the password of a database URL for messages and logs.
