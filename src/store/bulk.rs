@@ -2,15 +2,17 @@
 //! large datasets for benchmarks without going through the request path. Rows are
 //! written as given: the caller keeps them consistent with what the domain writes.
 
-use sea_orm::{ConnectionTrait, EntityTrait, IntoActiveModel};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::StoreResult;
 use super::entities::{
-    disposition, disposition_recipient, letter, letter_addressee, letter_box, letter_signature,
-    letter_step,
+    audit_event, audit_head, disposition, disposition_recipient, letter, letter_addressee,
+    letter_box, letter_signature, letter_step,
 };
 
 pub use super::dispositions::{DispositionRecord, RecipientRecord};
+/// An audit event row, hashes included.
+pub use super::entities::audit_event::Model as AuditRecord;
 /// A folder row: one letter in one position's folder.
 pub use super::entities::letter_box::Model as BoxRecord;
 pub use super::letters::{AddresseeRecord, LetterRecord, SignatureRecord, StepRecord};
@@ -46,3 +48,25 @@ bulk_insert!(steps, letter_step);
 bulk_insert!(signatures, letter_signature);
 bulk_insert!(dispositions, disposition);
 bulk_insert!(recipients, disposition_recipient);
+bulk_insert!(audit_events, audit_event);
+
+/// The chain head (last seq, last hash), for appending events in bulk.
+pub async fn audit_head<C: ConnectionTrait>(db: &C) -> StoreResult<(i64, String)> {
+    let head = audit_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| super::StoreError::Corrupt("audit_head row is missing".into()))?;
+    Ok((head.last_seq, head.last_hash))
+}
+
+/// Moves the chain head after events appended in bulk.
+pub async fn set_audit_head<C: ConnectionTrait>(db: &C, seq: i64, hash: &str) -> StoreResult<()> {
+    audit_head::ActiveModel {
+        id: sea_orm::Set(1),
+        last_seq: sea_orm::Set(seq),
+        last_hash: sea_orm::Set(hash.to_owned()),
+    }
+    .update(db)
+    .await?;
+    Ok(())
+}

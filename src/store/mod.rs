@@ -7,6 +7,7 @@
 
 pub mod attachments;
 pub mod audit;
+mod audit_pg;
 mod audit_sqlite;
 pub mod blobs;
 pub mod bulk;
@@ -169,7 +170,8 @@ impl Store {
     }
 
     /// Verifies the whole audit chain (see [`audit::verify`]). A SQLite file is
-    /// read directly, by one thread per CPU, off the async runtime.
+    /// read directly, by one thread per CPU, off the async runtime; PostgreSQL
+    /// streams plain rows, one range per CPU at a time.
     pub async fn verify_audit(&self) -> StoreResult<audit::VerifyReport> {
         const BATCH: u64 = 10_000;
         match &self.sqlite_file {
@@ -178,6 +180,9 @@ impl Store {
                 tokio::task::spawn_blocking(move || audit_sqlite::verify_file(&path, 4 * BATCH))
                     .await
                     .map_err(|e| StoreError::Corrupt(format!("audit verify task: {e}")))?
+            }
+            None if self.backend == Backend::Postgres => {
+                audit_pg::verify(self.db.get_postgres_connection_pool(), BATCH).await
             }
             None => audit::verify(&self.db, BATCH).await,
         }

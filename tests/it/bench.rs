@@ -8,7 +8,14 @@ fn quick_run(database: &str) {
     let dir = tempfile::tempdir().expect("tmp");
     let json = dir.path().join("bench.json");
     let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
-        .args(["--quick", "--database", database, "--json"])
+        .args([
+            "--quick",
+            "--database",
+            database,
+            "--audit-events",
+            "3000",
+            "--json",
+        ])
         .arg(&json)
         .output()
         .expect("run naskah-bench");
@@ -47,6 +54,13 @@ fn quick_run(database: &str) {
     assert!(report["mixed"]["ops_per_s"].as_f64().unwrap_or(0.0) > 0.0);
     assert!(report["peak_rss_mb"].as_f64().unwrap_or(0.0) > 0.0);
     assert!(report["passphrase_kdf_ms"].as_f64().unwrap_or(0.0) > 0.0);
+    // The whole chain (the seed's events and the 3,000 appended) verified.
+    let audit = &report["audit_verify"];
+    assert!(audit["events"].as_i64().unwrap_or(0) > 3000, "{audit}");
+    assert!(
+        audit["events_per_s"].as_f64().unwrap_or(0.0) > 0.0,
+        "{audit}"
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("| SignLetter |"), "{stdout}");
 }

@@ -58,6 +58,10 @@ struct Args {
     /// Only these operations (names as in the report).
     #[arg(long, value_delimiter = ',')]
     ops: Vec<String>,
+    /// Audit events to append to the chain before timing `naskah audit verify`
+    /// (0: not measured).
+    #[arg(long, default_value_t = 0)]
+    audit_events: u64,
     /// Writes the report as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -612,6 +616,14 @@ struct ScaleReport {
 }
 
 #[derive(Serialize)]
+struct AuditReport {
+    events: i64,
+    secs: f64,
+    events_per_s: f64,
+    process_secs: f64,
+}
+
+#[derive(Serialize)]
 struct Report {
     database: DbKind,
     letters: u64,
@@ -624,6 +636,7 @@ struct Report {
     ceiling_peak_rss_mb: f64,
     scale: Vec<ScaleReport>,
     seed_letters_per_s: f64,
+    audit_verify: Option<AuditReport>,
 }
 
 fn report_row(name: &str, s: &Stats, c: Option<&Stats>, rss: f64) -> OpReport {
@@ -860,6 +873,17 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         });
     }
 
+    let audit_events = if quick {
+        args.audit_events.min(20_000)
+    } else {
+        args.audit_events
+    };
+    let audit_verify = if audit_events > 0 {
+        Some(audit_verify(&settings, &org, audit_events, &data_dir, &url).await?)
+    } else {
+        None
+    };
+
     let report = Report {
         database: args.database,
         letters,
@@ -872,6 +896,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         ceiling_peak_rss_mb: ceiling_peak,
         scale,
         seed_letters_per_s: seed_rate,
+        audit_verify,
     };
     print_table(&report);
     if let Some(path) = &args.json {
@@ -879,6 +904,54 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     }
     drop(cluster);
     Ok(())
+}
+
+/// Appends `n` events to the chain, then times `naskah audit verify` (the CLI, as
+/// an operator runs it) over the whole chain.
+async fn audit_verify(
+    settings: &naskah::config::Settings,
+    org: &seed::Org,
+    n: u64,
+    data_dir: &Path,
+    url: &str,
+) -> anyhow::Result<AuditReport> {
+    eprintln!("naskah-bench: appending {n} audit events");
+    let store = naskah::server::open_store(settings, Arc::new(naskah::clock::SystemClock)).await?;
+    seed::audit_chain(&store, &org.agency, n).await?;
+    seed::analyze(&store).await?;
+    store.close().await?;
+    let t = Instant::now();
+    let out = Command::new(sibling("naskah")?)
+        .args(["audit", "verify", "--database-url", url, "--data-dir"])
+        .arg(data_dir)
+        .env_remove("NASKAH_CONFIG")
+        .env("NASKAH_LOG_FILTER", "error")
+        .output()?;
+    let process_secs = t.elapsed().as_secs_f64();
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "audit chain OK: N events verified in S s, head H"
+    let parsed = text.strip_prefix("audit chain OK: ").and_then(|rest| {
+        let (events, rest) = rest.split_once(" events verified in ")?;
+        let (secs, _) = rest.split_once(" s,")?;
+        Some((events.parse::<i64>().ok()?, secs.parse::<f64>().ok()?))
+    });
+    let Some((events, secs)) = parsed.filter(|_| out.status.success()) else {
+        anyhow::bail!(
+            "naskah audit verify failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    eprintln!(
+        "  audit verify: {events} events in {secs:.3} s ({:.0} events/s; process {process_secs:.2} s)",
+        events as f64 / secs
+    );
+    Ok(AuditReport {
+        events,
+        secs,
+        events_per_s: events as f64 / secs.max(1e-9),
+        process_secs,
+    })
 }
 
 fn print_table(r: &Report) {
@@ -931,6 +1004,12 @@ fn print_table(r: &Report) {
                 s.tree_ops_per_s
             );
         }
+    }
+    if let Some(a) = &r.audit_verify {
+        println!(
+            "\nnaskah audit verify: {} events in {:.3} s, {:.0} events/s (whole process {:.2} s)",
+            a.events, a.secs, a.events_per_s, a.process_secs
+        );
     }
     for o in &r.ops {
         if !o.first_error.is_empty() {

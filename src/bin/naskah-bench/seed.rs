@@ -476,3 +476,74 @@ pub async fn analyze(store: &Store) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Appends `n` events to the audit chain in bulk, shaped like the server's own
+/// (method names, ids, request ids, client addresses, short summaries), with
+/// their chain hashes.
+pub async fn audit_chain(store: &Store, agency: &str, n: u64) -> anyhow::Result<()> {
+    const ACTIONS: [&str; 6] = [
+        "/naskah.v1.LetterService/CreateDraft",
+        "/naskah.v1.LetterService/ApproveLetter",
+        "/naskah.v1.LetterService/GetLetter",
+        "/naskah.v1.DispositionService/CreateDisposition",
+        "/naskah.v1.DispositionService/RespondToDisposition",
+        "/naskah.v1.LetterService/SignLetter",
+    ];
+    let tx = store.reader().begin().await?;
+    let (mut seq, head) = bulk::audit_head(&tx).await?;
+    let mut prev = naskah::audit::decode_hash(&head)
+        .ok_or_else(|| anyhow::anyhow!("audit head is not a hash"))?;
+    let mut rng = Rng::new(0x5eed_a0d1);
+    let t0 = 1_790_000_000_000_000i64;
+    let mut rows = Vec::with_capacity(10_000);
+    for _ in 0..n {
+        seq += 1;
+        let action = ACTIONS[(rng.next() % ACTIONS.len() as u64) as usize];
+        let id = uuid::Uuid::from_u64_pair(rng.next(), rng.next()).to_string();
+        let body = naskah::audit::NewEvent {
+            agency_id: agency.to_owned(),
+            actor_user_id: uuid::Uuid::from_u64_pair(0, rng.next() % 12).to_string(),
+            actor_position_id: uuid::Uuid::from_u64_pair(1, rng.next() % 12).to_string(),
+            action: action.to_owned(),
+            resource_type: "letter".to_owned(),
+            resource_id: id.clone(),
+            outcome: naskah::audit::Outcome::Success,
+            reason: String::new(),
+            request_id: uuid::Uuid::from_u64_pair(rng.next(), seq as u64).to_string(),
+            client_address: format!(
+                "10.1.{}.{}:{}",
+                rng.next() % 256,
+                rng.next() % 256,
+                40_000 + rng.next() % 20_000
+            ),
+            summary: format!("letter {id}: step {} of the route", 1 + rng.next() % 4),
+        };
+        let t = t0 + seq * 1_000;
+        let hash = naskah::audit::chain_hash(&prev, seq, t, 1, &body);
+        rows.push(bulk::AuditRecord {
+            seq,
+            event_time_us: t,
+            agency_id: body.agency_id,
+            actor_user_id: body.actor_user_id,
+            actor_position_id: body.actor_position_id,
+            action: body.action,
+            resource_type: body.resource_type,
+            resource_id: body.resource_id,
+            outcome: 1,
+            reason: body.reason,
+            request_id: body.request_id,
+            client_address: body.client_address,
+            summary: body.summary,
+            prev_hash: hex::encode(prev),
+            hash: hex::encode(hash),
+        });
+        prev = hash;
+        if rows.len() == 10_000 {
+            bulk::audit_events(&tx, std::mem::take(&mut rows)).await?;
+        }
+    }
+    bulk::audit_events(&tx, rows).await?;
+    bulk::set_audit_head(&tx, seq, &hex::encode(prev)).await?;
+    tx.commit().await?;
+    Ok(())
+}
