@@ -878,7 +878,7 @@ impl LetterService for LetterApi {
         // The caller must be able to add to this letter: its drafter while editable, or
         // the registrar of an incoming letter.
         let store = &self.app.store;
-        let caller = Caller::load(store.reader(), &p, store.clock().now_us()).await?;
+        let caller = Caller::cached(store, &p).await?;
         let letter = domain::visible_letter(store.reader(), &p, &caller, &md.letter_id).await?;
         let may_add = match letter.state {
             domain::state::DRAFT | domain::state::RETURNED => {
@@ -1000,7 +1000,7 @@ impl LetterService for LetterApi {
             .await
             .map_err(Error::from)?
             .ok_or_else(not_found)?;
-        let caller = Caller::load(store.reader(), &p, store.clock().now_us()).await?;
+        let caller = Caller::cached(store, &p).await?;
         let letter = domain::visible_letter(store.reader(), &p, &caller, &a.letter_id)
             .await
             .map_err(|_| not_found())?;
@@ -1091,7 +1091,7 @@ impl LetterService for LetterApi {
         }
         v.finish()?;
         let store = &self.app.store;
-        let caller = Caller::load(store.reader(), &p, store.clock().now_us()).await?;
+        let caller = Caller::cached(store, &p).await?;
         let mine = caller.visible_ids();
         let positions: Vec<String> = if r.position_ids.is_empty() {
             mine

@@ -624,7 +624,7 @@ pub async fn list(
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
     let now = store.clock().now_us();
-    let caller = Caller::load(db, p, now).await?;
+    let caller = Caller::cached(store, p).await?;
     let mut positions = if which == Box::Drafts {
         caller.visible_ids()
     } else {
@@ -702,7 +702,7 @@ pub struct Node {
 pub async fn tree(store: &Store, p: &Principal, letter_id: &str) -> Result<Vec<Node>> {
     let db = store.reader();
     let now = store.clock().now_us();
-    let caller = Caller::load(db, p, now).await?;
+    let caller = Caller::cached(store, p).await?;
     visible_letter(db, p, &caller, letter_id).await?;
     let mine: HashSet<String> = caller.visible_ids().into_iter().collect();
     let all = views(db, q::of_letter(db, letter_id).await?, now).await?;

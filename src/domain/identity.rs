@@ -299,10 +299,13 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Resul
             Error::rejected(Reason::TokenInvalid, "the access token is not valid")
         }
     })?;
-    let user = q::user_by_id(store.reader(), &claims.sub)
+    let rows = store
+        .caches()
+        .caller(store.reader(), &claims.sub, now)
         .await?
-        .filter(|u| u.agency_id == claims.agency)
+        .filter(|r| r.user.agency_id == claims.agency)
         .ok_or_else(|| Error::rejected(Reason::TokenInvalid, "the access token is not valid"))?;
+    let user = &rows.user;
     if user.disabled {
         return Err(Error::rejected(
             Reason::AccountDisabled,
@@ -310,9 +313,9 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Resul
         ));
     }
     Ok(Principal {
-        user_id: user.id,
-        agency_id: user.agency_id,
-        username: user.username,
+        user_id: user.id.clone(),
+        agency_id: user.agency_id.clone(),
+        username: user.username.clone(),
         roles: roles_from_db(&user.roles),
         must_change_password: user.must_change_password,
     })

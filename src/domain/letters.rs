@@ -142,6 +142,25 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The caller's positions now, from the store's cache (for reads outside a
+    /// write transaction; writes use [`Caller::load`] inside theirs).
+    pub async fn cached(store: &Store, p: &Principal) -> Result<Self> {
+        match store
+            .caches()
+            .caller(store.reader(), &p.user_id, store.clock().now_us())
+            .await?
+        {
+            Some(rows) => Ok(Self {
+                held: rows.held.clone(),
+                served: rows.served.clone(),
+            }),
+            None => Ok(Self {
+                held: Vec::new(),
+                served: Vec::new(),
+            }),
+        }
+    }
+
     /// Loads the caller's positions at the transaction's or store's time.
     pub async fn load<C: sea_orm::ConnectionTrait>(
         db: &C,
@@ -1488,23 +1507,19 @@ impl LetterView {
     }
 }
 
-async fn view<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    l: LetterRecord,
-    read: bool,
-    with_body: bool,
-) -> Result<LetterView> {
-    let mut v = views(db, vec![(l, read)], with_body).await?;
+async fn view(store: &Store, l: LetterRecord, read: bool, with_body: bool) -> Result<LetterView> {
+    let mut v = views(store, vec![(l, read)], with_body).await?;
     v.pop()
         .ok_or_else(|| Error::Internal("letter view vanished".into()))
 }
 
 /// Views of several letters with a fixed number of queries, whatever their number.
-async fn views<C: sea_orm::ConnectionTrait>(
-    db: &C,
+async fn views(
+    store: &Store,
     letters: Vec<(LetterRecord, bool)>,
     with_body: bool,
 ) -> Result<Vec<LetterView>> {
+    let db = store.reader();
     let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
         return Ok(Vec::new());
     };
@@ -1541,16 +1556,15 @@ async fn views<C: sea_orm::ConnectionTrait>(
         ids.sort();
         ids.dedup();
     }
-    let users: HashMap<String, String> = orgq::users_by_ids(db, &agency, &user_ids)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u.full_name))
-        .collect();
-    let positions: HashMap<String, String> = orgq::positions_by_ids(db, &agency, &position_ids)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p.name))
-        .collect();
+    let now = store.clock().now_us();
+    let users = store
+        .caches()
+        .user_names(db, &agency, &user_ids, now)
+        .await?;
+    let positions = store
+        .caches()
+        .position_names(db, &agency, &position_ids, now)
+        .await?;
     Ok(letters
         .into_iter()
         .map(|(l, read)| LetterView {
@@ -1570,7 +1584,7 @@ async fn views<C: sea_orm::ConnectionTrait>(
 /// Reads a letter; a read of an R/SR letter is audited.
 pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> Result<LetterView> {
     let db = store.reader();
-    let caller = Caller::load(db, p, store.clock().now_us()).await?;
+    let caller = Caller::cached(store, p).await?;
     let l = visible_letter(db, p, &caller, id).await?;
     if is_secret(&l) {
         let mut tx = store.begin_write().await?;
@@ -1587,7 +1601,7 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
         .await?
         .iter()
         .any(|(pid, t)| t.is_some() && caller.held_ids().contains(pid));
-    view(db, l, read, true).await
+    view(store, l, read, true).await
 }
 
 /// A page of one folder.
@@ -1602,7 +1616,7 @@ pub async fn list(
 ) -> Result<(Vec<LetterView>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
-    let caller = Caller::load(db, p, store.clock().now_us()).await?;
+    let caller = Caller::cached(store, p).await?;
     let positions = if position.is_empty() {
         caller.visible_ids()
     } else if caller.visible_ids().iter().any(|v| v == position) {
@@ -1642,7 +1656,7 @@ pub async fn list(
         page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id))
     });
     let out = views(
-        db,
+        store,
         rows.into_iter()
             .map(|r| (r.letter, r.read_at_us.is_some()))
             .collect(),
@@ -1662,7 +1676,7 @@ pub async fn versions(
 ) -> Result<(Vec<q::VersionRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
-    let caller = Caller::load(db, p, store.clock().now_us()).await?;
+    let caller = Caller::cached(store, p).await?;
     visible_letter(db, p, &caller, id).await?;
     let fp = page::fingerprint(&["versions", id]);
     let after = page::decode(token, &fp)?
@@ -1685,7 +1699,7 @@ pub async fn comments(
 ) -> Result<(Vec<q::CommentRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
-    let caller = Caller::load(db, p, store.clock().now_us()).await?;
+    let caller = Caller::cached(store, p).await?;
     visible_letter(db, p, &caller, id).await?;
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
@@ -1703,7 +1717,7 @@ pub async fn signed_document(
     id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
     let db = store.reader();
-    let caller = Caller::load(db, p, store.clock().now_us()).await?;
+    let caller = Caller::cached(store, p).await?;
     let l = visible_letter(db, p, &caller, id).await?;
     if l.state == state::DESTROYED {
         return Err(Error::rejected(

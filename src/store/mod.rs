@@ -11,6 +11,7 @@ mod audit_pg;
 mod audit_sqlite;
 pub mod blobs;
 pub mod bulk;
+pub mod cache;
 pub mod disposal;
 pub mod dispositions;
 pub(crate) mod entities;
@@ -91,6 +92,7 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     /// The database file, for SQLite databases kept in a file.
     sqlite_file: Option<std::path::PathBuf>,
+    caches: Arc<cache::Caches>,
 }
 
 impl Store {
@@ -145,6 +147,7 @@ impl Store {
             backend,
             clock,
             sqlite_file,
+            caches: Arc::default(),
         })
     }
 
@@ -162,6 +165,11 @@ impl Store {
     /// The clock of this store.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// The caches of callers and names (see [`cache`]).
+    pub fn caches(&self) -> &cache::Caches {
+        &self.caches
     }
 
     /// A read-only handle for queries outside a write transaction.
@@ -210,6 +218,7 @@ impl Store {
             events: Vec::new(),
             now_us: self.clock.now_us(),
             backend: self.backend,
+            caches: self.caches.clone(),
         })
     }
 }
@@ -255,6 +264,15 @@ pub struct WriteTx {
     events: Vec<NewEvent>,
     now_us: i64,
     backend: Backend,
+    caches: Arc<cache::Caches>,
+}
+
+/// True for events of changes that may touch users, positions, assignments,
+/// secretaries, units or names: the cached callers and names are then dropped.
+fn touches_identity(action: &str) -> bool {
+    action.starts_with("/naskah.v1.OrgService/")
+        || action.starts_with("/naskah.v1.AuthService/")
+        || action.starts_with("system/")
 }
 
 impl WriteTx {
@@ -291,6 +309,11 @@ impl WriteTx {
         }
         let seqs = audit::append(&self.tx, self.backend, self.now_us, &self.events).await?;
         self.tx.commit().await?;
+        // After the commit: a reader that loaded the old rows did so under the
+        // old generation (see `cache`).
+        if self.events.iter().any(|e| touches_identity(&e.action)) {
+            self.caches.invalidate();
+        }
         Ok((seqs, self.notices))
     }
 }

@@ -779,6 +779,108 @@ async fn acting_officials_hold_powers_only_inside_their_window(db: Db) {
 }
 dual!(acting_officials_hold_powers_only_inside_their_window);
 
+/// Callers' positions are cached between requests: a change is seen by the very
+/// next request, and the end of an assignment takes effect by the clock alone.
+async fn position_changes_reach_the_next_request(db: Db) {
+    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+    let admin = t.login("admin", DEMO_PASSWORD).await;
+    let staf = t.login("staf.egov", DEMO_PASSWORD).await;
+    let kasi_pos = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
+        .await
+        .positions[0]
+        .position_id
+        .clone();
+    let staf_id = who(&t, &staf).await.user_id;
+    let mut letters = crate::letters::letters(&t);
+    let mut inbox_of = async |position: &str| {
+        letters
+            .list_letters(authed(
+                pb::ListLettersRequest {
+                    folder: pb::Folder::Inbox as i32,
+                    position_id: position.to_owned(),
+                    ..Default::default()
+                },
+                &staf,
+            ))
+            .await
+            .map(|r| r.into_inner().letters.len())
+            .map_err(|e| reason(&e))
+    };
+    assert!(inbox_of("").await.is_ok(), "the own inbox");
+    assert_eq!(
+        inbox_of(&kasi_pos).await,
+        Err("NOT_POSITION_HOLDER".to_owned())
+    );
+    let second: i64 = 1_000_000;
+    let now = clock.now_us();
+    let plh = org(&t)
+        .assign_position(authed(
+            pb::AssignPositionRequest {
+                user_id: staf_id.clone(),
+                position_id: kasi_pos.clone(),
+                kind: AssignmentKind::Plh as i32,
+                valid_from: Some(naskah::clock::to_timestamp(now)),
+                valid_until: Some(naskah::clock::to_timestamp(now + 600 * second)),
+                basis: "Surat Perintah PLH 800.1.2/13/EGOV/2026".into(),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("assign PLH")
+        .into_inner();
+    assert!(
+        inbox_of(&kasi_pos).await.is_ok(),
+        "the new powers count at once"
+    );
+    clock.advance(599 * second);
+    assert!(inbox_of(&kasi_pos).await.is_ok(), "still inside the window");
+    clock.advance(second);
+    assert_eq!(
+        inbox_of(&kasi_pos).await,
+        Err("NOT_POSITION_HOLDER".to_owned()),
+        "the window closed by the clock, without any write"
+    );
+    assert!(!plh.id.is_empty());
+    // Disabling a user refuses the very next request of their live token.
+    let staf2 = t.login("staf.egov", DEMO_PASSWORD).await;
+    assert!(inbox_of("").await.is_ok());
+    let current = org(&t)
+        .list_users(authed(
+            pb::ListUsersRequest {
+                query: "staf.egov".into(),
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("users")
+        .into_inner()
+        .users
+        .into_iter()
+        .find(|u| u.id == staf_id)
+        .expect("staf listed");
+    org(&t)
+        .disable_user(authed(
+            pb::DisableUserRequest {
+                user_id: staf_id.clone(),
+                etag: current.etag.clone(),
+                request_id: String::new(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("disable");
+    let e = crate::letters::letters(&t)
+        .list_letters(authed(pb::ListLettersRequest::default(), &staf2))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "ACCOUNT_DISABLED");
+    t.stop().await;
+}
+dual!(position_changes_reach_the_next_request);
+
 async fn agencies_never_see_each_other(db: Db) {
     let t = TestServer::start_demo(db).await;
     let other = t.seed_agency("LAIN").await;
