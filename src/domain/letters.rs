@@ -1524,21 +1524,22 @@ async fn views(
         return Ok(Vec::new());
     };
     let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
+    let details = q::details_of(db, &ids).await?;
     let mut steps: HashMap<String, Vec<StepRecord>> = HashMap::new();
-    for s in q::steps_of(db, &ids).await? {
+    for s in details.steps {
         steps.entry(s.letter_id.clone()).or_default().push(s);
     }
     let mut addressees: HashMap<String, Vec<AddresseeRecord>> = HashMap::new();
-    for a in q::addressees_of(db, &ids).await? {
+    for a in details.addressees {
         addressees.entry(a.letter_id.clone()).or_default().push(a);
     }
     let mut receipts: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    for (letter, position, t) in q::receipts_of(db, &ids).await? {
+    for (letter, position, t) in details.receipts {
         receipts.entry(letter).or_default().insert(position, t);
     }
     let mut attachments: HashMap<String, Vec<crate::store::attachments::AttachmentRecord>> =
         HashMap::new();
-    for a in crate::store::attachments::list_of(db, &ids).await? {
+    for a in details.attachments {
         attachments.entry(a.letter_id.clone()).or_default().push(a);
     }
     let mut user_ids: Vec<String> = Vec::new();

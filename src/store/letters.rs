@@ -577,3 +577,133 @@ pub async fn receipts_of<C: ConnectionTrait>(
         .filter_map(|b| b.read_at_us.map(|t| (b.letter_id, b.position_id, t)))
         .collect())
 }
+
+/// Route steps, addressees, read receipts and attachments of several letters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LetterDetails {
+    /// Steps, by letter and index.
+    pub steps: Vec<StepRecord>,
+    /// Addressees, by letter, kind and index.
+    pub addressees: Vec<AddresseeRecord>,
+    /// Read receipts: (letter, position, read time).
+    pub receipts: Vec<(String, String, i64)>,
+    /// Attachments, by letter, upload time and id.
+    pub attachments: Vec<super::attachments::AttachmentRecord>,
+}
+
+/// The four detail tables of a page in one statement: a UNION ALL over a common
+/// row shape (kind, letter, six texts, six integers), ordered for each kind.
+fn details_sql(backend: sea_orm::DbBackend, n: usize) -> String {
+    let mut next = 0;
+    let mut list = || {
+        let marks: Vec<String> = (0..n)
+            .map(|_| {
+                next += 1;
+                match backend {
+                    sea_orm::DbBackend::Postgres => format!("${next}"),
+                    _ => "?".to_owned(),
+                }
+            })
+            .collect();
+        marks.join(", ")
+    };
+    let (steps, addressees, receipts, attachments) = (list(), list(), list(), list());
+    format!(
+        "SELECT CAST(1 AS BIGINT) AS k, letter_id, CAST(position_id AS TEXT) AS t1, \
+         CAST(decided_by_user_id AS TEXT) AS t2, CAST(decided_by_position_id AS TEXT) AS t3, \
+         CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS TEXT) AS t6, \
+         CAST(idx AS BIGINT) AS n1, CAST(kind AS BIGINT) AS n2, CAST(decision AS BIGINT) AS n3, \
+         CAST(decided_by_assignment_kind AS BIGINT) AS n4, CAST(decide_time_us AS BIGINT) AS n5, \
+         CAST(version AS BIGINT) AS n6 \
+         FROM letter_step WHERE letter_id IN ({steps}) \
+         UNION ALL SELECT 2, letter_id, position_id, external, display_name, NULL, NULL, NULL, \
+         kind, idx, NULL, NULL, NULL, NULL \
+         FROM letter_addressee WHERE letter_id IN ({addressees}) \
+         UNION ALL SELECT 3, letter_id, position_id, NULL, NULL, NULL, NULL, NULL, \
+         read_at_us, NULL, NULL, NULL, NULL, NULL \
+         FROM letter_box WHERE letter_id IN ({receipts}) AND folder IN ({inbox}, {cc}) \
+         AND read_at_us IS NOT NULL \
+         UNION ALL SELECT 4, letter_id, id, agency_id, file_name, media_type, sha256, \
+         uploaded_by_user_id, created_at_us, size_bytes, CASE WHEN is_scan THEN 1 ELSE 0 END, \
+         NULL, NULL, NULL \
+         FROM attachment WHERE letter_id IN ({attachments}) \
+         ORDER BY 1, 2, 9, 10, 3",
+        inbox = folder::INBOX,
+        cc = folder::CC,
+    )
+}
+
+/// Steps, addressees, read receipts and attachments of several letters, in one
+/// statement (a page's details cost one round trip, whatever its size).
+pub async fn details_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult<LetterDetails> {
+    let mut out = LetterDetails::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let backend = db.get_database_backend();
+    let values: Vec<sea_orm::Value> = (0..4)
+        .flat_map(|_| ids.iter().map(|id| sea_orm::Value::from(id.as_str())))
+        .collect();
+    let rows = db
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            details_sql(backend, ids.len()),
+            values,
+        ))
+        .await?;
+    let small = |v: Option<i64>| -> StoreResult<i16> {
+        i16::try_from(v.unwrap_or_default())
+            .map_err(|_| StoreError::Corrupt("a small number out of range".into()))
+    };
+    let int = |v: Option<i64>| -> StoreResult<i32> {
+        i32::try_from(v.unwrap_or_default())
+            .map_err(|_| StoreError::Corrupt("a number out of range".into()))
+    };
+    for r in rows {
+        let k: i64 = r.try_get_by_index(0)?;
+        let letter_id: String = r.try_get_by_index(1)?;
+        let t = |i: usize| -> StoreResult<String> {
+            Ok(r.try_get_by_index::<Option<String>>(1 + i)?
+                .unwrap_or_default())
+        };
+        let n = |i: usize| -> StoreResult<Option<i64>> { Ok(r.try_get_by_index(7 + i)?) };
+        match k {
+            1 => out.steps.push(StepRecord {
+                letter_id,
+                idx: int(n(1)?)?,
+                position_id: t(1)?,
+                kind: small(n(2)?)?,
+                decision: small(n(3)?)?,
+                decided_by_user_id: t(2)?,
+                decided_by_position_id: t(3)?,
+                decided_by_assignment_kind: small(n(4)?)?,
+                decide_time_us: n(5)?,
+                version: int(n(6)?)?,
+            }),
+            2 => out.addressees.push(AddresseeRecord {
+                letter_id,
+                kind: small(n(1)?)?,
+                idx: int(n(2)?)?,
+                position_id: t(1)?,
+                external: t(2)?,
+                display_name: t(3)?,
+            }),
+            3 => out
+                .receipts
+                .push((letter_id, t(1)?, n(1)?.unwrap_or_default())),
+            _ => out.attachments.push(super::attachments::AttachmentRecord {
+                id: t(1)?,
+                letter_id,
+                agency_id: t(2)?,
+                file_name: t(3)?,
+                media_type: t(4)?,
+                sha256: t(5)?,
+                uploaded_by_user_id: t(6)?,
+                created_at_us: n(1)?.unwrap_or_default(),
+                size_bytes: n(2)?.unwrap_or_default(),
+                is_scan: n(3)? == Some(1),
+            }),
+        }
+    }
+    Ok(out)
+}

@@ -755,9 +755,48 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
         .expect("verify")
         .into_inner();
     assert!(report.ok, "{report:?}");
+    details_match_the_tables(&t, false).await;
     t.stop().await;
 }
 dual!(the_demo_scenario_runs_from_draft_to_inbox);
+
+/// The one-statement detail read of a page returns what the four tables hold,
+/// row for row, for every letter in the database.
+async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
+    use naskah::store::{attachments, letters as q};
+    use sea_orm::ConnectionTrait;
+    let db = t.store().reader();
+    let ids: Vec<String> = db
+        .query_all_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            "SELECT id FROM letter ORDER BY id",
+        ))
+        .await
+        .expect("ids")
+        .iter()
+        .map(|r| r.try_get_by_index::<String>(0).expect("id"))
+        .collect();
+    assert!(!ids.is_empty());
+    let d = q::details_of(db, &ids).await.expect("details");
+    assert_eq!(d.steps, q::steps_of(db, &ids).await.expect("steps"));
+    assert_eq!(
+        d.addressees,
+        q::addressees_of(db, &ids).await.expect("addressees")
+    );
+    let mut receipts = q::receipts_of(db, &ids).await.expect("receipts");
+    receipts.sort();
+    let mut got = d.receipts.clone();
+    got.sort();
+    assert_eq!(got, receipts);
+    let mut files = attachments::list_of(db, &ids).await.expect("files");
+    files.sort_by(|a, b| a.letter_id.cmp(&b.letter_id));
+    assert_eq!(d.attachments, files);
+    if with_attachments {
+        assert!(!d.attachments.is_empty() && !d.addressees.is_empty());
+    } else {
+        assert!(!d.steps.is_empty() && !d.addressees.is_empty() && !d.receipts.is_empty());
+    }
+}
 
 /// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
 pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
@@ -1202,6 +1241,7 @@ async fn incoming_letters_with_scans_reach_their_inbox(db: Db) {
         .map(|e| e.code());
     // An ordinary delivered letter is readable in the agency, so its scan is too.
     assert_eq!(e, None);
+    details_match_the_tables(&t, true).await;
     t.stop().await;
 }
 dual!(incoming_letters_with_scans_reach_their_inbox);
