@@ -648,17 +648,50 @@ async fn admins_manage_units_positions_and_users(db: Db) {
 }
 dual!(admins_manage_units_positions_and_users);
 
+/// The demo agency on a manual clock, with admin's and staf.egov's tokens, the
+/// kasi.egov position and staf.egov's user id: the cast of the acting-official
+/// scenarios.
+struct Acting {
+    clock: Arc<ManualClock>,
+    t: TestServer,
+    admin: String,
+    staf: String,
+    kasi_pos: String,
+    staf_id: String,
+}
+
+impl Acting {
+    async fn start(db: Db) -> Self {
+        let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+        let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+        let admin = t.login("admin", DEMO_PASSWORD).await;
+        let staf = t.login("staf.egov", DEMO_PASSWORD).await;
+        let kasi_pos = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
+            .await
+            .positions[0]
+            .position_id
+            .clone();
+        let staf_id = who(&t, &staf).await.user_id;
+        Self {
+            clock,
+            t,
+            admin,
+            staf,
+            kasi_pos,
+            staf_id,
+        }
+    }
+}
+
 async fn acting_officials_hold_powers_only_inside_their_window(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
-    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
-    let admin = t.login("admin", DEMO_PASSWORD).await;
-    let staf = t.login("staf.egov", DEMO_PASSWORD).await;
-    let kasi_pos = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
-        .await
-        .positions[0]
-        .position_id
-        .clone();
-    let staf_id = who(&t, &staf).await.user_id;
+    let Acting {
+        clock,
+        t,
+        admin,
+        staf,
+        kasi_pos,
+        staf_id,
+    } = Acting::start(db).await;
     let hour: i64 = 3_600_000_000;
     let now = clock.now_us();
     let mut o = org(&t);
@@ -782,16 +815,14 @@ dual!(acting_officials_hold_powers_only_inside_their_window);
 /// Callers' positions are cached between requests: a change is seen by the very
 /// next request, and the end of an assignment takes effect by the clock alone.
 async fn position_changes_reach_the_next_request(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
-    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
-    let admin = t.login("admin", DEMO_PASSWORD).await;
-    let staf = t.login("staf.egov", DEMO_PASSWORD).await;
-    let kasi_pos = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
-        .await
-        .positions[0]
-        .position_id
-        .clone();
-    let staf_id = who(&t, &staf).await.user_id;
+    let Acting {
+        clock,
+        t,
+        admin,
+        staf,
+        kasi_pos,
+        staf_id,
+    } = Acting::start(db).await;
     let mut letters = crate::letters::letters(&t);
     let mut inbox_of = async |position: &str| {
         letters
