@@ -213,7 +213,9 @@ pub struct Broken {
     pub problem: String,
 }
 
-/// Checks events fed in ascending seq order, one at a time, in constant memory.
+/// Checks events fed in ascending seq order, one at a time, in constant memory:
+/// the reference walk. The store checks ranges apart with [`RangeVerifier`] and
+/// joins them with [`join_ranges`], which names the same first break (tested).
 #[derive(Debug)]
 pub struct Verifier {
     expected_seq: i64,
