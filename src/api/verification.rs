@@ -106,27 +106,12 @@ impl VerificationService for VerificationApi {
         v.len("verification_code", &r.verification_code, 8, 64);
         v.finish()?;
         let db = self.app.store.reader();
-        let Some(sig) = lq::signature_by_code(db, &r.verification_code)
+        let Some(letter) = lq::verification_of(db, &r.verification_code)
             .await
             .map_err(Error::from)?
         else {
             return Ok(Response::new(invalid("UNKNOWN_CODE")));
         };
-        let Some(letter) = lq::letter_by_code(db, &r.verification_code)
-            .await
-            .map_err(Error::from)?
-        else {
-            return Ok(Response::new(invalid("UNKNOWN_CODE")));
-        };
-        let ca = sq::agency_ca(db, &letter.agency_id)
-            .await
-            .map_err(Error::from)?
-            .map(|c| c.0)
-            .unwrap_or_default();
-        let (agency_name, _) = sq::agency(db, &letter.agency_id)
-            .await
-            .map_err(Error::from)?
-            .unwrap_or_default();
         let mut out = pb::VerifyLetterResponse {
             valid: true,
             reason: String::new(),
@@ -134,8 +119,8 @@ impl VerificationService for VerificationApi {
             sign_time: letter.sign_time_us.map(to_timestamp),
             signer_name: String::new(),
             signer_position: String::new(),
-            agency_name,
-            manifest_sha256: sig.manifest_sha256.clone(),
+            agency_name: letter.agency_name.clone(),
+            manifest_sha256: letter.manifest_sha256.clone(),
             subject: if letter.security_level == SecurityLevel::Biasa as i16 {
                 letter.subject.clone()
             } else {
@@ -148,7 +133,8 @@ impl VerificationService for VerificationApi {
             out.reason = "CONTENT_DESTROYED".into();
             return Ok(Response::new(out));
         }
-        match cms_sign::verify_detached(&sig.signature, &sig.manifest, &ca) {
+        let ca = letter.ca_der.as_deref().unwrap_or_default();
+        match cms_sign::verify_detached(&letter.signature, &letter.manifest, ca) {
             Ok(verified) => {
                 let s = x509::subject_of(&verified.cert);
                 out.signer_name = s.name;

@@ -74,16 +74,6 @@ pub async fn letter<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn letter_by_code<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-) -> StoreResult<Option<LetterRecord>> {
-    Ok(letter::Entity::find()
-        .filter(letter::Column::VerificationCode.eq(code))
-        .one(db)
-        .await?)
-}
-
 pub async fn delete_letter<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<()> {
     letter_box::Entity::delete_many()
         .filter(letter_box::Column::LetterId.eq(id))
@@ -519,16 +509,6 @@ pub async fn signature<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn signature_by_code<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-) -> StoreResult<Option<SignatureRecord>> {
-    Ok(letter_signature::Entity::find()
-        .filter(letter_signature::Column::VerificationCode.eq(code))
-        .one(db)
-        .await?)
-}
-
 /// Route steps of several letters.
 pub async fn steps_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult<Vec<StepRecord>> {
     if ids.is_empty() {
@@ -706,4 +686,78 @@ pub async fn details_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResu
         }
     }
     Ok(out)
+}
+
+/// What VerifyLetter needs of a signed letter, read by its verification code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerificationRow {
+    /// The letter's agency.
+    pub agency_id: String,
+    /// Letter number.
+    pub number: String,
+    /// Signing time.
+    pub sign_time_us: Option<i64>,
+    /// Security level code.
+    pub security_level: i16,
+    /// Subject.
+    pub subject: String,
+    /// Lifecycle state code.
+    pub state: i16,
+    /// The signed manifest.
+    pub manifest: Vec<u8>,
+    /// The CMS signature (DER).
+    pub signature: Vec<u8>,
+    /// SHA-256 of the manifest, hex.
+    pub manifest_sha256: String,
+    /// The agency's name (empty if the agency row is gone).
+    pub agency_name: String,
+    /// The agency's CA certificate (DER), if it has one.
+    pub ca_der: Option<Vec<u8>>,
+}
+
+/// The signature, the letter, its agency's name and CA of a verification code,
+/// in one statement.
+pub async fn verification_of<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+) -> StoreResult<Option<VerificationRow>> {
+    let backend = db.get_database_backend();
+    let param = if backend == sea_orm::DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "SELECT l.agency_id, l.number, l.sign_time_us, l.security_level, l.subject, l.state, \
+         s.manifest, s.signature, s.manifest_sha256, a.name AS agency_name, c.cert_der \
+         FROM letter_signature s JOIN letter l ON l.verification_code = s.verification_code \
+         LEFT JOIN agency a ON a.id = l.agency_id \
+         LEFT JOIN agency_ca c ON c.agency_id = l.agency_id \
+         WHERE s.verification_code = {param} LIMIT 1"
+    );
+    let Some(r) = db
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [sea_orm::Value::from(code)],
+        ))
+        .await?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(VerificationRow {
+        agency_id: r.try_get("", "agency_id")?,
+        number: r.try_get("", "number")?,
+        sign_time_us: r.try_get("", "sign_time_us")?,
+        security_level: r.try_get("", "security_level")?,
+        subject: r.try_get("", "subject")?,
+        state: r.try_get("", "state")?,
+        manifest: r.try_get("", "manifest")?,
+        signature: r.try_get("", "signature")?,
+        manifest_sha256: r.try_get("", "manifest_sha256")?,
+        agency_name: r
+            .try_get::<Option<String>>("", "agency_name")?
+            .unwrap_or_default(),
+        ca_der: r.try_get("", "cert_der")?,
+    }))
 }

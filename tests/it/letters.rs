@@ -591,6 +591,17 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
             "Kepala Dinas"
         )
     );
+    assert_eq!(ok.agency_name, "Pemerintah Provinsi Nusantara (demo)");
+    assert_eq!(
+        ok.subject, letter.subject,
+        "an ordinary letter shows its subject"
+    );
+    assert!(
+        ok.manifest_sha256.len() == 64
+            && ok.manifest_sha256.bytes().all(|b| b.is_ascii_hexdigit())
+            && ok.sign_time.is_some(),
+        "{ok:?}"
+    );
     let unknown = v
         .verify_letter(pb::VerifyLetterRequest {
             verification_code: "ZZZZZZZZZZZZZZZZZZZZ".into(),
