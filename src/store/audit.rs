@@ -8,13 +8,8 @@ use sea_orm::{
 
 use super::entities::{audit_event, audit_head};
 use super::{Backend, StoreError, StoreResult, db_backend};
-use std::borrow::Cow;
-
-use futures::StreamExt;
-
 use crate::audit::{
-    Broken, Event, NewEvent, Outcome, RangeReport, RangeVerifier, chain_hash, decode_hash,
-    join_ranges,
+    Broken, Event, NewEvent, Outcome, RangeReport, chain_hash, decode_hash, join_ranges,
 };
 
 /// Appends events to the chain inside `tx`: locks the chain head, links each
@@ -181,97 +176,6 @@ pub(super) const VERIFY_FIELDS: &str = "seq, event_time_us, outcome, agency_id, 
 pub(super) const SNAPSHOT_SQL: &str = "SELECT h.last_seq, h.last_hash, \
      (SELECT MAX(seq) FROM audit_event) AS max_seq FROM audit_head h WHERE h.id = 1";
 
-/// One range of seqs as one JSON array of arrays, built by the database: a single
-/// value crosses from the driver instead of one row per event (per-row transfer,
-/// not hashing, dominated the verifier's time).
-fn batch_sql(backend: sea_orm::DbBackend) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => format!(
-            "SELECT json_agg(json_build_array({VERIFY_FIELDS}) ORDER BY seq)::text AS j \
-             FROM audit_event WHERE seq >= $1 AND seq <= $2"
-        ),
-        _ => format!(
-            "SELECT json_group_array(json_array({VERIFY_FIELDS})) AS j \
-             FROM (SELECT {VERIFY_FIELDS} FROM audit_event WHERE seq >= ? AND seq <= ? ORDER BY seq)"
-        ),
-    }
-}
-
-/// One event of a fetched range, borrowing its text from the JSON where it can.
-#[derive(serde::Deserialize)]
-struct JsonEvent<'a>(
-    i64,
-    i64,
-    i16,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-    #[serde(borrow)] Cow<'a, str>,
-);
-
-/// Fetches the events `start..=end` as the database's JSON and checks them.
-async fn check_range<C: ConnectionTrait>(
-    db: &C,
-    sql: &str,
-    start: i64,
-    end: i64,
-) -> StoreResult<RangeReport> {
-    let backend = db.get_database_backend();
-    let json: Option<String> = match db
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            sql.to_owned(),
-            [start.into(), end.into()],
-        ))
-        .await?
-    {
-        Some(row) => row.try_get_by_index(0)?,
-        None => None,
-    };
-    let mut rows: Vec<JsonEvent<'_>> = match json.as_deref() {
-        Some(j) => serde_json::from_str(j)
-            .map_err(|e| StoreError::Corrupt(format!("audit events from {start}: {e}")))?,
-        None => Vec::new(),
-    };
-    // The order of an aggregate is the database's choice: restore it.
-    rows.sort_unstable_by_key(|r| r.0);
-    let mut v = RangeVerifier::new(start, end);
-    for r in &rows {
-        let fields = [
-            &*r.3, &*r.4, &*r.5, &*r.6, &*r.7, &*r.8, &*r.9, &*r.10, &*r.11, &*r.12,
-        ];
-        if let Err(b) = v.feed(r.0, r.1, r.2, fields, r.13.as_bytes(), r.14.as_bytes()) {
-            return Ok(v.finish(Some(b)));
-        }
-    }
-    Ok(v.finish(None))
-}
-
-/// The chain head (seq, hash) and the newest stored seq.
-async fn snapshot<C: ConnectionTrait>(db: &C) -> StoreResult<(i64, String, i64)> {
-    let row = db
-        .query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            SNAPSHOT_SQL,
-        ))
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
-    let max: Option<i64> = row.try_get("", "max_seq")?;
-    Ok((
-        row.try_get("", "last_seq")?,
-        row.try_get("", "last_hash")?,
-        max.unwrap_or(0),
-    ))
-}
-
 /// Consecutive ranges of `batch` seqs covering `1..=max`.
 pub(super) fn ranges(max: i64, batch: u64) -> Vec<(i64, i64)> {
     let step = i64::try_from(std::cmp::max(batch, 1)).unwrap_or(i64::MAX);
@@ -293,29 +197,6 @@ pub(super) fn report(reports: &[RangeReport], head_seq: i64, head_hash: &str) ->
         broken,
         head_hash,
     }
-}
-
-/// Recomputes the whole chain, `batch` seqs per range, two ranges in flight (the
-/// database builds one while the other is hashed). The head and the newest seq
-/// are read first; later appends are left for the next run. Every range is
-/// checked on its own and the ranges' ends are linked afterwards, so a break is
-/// named at the same event as an event-by-event walk would name it.
-pub async fn verify<C: ConnectionTrait>(db: &C, batch: u64) -> StoreResult<VerifyReport> {
-    let (head_seq, head_hash, max) = snapshot(db).await?;
-    let sql = batch_sql(db.get_database_backend());
-    let mut reports = Vec::new();
-    let mut pending = futures::stream::iter(ranges(max, batch))
-        .map(|(start, end)| check_range(db, &sql, start, end))
-        .buffered(2);
-    while let Some(r) = pending.next().await {
-        let r = r?;
-        let stop = r.broken.is_some();
-        reports.push(r);
-        if stop {
-            break;
-        }
-    }
-    Ok(report(&reports, head_seq, &head_hash))
 }
 
 /// Seq of the newest event.

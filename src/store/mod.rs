@@ -183,22 +183,30 @@ impl Store {
         &self.db
     }
 
-    /// Verifies the whole audit chain (see [`audit::verify`]). A SQLite file is
-    /// read directly, by one thread per CPU, off the async runtime; PostgreSQL
-    /// streams plain rows, one range per CPU at a time.
+    /// Verifies the whole audit chain, ranges of 10,000 events checked apart and
+    /// joined at their ends (see [`crate::audit::join_ranges`]).
     pub async fn verify_audit(&self) -> StoreResult<audit::VerifyReport> {
-        const BATCH: u64 = 10_000;
-        match &self.sqlite_file {
-            Some(path) => {
+        self.verify_audit_in_ranges(10_000).await
+    }
+
+    /// [`Store::verify_audit`] with ranges of `batch` events. A SQLite file is read
+    /// directly, by one thread per CPU, off the async runtime; PostgreSQL streams
+    /// plain rows, one range per CPU at a time. The head is read first; events
+    /// appended later are left for the next run.
+    pub async fn verify_audit_in_ranges(&self, batch: u64) -> StoreResult<audit::VerifyReport> {
+        match (&self.sqlite_file, self.backend) {
+            (_, Backend::Postgres) => {
+                audit_pg::verify(self.db.get_postgres_connection_pool(), batch).await
+            }
+            (Some(path), Backend::Sqlite) => {
                 let path = path.clone();
-                tokio::task::spawn_blocking(move || audit_sqlite::verify_file(&path, 4 * BATCH))
+                tokio::task::spawn_blocking(move || audit_sqlite::verify_file(&path, batch))
                     .await
                     .map_err(|e| StoreError::Corrupt(format!("audit verify task: {e}")))?
             }
-            None if self.backend == Backend::Postgres => {
-                audit_pg::verify(self.db.get_postgres_connection_pool(), BATCH).await
-            }
-            None => audit::verify(&self.db, BATCH).await,
+            (None, Backend::Sqlite) => Err(StoreError::Db(DbErr::Custom(
+                "audit verify reads the SQLite database file; this database has none".into(),
+            ))),
         }
     }
 
