@@ -23,7 +23,8 @@ use super::org;
 
 /// How long an entry is used, microseconds of the store's clock.
 const TTL_US: i64 = 1_000_000;
-/// Entries per map before it is emptied (bounds memory under any load).
+/// Entries per map (callers; names of one agency) before it is emptied: bounds
+/// memory under any load.
 const MAX_ENTRIES: usize = 20_000;
 
 /// A user with the positions held and served at load time.
@@ -43,8 +44,9 @@ pub struct CallerRows {
 #[derive(Debug, Default)]
 struct Names {
     generation: u64,
-    users: HashMap<String, (i64, String)>,
-    positions: HashMap<String, (i64, String)>,
+    /// Agency → id → (load time, name).
+    users: HashMap<String, HashMap<String, (i64, String)>>,
+    positions: HashMap<String, HashMap<String, (i64, String)>>,
 }
 
 /// The caches of one store (shared by its clones).
@@ -146,7 +148,6 @@ impl Caches {
         users: bool,
     ) -> StoreResult<HashMap<String, String>> {
         let generation = self.generation();
-        let key = |id: &str| format!("{agency}/{id}");
         let mut out = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();
         if let Ok(mut n) = self.names.lock() {
@@ -156,9 +157,9 @@ impl Caches {
                     ..Names::default()
                 };
             }
-            let map = if users { &n.users } else { &n.positions };
+            let map = if users { &n.users } else { &n.positions }.get(agency);
             for id in ids {
-                match map.get(&key(id)) {
+                match map.and_then(|m| m.get(id)) {
                     Some((loaded, name)) if fresh(*loaded, now_us) => {
                         out.insert(id.clone(), name.clone());
                     }
@@ -191,12 +192,14 @@ impl Caches {
                 &mut n.users
             } else {
                 &mut n.positions
-            };
+            }
+            .entry(agency.to_owned())
+            .or_default();
             if map.len() + found.len() > MAX_ENTRIES {
                 map.clear();
             }
             for (id, name) in &found {
-                map.insert(key(id), (now_us, name.clone()));
+                map.insert(id.clone(), (now_us, name.clone()));
             }
         }
         out.extend(found);
