@@ -35,53 +35,95 @@ where
             "must be at most 128 visible ASCII characters",
         )));
     }
+    let request_hash = hex::encode(Sha256::digest(request.encode_to_vec()));
+    // A retry of a finished request is answered before any write lock is taken.
+    if let Some(prev) = remembered(app, p, request_id).await? {
+        return replay(m, &request_hash, prev);
+    }
     let mut tx = app
         .store
         .begin_write()
         .await
         .map_err(|e| to_status(e.into()))?;
-    let request_hash = hex::encode(Sha256::digest(request.encode_to_vec()));
-    if !request_id.is_empty()
-        && let Some(prev) = idempotency::lookup(tx.conn(), &p.user_id, request_id)
-            .await
-            .map_err(|e| to_status(e.into()))?
-    {
-        if prev.method != m.method || prev.request_hash != request_hash {
-            return Err(to_status(Error::rejected(
-                Reason::RequestIdReused,
-                "request_id was already used for a different request",
-            )));
+    let response = match f(&mut tx).await {
+        Ok(r) => r,
+        Err(e) => {
+            drop(tx);
+            // A concurrent retry that finished meanwhile may be why this run
+            // failed (the letter moved on): its response is the answer.
+            return match remembered(app, p, request_id).await? {
+                Some(prev) => replay(m, &request_hash, prev),
+                None => Err(to_status(e)),
+            };
         }
-        return R::decode(prev.response.as_slice()).map_err(|e| {
-            to_status(Error::Internal(format!(
-                "remembered response does not decode: {e}"
-            )))
-        });
-    }
-    let response = f(&mut tx).await.map_err(to_status)?;
+    };
     if !request_id.is_empty() {
         let remembered = Remembered {
             method: m.method.clone(),
-            request_hash,
+            request_hash: request_hash.clone(),
             response: response.encode_to_vec(),
         };
-        idempotency::remember(tx.conn(), &p.user_id, request_id, &remembered, tx.now_us())
-            .await
-            .map_err(|e| to_status(e.into()))?;
+        let st = idempotency::remember(
+            tx.db_backend(),
+            &p.user_id,
+            request_id,
+            &remembered,
+            tx.now_us(),
+        );
+        tx.defer(st);
     }
-    let (_, notices) = tx.commit_with_notices().await.map_err(|e| {
-        if e.is_unique_violation() {
-            to_status(Error::rejected(
-                Reason::ConcurrentRetry,
-                "a retry with this request_id is already running",
-            ))
-        } else {
-            to_status(e.into())
+    let committed = tx.commit_with_notices().await;
+    let notices = match committed {
+        Ok((_, notices)) => notices,
+        // The same id committed by a concurrent retry since the check above
+        // (this transaction is rolled back): its response is the answer.
+        Err(e) if e.is_unique_violation() => {
+            return match remembered(app, p, request_id).await? {
+                Some(prev) => replay(m, &request_hash, prev),
+                None => Err(to_status(Error::rejected(
+                    Reason::ConcurrentRetry,
+                    "a retry with this request_id is already running",
+                ))),
+            };
         }
-    })?;
+        Err(e) => return Err(to_status(e.into())),
+    };
     for n in notices {
         // No subscriber is not an error.
         let _ = app.notices.send(n);
     }
     Ok(response)
+}
+
+/// The remembered response of `request_id` of this user, if any.
+async fn remembered(
+    app: &App,
+    p: &Principal,
+    request_id: &str,
+) -> Result<Option<Remembered>, Status> {
+    if request_id.is_empty() {
+        return Ok(None);
+    }
+    idempotency::lookup(app.store.reader(), &p.user_id, request_id)
+        .await
+        .map_err(|e| to_status(e.into()))
+}
+
+/// The first response again, when the retry is the same request.
+fn replay<R: Message + Default>(
+    m: &RequestMeta,
+    request_hash: &str,
+    prev: Remembered,
+) -> Result<R, Status> {
+    if prev.method != m.method || prev.request_hash != request_hash {
+        return Err(to_status(Error::rejected(
+            Reason::RequestIdReused,
+            "request_id was already used for a different request",
+        )));
+    }
+    R::decode(prev.response.as_slice()).map_err(|e| {
+        to_status(Error::Internal(format!(
+            "remembered response does not decode: {e}"
+        )))
+    })
 }

@@ -177,7 +177,7 @@ pub async fn propose(
 ) -> Result<ProposalView> {
     let fd = disposition_of(kind)?;
     let agency = ctx.agency();
-    let caller = letters::Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = letters::Caller::in_tx(tx, ctx.principal).await?;
     let held_pos = caller.held.first().cloned().ok_or_else(|| {
         Error::rejected(
             Reason::NotPositionHolder,
@@ -271,7 +271,7 @@ pub async fn approve(
             "the proposal is no longer waiting for approvals",
         ));
     }
-    let caller = letters::Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = letters::Caller::in_tx(tx, ctx.principal).await?;
     let required = v.required();
     if caller.holding(position_id).is_none() || !required.iter().any(|r| r == position_id) {
         return Err(Error::rejected(
@@ -588,7 +588,7 @@ async fn berita_acara(
     signer: BeritaAcaraSigner<'_>,
 ) -> Result<String> {
     let agency = ctx.agency();
-    let caller = letters::Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = letters::Caller::in_tx(tx, ctx.principal).await?;
     let own = caller.held.first().cloned().ok_or_else(|| {
         Error::rejected(
             Reason::NotPositionHolder,

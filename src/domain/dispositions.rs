@@ -166,7 +166,7 @@ pub async fn create(
     d: NewDisposition,
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let held = caller
         .holding(&d.sender_position_id)
         .cloned()
@@ -214,7 +214,7 @@ pub async fn create(
 /// A secretary prepares a disposition for a position they serve.
 pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     if !caller.served.contains(&d.sender_position_id) {
         return Err(Error::rejected(
             Reason::NotSecretary,
@@ -288,7 +288,7 @@ pub async fn confirm(
     let mut d = q::get(tx.conn(), &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let Some(held) = caller.holding(&d.sender_position_id).cloned() else {
         return Err(not_found());
     };
@@ -371,7 +371,7 @@ pub async fn cancel(
     let mut d = q::get(tx.conn(), &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let Some(held) = caller.holding(&d.sender_position_id).cloned() else {
         return Err(not_found());
     };
@@ -421,7 +421,7 @@ async fn my_recipient_row(
     d: &DispositionRecord,
     position: &str,
 ) -> Result<(RecipientRecord, i16)> {
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let rows = q::recipients_of(tx.conn(), std::slice::from_ref(&d.id)).await?;
     rows.into_iter()
         .filter(|r| position.is_empty() || r.position_id == position)

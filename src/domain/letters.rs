@@ -143,7 +143,7 @@ pub struct Caller {
 
 impl Caller {
     /// The caller's positions now, from the store's cache (for reads outside a
-    /// write transaction; writes use [`Caller::load`] inside theirs).
+    /// write transaction; writes use [`Caller::in_tx`]).
     pub async fn cached(store: &Store, p: &Principal) -> Result<Self> {
         match store
             .caches()
@@ -161,16 +161,25 @@ impl Caller {
         }
     }
 
-    /// Loads the caller's positions at the transaction's or store's time.
-    pub async fn load<C: sea_orm::ConnectionTrait>(
-        db: &C,
-        p: &Principal,
-        now_us: i64,
-    ) -> Result<Self> {
-        Ok(Self {
-            held: idq::held_positions(db, &p.user_id, now_us).await?,
-            served: idq::secretary_of(db, &p.user_id).await?,
-        })
+    /// The caller's positions for a write: the entry the gate has just used
+    /// (the cache is dropped by every committed identity change of this server,
+    /// see [`crate::store::cache`]), else loaded inside the transaction at its
+    /// time.
+    pub async fn in_tx(tx: &WriteTx, p: &Principal) -> Result<Self> {
+        match tx
+            .caches()
+            .caller(tx.conn(), &p.user_id, tx.now_us())
+            .await?
+        {
+            Some(rows) => Ok(Self {
+                held: rows.held.clone(),
+                served: rows.served.clone(),
+            }),
+            None => Ok(Self {
+                held: Vec::new(),
+                served: Vec::new(),
+            }),
+        }
     }
 
     /// The held position with this id.
@@ -339,7 +348,7 @@ fn editable(l: &LetterRecord) -> Result<()> {
 /// Creates a draft.
 pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let held = caller
         .holding(&d.drafting_position_id)
         .ok_or_else(|| {
@@ -436,7 +445,7 @@ pub async fn update_draft(
     ch: DraftChanges,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     editable(&l)?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
@@ -528,7 +537,7 @@ pub async fn update_draft(
 
 /// Deletes a draft that was never submitted.
 pub async fn delete_draft(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, etag_sent: &str) -> Result<()> {
-    let caller = Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, ctx.principal).await?;
     let l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
     let submitted = q::steps(tx.conn(), id)
@@ -563,7 +572,7 @@ pub async fn set_route(
     signer: &str,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     editable(&l)?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
@@ -675,7 +684,7 @@ pub async fn submit(
     id: &str,
     etag_sent: &str,
 ) -> Result<LetterRecord> {
-    let caller = Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, ctx.principal).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     editable(&l)?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
@@ -789,7 +798,7 @@ pub async fn approve(
     note: &str,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     if l.state != state::IN_REVIEW {
         return Err(Error::rejected(
@@ -838,7 +847,7 @@ pub async fn return_letter(
     text: &str,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     if !matches!(l.state, state::IN_REVIEW | state::APPROVED) {
         return Err(Error::rejected(
@@ -895,7 +904,7 @@ pub async fn withdraw(
     etag_sent: &str,
     reason: &str,
 ) -> Result<LetterRecord> {
-    let caller = Caller::load(tx.conn(), ctx.principal, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, ctx.principal).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     if matches!(l.state, state::SIGNED | state::SENT) {
         return Err(Error::rejected(
@@ -946,7 +955,7 @@ pub async fn add_comment(
     text: &str,
 ) -> Result<q::CommentRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let l = visible_letter(tx.conn(), p, &caller, id).await?;
     let version = if version == 0 { l.version } else { version };
     if version < 1 || version > l.version {
@@ -1112,7 +1121,7 @@ pub async fn sign(
     key_rec: &signq::KeyRecord,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     if matches!(l.state, state::SIGNED | state::SENT) {
         return Err(Error::rejected(
@@ -1334,7 +1343,7 @@ pub async fn register_incoming(
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
     check_classification(tx, &p.agency_id, &i.classification_code).await?;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let registrar_position = caller
         .held
         .first()
@@ -1440,7 +1449,7 @@ pub async fn register_incoming(
 /// Records a read receipt of one of the caller's held positions.
 pub async fn mark_read(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, position_id: &str) -> Result<i64> {
     let p = ctx.principal;
-    let caller = Caller::load(tx.conn(), p, tx.now_us()).await?;
+    let caller = Caller::in_tx(tx, p).await?;
     let l = visible_letter(tx.conn(), p, &caller, id).await?;
     let candidates: Vec<String> = if position_id.is_empty() {
         caller.held_ids()

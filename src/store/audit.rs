@@ -1,37 +1,74 @@
 //! Audit events in the database: appending to the chain, listing, verifying.
 
-use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    Statement,
 };
 
-use super::entities::{audit_event, audit_head};
+use super::entities::audit_event;
 use super::{Backend, StoreError, StoreResult, db_backend};
 use crate::audit::{
     Broken, Event, NewEvent, Outcome, RangeReport, chain_hash, decode_hash, join_ranges,
 };
+use sea_orm::DbBackend;
 
-/// Appends events to the chain inside `tx`: locks the chain head, links each
-/// event to its predecessor, inserts them and moves the head.
+/// The chain head: last seq and hash (hex).
+#[derive(Clone, Debug)]
+pub(super) struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// Takes SQLite's write lock with a no-op write on the chain head and returns
+/// the head, in one statement.
+pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
+    let row = tx
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
+    Ok(Head {
+        seq: row.try_get("", "last_seq")?,
+        hash: row.try_get("", "last_hash")?,
+    })
+}
+
+/// Appends events to the chain inside `tx`: links each event to its
+/// predecessor, inserts them and moves the head. `head` is the head read under
+/// the SQLite write lock; without it (PostgreSQL) the head row is locked and
+/// read here. `deferred` are statements of the change whose results nobody
+/// reads; they run first, in the same round trip on SQLite.
 pub(super) async fn append<C: ConnectionTrait>(
     tx: &C,
     backend: Backend,
+    head: Option<Head>,
     now_us: i64,
     events: &[NewEvent],
+    deferred: Vec<Statement>,
 ) -> StoreResult<Vec<i64>> {
-    let sql = match backend {
-        // The write lock is already held (see Store::begin_write).
-        Backend::Sqlite => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
-        Backend::Postgres => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    let head = match head {
+        Some(h) => h,
+        None => {
+            let sql = match backend {
+                Backend::Sqlite => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
+                Backend::Postgres => {
+                    "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
+                }
+            };
+            let row = tx
+                .query_one_raw(Statement::from_string(db_backend(backend), sql))
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
+            Head {
+                seq: row.try_get("", "last_seq")?,
+                hash: row.try_get("", "last_hash")?,
+            }
+        }
     };
-    let row = tx
-        .query_one_raw(Statement::from_string(db_backend(backend), sql))
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
-    let mut seq: i64 = row.try_get("", "last_seq")?;
-    let last_hash: String = row.try_get("", "last_hash")?;
-    let mut prev = decode_hash(&last_hash)
+    let mut seq = head.seq;
+    let mut prev = decode_hash(&head.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
 
     let mut models = Vec::with_capacity(events.len());
@@ -60,14 +97,46 @@ pub(super) async fn append<C: ConnectionTrait>(
         seqs.push(seq);
         prev = hash;
     }
-    audit_event::Entity::insert_many(models).exec(tx).await?;
-    let update = Query::update()
-        .table(audit_head::Entity)
-        .value(audit_head::Column::LastSeq, seq)
-        .value(audit_head::Column::LastHash, hex::encode(prev))
-        .and_where(Expr::col(audit_head::Column::Id).eq(1))
-        .to_owned();
-    tx.execute(&update).await?;
+    // The events, the head's move and the statements left for commit go to the
+    // database in one round trip: on SQLite as one multi-statement text (bound
+    // in order), on PostgreSQL the insert rides in a CTE of the head's update
+    // (the deferred statements, outside the serialised part, run first).
+    let db = db_backend(backend);
+    let insert = audit_event::Entity::insert_many(models).build(db);
+    let insert_values = insert.values.map(|v| v.0).unwrap_or_default();
+    let mut values = Vec::new();
+    let sql = match backend {
+        Backend::Sqlite => {
+            let mut sql = String::new();
+            for st in deferred {
+                sql.push_str(&st.sql);
+                sql.push_str(";\n");
+                values.extend(st.values.into_iter().flat_map(|v| v.0));
+            }
+            values.extend(insert_values);
+            format!(
+                "{sql}{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
+                insert.sql
+            )
+        }
+        Backend::Postgres => {
+            for st in deferred {
+                tx.execute_raw(st).await?;
+            }
+            values.extend(insert_values);
+            let n = values.len();
+            format!(
+                "WITH appended AS ({}) UPDATE audit_head SET last_seq = ${}, last_hash = ${} WHERE id = 1",
+                insert.sql,
+                n + 1,
+                n + 2
+            )
+        }
+    };
+    values.push(sea_orm::Value::from(seq));
+    values.push(sea_orm::Value::from(hex::encode(prev)));
+    tx.execute_raw(Statement::from_sql_and_values(db, sql, values))
+        .await?;
     Ok(seqs)
 }
 

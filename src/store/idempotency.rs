@@ -1,6 +1,6 @@
 //! Remembered responses of mutating requests that carried a `request_id`.
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
 
 use super::StoreResult;
 use super::entities::idempotency_key;
@@ -34,23 +34,22 @@ pub async fn lookup<C: ConnectionTrait>(
     )
 }
 
-/// Remembers a response.
-pub async fn remember<C: ConnectionTrait>(
-    db: &C,
+/// The statement that remembers a response (run at commit, see
+/// [`super::WriteTx::defer`]).
+pub fn remember(
+    db: DbBackend,
     user_id: &str,
     request_id: &str,
     r: &Remembered,
     now_us: i64,
-) -> StoreResult<()> {
-    idempotency_key::ActiveModel {
+) -> Statement {
+    idempotency_key::Entity::insert(idempotency_key::ActiveModel {
         user_id: Set(user_id.to_owned()),
         request_id: Set(request_id.to_owned()),
         method: Set(r.method.clone()),
         request_hash: Set(r.request_hash.clone()),
         response: Set(r.response.clone()),
         created_at_us: Set(now_us),
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    })
+    .build(db)
 }

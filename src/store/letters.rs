@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, Iterable,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 use super::entities::{
@@ -371,6 +371,16 @@ pub struct Listed {
     pub read_at_us: Option<i64>,
 }
 
+impl sea_orm::FromQueryResult for Listed {
+    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            letter: letter::Model::from_query_result(res, pre)?,
+            sort_us: res.try_get(pre, "box_sort_us")?,
+            read_at_us: res.try_get(pre, "box_read_at_us")?,
+        })
+    }
+}
+
 /// A page of a folder of `positions`, newest first, after the key (sort_us, letter_id).
 pub async fn list_box<C: ConnectionTrait>(
     db: &C,
@@ -383,8 +393,21 @@ pub async fn list_box<C: ConnectionTrait>(
     if positions.is_empty() {
         return Ok(Vec::new());
     }
+    // The letter's columns without its body (a list shows no bodies; they are
+    // the largest column), and the entry's sort key and read time.
     let mut q = letter_box::Entity::find()
-        .find_also_related(letter::Entity)
+        .select_only()
+        .column_as(letter_box::Column::SortUs, "box_sort_us")
+        .column_as(letter_box::Column::ReadAtUs, "box_read_at_us")
+        .inner_join(letter::Entity);
+    for c in letter::Column::iter() {
+        q = if matches!(c, letter::Column::Body) {
+            q.expr_as(Expr::value(""), "body")
+        } else {
+            q.column(c)
+        };
+    }
+    let mut q = q
         .filter(letter_box::Column::PositionId.is_in(positions.iter().cloned()))
         .filter(letter_box::Column::Folder.eq(folder));
     if filter.unread_only {
@@ -428,20 +451,16 @@ pub async fn list_box<C: ConnectionTrait>(
         } else {
             limit
         })
+        .into_model::<Listed>()
         .all(db)
         .await?;
     let mut out: Vec<Listed> = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (b, l) in rows {
-        let Some(l) = l else { continue };
-        if !seen.insert(l.id.clone()) {
+    for r in rows {
+        if !seen.insert(r.letter.id.clone()) {
             continue;
         }
-        out.push(Listed {
-            letter: l,
-            sort_us: b.sort_us,
-            read_at_us: b.read_at_us,
-        });
+        out.push(r);
         if out.len() as u64 >= limit {
             break;
         }

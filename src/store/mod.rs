@@ -29,8 +29,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    DbErr, TransactionTrait,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    TransactionTrait,
 };
 
 use crate::audit::NewEvent;
@@ -93,6 +93,9 @@ pub struct Store {
     /// The database file, for SQLite databases kept in a file.
     sqlite_file: Option<std::path::PathBuf>,
     caches: Arc<cache::Caches>,
+    /// SQLite: one write transaction of this process at a time (see
+    /// [`Store::begin_write`]).
+    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Store {
@@ -154,6 +157,7 @@ impl Store {
             clock,
             sqlite_file,
             caches: Arc::default(),
+            write_gate: (backend == Backend::Sqlite).then(Arc::default),
         })
     }
 
@@ -216,16 +220,26 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite the database write lock is taken
-    /// at once (a no-op write on the chain head), so that the transaction never
-    /// fails later on a lock upgrade; on PostgreSQL the chain head is locked only
-    /// at commit, keeping the serialised part of every write short.
+    /// Starts a write transaction. On SQLite the writers of this process queue
+    /// in turn on an in-process lock first (SQLite allows one writer; without
+    /// the queue the others poll the file lock with sleeps of up to 100 ms in
+    /// SQLite's busy handler and leave it idle in between), then the database
+    /// write lock is taken at once (a no-op write on the chain head), so that the
+    /// transaction never fails later on a lock upgrade; on PostgreSQL the chain
+    /// head is locked only at commit, keeping the serialised part of every write
+    /// short.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        let gate = match &self.write_gate {
+            Some(g) => Some(g.clone().lock_owned().await),
+            None => None,
+        };
         let tx = self.db.begin().await?;
-        if self.backend == Backend::Sqlite {
-            tx.execute_unprepared("UPDATE audit_head SET last_seq = last_seq WHERE id = 1")
-                .await?;
-        }
+        let head = if self.backend == Backend::Sqlite {
+            // Takes the lock and reads the chain head in one statement.
+            Some(audit::lock_head_sqlite(&tx).await?)
+        } else {
+            None
+        };
         Ok(WriteTx {
             tx,
             notices: Vec::new(),
@@ -233,28 +247,86 @@ impl Store {
             now_us: self.clock.now_us(),
             backend: self.backend,
             caches: self.caches.clone(),
+            head,
+            deferred: Vec::new(),
+            _gate: gate,
         })
     }
 }
 
-/// Process-wide SQLite setting, applied once before the first connection: no
-/// global memory statistics. With them every allocation inside SQLite takes one
-/// process-wide mutex, on which the connection threads of the pool queued (a
-/// tenth of the CPU time of a list request went to waking each other).
+/// Process-wide SQLite settings, applied once before the first connection: no
+/// global memory statistics (with them every allocation inside SQLite takes one
+/// process-wide mutex, on which the connection threads of the pool queued — a
+/// tenth of the CPU time of a list request went to waking each other), and
+/// SQLite's allocations served by mimalloc, the process's allocator, instead of
+/// glibc's malloc (whose arena locking and consolidation were 8 % of a list
+/// request's CPU time).
 fn sqlite_process_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        // SAFETY: called once, before this process opens its first SQLite
-        // connection; once SQLite is initialised the call only returns
-        // SQLITE_MISUSE and changes nothing.
-        let _ = unsafe {
-            rusqlite::ffi::sqlite3_config(
-                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
-                0 as std::ffi::c_int,
-            )
+        use rusqlite::ffi;
+        let methods = ffi::sqlite3_mem_methods {
+            xMalloc: Some(sqlite_malloc),
+            xFree: Some(sqlite_free),
+            xRealloc: Some(sqlite_realloc),
+            xSize: Some(sqlite_size),
+            xRoundup: Some(sqlite_roundup),
+            xInit: Some(sqlite_mem_init),
+            xShutdown: Some(sqlite_mem_shutdown),
+            pAppData: std::ptr::null_mut(),
         };
+        // SAFETY: called once, before this process opens its first SQLite
+        // connection (SQLite copies the methods); once SQLite is initialised
+        // each call only returns SQLITE_MISUSE and changes nothing, so SQLite
+        // never frees with one allocator what it allocated with the other.
+        unsafe {
+            let _ = ffi::sqlite3_config(ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+            let _ = ffi::sqlite3_config(
+                ffi::SQLITE_CONFIG_MALLOC,
+                &methods as *const ffi::sqlite3_mem_methods,
+            );
+        }
     });
 }
+
+// SQLite's memory methods over mimalloc (SQLite asks for 8-byte alignment;
+// mimalloc gives at least 16). Sizes are non-negative ints from SQLite.
+
+unsafe extern "C" fn sqlite_malloc(n: std::ffi::c_int) -> *mut std::ffi::c_void {
+    // SAFETY: plain allocation; a null result is SQLite's out-of-memory.
+    unsafe { libmimalloc_sys::mi_malloc(n.max(0) as usize) }
+}
+
+unsafe extern "C" fn sqlite_free(p: *mut std::ffi::c_void) {
+    // SAFETY: `p` came from `sqlite_malloc`/`sqlite_realloc` (or is null).
+    unsafe { libmimalloc_sys::mi_free(p) }
+}
+
+unsafe extern "C" fn sqlite_realloc(
+    p: *mut std::ffi::c_void,
+    n: std::ffi::c_int,
+) -> *mut std::ffi::c_void {
+    // SAFETY: `p` came from these methods; on failure it is left as it was.
+    unsafe { libmimalloc_sys::mi_realloc(p, n.max(0) as usize) }
+}
+
+unsafe extern "C" fn sqlite_size(p: *mut std::ffi::c_void) -> std::ffi::c_int {
+    // SAFETY: `p` came from these methods (or is null, size 0).
+    let n = unsafe { libmimalloc_sys::mi_usable_size(p) };
+    std::ffi::c_int::try_from(n).unwrap_or(std::ffi::c_int::MAX)
+}
+
+unsafe extern "C" fn sqlite_roundup(n: std::ffi::c_int) -> std::ffi::c_int {
+    // SAFETY: a pure function of its argument.
+    let r = unsafe { libmimalloc_sys::mi_good_size(n.max(0) as usize) };
+    std::ffi::c_int::try_from(r).unwrap_or(n)
+}
+
+unsafe extern "C" fn sqlite_mem_init(_: *mut std::ffi::c_void) -> std::ffi::c_int {
+    rusqlite::ffi::SQLITE_OK
+}
+
+unsafe extern "C" fn sqlite_mem_shutdown(_: *mut std::ffi::c_void) {}
 
 /// Turns on SQLite's query planner stability guarantee for a new connection.
 /// Without it SQLite marks a prepared statement stale whenever a parameter that
@@ -326,6 +398,14 @@ pub struct WriteTx {
     now_us: i64,
     backend: Backend,
     caches: Arc<cache::Caches>,
+    /// The chain head read when the SQLite write lock was taken.
+    head: Option<audit::Head>,
+    /// Statements to run at commit, before the audit append (see
+    /// [`WriteTx::defer`]).
+    deferred: Vec<sea_orm::Statement>,
+    /// Released after `tx` (fields drop in order): a rolled-back transaction
+    /// lets the next writer in only once SQLite's lock is free.
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// True for events of changes that may touch users, positions, assignments,
@@ -342,6 +422,11 @@ impl WriteTx {
         &self.tx
     }
 
+    /// The caches of callers and names of the store.
+    pub fn caches(&self) -> &cache::Caches {
+        &self.caches
+    }
+
     /// The time of this transaction (taken when it began).
     pub fn now_us(&self) -> i64 {
         self.now_us
@@ -350,6 +435,18 @@ impl WriteTx {
     /// Records an audit event to append at commit.
     pub fn audit(&mut self, event: NewEvent) {
         self.events.push(event);
+    }
+
+    /// Runs `statement` at commit, in the round trip of the audit append (on
+    /// SQLite), before the events. For writes that nothing in this transaction
+    /// reads back; an error of it fails the commit.
+    pub fn defer(&mut self, statement: sea_orm::Statement) {
+        self.deferred.push(statement);
+    }
+
+    /// The database backend of this transaction.
+    pub fn db_backend(&self) -> DbBackend {
+        db_backend(self.backend)
     }
 
     /// Records an inbox notice to publish once the transaction has committed.
@@ -368,7 +465,15 @@ impl WriteTx {
         if self.events.is_empty() {
             return Err(StoreError::Unaudited);
         }
-        let seqs = audit::append(&self.tx, self.backend, self.now_us, &self.events).await?;
+        let seqs = audit::append(
+            &self.tx,
+            self.backend,
+            self.head.clone(),
+            self.now_us,
+            &self.events,
+            self.deferred,
+        )
+        .await?;
         self.tx.commit().await?;
         // After the commit: a reader that loaded the old rows did so under the
         // old generation (see `cache`).

@@ -1284,6 +1284,62 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
         .expect("retry")
         .into_inner();
     assert_eq!(first.id, again.id);
+    // Retries sent at once: every one answers the one letter that was created
+    // (the losers of the race replay the winner's response).
+    let burst = pb::CreateDraftRequest {
+        subject: "Memo serentak".into(),
+        body: "Isi memo yang dikirim serentak.".into(),
+        request_id: "draft-burst".into(),
+        ..req.clone()
+    };
+    let mut calls = Vec::new();
+    for _ in 0..6 {
+        let mut c = letters(&t);
+        let r = authed(burst.clone(), d.token("kasi.egov"));
+        calls.push(tokio::spawn(async move { c.create_draft(r).await }));
+    }
+    let mut ids = Vec::new();
+    for c in calls {
+        ids.push(c.await.expect("join").expect("burst retry").into_inner().id);
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one letter for one request_id: {ids:?}");
+    let listed = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Drafts as i32,
+                query: "Memo serentak".into(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(listed.letters.len(), 1);
+    assert_eq!(listed.letters[0].id, ids[0]);
+    assert!(listed.letters[0].body.is_empty(), "lists carry no bodies");
+    let got = l
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: ids[0].clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(got.body, "Isi memo yang dikirim serentak.");
+    l.delete_draft(authed(
+        pb::DeleteDraftRequest {
+            letter_id: got.id.clone(),
+            etag: got.etag.clone(),
+        },
+        d.token("kasi.egov"),
+    ))
+    .await
+    .expect("delete the burst draft");
     let e = l
         .create_draft(authed(
             pb::CreateDraftRequest {
