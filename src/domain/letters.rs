@@ -301,22 +301,27 @@ fn actor_event(
 }
 
 async fn load_for_update(
-    tx: &WriteTx,
+    tx: &mut WriteTx,
     ctx: Ctx<'_>,
     caller: &Caller,
     id: &str,
     etag_sent: &str,
 ) -> Result<LetterRecord> {
+    // An earlier step of this transaction may have written the letter.
+    tx.flush().await?;
     let l = visible_letter(tx.conn(), ctx.principal, caller, id).await?;
     check_etag(etag_sent, l.revision)?;
     Ok(l)
 }
 
-async fn save(tx: &WriteTx, l: &mut LetterRecord) -> Result<()> {
+async fn save(tx: &mut WriteTx, l: &mut LetterRecord) -> Result<()> {
     let expected = l.revision;
     l.revision += 1;
     l.updated_at_us = tx.now_us();
-    if !q::save_letter(tx.conn(), l, expected).await? {
+    if !tx
+        .write_one(q::save_letter_stmt(tx.db_backend(), l, expected))
+        .await?
+    {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the letter changed since it was read",
@@ -392,10 +397,14 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
     };
     let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &d.recipients).await?;
     rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &d.carbon_copies).await?);
-    q::insert_letter(tx.conn(), &l).await?;
-    q::replace_addressees(tx.conn(), &id, &rows).await?;
-    q::insert_version(
-        tx.conn(),
+    // Nothing below reads these rows back: they go with the commit.
+    let db = tx.db_backend();
+    tx.write(q::insert_letter_stmt(db, &l)).await?;
+    if let Some(st) = q::insert_addressees_stmt(db, &rows) {
+        tx.write(st).await?;
+    }
+    tx.write(q::insert_version_stmt(
+        db,
         &q::VersionRecord {
             letter_id: id.clone(),
             version: 1,
@@ -406,26 +415,19 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
             author_position_id: held.position_id.clone(),
             created_at_us: now,
         },
-    )
+    ))
     .await?;
-    q::box_put(
-        tx.conn(),
-        &p.agency_id,
-        &held.position_id,
-        folder::DRAFTS,
-        &id,
-        now,
-    )
-    .await?;
-    q::box_put(
-        tx.conn(),
-        &p.agency_id,
-        &held.position_id,
-        folder::ALL,
-        &id,
-        now,
-    )
-    .await?;
+    for f in [folder::DRAFTS, folder::ALL] {
+        tx.write(q::box_put_stmt(
+            db,
+            &p.agency_id,
+            &held.position_id,
+            f,
+            &id,
+            now,
+        ))
+        .await?;
+    }
     tx.audit(actor_event(
         ctx,
         &held.position_id,
@@ -664,15 +666,15 @@ async fn route_to(
     } else {
         (folder::TO_REVIEW, NoticeKind::ReviewRequested)
     };
-    q::box_put(
-        tx.conn(),
+    let st = q::box_put_stmt(
+        tx.db_backend(),
         &l.agency_id,
         &s.position_id,
         f,
         &l.id,
         tx.now_us(),
-    )
-    .await?;
+    );
+    tx.write(st).await?;
     notice(tx, kind, &s.position_id, &l.id);
     Ok(())
 }
@@ -811,11 +813,9 @@ pub async fn approve(
     let (s, held) = current(&l, &mut steps, &caller)?;
     decide(s, p, &held, step::APPROVED, l.version, now);
     let s = s.clone();
-    q::save_step(tx.conn(), &s).await?;
     if !note.is_empty() {
         comment(tx, &l, p, &held.position_id, l.version, note).await?;
     }
-    q::box_remove(tx.conn(), id, folder::TO_REVIEW, Some(&s.position_id)).await?;
     let next = (l.current_step + 1) as usize;
     l.current_step = next as i32;
     if steps
@@ -826,6 +826,16 @@ pub async fn approve(
     {
         l.state = state::APPROVED;
     }
+    // Nothing below reads these rows back: on SQLite they go with the commit.
+    let db = tx.db_backend();
+    tx.write(q::save_step_stmt(db, &s)).await?;
+    tx.write(q::box_remove_stmt(
+        db,
+        id,
+        folder::TO_REVIEW,
+        Some(&s.position_id),
+    ))
+    .await?;
     route_to(tx, &l, &steps, next).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(

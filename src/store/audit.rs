@@ -103,40 +103,44 @@ pub(super) async fn append<C: ConnectionTrait>(
     // (the deferred statements, outside the serialised part, run first).
     let db = db_backend(backend);
     let insert = audit_event::Entity::insert_many(models).build(db);
-    let insert_values = insert.values.map(|v| v.0).unwrap_or_default();
-    let mut values = Vec::new();
-    let sql = match backend {
+    let head_values = [
+        sea_orm::Value::from(seq),
+        sea_orm::Value::from(hex::encode(prev)),
+    ];
+    let st = match backend {
         Backend::Sqlite => {
-            let mut sql = String::new();
-            for st in deferred {
-                sql.push_str(&st.sql);
-                sql.push_str(";\n");
-                values.extend(st.values.into_iter().flat_map(|v| v.0));
-            }
-            values.extend(insert_values);
-            format!(
-                "{sql}{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
-                insert.sql
-            )
+            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+            values.extend(head_values);
+            let last = Statement::from_sql_and_values(
+                db,
+                format!(
+                    "{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
+                    insert.sql
+                ),
+                values,
+            );
+            super::sqlite_batch(deferred, Some(last))
         }
         Backend::Postgres => {
             for st in deferred {
                 tx.execute_raw(st).await?;
             }
-            values.extend(insert_values);
+            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
             let n = values.len();
-            format!(
-                "WITH appended AS ({}) UPDATE audit_head SET last_seq = ${}, last_hash = ${} WHERE id = 1",
-                insert.sql,
-                n + 1,
-                n + 2
+            values.extend(head_values);
+            Statement::from_sql_and_values(
+                db,
+                format!(
+                    "WITH appended AS ({}) UPDATE audit_head SET last_seq = ${}, last_hash = ${} WHERE id = 1",
+                    insert.sql,
+                    n + 1,
+                    n + 2
+                ),
+                values,
             )
         }
     };
-    values.push(sea_orm::Value::from(seq));
-    values.push(sea_orm::Value::from(hex::encode(prev)));
-    tx.execute_raw(Statement::from_sql_and_values(db, sql, values))
-        .await?;
+    tx.execute_raw(st).await?;
     Ok(seqs)
 }
 

@@ -3,8 +3,8 @@
 
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, Iterable,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
+    Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 
 use super::entities::{
@@ -42,9 +42,15 @@ fn active<M: Clone, A: From<M>>(m: &M) -> A {
 }
 
 pub async fn insert_letter<C: ConnectionTrait>(db: &C, l: &LetterRecord) -> StoreResult<()> {
-    let am: letter::ActiveModel = active(l);
-    letter::Entity::insert(am.reset_all()).exec(db).await?;
+    db.execute_raw(insert_letter_stmt(db.get_database_backend(), l))
+        .await?;
     Ok(())
+}
+
+/// The INSERT of a new letter (for [`super::WriteTx::write`]).
+pub fn insert_letter_stmt(db: DbBackend, l: &LetterRecord) -> Statement {
+    let am: letter::ActiveModel = active(l);
+    letter::Entity::insert(am.reset_all()).build(db)
 }
 
 /// Writes `l` if its stored revision is still `expected`.
@@ -53,14 +59,20 @@ pub async fn save_letter<C: ConnectionTrait>(
     l: &LetterRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let r = db
+        .execute_raw(save_letter_stmt(db.get_database_backend(), l, expected))
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The UPDATE of [`save_letter`]: one row when the revision is still `expected`.
+pub fn save_letter_stmt(db: DbBackend, l: &LetterRecord, expected: i64) -> Statement {
     let am: letter::ActiveModel = active(l);
-    let r = letter::Entity::update_many()
+    letter::Entity::update_many()
         .set(am.reset_all())
         .filter(letter::Column::Id.eq(l.id.as_str()))
         .filter(letter::Column::Revision.eq(expected))
-        .exec(db)
-        .await?;
-    Ok(r.rows_affected == 1)
+        .build(db)
 }
 
 pub async fn letter<C: ConnectionTrait>(
@@ -134,6 +146,16 @@ pub async fn save_step<C: ConnectionTrait>(db: &C, s: &StepRecord) -> StoreResul
     Ok(())
 }
 
+/// The UPDATE of a route step (one row).
+pub fn save_step_stmt(db: DbBackend, s: &StepRecord) -> Statement {
+    let am: letter_step::ActiveModel = active(s);
+    letter_step::Entity::update_many()
+        .set(am.reset_all())
+        .filter(letter_step::Column::LetterId.eq(s.letter_id.as_str()))
+        .filter(letter_step::Column::Idx.eq(s.idx))
+        .build(db)
+}
+
 // ---- addressees ----
 
 pub async fn addressees<C: ConnectionTrait>(
@@ -157,24 +179,37 @@ pub async fn replace_addressees<C: ConnectionTrait>(
         .filter(letter_addressee::Column::LetterId.eq(letter_id))
         .exec(db)
         .await?;
-    if !list.is_empty() {
-        let rows: Vec<letter_addressee::ActiveModel> = list
-            .iter()
-            .map(|a| active::<_, letter_addressee::ActiveModel>(a).reset_all())
-            .collect();
-        letter_addressee::Entity::insert_many(rows).exec(db).await?;
+    if let Some(st) = insert_addressees_stmt(db.get_database_backend(), list) {
+        db.execute_raw(st).await?;
     }
     Ok(())
+}
+
+/// The INSERT of addressees of a letter that has none yet (none for an empty
+/// list).
+pub fn insert_addressees_stmt(db: DbBackend, list: &[AddresseeRecord]) -> Option<Statement> {
+    if list.is_empty() {
+        return None;
+    }
+    let rows: Vec<letter_addressee::ActiveModel> = list
+        .iter()
+        .map(|a| active::<_, letter_addressee::ActiveModel>(a).reset_all())
+        .collect();
+    Some(letter_addressee::Entity::insert_many(rows).build(db))
 }
 
 // ---- versions and comments ----
 
 pub async fn insert_version<C: ConnectionTrait>(db: &C, v: &VersionRecord) -> StoreResult<()> {
-    let am: letter_version::ActiveModel = active(v);
-    letter_version::Entity::insert(am.reset_all())
-        .exec(db)
+    db.execute_raw(insert_version_stmt(db.get_database_backend(), v))
         .await?;
     Ok(())
+}
+
+/// The INSERT of a version.
+pub fn insert_version_stmt(db: DbBackend, v: &VersionRecord) -> Statement {
+    let am: letter_version::ActiveModel = active(v);
+    letter_version::Entity::insert(am.reset_all()).build(db)
 }
 
 pub async fn versions<C: ConnectionTrait>(
@@ -237,6 +272,27 @@ pub async fn box_put<C: ConnectionTrait>(
     letter_id: &str,
     sort_us: i64,
 ) -> StoreResult<()> {
+    db.execute_raw(box_put_stmt(
+        db.get_database_backend(),
+        agency,
+        position_id,
+        folder,
+        letter_id,
+        sort_us,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The upsert of [`box_put`].
+pub fn box_put_stmt(
+    db: DbBackend,
+    agency: &str,
+    position_id: &str,
+    folder: i16,
+    letter_id: &str,
+    sort_us: i64,
+) -> Statement {
     let am = letter_box::ActiveModel {
         position_id: Set(position_id.to_owned()),
         folder: Set(folder),
@@ -255,9 +311,7 @@ pub async fn box_put<C: ConnectionTrait>(
             .update_column(letter_box::Column::SortUs)
             .to_owned(),
         )
-        .exec(db)
-        .await?;
-    Ok(())
+        .build(db)
 }
 
 /// Removes a letter from one folder of every position (or of one position).
@@ -267,14 +321,30 @@ pub async fn box_remove<C: ConnectionTrait>(
     folder: i16,
     position_id: Option<&str>,
 ) -> StoreResult<()> {
+    db.execute_raw(box_remove_stmt(
+        db.get_database_backend(),
+        letter_id,
+        folder,
+        position_id,
+    ))
+    .await?;
+    Ok(())
+}
+
+/// The DELETE of [`box_remove`].
+pub fn box_remove_stmt(
+    db: DbBackend,
+    letter_id: &str,
+    folder: i16,
+    position_id: Option<&str>,
+) -> Statement {
     let mut q = letter_box::Entity::delete_many()
         .filter(letter_box::Column::LetterId.eq(letter_id))
         .filter(letter_box::Column::Folder.eq(folder));
     if let Some(p) = position_id {
         q = q.filter(letter_box::Column::PositionId.eq(p));
     }
-    q.exec(db).await?;
-    Ok(())
+    q.build(db)
 }
 
 /// Marks a letter read in the INBOX and CC folders of a position; the first read time.

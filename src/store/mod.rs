@@ -29,8 +29,8 @@ use std::time::Duration;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
-    TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, TransactionTrait,
 };
 
 use crate::audit::NewEvent;
@@ -444,6 +444,56 @@ impl WriteTx {
         self.deferred.push(statement);
     }
 
+    /// Runs the deferred statements now (one round trip on SQLite). Called
+    /// before a read that may meet rows written through [`WriteTx::write`], such
+    /// as a letter written by an earlier step of the same transaction.
+    pub async fn flush(&mut self) -> StoreResult<()> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.deferred);
+        match self.backend {
+            Backend::Sqlite => {
+                self.tx.execute_raw(sqlite_batch(pending, None)).await?;
+            }
+            Backend::Postgres => {
+                for st in pending {
+                    self.tx.execute_raw(st).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// [`WriteTx::write`] of a statement that must change exactly one row (an
+    /// update guarded by the revision the transaction read): false when it did
+    /// not. On SQLite the statement is deferred and true is answered: the write
+    /// lock is held since the transaction began, so the row read is the row
+    /// written (a statement that changes no row still changes nothing).
+    pub async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
+        match self.backend {
+            Backend::Sqlite => {
+                self.deferred.push(statement);
+                Ok(true)
+            }
+            Backend::Postgres => Ok(self.tx.execute_raw(statement).await?.rows_affected() == 1),
+        }
+    }
+
+    /// A write whose result and rows nothing later in this transaction reads:
+    /// on SQLite it is deferred to the commit's round trip (see
+    /// [`WriteTx::defer`]; the write lock is held since the transaction began,
+    /// so it meets the rows the transaction read), on PostgreSQL it runs now.
+    pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
+        match self.backend {
+            Backend::Sqlite => self.deferred.push(statement),
+            Backend::Postgres => {
+                self.tx.execute_raw(statement).await?;
+            }
+        }
+        Ok(())
+    }
+
     /// The database backend of this transaction.
     pub fn db_backend(&self) -> DbBackend {
         db_backend(self.backend)
@@ -482,6 +532,24 @@ impl WriteTx {
         }
         Ok((seqs, self.notices))
     }
+}
+
+/// SQLite statements as one multi-statement text, run in one round trip (sqlx
+/// binds the values to the statements in order), followed by `last`.
+pub(crate) fn sqlite_batch(
+    statements: Vec<sea_orm::Statement>,
+    last: Option<sea_orm::Statement>,
+) -> sea_orm::Statement {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    for st in statements.into_iter().chain(last) {
+        if !sql.is_empty() {
+            sql.push_str(";\n");
+        }
+        sql.push_str(&st.sql);
+        values.extend(st.values.into_iter().flat_map(|v| v.0));
+    }
+    sea_orm::Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
 }
 
 /// The database backend of a sea-orm connection.
