@@ -187,10 +187,17 @@ impl Store {
         &self.db
     }
 
-    /// Verifies the whole audit chain, ranges of 10,000 events checked apart and
-    /// joined at their ends (see [`crate::audit::join_ranges`]).
+    /// Verifies the whole audit chain, ranges checked apart and joined at their
+    /// ends (see [`crate::audit::join_ranges`]): 40,000 events per range on
+    /// SQLite (each range is one statement on a thread's own connection; fewer,
+    /// longer ranges measured 1.05–1.35 M events/s against 0.8–0.98 M with
+    /// 10,000), 10,000 on PostgreSQL (one range per CPU in flight on the pool).
     pub async fn verify_audit(&self) -> StoreResult<audit::VerifyReport> {
-        self.verify_audit_in_ranges(10_000).await
+        let batch = match self.backend {
+            Backend::Sqlite => 40_000,
+            Backend::Postgres => 10_000,
+        };
+        self.verify_audit_in_ranges(batch).await
     }
 
     /// [`Store::verify_audit`] with ranges of `batch` events. A SQLite file is read
