@@ -51,10 +51,7 @@ where
             drop(tx);
             // A concurrent retry that finished meanwhile may be why this run
             // failed (the letter moved on): its response is the answer.
-            return match remembered(app, p, request_id).await? {
-                Some(prev) => replay(m, &request_hash, prev),
-                None => Err(to_status(e)),
-            };
+            return replay_or(app, p, m, request_id, &request_hash, to_status(e)).await;
         }
     };
     if !request_id.is_empty() {
@@ -72,19 +69,16 @@ where
         );
         tx.defer(st);
     }
-    let committed = tx.commit_with_notices().await;
-    let notices = match committed {
+    let notices = match tx.commit_with_notices().await {
         Ok((_, notices)) => notices,
         // The same id committed by a concurrent retry since the check above
         // (this transaction is rolled back): its response is the answer.
         Err(e) if e.is_unique_violation() => {
-            return match remembered(app, p, request_id).await? {
-                Some(prev) => replay(m, &request_hash, prev),
-                None => Err(to_status(Error::rejected(
-                    Reason::ConcurrentRetry,
-                    "a retry with this request_id is already running",
-                ))),
-            };
+            let running = to_status(Error::rejected(
+                Reason::ConcurrentRetry,
+                "a retry with this request_id is already running",
+            ));
+            return replay_or(app, p, m, request_id, &request_hash, running).await;
         }
         Err(e) => return Err(to_status(e.into())),
     };
@@ -107,6 +101,22 @@ async fn remembered(
     idempotency::lookup(app.store.reader(), &p.user_id, request_id)
         .await
         .map_err(|e| to_status(e.into()))
+}
+
+/// The remembered response of `request_id` if a concurrent run of it has
+/// committed, else `otherwise`.
+async fn replay_or<R: Message + Default>(
+    app: &App,
+    p: &Principal,
+    m: &RequestMeta,
+    request_id: &str,
+    request_hash: &str,
+    otherwise: Status,
+) -> Result<R, Status> {
+    match remembered(app, p, request_id).await? {
+        Some(prev) => replay(m, request_hash, prev),
+        None => Err(otherwise),
+    }
 }
 
 /// The first response again, when the retry is the same request.

@@ -145,20 +145,11 @@ impl Caller {
     /// The caller's positions now, from the store's cache (for reads outside a
     /// write transaction; writes use [`Caller::in_tx`]).
     pub async fn cached(store: &Store, p: &Principal) -> Result<Self> {
-        match store
+        let rows = store
             .caches()
             .caller(store.reader(), &p.user_id, store.clock().now_us())
-            .await?
-        {
-            Some(rows) => Ok(Self {
-                held: rows.held.clone(),
-                served: rows.served.clone(),
-            }),
-            None => Ok(Self {
-                held: Vec::new(),
-                served: Vec::new(),
-            }),
-        }
+            .await?;
+        Ok(Self::of(rows.as_deref()))
     }
 
     /// The caller's positions for a write: the entry the gate has just used
@@ -166,19 +157,24 @@ impl Caller {
     /// see [`crate::store::cache`]), else loaded inside the transaction at its
     /// time.
     pub async fn in_tx(tx: &WriteTx, p: &Principal) -> Result<Self> {
-        match tx
+        let rows = tx
             .caches()
             .caller(tx.conn(), &p.user_id, tx.now_us())
-            .await?
-        {
-            Some(rows) => Ok(Self {
-                held: rows.held.clone(),
-                served: rows.served.clone(),
-            }),
-            None => Ok(Self {
+            .await?;
+        Ok(Self::of(rows.as_deref()))
+    }
+
+    /// The positions of a cached caller entry; none for an unknown user.
+    fn of(rows: Option<&crate::store::cache::CallerRows>) -> Self {
+        match rows {
+            Some(r) => Self {
+                held: r.held.clone(),
+                served: r.served.clone(),
+            },
+            None => Self {
                 held: Vec::new(),
                 served: Vec::new(),
-            }),
+            },
         }
     }
 

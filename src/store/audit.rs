@@ -1,8 +1,8 @@
 //! Audit events in the database: appending to the chain, listing, verifying.
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    Statement,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, QueryTrait, Statement,
 };
 
 use super::entities::audit_event;
@@ -10,10 +10,9 @@ use super::{Backend, StoreError, StoreResult, db_backend};
 use crate::audit::{
     Broken, Event, NewEvent, Outcome, RangeReport, chain_hash, decode_hash, join_ranges,
 };
-use sea_orm::DbBackend;
 
 /// The chain head: last seq and hash (hex).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(super) struct Head {
     seq: i64,
     hash: String,
@@ -22,13 +21,28 @@ pub(super) struct Head {
 /// Takes SQLite's write lock with a no-op write on the chain head and returns
 /// the head, in one statement.
 pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
-    let row = tx
-        .query_one_raw(Statement::from_string(
+    head_of(
+        tx.query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             "UPDATE audit_head SET last_seq = last_seq WHERE id = 1 RETURNING last_seq, last_hash",
         ))
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
+        .await?,
+    )
+}
+
+/// Locks the chain head row until commit and returns it (PostgreSQL).
+async fn lock_head_postgres<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
+    head_of(
+        tx.query_one_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+        ))
+        .await?,
+    )
+}
+
+fn head_of(row: Option<QueryResult>) -> StoreResult<Head> {
+    let row = row.ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
     Ok(Head {
         seq: row.try_get("", "last_seq")?,
         hash: row.try_get("", "last_hash")?,
@@ -36,10 +50,10 @@ pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<
 }
 
 /// Appends events to the chain inside `tx`: links each event to its
-/// predecessor, inserts them and moves the head. `head` is the head read under
-/// the SQLite write lock; without it (PostgreSQL) the head row is locked and
-/// read here. `deferred` are statements of the change whose results nobody
-/// reads; they run first, in the same round trip on SQLite.
+/// predecessor, inserts them and moves the head. `head` is the head read when
+/// SQLite's write lock was taken; without it the head is locked and read here.
+/// `deferred` are SQLite statements of the change whose results nobody reads;
+/// they go first, in the same round trip.
 pub(super) async fn append<C: ConnectionTrait>(
     tx: &C,
     backend: Backend,
@@ -48,24 +62,10 @@ pub(super) async fn append<C: ConnectionTrait>(
     events: &[NewEvent],
     deferred: Vec<Statement>,
 ) -> StoreResult<Vec<i64>> {
-    let head = match head {
-        Some(h) => h,
-        None => {
-            let sql = match backend {
-                Backend::Sqlite => "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
-                Backend::Postgres => {
-                    "SELECT last_seq, last_hash FROM audit_head WHERE id = 1 FOR UPDATE"
-                }
-            };
-            let row = tx
-                .query_one_raw(Statement::from_string(db_backend(backend), sql))
-                .await?
-                .ok_or_else(|| StoreError::Corrupt("audit_head row is missing".into()))?;
-            Head {
-                seq: row.try_get("", "last_seq")?,
-                hash: row.try_get("", "last_hash")?,
-            }
-        }
+    let head = match (head, backend) {
+        (Some(h), _) => h,
+        (None, Backend::Sqlite) => lock_head_sqlite(tx).await?,
+        (None, Backend::Postgres) => lock_head_postgres(tx).await?,
     };
     let mut seq = head.seq;
     let mut prev = decode_hash(&head.hash)
@@ -97,48 +97,39 @@ pub(super) async fn append<C: ConnectionTrait>(
         seqs.push(seq);
         prev = hash;
     }
-    // The events, the head's move and the statements left for commit go to the
-    // database in one round trip: on SQLite as one multi-statement text (bound
-    // in order), on PostgreSQL the insert rides in a CTE of the head's update
-    // (the deferred statements, outside the serialised part, run first).
+    // The events and the head's move go to the database in one round trip: on
+    // SQLite as one multi-statement text after the deferred statements (bound
+    // in order), on PostgreSQL the insert rides in a CTE of the head's update.
     let db = db_backend(backend);
     let insert = audit_event::Entity::insert_many(models).build(db);
-    let head_values = [
+    let mut values = insert.values.map(|v| v.0).unwrap_or_default();
+    let n = values.len();
+    values.extend([
         sea_orm::Value::from(seq),
         sea_orm::Value::from(hex::encode(prev)),
-    ];
+    ]);
     let st = match backend {
-        Backend::Sqlite => {
-            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
-            values.extend(head_values);
-            let last = Statement::from_sql_and_values(
+        Backend::Sqlite => super::sqlite_batch(
+            deferred,
+            Some(Statement::from_sql_and_values(
                 db,
                 format!(
                     "{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
                     insert.sql
                 ),
                 values,
-            );
-            super::sqlite_batch(deferred, Some(last))
-        }
-        Backend::Postgres => {
-            for st in deferred {
-                tx.execute_raw(st).await?;
-            }
-            let mut values = insert.values.map(|v| v.0).unwrap_or_default();
-            let n = values.len();
-            values.extend(head_values);
-            Statement::from_sql_and_values(
-                db,
-                format!(
-                    "WITH appended AS ({}) UPDATE audit_head SET last_seq = ${}, last_hash = ${} WHERE id = 1",
-                    insert.sql,
-                    n + 1,
-                    n + 2
-                ),
-                values,
-            )
-        }
+            )),
+        ),
+        Backend::Postgres => Statement::from_sql_and_values(
+            db,
+            format!(
+                "WITH appended AS ({}) UPDATE audit_head SET last_seq = ${}, last_hash = ${} WHERE id = 1",
+                insert.sql,
+                n + 1,
+                n + 2
+            ),
+            values,
+        ),
     };
     tx.execute_raw(st).await?;
     Ok(seqs)

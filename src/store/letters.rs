@@ -53,19 +53,8 @@ pub fn insert_letter_stmt(db: DbBackend, l: &LetterRecord) -> Statement {
     letter::Entity::insert(am.reset_all()).build(db)
 }
 
-/// Writes `l` if its stored revision is still `expected`.
-pub async fn save_letter<C: ConnectionTrait>(
-    db: &C,
-    l: &LetterRecord,
-    expected: i64,
-) -> StoreResult<bool> {
-    let r = db
-        .execute_raw(save_letter_stmt(db.get_database_backend(), l, expected))
-        .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-/// The UPDATE of [`save_letter`]: one row when the revision is still `expected`.
+/// The UPDATE that writes `l` if its stored revision is still `expected` (one
+/// row, else none; see [`super::WriteTx::write_one`]).
 pub fn save_letter_stmt(db: DbBackend, l: &LetterRecord, expected: i64) -> Statement {
     let am: letter::ActiveModel = active(l);
     letter::Entity::update_many()
@@ -141,8 +130,8 @@ pub async fn replace_steps<C: ConnectionTrait>(
 }
 
 pub async fn save_step<C: ConnectionTrait>(db: &C, s: &StepRecord) -> StoreResult<()> {
-    let am: letter_step::ActiveModel = active(s);
-    am.reset_all().update(db).await?;
+    db.execute_raw(save_step_stmt(db.get_database_backend(), s))
+        .await?;
     Ok(())
 }
 

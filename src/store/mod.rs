@@ -455,11 +455,9 @@ impl WriteTx {
     /// before a read that may meet rows written through [`WriteTx::write`], such
     /// as a letter written by an earlier step of the same transaction.
     pub async fn flush(&mut self) -> StoreResult<()> {
-        if self.deferred.is_empty() {
-            return Ok(());
-        }
         let pending = std::mem::take(&mut self.deferred);
         match self.backend {
+            _ if pending.is_empty() => {}
             Backend::Sqlite => {
                 self.tx.execute_raw(sqlite_batch(pending, None)).await?;
             }
@@ -492,13 +490,7 @@ impl WriteTx {
     /// [`WriteTx::defer`]; the write lock is held since the transaction began,
     /// so it meets the rows the transaction read), on PostgreSQL it runs now.
     pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
-        match self.backend {
-            Backend::Sqlite => self.deferred.push(statement),
-            Backend::Postgres => {
-                self.tx.execute_raw(statement).await?;
-            }
-        }
-        Ok(())
+        self.write_one(statement).await.map(drop)
     }
 
     /// The database backend of this transaction.
@@ -518,14 +510,20 @@ impl WriteTx {
     }
 
     /// Like [`WriteTx::commit`], also handing back the notices to publish.
-    pub async fn commit_with_notices(self) -> StoreResult<(Vec<i64>, Vec<crate::notify::Notice>)> {
+    pub async fn commit_with_notices(
+        mut self,
+    ) -> StoreResult<(Vec<i64>, Vec<crate::notify::Notice>)> {
         if self.events.is_empty() {
             return Err(StoreError::Unaudited);
+        }
+        if self.backend == Backend::Postgres {
+            // Before the head is locked: outside the serialised part.
+            self.flush().await?;
         }
         let seqs = audit::append(
             &self.tx,
             self.backend,
-            self.head.clone(),
+            self.head,
             self.now_us,
             &self.events,
             self.deferred,
