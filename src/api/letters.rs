@@ -879,7 +879,7 @@ impl LetterService for LetterApi {
         // the registrar of an incoming letter.
         let store = &self.app.store;
         let caller = Caller::cached(store, &p).await?;
-        let letter = domain::visible_letter(store.reader(), &p, &caller, &md.letter_id).await?;
+        let letter = domain::seen_letter(store, &p, &caller, &md.letter_id).await?;
         let may_add = match letter.state {
             domain::state::DRAFT | domain::state::RETURNED => {
                 caller.holding(&letter.drafting_position_id).is_some()
@@ -1001,7 +1001,7 @@ impl LetterService for LetterApi {
             .map_err(Error::from)?
             .ok_or_else(not_found)?;
         let caller = Caller::cached(store, &p).await?;
-        let letter = domain::visible_letter(store.reader(), &p, &caller, &a.letter_id)
+        let letter = domain::seen_letter(store, &p, &caller, &a.letter_id)
             .await
             .map_err(|_| not_found())?;
         if letter.state == domain::state::DESTROYED {

@@ -61,16 +61,81 @@ impl RateLimiter {
     }
 }
 
+/// The signer of a signature that verified.
+#[derive(Clone, Debug)]
+struct Signer {
+    serial: String,
+    name: String,
+    position: String,
+}
+
+/// Signatures that verified, by SHA-256 of (signature, content, CA): the check
+/// is a function of those bytes alone, and a published letter's code is checked
+/// again and again. At most [`VerifiedCache::MAX`] entries; emptied when full.
+#[derive(Debug, Default)]
+struct VerifiedCache(Mutex<HashMap<[u8; 32], Signer>>);
+
+impl VerifiedCache {
+    const MAX: usize = 10_000;
+
+    fn key(signature: &[u8], content: &[u8], ca: &[u8]) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [signature, content, ca] {
+            h.update((part.len() as u64).to_be_bytes());
+            h.update(part);
+        }
+        h.finalize().into()
+    }
+}
+
 /// Implements naskah.v1.VerificationService.
 #[derive(Debug, Clone)]
 pub struct VerificationApi {
     app: Arc<App>,
+    verified: Arc<VerifiedCache>,
 }
 
 impl VerificationApi {
     /// A handler over the shared state.
     pub fn new(app: Arc<App>) -> Self {
-        Self { app }
+        Self {
+            app,
+            verified: Arc::default(),
+        }
+    }
+
+    /// [`cms_sign::verify_detached`], remembering signatures that verified.
+    fn verified(
+        &self,
+        signature: &[u8],
+        content: &[u8],
+        ca: &[u8],
+    ) -> Result<Signer, cms_sign::Invalid> {
+        let key = VerifiedCache::key(signature, content, ca);
+        if let Some(s) = self
+            .verified
+            .0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return Ok(s);
+        }
+        let v = cms_sign::verify_detached(signature, content, ca)?;
+        let subject = x509::subject_of(&v.cert);
+        let signer = Signer {
+            serial: v.serial,
+            name: subject.name,
+            position: subject.position,
+        };
+        if let Ok(mut m) = self.verified.0.lock() {
+            if m.len() >= VerifiedCache::MAX {
+                m.clear();
+            }
+            m.insert(key, signer.clone());
+        }
+        Ok(signer)
     }
 
     fn limit<T>(&self, req: &Request<T>) -> Result<(), Status> {
@@ -105,8 +170,7 @@ impl VerificationService for VerificationApi {
         let mut v = Violations::new();
         v.len("verification_code", &r.verification_code, 8, 64);
         v.finish()?;
-        let db = self.app.store.reader();
-        let Some(letter) = lq::verification_of(db, &r.verification_code)
+        let Some(letter) = lq::verification_of(&self.app.store, &r.verification_code)
             .await
             .map_err(Error::from)?
         else {
@@ -134,15 +198,21 @@ impl VerificationService for VerificationApi {
             return Ok(Response::new(out));
         }
         let ca = letter.ca_der.as_deref().unwrap_or_default();
-        match cms_sign::verify_detached(&letter.signature, &letter.manifest, ca) {
-            Ok(verified) => {
-                let s = x509::subject_of(&verified.cert);
-                out.signer_name = s.name;
-                out.signer_position = s.position;
-                let key = sq::key_by_serial_any(db, &verified.serial)
-                    .await
-                    .map_err(Error::from)?;
-                if key.as_ref().is_none_or(|k| k.revoked_at_us.is_some()) {
+        match self.verified(&letter.signature, &letter.manifest, ca) {
+            Ok(signer) => {
+                out.signer_name = signer.name;
+                out.signer_position = signer.position;
+                // The key's revocation came with the letter when the signature
+                // names the certificate recorded with it (it always does).
+                let revoked_at = if signer.serial == letter.cert_serial {
+                    letter.key_revoked_at_us
+                } else {
+                    sq::key_by_serial_any(self.app.store.reader(), &signer.serial)
+                        .await
+                        .map_err(Error::from)?
+                        .map(|k| k.revoked_at_us)
+                };
+                if revoked_at.is_none_or(|t| t.is_some()) {
                     out.valid = false;
                     out.reason = "CERTIFICATE_REVOKED".into();
                 }

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::context::{Ctx, check_etag};
-use super::letters::{Caller, visible_letter};
+use super::letters::{Caller, seen_letter};
 use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
@@ -703,7 +703,7 @@ pub async fn tree(store: &Store, p: &Principal, letter_id: &str) -> Result<Vec<N
     let db = store.reader();
     let now = store.clock().now_us();
     let caller = Caller::cached(store, p).await?;
-    visible_letter(db, p, &caller, letter_id).await?;
+    seen_letter(store, p, &caller, letter_id).await?;
     let mine: HashSet<String> = caller.visible_ids().into_iter().collect();
     let all = views(db, q::of_letter(db, letter_id).await?, now).await?;
     let involved = |v: &View| {

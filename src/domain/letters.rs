@@ -205,12 +205,27 @@ async fn can_see<C: sea_orm::ConnectionTrait>(
     l: &LetterRecord,
     caller: &Caller,
 ) -> Result<bool> {
-    if q::is_participant(db, &l.id, &caller.visible_ids()).await? {
-        return Ok(true);
+    Ok(q::is_participant(db, &l.id, &caller.visible_ids()).await? || public_in_agency(l))
+}
+
+/// A sent ordinary (Biasa) letter: readable by everyone of its agency.
+fn public_in_agency(l: &LetterRecord) -> bool {
+    l.security_level == SecurityLevel::Biasa as i16
+        && matches!(l.state, state::SENT | state::DELIVERED)
+}
+
+/// [`visible_letter`] outside a transaction: the letter and the caller's part
+/// in it in one statement.
+pub async fn seen_letter(
+    store: &Store,
+    p: &Principal,
+    caller: &Caller,
+    id: &str,
+) -> Result<LetterRecord> {
+    match q::letter_for(store, &p.agency_id, id, &caller.visible_ids()).await? {
+        Some((l, taking_part)) if taking_part || public_in_agency(&l) => Ok(l),
+        _ => Err(not_found()),
     }
-    let public_in_agency = l.security_level == SecurityLevel::Biasa as i16
-        && matches!(l.state, state::SENT | state::DELIVERED);
-    Ok(public_in_agency)
 }
 
 /// Loads a letter the caller may see, or LETTER_NOT_FOUND.
@@ -1539,7 +1554,7 @@ async fn views(
         return Ok(Vec::new());
     };
     let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
-    let details = q::details_of(db, &ids).await?;
+    let details = q::details_of(store, &ids).await?;
     let mut steps: HashMap<String, Vec<StepRecord>> = HashMap::new();
     for s in details.steps {
         steps.entry(s.letter_id.clone()).or_default().push(s);
@@ -1599,9 +1614,8 @@ async fn views(
 
 /// Reads a letter; a read of an R/SR letter is audited.
 pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> Result<LetterView> {
-    let db = store.reader();
     let caller = Caller::cached(store, p).await?;
-    let l = visible_letter(db, p, &caller, id).await?;
+    let l = seen_letter(store, p, &caller, id).await?;
     if is_secret(&l) {
         let mut tx = store.begin_write().await?;
         let mut ev = Ctx::new(p, meta).event("letter", id, "read of a secret letter");
@@ -1613,11 +1627,12 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
         tx.audit(ev);
         tx.commit().await?;
     }
-    let read = q::read_receipts(db, id)
-        .await?
-        .iter()
-        .any(|(pid, t)| t.is_some() && caller.held_ids().contains(pid));
-    view(store, l, read, true).await
+    // Read by the caller: a read time on an inbox or copy entry of a position
+    // the caller holds (the view's receipts are those entries).
+    let mut v = view(store, l, false, true).await?;
+    let held = caller.held_ids();
+    v.read = v.receipts.keys().any(|pid| held.contains(pid));
+    Ok(v)
 }
 
 /// A page of one folder.
@@ -1631,7 +1646,6 @@ pub async fn list(
     token: &str,
 ) -> Result<(Vec<LetterView>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store.reader();
     let caller = Caller::cached(store, p).await?;
     let positions = if position.is_empty() {
         caller.visible_ids()
@@ -1667,7 +1681,7 @@ pub async fn list(
             .unwrap_or_default(),
     ]);
     let after = page::decode_time_key(token, &fp)?;
-    let mut rows = q::list_box(db, &positions, f, &filter, after, limit + 1).await?;
+    let mut rows = q::list_box(store, &positions, f, &filter, after, limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |r| {
         page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id))
     });
@@ -1693,7 +1707,7 @@ pub async fn versions(
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
     let caller = Caller::cached(store, p).await?;
-    visible_letter(db, p, &caller, id).await?;
+    seen_letter(store, p, &caller, id).await?;
     let fp = page::fingerprint(&["versions", id]);
     let after = page::decode(token, &fp)?
         .map(|k| k.parse::<i32>().unwrap_or(i32::MAX))
@@ -1716,7 +1730,7 @@ pub async fn comments(
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
     let caller = Caller::cached(store, p).await?;
-    visible_letter(db, p, &caller, id).await?;
+    seen_letter(store, p, &caller, id).await?;
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::comments(db, id, after, limit + 1).await?;
@@ -1734,7 +1748,7 @@ pub async fn signed_document(
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
     let db = store.reader();
     let caller = Caller::cached(store, p).await?;
-    let l = visible_letter(db, p, &caller, id).await?;
+    let l = seen_letter(store, p, &caller, id).await?;
     if l.state == state::DESTROYED {
         return Err(Error::rejected(
             Reason::ContentDestroyed,

@@ -4,14 +4,15 @@
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
-    Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
+    IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 
 use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
     letter_version, number_counter,
 };
-use super::{StoreError, StoreResult};
+use super::read::{Cells, must};
+use super::{Store, StoreError, StoreResult};
 
 /// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
 pub mod folder {
@@ -368,21 +369,6 @@ pub async fn box_mark_read<C: ConnectionTrait>(
     ))
 }
 
-/// Read times of the INBOX/CC entries of a letter: (position, read time).
-pub async fn read_receipts<C: ConnectionTrait>(
-    db: &C,
-    letter_id: &str,
-) -> StoreResult<Vec<(String, Option<i64>)>> {
-    Ok(letter_box::Entity::find()
-        .filter(letter_box::Column::LetterId.eq(letter_id))
-        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.position_id, b.read_at_us))
-        .collect())
-}
-
 /// True when the letter sits in `folder` of any of `positions` (one indexed lookup).
 pub async fn in_folder<C: ConnectionTrait>(
     db: &C,
@@ -430,19 +416,61 @@ pub struct Listed {
     pub read_at_us: Option<i64>,
 }
 
-impl sea_orm::FromQueryResult for Listed {
-    fn from_query_result(res: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
-        Ok(Self {
-            letter: letter::Model::from_query_result(res, pre)?,
-            sort_us: res.try_get(pre, "box_sort_us")?,
-            read_at_us: res.try_get(pre, "box_read_at_us")?,
-        })
-    }
+fn listed(r: &dyn Cells) -> StoreResult<Listed> {
+    Ok(Listed {
+        sort_us: must(r.int(0)?, 0)?,
+        read_at_us: r.int(1)?,
+        letter: letter_at(r, 2)?,
+    })
+}
+
+/// The letter's columns in the order of [`letter_at`], qualified by `alias`.
+pub fn letter_columns(alias: &str) -> String {
+    letter::Column::iter()
+        .map(|c| format!("{alias}.{}", c.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A letter row whose columns start at `b`, in the entity's column order.
+pub fn letter_at(r: &dyn Cells, b: usize) -> StoreResult<LetterRecord> {
+    let t = |i: usize| -> StoreResult<String> { must(r.text(b + i)?, b + i) };
+    let n = |i: usize| -> StoreResult<i16> { must(r.small(b + i)?, b + i) };
+    let n32 = |i: usize| -> StoreResult<i32> { must(r.int32(b + i)?, b + i) };
+    let n64 = |i: usize| -> StoreResult<i64> { must(r.int(b + i)?, b + i) };
+    Ok(LetterRecord {
+        id: t(0)?,
+        agency_id: t(1)?,
+        direction: n(2)?,
+        state: n(3)?,
+        letter_type: n(4)?,
+        subject: t(5)?,
+        body: t(6)?,
+        body_sha256: t(7)?,
+        security_level: n(8)?,
+        urgency: n(9)?,
+        classification_code: t(10)?,
+        drafting_position_id: t(11)?,
+        drafted_by_user_id: t(12)?,
+        drafted_by_position_id: t(13)?,
+        current_step: n32(14)?,
+        version: n32(15)?,
+        number: t(16)?,
+        sign_time_us: r.int(b + 17)?,
+        signer_user_id: t(18)?,
+        signer_position_id: t(19)?,
+        verification_code: r.text(b + 20)?,
+        reference_letter_id: t(21)?,
+        incoming: t(22)?,
+        revision: n64(23)?,
+        created_at_us: n64(24)?,
+        updated_at_us: n64(25)?,
+    })
 }
 
 /// A page of a folder of `positions`, newest first, after the key (sort_us, letter_id).
-pub async fn list_box<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_box(
+    store: &Store,
     positions: &[String],
     folder: i16,
     filter: &BoxFilter,
@@ -510,9 +538,8 @@ pub async fn list_box<C: ConnectionTrait>(
         } else {
             limit
         })
-        .into_model::<Listed>()
-        .all(db)
-        .await?;
+        .build(store.reader().get_database_backend());
+    let rows = store.rows(rows, listed).await?;
     let mut out: Vec<Listed> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for r in rows {
@@ -636,6 +663,57 @@ pub async fn receipts_of<C: ConnectionTrait>(
         .collect())
 }
 
+/// `n` comma-separated parameter marks, after `before` earlier ones.
+fn placeholders(backend: DbBackend, before: usize, n: usize) -> String {
+    (before + 1..=before + n)
+        .map(|k| match backend {
+            DbBackend::Postgres => format!("${k}"),
+            _ => "?".to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn letter_taking_part(r: &dyn Cells) -> StoreResult<(LetterRecord, bool)> {
+    Ok((letter_at(r, 0)?, must(r.boolean(26)?, 26)?))
+}
+
+/// A letter of `agency`, and whether any of `positions` takes part in it (its
+/// ALL folder), in one statement.
+pub async fn letter_for(
+    store: &Store,
+    agency: &str,
+    id: &str,
+    positions: &[String],
+) -> StoreResult<Option<(LetterRecord, bool)>> {
+    let backend = store.reader().get_database_backend();
+    let taking_part = if positions.is_empty() {
+        "(1 = 0)".to_owned()
+    } else {
+        format!(
+            "EXISTS (SELECT 1 FROM letter_box b WHERE b.letter_id = l.id AND b.folder = {all} \
+             AND b.position_id IN ({marks}))",
+            all = folder::ALL,
+            marks = placeholders(backend, 0, positions.len()),
+        )
+    };
+    // SQLite binds `?` in the order of the text: the positions come first.
+    let sql = format!(
+        "SELECT {cols}, {taking_part} FROM letter l WHERE l.id = {p1} AND l.agency_id = {p2}",
+        cols = letter_columns("l"),
+        p1 = placeholders(backend, positions.len(), 1),
+        p2 = placeholders(backend, positions.len() + 1, 1),
+    );
+    let values: Vec<sea_orm::Value> = positions
+        .iter()
+        .map(String::as_str)
+        .chain([id, agency])
+        .map(sea_orm::Value::from)
+        .collect();
+    let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, values);
+    Ok(store.rows(stmt, letter_taking_part).await?.pop())
+}
+
 /// Route steps, addressees, read receipts and attachments of several letters.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LetterDetails {
@@ -650,65 +728,50 @@ pub struct LetterDetails {
 }
 
 /// The four detail tables of a page in one statement: a UNION ALL over a common
-/// row shape (kind, letter, six texts, six integers), ordered for each kind.
+/// row shape (kind, letter, six texts, six integers), ordered for each kind. The
+/// ids are a list of rows each table is joined to (bound once); with an `IN`
+/// list per table SQLite took about twice as long for a 20-letter page.
 fn details_sql(backend: sea_orm::DbBackend, n: usize) -> String {
-    let mut next = 0;
-    let mut list = || {
-        let marks: Vec<String> = (0..n)
-            .map(|_| {
-                next += 1;
-                match backend {
-                    sea_orm::DbBackend::Postgres => format!("${next}"),
-                    _ => "?".to_owned(),
-                }
-            })
-            .collect();
-        marks.join(", ")
-    };
-    let (steps, addressees, receipts, attachments) = (list(), list(), list(), list());
+    let rows = placeholders(backend, 0, n)
+        .split(", ")
+        .map(|m| format!("({m})"))
+        .collect::<Vec<_>>()
+        .join(", ");
     format!(
-        "SELECT CAST(1 AS BIGINT) AS k, letter_id, CAST(position_id AS TEXT) AS t1, \
-         CAST(decided_by_user_id AS TEXT) AS t2, CAST(decided_by_position_id AS TEXT) AS t3, \
+        "WITH ids(id) AS (VALUES {rows}) \
+         SELECT CAST(1 AS BIGINT) AS k, s.letter_id, CAST(s.position_id AS TEXT) AS t1, \
+         CAST(s.decided_by_user_id AS TEXT) AS t2, CAST(s.decided_by_position_id AS TEXT) AS t3, \
          CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS TEXT) AS t6, \
-         CAST(idx AS BIGINT) AS n1, CAST(kind AS BIGINT) AS n2, CAST(decision AS BIGINT) AS n3, \
-         CAST(decided_by_assignment_kind AS BIGINT) AS n4, CAST(decide_time_us AS BIGINT) AS n5, \
-         CAST(version AS BIGINT) AS n6 \
-         FROM letter_step WHERE letter_id IN ({steps}) \
-         UNION ALL SELECT 2, letter_id, position_id, external, display_name, NULL, NULL, NULL, \
-         kind, idx, NULL, NULL, NULL, NULL \
-         FROM letter_addressee WHERE letter_id IN ({addressees}) \
-         UNION ALL SELECT 3, letter_id, position_id, NULL, NULL, NULL, NULL, NULL, \
-         read_at_us, NULL, NULL, NULL, NULL, NULL \
-         FROM letter_box WHERE letter_id IN ({receipts}) AND folder IN ({inbox}, {cc}) \
-         AND read_at_us IS NOT NULL \
-         UNION ALL SELECT 4, letter_id, id, agency_id, file_name, media_type, sha256, \
-         uploaded_by_user_id, created_at_us, size_bytes, CASE WHEN is_scan THEN 1 ELSE 0 END, \
-         NULL, NULL, NULL \
-         FROM attachment WHERE letter_id IN ({attachments}) \
+         CAST(s.idx AS BIGINT) AS n1, CAST(s.kind AS BIGINT) AS n2, \
+         CAST(s.decision AS BIGINT) AS n3, CAST(s.decided_by_assignment_kind AS BIGINT) AS n4, \
+         CAST(s.decide_time_us AS BIGINT) AS n5, CAST(s.version AS BIGINT) AS n6 \
+         FROM ids JOIN letter_step s ON s.letter_id = ids.id \
+         UNION ALL SELECT 2, a.letter_id, a.position_id, a.external, a.display_name, \
+         NULL, NULL, NULL, a.kind, a.idx, NULL, NULL, NULL, NULL \
+         FROM ids JOIN letter_addressee a ON a.letter_id = ids.id \
+         UNION ALL SELECT 3, b.letter_id, b.position_id, NULL, NULL, NULL, NULL, NULL, \
+         b.read_at_us, NULL, NULL, NULL, NULL, NULL \
+         FROM ids JOIN letter_box b ON b.letter_id = ids.id \
+         WHERE b.folder IN ({inbox}, {cc}) AND b.read_at_us IS NOT NULL \
+         UNION ALL SELECT 4, t.letter_id, t.id, t.agency_id, t.file_name, t.media_type, \
+         t.sha256, t.uploaded_by_user_id, t.created_at_us, t.size_bytes, \
+         CASE WHEN t.is_scan THEN 1 ELSE 0 END, NULL, NULL, NULL \
+         FROM ids JOIN attachment t ON t.letter_id = ids.id \
          ORDER BY 1, 2, 9, 10, 3",
         inbox = folder::INBOX,
         cc = folder::CC,
     )
 }
 
-/// Steps, addressees, read receipts and attachments of several letters, in one
-/// statement (a page's details cost one round trip, whatever its size).
-pub async fn details_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult<LetterDetails> {
-    let mut out = LetterDetails::default();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let backend = db.get_database_backend();
-    let values: Vec<sea_orm::Value> = (0..4)
-        .flat_map(|_| ids.iter().map(|id| sea_orm::Value::from(id.as_str())))
-        .collect();
-    let rows = db
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            details_sql(backend, ids.len()),
-            values,
-        ))
-        .await?;
+/// One row of [`details_sql`].
+enum Detail {
+    Step(StepRecord),
+    Addressee(AddresseeRecord),
+    Receipt(String, String, i64),
+    Attachment(super::attachments::AttachmentRecord),
+}
+
+fn detail(r: &dyn Cells) -> StoreResult<Detail> {
     let small = |v: Option<i64>| -> StoreResult<i16> {
         i16::try_from(v.unwrap_or_default())
             .map_err(|_| StoreError::Corrupt("a small number out of range".into()))
@@ -717,50 +780,71 @@ pub async fn details_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResu
         i32::try_from(v.unwrap_or_default())
             .map_err(|_| StoreError::Corrupt("a number out of range".into()))
     };
-    for r in rows {
-        let k: i64 = r.try_get_by_index(0)?;
-        let letter_id: String = r.try_get_by_index(1)?;
-        let t = |i: usize| -> StoreResult<String> {
-            Ok(r.try_get_by_index::<Option<String>>(1 + i)?
-                .unwrap_or_default())
-        };
-        let n = |i: usize| -> StoreResult<Option<i64>> { Ok(r.try_get_by_index(7 + i)?) };
-        match k {
-            1 => out.steps.push(StepRecord {
-                letter_id,
-                idx: int(n(1)?)?,
-                position_id: t(1)?,
-                kind: small(n(2)?)?,
-                decision: small(n(3)?)?,
-                decided_by_user_id: t(2)?,
-                decided_by_position_id: t(3)?,
-                decided_by_assignment_kind: small(n(4)?)?,
-                decide_time_us: n(5)?,
-                version: int(n(6)?)?,
-            }),
-            2 => out.addressees.push(AddresseeRecord {
-                letter_id,
-                kind: small(n(1)?)?,
-                idx: int(n(2)?)?,
-                position_id: t(1)?,
-                external: t(2)?,
-                display_name: t(3)?,
-            }),
-            3 => out
-                .receipts
-                .push((letter_id, t(1)?, n(1)?.unwrap_or_default())),
-            _ => out.attachments.push(super::attachments::AttachmentRecord {
-                id: t(1)?,
-                letter_id,
-                agency_id: t(2)?,
-                file_name: t(3)?,
-                media_type: t(4)?,
-                sha256: t(5)?,
-                uploaded_by_user_id: t(6)?,
-                created_at_us: n(1)?.unwrap_or_default(),
-                size_bytes: n(2)?.unwrap_or_default(),
-                is_scan: n(3)? == Some(1),
-            }),
+    let k = must(r.int(0)?, 0)?;
+    let letter_id = must(r.text(1)?, 1)?;
+    let t = |i: usize| -> StoreResult<String> { Ok(r.text(1 + i)?.unwrap_or_default()) };
+    let n = |i: usize| -> StoreResult<Option<i64>> { r.int(7 + i) };
+    Ok(match k {
+        1 => Detail::Step(StepRecord {
+            letter_id,
+            idx: int(n(1)?)?,
+            position_id: t(1)?,
+            kind: small(n(2)?)?,
+            decision: small(n(3)?)?,
+            decided_by_user_id: t(2)?,
+            decided_by_position_id: t(3)?,
+            decided_by_assignment_kind: small(n(4)?)?,
+            decide_time_us: n(5)?,
+            version: int(n(6)?)?,
+        }),
+        2 => Detail::Addressee(AddresseeRecord {
+            letter_id,
+            kind: small(n(1)?)?,
+            idx: int(n(2)?)?,
+            position_id: t(1)?,
+            external: t(2)?,
+            display_name: t(3)?,
+        }),
+        3 => Detail::Receipt(letter_id, t(1)?, n(1)?.unwrap_or_default()),
+        _ => Detail::Attachment(super::attachments::AttachmentRecord {
+            id: t(1)?,
+            letter_id,
+            agency_id: t(2)?,
+            file_name: t(3)?,
+            media_type: t(4)?,
+            sha256: t(5)?,
+            uploaded_by_user_id: t(6)?,
+            created_at_us: n(1)?.unwrap_or_default(),
+            size_bytes: n(2)?.unwrap_or_default(),
+            is_scan: n(3)? == Some(1),
+        }),
+    })
+}
+
+/// Steps, addressees, read receipts and attachments of several letters, in one
+/// statement (a page's details cost one round trip, whatever its size).
+pub async fn details_of(store: &Store, ids: &[String]) -> StoreResult<LetterDetails> {
+    let mut out = LetterDetails::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let backend = store.reader().get_database_backend();
+    // Each id once: the statement joins the tables to the list.
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let values: Vec<sea_orm::Value> = ids
+        .iter()
+        .map(|id| sea_orm::Value::from(id.as_str()))
+        .collect();
+    let stmt =
+        sea_orm::Statement::from_sql_and_values(backend, details_sql(backend, ids.len()), values);
+    for d in store.rows(stmt, detail).await? {
+        match d {
+            Detail::Step(s) => out.steps.push(s),
+            Detail::Addressee(a) => out.addressees.push(a),
+            Detail::Receipt(l, p, t) => out.receipts.push((l, p, t)),
+            Detail::Attachment(a) => out.attachments.push(a),
         }
     }
     Ok(out)
@@ -791,15 +875,35 @@ pub struct VerificationRow {
     pub agency_name: String,
     /// The agency's CA certificate (DER), if it has one.
     pub ca_der: Option<Vec<u8>>,
+    /// Serial of the certificate the signature was made with, hex.
+    pub cert_serial: String,
+    /// That certificate's key: `None` when the key is not on record, else its
+    /// revocation time (`Some(None)`: not revoked).
+    pub key_revoked_at_us: Option<Option<i64>>,
 }
 
-/// The signature, the letter, its agency's name and CA of a verification code,
-/// in one statement.
-pub async fn verification_of<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-) -> StoreResult<Option<VerificationRow>> {
-    let backend = db.get_database_backend();
+fn verification_row(r: &dyn Cells) -> StoreResult<VerificationRow> {
+    Ok(VerificationRow {
+        agency_id: must(r.text(0)?, 0)?,
+        number: must(r.text(1)?, 1)?,
+        sign_time_us: r.int(2)?,
+        security_level: must(r.small(3)?, 3)?,
+        subject: must(r.text(4)?, 4)?,
+        state: must(r.small(5)?, 5)?,
+        manifest: must(r.bytes(6)?, 6)?,
+        signature: must(r.bytes(7)?, 7)?,
+        manifest_sha256: must(r.text(8)?, 8)?,
+        agency_name: r.text(9)?.unwrap_or_default(),
+        ca_der: r.bytes(10)?,
+        cert_serial: must(r.text(11)?, 11)?,
+        key_revoked_at_us: r.text(12)?.map(|_| r.int(13)).transpose()?,
+    })
+}
+
+/// The signature, the letter, its agency's name and CA, and the signing key's
+/// revocation of a verification code, in one statement.
+pub async fn verification_of(store: &Store, code: &str) -> StoreResult<Option<VerificationRow>> {
+    let backend = store.reader().get_database_backend();
     let param = if backend == sea_orm::DbBackend::Postgres {
         "$1"
     } else {
@@ -807,35 +911,14 @@ pub async fn verification_of<C: ConnectionTrait>(
     };
     let sql = format!(
         "SELECT l.agency_id, l.number, l.sign_time_us, l.security_level, l.subject, l.state, \
-         s.manifest, s.signature, s.manifest_sha256, a.name AS agency_name, c.cert_der \
+         s.manifest, s.signature, s.manifest_sha256, a.name AS agency_name, c.cert_der, \
+         s.cert_serial, k.serial, k.revoked_at_us \
          FROM letter_signature s JOIN letter l ON l.verification_code = s.verification_code \
          LEFT JOIN agency a ON a.id = l.agency_id \
          LEFT JOIN agency_ca c ON c.agency_id = l.agency_id \
+         LEFT JOIN signing_key k ON k.serial = s.cert_serial \
          WHERE s.verification_code = {param} LIMIT 1"
     );
-    let Some(r) = db
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [sea_orm::Value::from(code)],
-        ))
-        .await?
-    else {
-        return Ok(None);
-    };
-    Ok(Some(VerificationRow {
-        agency_id: r.try_get("", "agency_id")?,
-        number: r.try_get("", "number")?,
-        sign_time_us: r.try_get("", "sign_time_us")?,
-        security_level: r.try_get("", "security_level")?,
-        subject: r.try_get("", "subject")?,
-        state: r.try_get("", "state")?,
-        manifest: r.try_get("", "manifest")?,
-        signature: r.try_get("", "signature")?,
-        manifest_sha256: r.try_get("", "manifest_sha256")?,
-        agency_name: r
-            .try_get::<Option<String>>("", "agency_name")?
-            .unwrap_or_default(),
-        ca_der: r.try_get("", "cert_der")?,
-    }))
+    let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, [sea_orm::Value::from(code)]);
+    Ok(store.rows(stmt, verification_row).await?.pop())
 }

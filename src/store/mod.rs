@@ -19,6 +19,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod letters;
 pub mod org;
+pub mod read;
 pub mod records;
 pub mod setup;
 pub mod signing;
@@ -96,6 +97,8 @@ pub struct Store {
     /// SQLite: one write transaction of this process at a time (see
     /// [`Store::begin_write`]).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite file: the hot reads' own connections (see [`read`]).
+    sqlite_reads: Option<Arc<read::SqliteReads>>,
 }
 
 impl Store {
@@ -151,11 +154,15 @@ impl Store {
         let sqlite_file = (backend == Backend::Sqlite)
             .then(|| sqlite_file(&opts.url))
             .flatten();
+        let sqlite_reads = sqlite_file
+            .as_deref()
+            .map(|f| Arc::new(read::SqliteReads::new(f, pool as usize)));
         Ok(Self {
             db,
             backend,
             clock,
             sqlite_file,
+            sqlite_reads,
             caches: Arc::default(),
             write_gate: (backend == Backend::Sqlite).then(Arc::default),
         })
@@ -185,6 +192,16 @@ impl Store {
     /// A read-only handle for queries outside a write transaction.
     pub fn reader(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Runs a read statement outside any transaction, its rows decoded by column
+    /// position (see [`read`]).
+    pub async fn rows<T: Send + 'static>(
+        &self,
+        stmt: sea_orm::Statement,
+        decode: read::Decode<T>,
+    ) -> StoreResult<Vec<T>> {
+        read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode).await
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their

@@ -788,7 +788,7 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
         .map(|r| r.try_get_by_index::<String>(0).expect("id"))
         .collect();
     assert!(!ids.is_empty());
-    let d = q::details_of(db, &ids).await.expect("details");
+    let d = q::details_of(t.store(), &ids).await.expect("details");
     assert_eq!(d.steps, q::steps_of(db, &ids).await.expect("steps"));
     assert_eq!(
         d.addressees,

@@ -1,0 +1,223 @@
+//! The hot read statements (a folder page, a page's details, a letter, a
+//! verification code), decoded by column position from either engine.
+//!
+//! On a SQLite file they run through SQLite's own API on a blocking thread, each
+//! statement's rows decoded there straight into records: sqlx's SQLite driver
+//! copies every value and passes every row from its connection thread to the
+//! async task over a channel, which cost more than the query itself in a list
+//! request. On PostgreSQL (and an in-memory SQLite database, which has no file
+//! for a second connection) the same statement runs through sea-orm.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
+use tokio::sync::Semaphore;
+
+use super::{StoreError, StoreResult};
+
+/// One row of a result, read by column position.
+pub trait Cells {
+    /// An integer column (any integer width), `None` when NULL.
+    fn int(&self, i: usize) -> StoreResult<Option<i64>>;
+    /// A SMALLINT column. PostgreSQL decodes only its own width.
+    fn small(&self, i: usize) -> StoreResult<Option<i16>>;
+    /// An INTEGER (32-bit) column.
+    fn int32(&self, i: usize) -> StoreResult<Option<i32>>;
+    /// A text column.
+    fn text(&self, i: usize) -> StoreResult<Option<String>>;
+    /// A binary column.
+    fn bytes(&self, i: usize) -> StoreResult<Option<Vec<u8>>>;
+    /// A boolean column.
+    fn boolean(&self, i: usize) -> StoreResult<Option<bool>>;
+}
+
+/// A row decoder.
+pub type Decode<T> = fn(&dyn Cells) -> StoreResult<T>;
+
+/// The value of a NOT NULL column.
+pub fn must<T>(v: Option<T>, i: usize) -> StoreResult<T> {
+    v.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
+}
+
+fn out_of_range(i: usize) -> StoreError {
+    StoreError::Corrupt(format!("column {i} is out of range"))
+}
+
+impl Cells for sea_orm::QueryResult {
+    fn int(&self, i: usize) -> StoreResult<Option<i64>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn small(&self, i: usize) -> StoreResult<Option<i16>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn int32(&self, i: usize) -> StoreResult<Option<i32>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn text(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn bytes(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+    fn boolean(&self, i: usize) -> StoreResult<Option<bool>> {
+        Ok(self.try_get_by_index(i)?)
+    }
+}
+
+fn db_err(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(format!("sqlite read: {e}")))
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> StoreResult<Option<i64>> {
+        self.get(i).map_err(db_err)
+    }
+    fn small(&self, i: usize) -> StoreResult<Option<i16>> {
+        self.int(i)?
+            .map(|v| i16::try_from(v).map_err(|_| out_of_range(i)))
+            .transpose()
+    }
+    fn int32(&self, i: usize) -> StoreResult<Option<i32>> {
+        self.int(i)?
+            .map(|v| i32::try_from(v).map_err(|_| out_of_range(i)))
+            .transpose()
+    }
+    fn text(&self, i: usize) -> StoreResult<Option<String>> {
+        self.get(i).map_err(db_err)
+    }
+    fn bytes(&self, i: usize) -> StoreResult<Option<Vec<u8>>> {
+        self.get(i).map_err(db_err)
+    }
+    fn boolean(&self, i: usize) -> StoreResult<Option<bool>> {
+        Ok(self.int(i)?.map(|v| v != 0))
+    }
+}
+
+/// Read-only connections to a SQLite file, used one at a time by blocking
+/// threads; at most `limit` statements run at once (as many as the server's
+/// pool has connections).
+#[derive(Debug)]
+pub struct SqliteReads {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl SqliteReads {
+    /// Readers of the database file at `path`.
+    pub fn new(path: &Path, limit: usize) -> Self {
+        Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        }
+    }
+
+    fn open(&self) -> StoreResult<Connection> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(db_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(db_err)?;
+        // The server's settings: a shared memory map, a page cache per
+        // connection, and stable plans for statements that bind their LIMIT.
+        conn.execute_batch("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192;")
+            .map_err(db_err)?;
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(db_err)?;
+        conn.set_prepared_statement_cache_capacity(64);
+        Ok(conn)
+    }
+
+    fn run<T>(&self, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
+        let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let conn = match taken {
+            Some(c) => c,
+            None => self.open()?,
+        };
+        let out = query(&conn, stmt, decode);
+        // A connection whose statement failed is dropped rather than reused.
+        if out.is_ok()
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(conn);
+        }
+        out
+    }
+}
+
+fn query<T>(conn: &Connection, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
+    let mut prepared = conn.prepare_cached(&stmt.sql).map_err(db_err)?;
+    let values: &[Value] = stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]);
+    for (k, v) in values.iter().enumerate() {
+        bind(&mut prepared, k + 1, v)?;
+    }
+    let mut rows = prepared.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(db_err)? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> StoreResult<()> {
+    let r = match v {
+        Value::Bool(b) => stmt.raw_bind_parameter(k, b.map(i64::from)),
+        Value::SmallInt(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::Int(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::BigInt(n) => stmt.raw_bind_parameter(k, n),
+        Value::TinyInt(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::TinyUnsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::SmallUnsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::Unsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
+        Value::BigUnsigned(n) => {
+            let n = n
+                .map(i64::try_from)
+                .transpose()
+                .map_err(|_| StoreError::Corrupt("a bound number is out of range".into()))?;
+            stmt.raw_bind_parameter(k, n)
+        }
+        Value::String(s) => stmt.raw_bind_parameter(k, s.as_deref()),
+        Value::Bytes(b) => stmt.raw_bind_parameter(k, b.as_deref()),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "a read bound a value of an unexpected type: {other:?}"
+            )));
+        }
+    };
+    r.map_err(db_err)
+}
+
+/// Runs a read statement, rows decoded by `decode`: through `sqlite` when the
+/// store has a SQLite file, else through `db`.
+pub(super) async fn rows<T: Send + 'static>(
+    sqlite: Option<&Arc<SqliteReads>>,
+    db: &DatabaseConnection,
+    stmt: Statement,
+    decode: Decode<T>,
+) -> StoreResult<Vec<T>> {
+    let Some(reads) = sqlite else {
+        let rows = db.query_all_raw(stmt).await?;
+        return rows.iter().map(|r| decode(r)).collect();
+    };
+    let permit = reads
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| StoreError::Corrupt("sqlite readers closed".into()))?;
+    let reads = reads.clone();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        reads.run(&stmt, decode)
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
+}
