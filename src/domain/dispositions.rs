@@ -129,7 +129,15 @@ async fn received(
     Ok((letter.id, String::new()))
 }
 
-async fn deliver(tx: &mut WriteTx, d: &DispositionRecord, recipients: &[String]) -> Result<()> {
+/// Sends `d` to `recipients`: their rows (replacing a draft's when `fresh` is
+/// false), the letter in their ALL folders, and a notice each. The writes are
+/// deferred (see [`WriteTx::write`]): nothing in the transaction reads them back.
+async fn deliver(
+    tx: &mut WriteTx,
+    d: &DispositionRecord,
+    recipients: &[String],
+    fresh: bool,
+) -> Result<()> {
     let now = tx.now_us();
     let rows: Vec<RecipientRecord> = recipients
         .iter()
@@ -144,10 +152,24 @@ async fn deliver(tx: &mut WriteTx, d: &DispositionRecord, recipients: &[String])
             created_at_us: now,
         })
         .collect();
-    q::replace_recipients(tx.conn(), &d.id, &rows).await?;
+    let backend = tx.db_backend();
+    if !fresh {
+        tx.write(q::delete_recipients_stmt(backend, &d.id)).await?;
+    }
+    if let Some(insert) = q::insert_recipients_stmt(backend, &rows) {
+        tx.write(insert).await?;
+    }
     for p in recipients {
         // Recipients join the letter's participants: they may see it, whatever its level.
-        lq::box_put(tx.conn(), &d.agency_id, p, folder::ALL, &d.letter_id, now).await?;
+        tx.write(lq::box_put_stmt(
+            backend,
+            &d.agency_id,
+            p,
+            folder::ALL,
+            &d.letter_id,
+            now,
+        ))
+        .await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionReceived,
             position_id: p.clone(),
@@ -195,8 +217,8 @@ pub async fn create(
         revision: 1,
         created_at_us: tx.now_us(),
     };
-    q::insert(tx.conn(), &rec).await?;
-    deliver(tx, &rec, &d.recipients).await?;
+    tx.write(q::insert_stmt(tx.db_backend(), &rec)).await?;
+    deliver(tx, &rec, &d.recipients, true).await?;
     let mut ev = ctx.event(
         "disposition",
         &rec.id,
@@ -346,7 +368,7 @@ pub async fn confirm(
             "the disposition changed since it was read",
         ));
     }
-    deliver(tx, &d, &recipients).await?;
+    deliver(tx, &d, &recipients, false).await?;
     let mut ev = ctx.event(
         "disposition",
         &d.id,
@@ -487,12 +509,15 @@ pub async fn respond(
             "the disposition is closed for this position",
         ));
     }
-    let letter_attachments: HashSet<String> =
+    let letter_attachments: HashSet<String> = if attachment_ids.is_empty() {
+        HashSet::new()
+    } else {
         crate::store::attachments::list(tx.conn(), &d.letter_id)
             .await?
             .into_iter()
             .map(|a| a.id)
-            .collect();
+            .collect()
+    };
     for a in attachment_ids {
         if !letter_attachments.contains(a) {
             return Err(Error::rejected(
@@ -509,9 +534,11 @@ pub async fn respond(
     if new_status == status::DONE {
         r.done_at_us = Some(now);
     }
-    q::save_recipient(tx.conn(), &r).await?;
-    q::insert_response(
-        tx.conn(),
+    // Nothing in the transaction reads these back: deferred (see WriteTx::write).
+    let backend = tx.db_backend();
+    tx.write(q::save_recipient_stmt(backend, &r)).await?;
+    tx.write(q::insert_response_stmt(
+        backend,
         &ResponseRecord {
             id: uuid::Uuid::new_v4().to_string(),
             disposition_id: d.id.clone(),
@@ -523,7 +550,7 @@ pub async fn respond(
             attachment_ids: attachment_ids.join(","),
             created_at_us: now,
         },
-    )
+    ))
     .await?;
     tx.notify(Notice {
         kind: NoticeKind::DispositionUpdated,
@@ -569,29 +596,40 @@ async fn views<C: sea_orm::ConnectionTrait>(
     now: i64,
 ) -> Result<Vec<View>> {
     let ids: Vec<String> = ds.iter().map(|d| d.id.clone()).collect();
+    let recipients = q::recipients_of(db, &ids).await?;
+    let responses = q::responses_of(db, &ids).await?;
+    Ok(assemble(ds, recipients, responses, now))
+}
+
+/// Views of dispositions from their recipients' and reports' rows.
+fn assemble(
+    ds: Vec<DispositionRecord>,
+    all_recipients: Vec<RecipientRecord>,
+    all_responses: Vec<ResponseRecord>,
+    now: i64,
+) -> Vec<View> {
     let mut recipients: HashMap<String, Vec<RecipientRecord>> = HashMap::new();
-    for r in q::recipients_of(db, &ids).await? {
+    for r in all_recipients {
         recipients
             .entry(r.disposition_id.clone())
             .or_default()
             .push(r);
     }
     let mut responses: HashMap<String, Vec<ResponseRecord>> = HashMap::new();
-    for r in q::responses_of(db, &ids).await? {
+    for r in all_responses {
         responses
             .entry(r.disposition_id.clone())
             .or_default()
             .push(r);
     }
-    Ok(ds
-        .into_iter()
+    ds.into_iter()
         .map(|d| View {
             recipients: recipients.remove(&d.id).unwrap_or_default(),
             responses: responses.remove(&d.id).unwrap_or_default(),
             d,
             now_us: now,
         })
-        .collect())
+        .collect()
 }
 
 /// One disposition by id, for its sender, its recipients, or their secretaries.
@@ -700,12 +738,12 @@ pub struct Node {
 /// The disposition tree of a letter, from the nodes the caller's positions send or
 /// receive (and everything below them), in one query per table.
 pub async fn tree(store: &Store, p: &Principal, letter_id: &str) -> Result<Vec<Node>> {
-    let db = store.reader();
     let now = store.clock().now_us();
     let caller = Caller::cached(store, p).await?;
     seen_letter(store, p, &caller, letter_id).await?;
     let mine: HashSet<String> = caller.visible_ids().into_iter().collect();
-    let all = views(db, q::of_letter(db, letter_id).await?, now).await?;
+    let (ds, recipients, responses) = q::tree_of(store, letter_id).await?;
+    let all = assemble(ds, recipients, responses, now);
     let involved = |v: &View| {
         mine.contains(&v.d.sender_position_id)
             || v.recipients.iter().any(|r| mine.contains(&r.position_id))

@@ -3,12 +3,13 @@
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
-use super::StoreResult;
 use super::entities::{disposition, disposition_recipient, disposition_response};
+use super::read::{Cells, must};
+use super::{Store, StoreResult};
 
 /// A disposition row.
 pub type DispositionRecord = disposition::Model;
@@ -35,9 +36,15 @@ pub mod status {
 }
 
 pub async fn insert<C: ConnectionTrait>(db: &C, d: &DispositionRecord) -> StoreResult<()> {
-    let am: disposition::ActiveModel = d.clone().into();
-    disposition::Entity::insert(am.reset_all()).exec(db).await?;
+    db.execute_raw(insert_stmt(db.get_database_backend(), d))
+        .await?;
     Ok(())
+}
+
+/// The INSERT of a new disposition (for [`super::WriteTx::write`]).
+pub fn insert_stmt(db: DbBackend, d: &DispositionRecord) -> Statement {
+    let am: disposition::ActiveModel = d.clone().into();
+    disposition::Entity::insert(am.reset_all()).build(db)
 }
 
 /// Writes `d` if its revision is still `expected`.
@@ -79,6 +86,100 @@ pub async fn of_letter<C: ConnectionTrait>(
         .await?)
 }
 
+/// A letter's dispositions (oldest first), their recipients (by position) and
+/// their reports (oldest first): three statements, outside any transaction.
+pub async fn tree_of(
+    store: &Store,
+    letter_id: &str,
+) -> StoreResult<(
+    Vec<DispositionRecord>,
+    Vec<RecipientRecord>,
+    Vec<ResponseRecord>,
+)> {
+    let backend = store.reader().get_database_backend();
+    let of_letter = || {
+        Query::select()
+            .column(disposition::Column::Id)
+            .from(disposition::Entity)
+            .and_where(Expr::col(disposition::Column::LetterId).eq(letter_id))
+            .to_owned()
+    };
+    // Entity selects name every column in the model's order: the decoders below.
+    let ds = disposition::Entity::find()
+        .filter(disposition::Column::LetterId.eq(letter_id))
+        .order_by_asc(disposition::Column::CreatedAtUs)
+        .order_by_asc(disposition::Column::Id)
+        .build(backend);
+    let rs = disposition_recipient::Entity::find()
+        .filter(disposition_recipient::Column::DispositionId.in_subquery(of_letter()))
+        .order_by_asc(disposition_recipient::Column::PositionId)
+        .build(backend);
+    let ps = disposition_response::Entity::find()
+        .filter(disposition_response::Column::DispositionId.in_subquery(of_letter()))
+        .order_by_asc(disposition_response::Column::CreatedAtUs)
+        .build(backend);
+    let ds = store.rows(ds, disposition_at).await?;
+    if ds.is_empty() {
+        return Ok((ds, Vec::new(), Vec::new()));
+    }
+    Ok((
+        ds,
+        store.rows(rs, recipient_at).await?,
+        store.rows(ps, response_at).await?,
+    ))
+}
+
+fn disposition_at(r: &dyn Cells) -> StoreResult<DispositionRecord> {
+    let t = |i: usize| -> StoreResult<String> { must(r.text(i)?, i) };
+    let n = |i: usize| -> StoreResult<i16> { must(r.small(i)?, i) };
+    Ok(DispositionRecord {
+        id: t(0)?,
+        agency_id: t(1)?,
+        letter_id: t(2)?,
+        parent_id: t(3)?,
+        sender_position_id: t(4)?,
+        sent_by_user_id: t(5)?,
+        sent_by_assignment_kind: n(6)?,
+        drafted_by_user_id: t(7)?,
+        state: n(8)?,
+        instruction_codes: t(9)?,
+        note: t(10)?,
+        due_us: r.int(11)?,
+        urgency: n(12)?,
+        revision: must(r.int(13)?, 13)?,
+        created_at_us: must(r.int(14)?, 14)?,
+    })
+}
+
+fn recipient_at(r: &dyn Cells) -> StoreResult<RecipientRecord> {
+    let t = |i: usize| -> StoreResult<String> { must(r.text(i)?, i) };
+    Ok(RecipientRecord {
+        disposition_id: t(0)?,
+        position_id: t(1)?,
+        agency_id: t(2)?,
+        status: must(r.small(3)?, 3)?,
+        read_at_us: r.int(4)?,
+        done_at_us: r.int(5)?,
+        due_us: r.int(6)?,
+        created_at_us: must(r.int(7)?, 7)?,
+    })
+}
+
+fn response_at(r: &dyn Cells) -> StoreResult<ResponseRecord> {
+    let t = |i: usize| -> StoreResult<String> { must(r.text(i)?, i) };
+    Ok(ResponseRecord {
+        id: t(0)?,
+        disposition_id: t(1)?,
+        position_id: t(2)?,
+        user_id: t(3)?,
+        assignment_kind: must(r.small(4)?, 4)?,
+        note: t(5)?,
+        status: must(r.small(6)?, 6)?,
+        attachment_ids: t(7)?,
+        created_at_us: must(r.int(8)?, 8)?,
+    })
+}
+
 pub async fn by_ids<C: ConnectionTrait>(
     db: &C,
     ids: &[String],
@@ -97,27 +198,49 @@ pub async fn replace_recipients<C: ConnectionTrait>(
     disposition_id: &str,
     rows: &[RecipientRecord],
 ) -> StoreResult<()> {
-    disposition_recipient::Entity::delete_many()
-        .filter(disposition_recipient::Column::DispositionId.eq(disposition_id))
-        .exec(db)
+    let backend = db.get_database_backend();
+    db.execute_raw(delete_recipients_stmt(backend, disposition_id))
         .await?;
-    if !rows.is_empty() {
-        let models: Vec<disposition_recipient::ActiveModel> = rows
-            .iter()
-            .map(|r| r.clone().into())
-            .map(|m: disposition_recipient::ActiveModel| m.reset_all())
-            .collect();
-        disposition_recipient::Entity::insert_many(models)
-            .exec(db)
-            .await?;
+    if let Some(insert) = insert_recipients_stmt(backend, rows) {
+        db.execute_raw(insert).await?;
     }
     Ok(())
 }
 
+/// The DELETE of a disposition's recipients.
+pub fn delete_recipients_stmt(db: DbBackend, disposition_id: &str) -> Statement {
+    disposition_recipient::Entity::delete_many()
+        .filter(disposition_recipient::Column::DispositionId.eq(disposition_id))
+        .build(db)
+}
+
+/// The INSERT of recipient rows (none for an empty list).
+pub fn insert_recipients_stmt(db: DbBackend, rows: &[RecipientRecord]) -> Option<Statement> {
+    if rows.is_empty() {
+        return None;
+    }
+    let models: Vec<disposition_recipient::ActiveModel> = rows
+        .iter()
+        .map(|r| r.clone().into())
+        .map(|m: disposition_recipient::ActiveModel| m.reset_all())
+        .collect();
+    Some(disposition_recipient::Entity::insert_many(models).build(db))
+}
+
 pub async fn save_recipient<C: ConnectionTrait>(db: &C, r: &RecipientRecord) -> StoreResult<()> {
-    let am: disposition_recipient::ActiveModel = r.clone().into();
-    am.reset_all().update(db).await?;
+    db.execute_raw(save_recipient_stmt(db.get_database_backend(), r))
+        .await?;
     Ok(())
+}
+
+/// The UPDATE of a recipient row (for [`super::WriteTx::write`]).
+pub fn save_recipient_stmt(db: DbBackend, r: &RecipientRecord) -> Statement {
+    let am: disposition_recipient::ActiveModel = r.clone().into();
+    disposition_recipient::Entity::update_many()
+        .set(am.reset_all())
+        .filter(disposition_recipient::Column::DispositionId.eq(r.disposition_id.as_str()))
+        .filter(disposition_recipient::Column::PositionId.eq(r.position_id.as_str()))
+        .build(db)
 }
 
 pub async fn recipients_of<C: ConnectionTrait>(
@@ -134,12 +257,10 @@ pub async fn recipients_of<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn insert_response<C: ConnectionTrait>(db: &C, r: &ResponseRecord) -> StoreResult<()> {
+/// The INSERT of a follow-up report (for [`super::WriteTx::write`]).
+pub fn insert_response_stmt(db: DbBackend, r: &ResponseRecord) -> Statement {
     let am: disposition_response::ActiveModel = r.clone().into();
-    disposition_response::Entity::insert(am.reset_all())
-        .exec(db)
-        .await?;
-    Ok(())
+    disposition_response::Entity::insert(am.reset_all()).build(db)
 }
 
 pub async fn responses_of<C: ConnectionTrait>(
