@@ -111,6 +111,20 @@ async fn ids_in(t: &TestServer, token: &str, folder: Folder) -> Vec<String> {
         .collect()
 }
 
+async fn get_as(t: &TestServer, token: &str, id: &str) -> pb::Letter {
+    letters(t)
+        .get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: id.to_owned(),
+                ..Default::default()
+            },
+            token,
+        ))
+        .await
+        .expect("get")
+        .into_inner()
+}
+
 fn year_now() -> i32 {
     naskah::domain::numbering::year_month(naskah::clock::Clock::now_us(&naskah::clock::SystemClock))
         .0
@@ -452,6 +466,8 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
         .expect("list")
         .into_inner();
     assert!(unread.letters.iter().any(|x| x.id == letter.id));
+    let before = get_as(&t, d.token("sekda"), &letter.id).await;
+    assert!(!before.read);
     l.mark_read(authed(
         pb::MarkReadRequest {
             letter_id: letter.id.clone(),
@@ -474,6 +490,10 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
         .into_inner();
     assert!(seen.recipients[0].read_time.is_some());
     assert!(seen.carbon_copies[0].read_time.is_none());
+    // `read` is the caller's own: the recipient read it, the sender has no inbox entry.
+    assert!(!seen.read);
+    let mine = get_as(&t, d.token("sekda"), &letter.id).await;
+    assert!(mine.read);
     let e = l
         .mark_read(authed(
             pb::MarkReadRequest {
