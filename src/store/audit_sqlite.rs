@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
 
 use super::audit::{SNAPSHOT_SQL, VERIFY_FIELDS, VerifyReport, ranges, report};
 use super::{StoreError, StoreResult};
@@ -17,19 +16,6 @@ use crate::audit::{Broken, RangeReport, RangeVerifier};
 
 fn db_err(e: rusqlite::Error) -> StoreError {
     StoreError::Db(sea_orm::DbErr::Custom(format!("audit verify: {e}")))
-}
-
-fn open(path: &Path) -> StoreResult<Connection> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(db_err)?;
-    conn.busy_timeout(std::time::Duration::from_secs(10))
-        .map_err(db_err)?;
-    conn.execute_batch("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192;")
-        .map_err(db_err)?;
-    Ok(conn)
 }
 
 /// Bytes of text column `i`, or `None` when it is not text. The hash covers the
@@ -75,7 +61,7 @@ fn check(stmt: &mut rusqlite::Statement<'_>, start: i64, end: i64) -> StoreResul
 
 /// Verifies the chain in the SQLite database at `path`, `batch` seqs per range.
 pub fn verify_file(path: &Path, batch: u64) -> StoreResult<VerifyReport> {
-    let first = open(path)?;
+    let first = super::read::open_read_only(path)?;
     // The head and the newest seq in one statement: one snapshot. Later appends
     // are past `max` and are left for the next run.
     let (head_seq, head_hash, max): (i64, String, Option<i64>) = first
@@ -99,7 +85,7 @@ pub fn verify_file(path: &Path, batch: u64) -> StoreResult<VerifyReport> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| -> StoreResult<()> {
-                    let conn = open(path)?;
+                    let conn = super::read::open_read_only(path)?;
                     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);

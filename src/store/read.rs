@@ -115,32 +115,11 @@ impl SqliteReads {
         }
     }
 
-    fn open(&self) -> StoreResult<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(db_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(db_err)?;
-        // The server's settings: a shared memory map, a page cache per
-        // connection, and stable plans for statements that bind their LIMIT.
-        conn.execute_batch("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192;")
-            .map_err(db_err)?;
-        conn.set_db_config(
-            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
-            true,
-        )
-        .map_err(db_err)?;
-        conn.set_prepared_statement_cache_capacity(64);
-        Ok(conn)
-    }
-
     fn run<T>(&self, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
         let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
         let conn = match taken {
             Some(c) => c,
-            None => self.open()?,
+            None => open_read_only(&self.path)?,
         };
         let out = query(&conn, stmt, decode);
         // A connection whose statement failed is dropped rather than reused.
@@ -151,6 +130,28 @@ impl SqliteReads {
         }
         out
     }
+}
+
+/// A read-only connection to the SQLite file at `path` with the server's
+/// settings: a shared memory map, a page cache per connection, and stable plans
+/// for statements that bind their LIMIT (also used by the audit verifier).
+pub(super) fn open_read_only(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(db_err)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db_err)?;
+    conn.execute_batch("PRAGMA mmap_size = 268435456; PRAGMA cache_size = -8192;")
+        .map_err(db_err)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map_err(db_err)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 fn query<T>(conn: &Connection, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
