@@ -1,5 +1,6 @@
 //! LetterService: validation, conversion, streaming, and calls into `domain::letters`.
 
+use std::collections::HashMap;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,14 +41,22 @@ const CHUNK: usize = 64 * 1024;
 
 // ---- conversions ----
 
-fn actor(v: &LetterView, user: &str, position: &str, kind: i16) -> Option<pb::Actor> {
-    (!user.is_empty()).then(|| pb::Actor {
-        user_id: user.to_owned(),
-        user_name: v.users.get(user).cloned().unwrap_or_default(),
-        position_id: position.to_owned(),
-        position_name: v.positions.get(position).cloned().unwrap_or_default(),
-        assignment_kind: i32::from(kind.max(1)),
-    })
+/// Display names of a letter view, for its actors.
+struct Names<'a> {
+    users: &'a HashMap<String, String>,
+    positions: &'a HashMap<String, String>,
+}
+
+impl Names<'_> {
+    fn actor(&self, user: &str, position: &str, kind: i16) -> Option<pb::Actor> {
+        (!user.is_empty()).then(|| pb::Actor {
+            user_id: user.to_owned(),
+            user_name: self.users.get(user).cloned().unwrap_or_default(),
+            position_id: position.to_owned(),
+            position_name: self.positions.get(position).cloned().unwrap_or_default(),
+            assignment_kind: i32::from(kind.max(1)),
+        })
+    }
 }
 
 fn attachment_pb(a: AttachmentRecord) -> pb::Attachment {
@@ -73,92 +82,100 @@ fn external_pb(e: &External) -> pb::ExternalAddressee {
     }
 }
 
+/// The message of a letter view; the view's own values move into it.
 fn letter_pb(v: LetterView) -> pb::Letter {
-    let l = &v.letter;
-    let addressee = |a: &crate::store::letters::AddresseeRecord| pb::Addressee {
-        target: Some(if a.position_id.is_empty() {
-            pb::addressee::Target::External(external_pb(&LetterView::external(a)))
-        } else {
-            pb::addressee::Target::PositionId(a.position_id.clone())
-        }),
-        display_name: a.display_name.clone(),
-        read_time: v.receipts.get(&a.position_id).copied().map(to_timestamp),
+    let incoming = if v.letter.incoming.is_empty() {
+        None
+    } else {
+        v.incoming()
     };
-    let incoming = v.incoming().map(|i| pb::IncomingDetails {
+    let etag = v.etag();
+    let LetterView {
+        letter: l,
+        steps,
+        addressees,
+        receipts,
+        attachments,
+        read,
+        users,
+        positions,
+        with_body,
+    } = v;
+    let names = Names {
+        users: &users,
+        positions: &positions,
+    };
+    let mut recipients = Vec::new();
+    let mut carbon_copies = Vec::new();
+    for a in addressees {
+        let kind = a.kind;
+        let read_time = receipts.get(&a.position_id).copied().map(to_timestamp);
+        let target = if a.position_id.is_empty() {
+            pb::addressee::Target::External(external_pb(&LetterView::external(&a)))
+        } else {
+            pb::addressee::Target::PositionId(a.position_id)
+        };
+        let pb_a = pb::Addressee {
+            target: Some(target),
+            display_name: a.display_name,
+            read_time,
+        };
+        match kind {
+            1 => recipients.push(pb_a),
+            2 => carbon_copies.push(pb_a),
+            _ => {}
+        }
+    }
+    let incoming = incoming.map(|i| pb::IncomingDetails {
         sender: Some(external_pb(&i.sender)),
-        sender_number: i.sender_number.clone(),
+        sender_number: i.sender_number,
         letter_date: Some(to_timestamp(i.letter_date_us)),
         receive_time: Some(to_timestamp(i.receive_time_us)),
-        registered_by: actor(
-            &v,
-            &i.registered_by_user_id,
-            &i.registered_by_position_id,
-            1,
-        ),
+        registered_by: names.actor(&i.registered_by_user_id, &i.registered_by_position_id, 1),
     });
     pb::Letter {
-        id: l.id.clone(),
-        agency_id: l.agency_id.clone(),
         direction: i32::from(l.direction),
         state: i32::from(l.state),
         r#type: i32::from(l.letter_type),
-        subject: l.subject.clone(),
-        body: if v.with_body {
-            l.body.clone()
-        } else {
-            String::new()
-        },
+        body: if with_body { l.body } else { String::new() },
         security_level: i32::from(l.security_level),
         urgency: i32::from(l.urgency),
-        classification_code: l.classification_code.clone(),
-        recipients: v
-            .addressees
-            .iter()
-            .filter(|a| a.kind == 1)
-            .map(addressee)
-            .collect(),
-        carbon_copies: v
-            .addressees
-            .iter()
-            .filter(|a| a.kind == 2)
-            .map(addressee)
-            .collect(),
-        drafting_position_id: l.drafting_position_id.clone(),
-        drafted_by: actor(&v, &l.drafted_by_user_id, &l.drafted_by_position_id, 1),
-        route: v
-            .steps
-            .iter()
+        recipients,
+        carbon_copies,
+        drafted_by: names.actor(&l.drafted_by_user_id, &l.drafted_by_position_id, 1),
+        route: steps
+            .into_iter()
             .map(|s| pb::RouteStep {
-                position_id: s.position_id.clone(),
-                kind: i32::from(s.kind),
-                decision: i32::from(s.decision),
-                decided_by: actor(
-                    &v,
+                decided_by: names.actor(
                     &s.decided_by_user_id,
                     &s.decided_by_position_id,
                     s.decided_by_assignment_kind,
                 ),
+                position_id: s.position_id,
+                kind: i32::from(s.kind),
+                decision: i32::from(s.decision),
                 decide_time: s.decide_time_us.map(to_timestamp),
                 version: s.version,
             })
             .collect(),
         current_step: l.current_step,
         version: l.version,
-        number: l.number.clone(),
         sign_time: l.sign_time_us.map(to_timestamp),
-        signed_by: actor(&v, &l.signer_user_id, &l.signer_position_id, 1),
-        verification_code: l.verification_code.clone().unwrap_or_default(),
-        attachments: v.attachments.iter().cloned().map(attachment_pb).collect(),
-        reference_letter_id: l.reference_letter_id.clone(),
-        incoming: if l.incoming.is_empty() {
-            None
-        } else {
-            incoming
-        },
-        etag: v.etag(),
+        signed_by: names.actor(&l.signer_user_id, &l.signer_position_id, 1),
+        verification_code: l.verification_code.unwrap_or_default(),
+        attachments: attachments.into_iter().map(attachment_pb).collect(),
+        incoming,
+        etag,
         create_time: Some(to_timestamp(l.created_at_us)),
         update_time: Some(to_timestamp(l.updated_at_us)),
-        read: v.read,
+        read,
+        id: l.id,
+        agency_id: l.agency_id,
+        subject: l.subject,
+        classification_code: l.classification_code,
+        drafting_position_id: l.drafting_position_id,
+        number: l.number,
+        reference_letter_id: l.reference_letter_id,
     }
 }
 

@@ -1515,8 +1515,10 @@ pub struct LetterView {
     pub receipts: HashMap<String, i64>,
     pub attachments: Vec<crate::store::attachments::AttachmentRecord>,
     pub read: bool,
-    pub users: HashMap<String, String>,
-    pub positions: HashMap<String, String>,
+    /// Display names of the users and positions the page names (one map for
+    /// the whole page, shared by its letters).
+    pub users: std::sync::Arc<HashMap<String, String>>,
+    pub positions: std::sync::Arc<HashMap<String, String>>,
     pub with_body: bool,
 }
 
@@ -1549,12 +1551,22 @@ async fn views(
     letters: Vec<(LetterRecord, bool)>,
     with_body: bool,
 ) -> Result<Vec<LetterView>> {
+    let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
+    let details = q::details_of(store, &ids).await?;
+    views_with(store, letters, details, with_body).await
+}
+
+/// [`views`] of letters whose details were read with them.
+async fn views_with(
+    store: &Store,
+    letters: Vec<(LetterRecord, bool)>,
+    details: q::LetterDetails,
+    with_body: bool,
+) -> Result<Vec<LetterView>> {
     let db = store.reader();
     let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
         return Ok(Vec::new());
     };
-    let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
-    let details = q::details_of(store, &ids).await?;
     let mut steps: HashMap<String, Vec<StepRecord>> = HashMap::new();
     for s in details.steps {
         steps.entry(s.letter_id.clone()).or_default().push(s);
@@ -1588,14 +1600,18 @@ async fn views(
         ids.dedup();
     }
     let now = store.clock().now_us();
-    let users = store
-        .caches()
-        .user_names(db, &agency, &user_ids, now)
-        .await?;
-    let positions = store
-        .caches()
-        .position_names(db, &agency, &position_ids, now)
-        .await?;
+    let users = std::sync::Arc::new(
+        store
+            .caches()
+            .user_names(db, &agency, &user_ids, now)
+            .await?,
+    );
+    let positions = std::sync::Arc::new(
+        store
+            .caches()
+            .position_names(db, &agency, &position_ids, now)
+            .await?,
+    );
     Ok(letters
         .into_iter()
         .map(|(l, read)| LetterView {
@@ -1681,15 +1697,18 @@ pub async fn list(
             .unwrap_or_default(),
     ]);
     let after = page::decode_time_key(token, &fp)?;
-    let mut rows = q::list_box(store, &positions, f, &filter, after, limit + 1).await?;
+    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
+    let (mut rows, details) =
+        q::list_box(store, &positions, f, &filter, after, limit + 1, shown).await?;
     let next = page::next_token(&mut rows, limit, |r| {
         page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id))
     });
-    let out = views(
+    let out = views_with(
         store,
         rows.into_iter()
             .map(|r| (r.letter, r.read_at_us.is_some()))
             .collect(),
+        details,
         false,
     )
     .await?;

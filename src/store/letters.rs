@@ -468,7 +468,9 @@ pub fn letter_at(r: &dyn Cells, b: usize) -> StoreResult<LetterRecord> {
     })
 }
 
-/// A page of a folder of `positions`, newest first, after the key (sort_us, letter_id).
+/// A page of a folder of `positions`, newest first, after the key (sort_us,
+/// letter_id): up to `limit` entries, each letter once, and the details
+/// ([`details_of`]) of the first `shown` of them, read in one hand-off.
 pub async fn list_box(
     store: &Store,
     positions: &[String],
@@ -476,9 +478,10 @@ pub async fn list_box(
     filter: &BoxFilter,
     after: Option<(i64, String)>,
     limit: u64,
-) -> StoreResult<Vec<Listed>> {
+    shown: usize,
+) -> StoreResult<(Vec<Listed>, LetterDetails)> {
     if positions.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), LetterDetails::default()));
     }
     // The letter's columns without its body (a list shows no bodies; they are
     // the largest column), and the entry's sort key and read time.
@@ -539,19 +542,26 @@ pub async fn list_box(
             limit
         })
         .build(store.reader().get_database_backend());
-    let rows = store.rows(rows, listed).await?;
-    let mut out: Vec<Listed> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for r in rows {
-        if !seen.insert(r.letter.id.clone()) {
-            continue;
-        }
-        out.push(r);
-        if out.len() as u64 >= limit {
-            break;
-        }
-    }
-    Ok(out)
+    let backend = store.reader().get_database_backend();
+    let (page, details) = store
+        .rows_then(
+            rows,
+            listed,
+            move |rows: &mut Vec<Listed>| {
+                let mut seen = std::collections::HashSet::new();
+                rows.retain(|r| seen.insert(r.letter.id.clone()));
+                rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                let ids: Vec<String> = rows
+                    .iter()
+                    .take(shown)
+                    .map(|r| r.letter.id.clone())
+                    .collect();
+                details_stmt(backend, ids)
+            },
+            detail,
+        )
+        .await?;
+    Ok((page, collect_details(details)))
 }
 
 // ---- numbering ----
@@ -824,22 +834,33 @@ fn detail(r: &dyn Cells) -> StoreResult<Detail> {
 /// Steps, addressees, read receipts and attachments of several letters, in one
 /// statement (a page's details cost one round trip, whatever its size).
 pub async fn details_of(store: &Store, ids: &[String]) -> StoreResult<LetterDetails> {
-    let mut out = LetterDetails::default();
-    if ids.is_empty() {
-        return Ok(out);
-    }
     let backend = store.reader().get_database_backend();
+    match details_stmt(backend, ids.to_vec()) {
+        Some(stmt) => Ok(collect_details(store.rows(stmt, detail).await?)),
+        None => Ok(LetterDetails::default()),
+    }
+}
+
+/// The statement of [`details_of`] (none for no ids).
+fn details_stmt(backend: sea_orm::DbBackend, mut ids: Vec<String>) -> Option<sea_orm::Statement> {
+    if ids.is_empty() {
+        return None;
+    }
     // Each id once: the statement joins the tables to the list.
-    let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
-    let values: Vec<sea_orm::Value> = ids
-        .iter()
-        .map(|id| sea_orm::Value::from(id.as_str()))
-        .collect();
-    let stmt =
-        sea_orm::Statement::from_sql_and_values(backend, details_sql(backend, ids.len()), values);
-    for d in store.rows(stmt, detail).await? {
+    let n = ids.len();
+    let values: Vec<sea_orm::Value> = ids.into_iter().map(sea_orm::Value::from).collect();
+    Some(sea_orm::Statement::from_sql_and_values(
+        backend,
+        details_sql(backend, n),
+        values,
+    ))
+}
+
+fn collect_details(rows: Vec<Detail>) -> LetterDetails {
+    let mut out = LetterDetails::default();
+    for d in rows {
         match d {
             Detail::Step(s) => out.steps.push(s),
             Detail::Addressee(a) => out.addressees.push(a),
@@ -847,7 +868,7 @@ pub async fn details_of(store: &Store, ids: &[String]) -> StoreResult<LetterDeta
             Detail::Attachment(a) => out.attachments.push(a),
         }
     }
-    Ok(out)
+    out
 }
 
 /// What VerifyLetter needs of a signed letter, read by its verification code.

@@ -204,6 +204,32 @@ impl Store {
         read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode).await
     }
 
+    /// Two dependent reads: `first`, then the statement `then` makes of its
+    /// rows (after trimming them), in one hand-off on SQLite (see
+    /// [`read::rows_then`]).
+    pub async fn rows_then<T, U, F>(
+        &self,
+        first: sea_orm::Statement,
+        decode: read::Decode<T>,
+        then: F,
+        decode_then: read::Decode<U>,
+    ) -> StoreResult<(Vec<T>, Vec<U>)>
+    where
+        T: Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&mut Vec<T>) -> Option<sea_orm::Statement> + Send + 'static,
+    {
+        read::rows_then(
+            self.sqlite_reads.as_ref(),
+            &self.db,
+            first,
+            decode,
+            then,
+            decode_then,
+        )
+        .await
+    }
+
     /// Verifies the whole audit chain, ranges checked apart and joined at their
     /// ends (see [`crate::audit::join_ranges`]): 40,000 events per range on
     /// SQLite (each range is one statement on a thread's own connection; fewer,

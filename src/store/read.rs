@@ -115,14 +115,15 @@ impl SqliteReads {
         }
     }
 
-    fn run<T>(&self, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
+    /// Runs `f` on an idle connection (or a new one). A connection on which
+    /// `f` failed is dropped rather than reused.
+    fn with_conn<R>(&self, f: impl FnOnce(&Connection) -> StoreResult<R>) -> StoreResult<R> {
         let taken = self.idle.lock().ok().and_then(|mut v| v.pop());
         let conn = match taken {
             Some(c) => c,
             None => open_read_only(&self.path)?,
         };
-        let out = query(&conn, stmt, decode);
-        // A connection whose statement failed is dropped rather than reused.
+        let out = f(&conn);
         if out.is_ok()
             && let Ok(mut idle) = self.idle.lock()
         {
@@ -217,7 +218,53 @@ pub(super) async fn rows<T: Send + 'static>(
     let reads = reads.clone();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        reads.run(&stmt, decode)
+        reads.with_conn(|conn| query(conn, &stmt, decode))
+    })
+    .await
+    .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
+}
+
+/// Runs `first`, lets `then` trim its rows and name a second statement, and
+/// runs that: on a SQLite file both on one blocking thread and connection (one
+/// hand-off for the two), else one after the other through `db`.
+pub(super) async fn rows_then<T, U, F>(
+    sqlite: Option<&Arc<SqliteReads>>,
+    db: &DatabaseConnection,
+    first: Statement,
+    decode: Decode<T>,
+    then: F,
+    decode_then: Decode<U>,
+) -> StoreResult<(Vec<T>, Vec<U>)>
+where
+    T: Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(&mut Vec<T>) -> Option<Statement> + Send + 'static,
+{
+    let Some(reads) = sqlite else {
+        let mut head = rows(None, db, first, decode).await?;
+        let tail = match then(&mut head) {
+            Some(st) => rows(None, db, st, decode_then).await?,
+            None => Vec::new(),
+        };
+        return Ok((head, tail));
+    };
+    let permit = reads
+        .permits
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| StoreError::Corrupt("sqlite readers closed".into()))?;
+    let reads = reads.clone();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        reads.with_conn(|conn| {
+            let mut head = query(conn, &first, decode)?;
+            let tail = match then(&mut head) {
+                Some(st) => query(conn, &st, decode_then)?,
+                None => Vec::new(),
+            };
+            Ok((head, tail))
+        })
     })
     .await
     .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
