@@ -9,11 +9,12 @@ use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
 use crate::notify::{Notice, NoticeKind};
+use crate::store::cache::CodeKind;
 use crate::store::dispositions::{
     self as q, DispositionRecord, ListFilter, RecipientRecord, ResponseRecord, state, status,
 };
 use crate::store::letters::{self as lq, folder};
-use crate::store::{Store, WriteTx, org as orgq, setup as setupq};
+use crate::store::{Store, WriteTx, setup as setupq};
 
 /// What a new disposition says.
 #[derive(Clone, Debug)]
@@ -46,11 +47,10 @@ fn is_below(superiors: &HashMap<String, Option<String>>, candidate: &str, ancest
 }
 
 async fn check_content(tx: &WriteTx, agency: &str, sender: &str, d: &NewDisposition) -> Result<()> {
-    let positions = orgq::all_positions(tx.conn(), agency).await?;
-    let superiors: HashMap<String, Option<String>> = positions
-        .into_iter()
-        .map(|p| (p.id, p.superior_position_id))
-        .collect();
+    let superiors = tx
+        .caches()
+        .superiors(tx.conn(), agency, tx.now_us())
+        .await?;
     let mut seen = HashSet::new();
     for r in &d.recipients {
         if !seen.insert(r) {
@@ -72,13 +72,22 @@ async fn check_content(tx: &WriteTx, agency: &str, sender: &str, d: &NewDisposit
             ));
         }
     }
-    let known: HashSet<String> = setupq::instructions(tx.conn(), agency)
-        .await?
-        .into_iter()
-        .map(|(c, _)| c)
+    // Codes met before need no read (instructions are never removed).
+    let kind = CodeKind::Instruction;
+    let unknown: Vec<&String> = d
+        .instructions
+        .iter()
+        .filter(|c| !tx.caches().known_code(kind, agency, c))
         .collect();
-    for code in &d.instructions {
-        if !known.contains(code) {
+    if !unknown.is_empty() {
+        let known: HashSet<String> = setupq::instructions(tx.conn(), agency)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect();
+        tx.caches()
+            .remember_codes(kind, agency, known.iter().map(String::as_str));
+        if let Some(code) = unknown.into_iter().find(|c| !known.contains(*c)) {
             return Err(Error::rejected(
                 Reason::UnknownInstruction,
                 format!("{code} is not one of the agency's instructions"),

@@ -19,6 +19,7 @@ use crate::auth::{Principal, RequestMeta};
 use crate::error::{Error, Reason, Result};
 use crate::notify::{Notice, NoticeKind};
 use crate::proto::{LetterType, SecurityLevel};
+use crate::store::cache::CodeKind;
 use crate::store::identity::{self as idq, HeldPositionRecord};
 use crate::store::letters::{self as q, AddresseeRecord, LetterRecord, StepRecord, folder};
 use crate::store::{Store, WriteTx, org as orgq, setup as setupq, signing as signq};
@@ -249,15 +250,20 @@ fn is_secret(l: &LetterRecord) -> bool {
 }
 
 async fn check_classification(tx: &WriteTx, agency: &str, code: &str) -> Result<()> {
+    let kind = CodeKind::Classification;
+    if tx.caches().known_code(kind, agency, code) {
+        return Ok(());
+    }
     setupq::classification(tx.conn(), agency, code)
         .await?
-        .map(|_| ())
         .ok_or_else(|| {
             Error::rejected(
                 Reason::ClassificationNotFound,
                 format!("classification {code} is not in the scheme"),
             )
-        })
+        })?;
+    tx.caches().remember_codes(kind, agency, [code]);
+    Ok(())
 }
 
 async fn addressee_rows(
@@ -268,18 +274,32 @@ async fn addressee_rows(
     targets: &[Target],
 ) -> Result<Vec<AddresseeRecord>> {
     let mut out = Vec::new();
+    // The positions' names (one lookup for all, from the name cache when it
+    // holds them); a position of another agency or none at all has no name.
+    let ids: Vec<String> = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::Position(pid) => Some(pid.clone()),
+            Target::External(_) => None,
+        })
+        .collect();
+    let names = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        tx.caches()
+            .position_names(tx.conn(), agency, &ids, tx.now_us())
+            .await?
+    };
     for (i, t) in targets.iter().enumerate() {
         let (position_id, external, display) = match t {
             Target::Position(pid) => {
-                let pos = orgq::position(tx.conn(), agency, pid)
-                    .await?
-                    .ok_or_else(|| {
-                        Error::rejected(
-                            Reason::PositionNotFound,
-                            format!("position {pid} not found"),
-                        )
-                    })?;
-                (pid.clone(), String::new(), pos.name)
+                let name = names.get(pid).cloned().ok_or_else(|| {
+                    Error::rejected(
+                        Reason::PositionNotFound,
+                        format!("position {pid} not found"),
+                    )
+                })?;
+                (pid.clone(), String::new(), name)
             }
             Target::External(e) => (
                 String::new(),

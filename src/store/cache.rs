@@ -1,6 +1,8 @@
 //! In-process caches of what nearly every request reads and rarely changes: the
 //! caller's user row, held and served positions (read by the gate and again by
-//! the handler), and the display names of users and positions on letters.
+//! the handler), the display names of users and positions on letters, an
+//! agency's position hierarchy (read by every disposition), and the
+//! classification and instruction codes known to exist.
 //!
 //! Every committed write that may change them (anything of OrgService and
 //! AuthService, see `WriteTx::identity_changed`) moves a generation counter;
@@ -10,8 +12,12 @@
 //! one second (and a held position at the end of its assignment), which bounds
 //! how long a change made by another server on the same PostgreSQL database, or
 //! an assignment that starts, takes to be seen.
+//!
+//! Classification and instruction codes are never deleted (a scheme import
+//! inserts or updates; instructions are only added), so a code once read is
+//! remembered without expiry; a code not found is never remembered.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -49,12 +55,33 @@ struct Names {
     positions: HashMap<String, HashMap<String, (i64, String)>>,
 }
 
+/// An agency's positions, each with its superior.
+pub type Superiors = HashMap<String, Option<String>>;
+
+#[derive(Debug)]
+struct Hierarchy {
+    generation: u64,
+    loaded_us: i64,
+    superiors: Arc<Superiors>,
+}
+
+/// What kind of code [`Caches::known_code`] remembers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CodeKind {
+    /// A classification of the agency's scheme.
+    Classification,
+    /// A disposition instruction of the agency.
+    Instruction,
+}
+
 /// The caches of one store (shared by its clones).
 #[derive(Debug, Default)]
 pub struct Caches {
     generation: AtomicU64,
     callers: Mutex<HashMap<String, Arc<CallerRows>>>,
     names: Mutex<Names>,
+    hierarchies: Mutex<HashMap<String, Hierarchy>>,
+    codes: Mutex<HashSet<(CodeKind, String, String)>>,
 }
 
 fn fresh(loaded_us: i64, now_us: i64) -> bool {
@@ -115,6 +142,69 @@ impl Caches {
             m.insert(user_id.to_owned(), rows.clone());
         }
         Ok(Some(rows))
+    }
+
+    /// Every position of the agency with its superior.
+    pub async fn superiors<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        agency: &str,
+        now_us: i64,
+    ) -> StoreResult<Arc<Superiors>> {
+        let generation = self.generation();
+        if let Some(h) = self.hierarchies.lock().ok().and_then(|m| {
+            m.get(agency)
+                .filter(|h| h.generation == generation && fresh(h.loaded_us, now_us))
+                .map(|h| h.superiors.clone())
+        }) {
+            return Ok(h);
+        }
+        let superiors: Arc<Superiors> = Arc::new(
+            org::all_positions(db, agency)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p.superior_position_id))
+                .collect(),
+        );
+        if let Ok(mut m) = self.hierarchies.lock() {
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(
+                agency.to_owned(),
+                Hierarchy {
+                    generation,
+                    loaded_us: now_us,
+                    superiors: superiors.clone(),
+                },
+            );
+        }
+        Ok(superiors)
+    }
+
+    /// Whether the agency's `code` of `kind` was read before (see the module's
+    /// note: such codes are never deleted).
+    pub fn known_code(&self, kind: CodeKind, agency: &str, code: &str) -> bool {
+        self.codes
+            .lock()
+            .is_ok_and(|c| c.contains(&(kind, agency.to_owned(), code.to_owned())))
+    }
+
+    /// Remembers codes read from the database.
+    pub fn remember_codes<'a>(
+        &self,
+        kind: CodeKind,
+        agency: &str,
+        codes: impl IntoIterator<Item = &'a str>,
+    ) {
+        if let Ok(mut c) = self.codes.lock() {
+            for code in codes {
+                if c.len() >= MAX_ENTRIES {
+                    c.clear();
+                }
+                c.insert((kind, agency.to_owned(), code.to_owned()));
+            }
+        }
     }
 
     /// Full names of the agency's users among `ids` (unknown ids are left out).
