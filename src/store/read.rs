@@ -209,6 +209,16 @@ pub(super) async fn rows<T: Send + 'static>(
         let rows = db.query_all_raw(stmt).await?;
         return rows.iter().map(|r| decode(r)).collect();
     };
+    on_reader(reads, move |conn| query(conn, &stmt, decode)).await
+}
+
+/// Runs `f` on a blocking thread with a read connection, once one of the
+/// permits is free.
+async fn on_reader<R, F>(reads: &Arc<SqliteReads>, f: F) -> StoreResult<R>
+where
+    R: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
+{
     let permit = reads
         .permits
         .clone()
@@ -218,7 +228,7 @@ pub(super) async fn rows<T: Send + 'static>(
     let reads = reads.clone();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
-        reads.with_conn(|conn| query(conn, &stmt, decode))
+        reads.with_conn(f)
     })
     .await
     .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
@@ -248,24 +258,13 @@ where
         };
         return Ok((head, tail));
     };
-    let permit = reads
-        .permits
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| StoreError::Corrupt("sqlite readers closed".into()))?;
-    let reads = reads.clone();
-    tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        reads.with_conn(|conn| {
-            let mut head = query(conn, &first, decode)?;
-            let tail = match then(&mut head) {
-                Some(st) => query(conn, &st, decode_then)?,
-                None => Vec::new(),
-            };
-            Ok((head, tail))
-        })
+    on_reader(reads, move |conn| {
+        let mut head = query(conn, &first, decode)?;
+        let tail = match then(&mut head) {
+            Some(st) => query(conn, &st, decode_then)?,
+            None => Vec::new(),
+        };
+        Ok((head, tail))
     })
     .await
-    .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
 }
