@@ -1279,7 +1279,7 @@ dual!(incoming_letters_with_scans_reach_their_inbox);
 
 async fn drafts_page_filter_withdraw_and_delete(db: Db) {
     let t = TestServer::start_demo(db).await;
-    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda", "arsiparis"]).await;
     let mut l = letters(&t);
     // Idempotent creation.
     let req = pb::CreateDraftRequest {
@@ -1375,6 +1375,44 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
         (e.code(), reason(&e).as_str()),
         (Code::NotFound, "CLASSIFICATION_NOT_FOUND")
     );
+    // A code found missing is not remembered as missing: once imported, the
+    // same draft goes through.
+    naskah::proto::records_service_client::RecordsServiceClient::new(t.channel.clone())
+        .import_classifications(authed(
+            pb::ImportClassificationsRequest {
+                csv: "code,title,active_years,inactive_years,final_disposition,security_level\n\
+                      999,Lain-lain,2,5,MUSNAH,\n\
+                      999.9,Uji,,,,\n"
+                    .into(),
+                dry_run: false,
+                request_id: String::new(),
+            },
+            d.token("arsiparis"),
+        ))
+        .await
+        .expect("import 999.9");
+    let known = l
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                classification_code: "999.9".into(),
+                request_id: String::new(),
+                ..req.clone()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("the imported code is known at once")
+        .into_inner();
+    assert_eq!(known.classification_code, "999.9");
+    l.delete_draft(authed(
+        pb::DeleteDraftRequest {
+            letter_id: known.id.clone(),
+            etag: known.etag.clone(),
+        },
+        d.token("kasi.egov"),
+    ))
+    .await
+    .expect("delete the draft of the imported code");
     let e = l
         .create_draft(authed(
             pb::CreateDraftRequest {
