@@ -1413,6 +1413,22 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
     ))
     .await
     .expect("delete the draft of the imported code");
+    // A position that does not exist (in this agency or any) is refused by name.
+    let e = l
+        .create_draft(authed(
+            pb::CreateDraftRequest {
+                carbon_copies: vec![to("00000000-0000-4000-8000-000000000000")],
+                request_id: String::new(),
+                ..req.clone()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::NotFound, "POSITION_NOT_FOUND")
+    );
     let e = l
         .create_draft(authed(
             pb::CreateDraftRequest {
