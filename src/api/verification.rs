@@ -9,6 +9,7 @@ use tonic::{Request, Response, Status};
 
 use super::{App, meta};
 use crate::clock::to_timestamp;
+use crate::crypto::memo::Memo;
 use crate::crypto::{cms_sign, x509};
 use crate::error::{Error, Reason, Violations};
 use crate::proto::verification_service_server::VerificationService;
@@ -69,31 +70,26 @@ struct Signer {
     position: String,
 }
 
-/// Signatures that verified, by SHA-256 of (signature, content, CA): the check
-/// is a function of those bytes alone, and a published letter's code is checked
-/// again and again. At most [`VerifiedCache::MAX`] entries; emptied when full.
-#[derive(Debug, Default)]
-struct VerifiedCache(Mutex<HashMap<[u8; 32], Signer>>);
+/// Signatures that verified are remembered (see [`Memo`]) by the SHA-256 of
+/// (signature, content, CA), each length-prefixed: a published letter's code is
+/// checked again and again. At most this many.
+const VERIFIED_MAX: usize = 10_000;
 
-impl VerifiedCache {
-    const MAX: usize = 10_000;
-
-    fn key(signature: &[u8], content: &[u8], ca: &[u8]) -> [u8; 32] {
-        use sha2::{Digest, Sha256};
-        let mut h = Sha256::new();
-        for part in [signature, content, ca] {
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        h.finalize().into()
+fn verified_key(signature: &[u8], content: &[u8], ca: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for part in [signature, content, ca] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
     }
+    h.finalize().into()
 }
 
 /// Implements naskah.v1.VerificationService.
 #[derive(Debug, Clone)]
 pub struct VerificationApi {
     app: Arc<App>,
-    verified: Arc<VerifiedCache>,
+    verified: Arc<Memo<Signer>>,
 }
 
 impl VerificationApi {
@@ -101,7 +97,7 @@ impl VerificationApi {
     pub fn new(app: Arc<App>) -> Self {
         Self {
             app,
-            verified: Arc::default(),
+            verified: Arc::new(Memo::new(VERIFIED_MAX)),
         }
     }
 
@@ -112,14 +108,8 @@ impl VerificationApi {
         content: &[u8],
         ca: &[u8],
     ) -> Result<Signer, cms_sign::Invalid> {
-        let key = VerifiedCache::key(signature, content, ca);
-        if let Some(s) = self
-            .verified
-            .0
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&key).cloned())
-        {
+        let key = verified_key(signature, content, ca);
+        if let Some(s) = self.verified.get(&key) {
             return Ok(s);
         }
         let v = cms_sign::verify_detached(signature, content, ca)?;
@@ -129,12 +119,7 @@ impl VerificationApi {
             name: subject.name,
             position: subject.position,
         };
-        if let Ok(mut m) = self.verified.0.lock() {
-            if m.len() >= VerifiedCache::MAX {
-                m.clear();
-            }
-            m.insert(key, signer.clone());
-        }
+        self.verified.put(key, signer.clone());
         Ok(signer)
     }
 

@@ -58,7 +58,7 @@ pub struct TokenKeys {
     /// request, and an Ed25519 verification costs more CPU than the rest of a
     /// cached read. Expiry and not-before are checked again on every use. The
     /// keys never change while the server runs, so an entry stays true.
-    verified: std::sync::Mutex<HashMap<[u8; 32], Claims>>,
+    verified: crate::crypto::memo::Memo<Claims>,
 }
 
 /// Verified tokens remembered at most; the memory is dropped whole when full
@@ -141,7 +141,7 @@ impl TokenKeys {
             signing_kid,
             signing,
             verifying,
-            verified: std::sync::Mutex::default(),
+            verified: crate::crypto::memo::Memo::new(VERIFIED_MAX),
         })
     }
 
@@ -179,21 +179,11 @@ impl TokenKeys {
     pub fn verify(&self, token: &str, now_secs: u64) -> Result<Claims, TokenError> {
         use sha2::Digest;
         let digest: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
-        let known = self
-            .verified
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&digest).cloned());
-        let c = match known {
+        let c = match self.verified.get(&digest) {
             Some(c) => c,
             None => {
                 let c = self.verify_signed(token)?;
-                if let Ok(mut m) = self.verified.lock() {
-                    if m.len() >= VERIFIED_MAX {
-                        m.clear();
-                    }
-                    m.insert(digest, c.clone());
-                }
+                self.verified.put(digest, c.clone());
                 c
             }
         };

@@ -13,6 +13,7 @@
 //!   signer's certificate, verifiable by `openssl cms -verify`.
 
 pub mod cms_sign;
+pub mod memo;
 pub mod seal;
 pub mod x509;
 

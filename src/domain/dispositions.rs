@@ -138,6 +138,28 @@ async fn received(
     Ok((letter.id, String::new()))
 }
 
+/// Recipient rows of `d`, one per position, all in `status`.
+fn recipient_rows(
+    d: &DispositionRecord,
+    positions: &[String],
+    status: i16,
+    now: i64,
+) -> Vec<RecipientRecord> {
+    positions
+        .iter()
+        .map(|p| RecipientRecord {
+            disposition_id: d.id.clone(),
+            position_id: p.clone(),
+            agency_id: d.agency_id.clone(),
+            status,
+            read_at_us: None,
+            done_at_us: None,
+            due_us: d.due_us,
+            created_at_us: now,
+        })
+        .collect()
+}
+
 /// Sends `d` to `recipients`: their rows (replacing a draft's when `fresh` is
 /// false), the letter in their ALL folders, and a notice each. The writes are
 /// deferred (see [`WriteTx::write`]): nothing in the transaction reads them back.
@@ -148,19 +170,7 @@ async fn deliver(
     fresh: bool,
 ) -> Result<()> {
     let now = tx.now_us();
-    let rows: Vec<RecipientRecord> = recipients
-        .iter()
-        .map(|p| RecipientRecord {
-            disposition_id: d.id.clone(),
-            position_id: p.clone(),
-            agency_id: d.agency_id.clone(),
-            status: status::UNREAD,
-            read_at_us: None,
-            done_at_us: None,
-            due_us: d.due_us,
-            created_at_us: now,
-        })
-        .collect();
+    let rows = recipient_rows(d, recipients, status::UNREAD, now);
     let backend = tx.db_backend();
     if !fresh {
         tx.write(q::delete_recipients_stmt(backend, &d.id)).await?;
@@ -271,22 +281,13 @@ pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<
         revision: 1,
         created_at_us: tx.now_us(),
     };
-    q::insert(tx.conn(), &rec).await?;
-    let rows: Vec<RecipientRecord> = d
-        .recipients
-        .iter()
-        .map(|pid| RecipientRecord {
-            disposition_id: rec.id.clone(),
-            position_id: pid.clone(),
-            agency_id: rec.agency_id.clone(),
-            status: status::DRAFT,
-            read_at_us: None,
-            done_at_us: None,
-            due_us: rec.due_us,
-            created_at_us: rec.created_at_us,
-        })
-        .collect();
-    q::replace_recipients(tx.conn(), &rec.id, &rows).await?;
+    // Nothing in the transaction reads these back: deferred (see WriteTx::write).
+    let backend = tx.db_backend();
+    tx.write(q::insert_stmt(backend, &rec)).await?;
+    let rows = recipient_rows(&rec, &d.recipients, status::DRAFT, rec.created_at_us);
+    if let Some(insert) = q::insert_recipients_stmt(backend, &rows) {
+        tx.write(insert).await?;
+    }
     tx.audit(ctx.event(
         "disposition",
         &rec.id,
@@ -422,7 +423,8 @@ pub async fn cancel(
     }
     for mut r in recipients {
         r.status = status::CANCELLED;
-        q::save_recipient(tx.conn(), &r).await?;
+        tx.write(q::save_recipient_stmt(tx.db_backend(), &r))
+            .await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionUpdated,
             position_id: r.position_id.clone(),
@@ -482,7 +484,8 @@ pub async fn mark_read(
     if r.status == status::UNREAD {
         r.status = status::READ;
         r.read_at_us = Some(tx.now_us());
-        q::save_recipient(tx.conn(), &r).await?;
+        tx.write(q::save_recipient_stmt(tx.db_backend(), &r))
+            .await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionUpdated,
             position_id: d.sender_position_id.clone(),

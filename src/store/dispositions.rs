@@ -35,12 +35,6 @@ pub mod status {
     pub const CANCELLED: i16 = 6;
 }
 
-pub async fn insert<C: ConnectionTrait>(db: &C, d: &DispositionRecord) -> StoreResult<()> {
-    db.execute_raw(insert_stmt(db.get_database_backend(), d))
-        .await?;
-    Ok(())
-}
-
 /// The INSERT of a new disposition (for [`super::WriteTx::write`]).
 pub fn insert_stmt(db: DbBackend, d: &DispositionRecord) -> Statement {
     let am: disposition::ActiveModel = d.clone().into();
@@ -193,20 +187,6 @@ pub async fn by_ids<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn replace_recipients<C: ConnectionTrait>(
-    db: &C,
-    disposition_id: &str,
-    rows: &[RecipientRecord],
-) -> StoreResult<()> {
-    let backend = db.get_database_backend();
-    db.execute_raw(delete_recipients_stmt(backend, disposition_id))
-        .await?;
-    if let Some(insert) = insert_recipients_stmt(backend, rows) {
-        db.execute_raw(insert).await?;
-    }
-    Ok(())
-}
-
 /// The DELETE of a disposition's recipients.
 pub fn delete_recipients_stmt(db: DbBackend, disposition_id: &str) -> Statement {
     disposition_recipient::Entity::delete_many()
@@ -225,12 +205,6 @@ pub fn insert_recipients_stmt(db: DbBackend, rows: &[RecipientRecord]) -> Option
         .map(|m: disposition_recipient::ActiveModel| m.reset_all())
         .collect();
     Some(disposition_recipient::Entity::insert_many(models).build(db))
-}
-
-pub async fn save_recipient<C: ConnectionTrait>(db: &C, r: &RecipientRecord) -> StoreResult<()> {
-    db.execute_raw(save_recipient_stmt(db.get_database_backend(), r))
-        .await?;
-    Ok(())
 }
 
 /// The UPDATE of a recipient row (for [`super::WriteTx::write`]).

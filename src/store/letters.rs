@@ -483,6 +483,7 @@ pub async fn list_box(
     if positions.is_empty() {
         return Ok((Vec::new(), LetterDetails::default()));
     }
+    let backend = store.reader().get_database_backend();
     // The letter's columns without its body (a list shows no bodies; they are
     // the largest column), and the entry's sort key and read time.
     let mut q = letter_box::Entity::find()
@@ -541,8 +542,7 @@ pub async fn list_box(
         } else {
             limit
         })
-        .build(store.reader().get_database_backend());
-    let backend = store.reader().get_database_backend();
+        .build(backend);
     let (page, details) = store
         .rows_then(
             rows,
@@ -673,13 +673,18 @@ pub async fn receipts_of<C: ConnectionTrait>(
         .collect())
 }
 
+/// The mark of the `k`-th (from 1) bound parameter.
+fn mark(backend: DbBackend, k: usize) -> String {
+    match backend {
+        DbBackend::Postgres => format!("${k}"),
+        _ => "?".to_owned(),
+    }
+}
+
 /// `n` comma-separated parameter marks, after `before` earlier ones.
 fn placeholders(backend: DbBackend, before: usize, n: usize) -> String {
     (before + 1..=before + n)
-        .map(|k| match backend {
-            DbBackend::Postgres => format!("${k}"),
-            _ => "?".to_owned(),
-        })
+        .map(|k| mark(backend, k))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -711,8 +716,8 @@ pub async fn letter_for(
     let sql = format!(
         "SELECT {cols}, {taking_part} FROM letter l WHERE l.id = {p1} AND l.agency_id = {p2}",
         cols = letter_columns("l"),
-        p1 = placeholders(backend, positions.len(), 1),
-        p2 = placeholders(backend, positions.len() + 1, 1),
+        p1 = mark(backend, positions.len() + 1),
+        p2 = mark(backend, positions.len() + 2),
     );
     let values: Vec<sea_orm::Value> = positions
         .iter()
@@ -742,9 +747,8 @@ pub struct LetterDetails {
 /// ids are a list of rows each table is joined to (bound once); with an `IN`
 /// list per table SQLite took about twice as long for a 20-letter page.
 fn details_sql(backend: sea_orm::DbBackend, n: usize) -> String {
-    let rows = placeholders(backend, 0, n)
-        .split(", ")
-        .map(|m| format!("({m})"))
+    let rows = (1..=n)
+        .map(|k| format!("({})", mark(backend, k)))
         .collect::<Vec<_>>()
         .join(", ");
     format!(
@@ -925,11 +929,7 @@ fn verification_row(r: &dyn Cells) -> StoreResult<VerificationRow> {
 /// revocation of a verification code, in one statement.
 pub async fn verification_of(store: &Store, code: &str) -> StoreResult<Option<VerificationRow>> {
     let backend = store.reader().get_database_backend();
-    let param = if backend == sea_orm::DbBackend::Postgres {
-        "$1"
-    } else {
-        "?"
-    };
+    let param = mark(backend, 1);
     let sql = format!(
         "SELECT l.agency_id, l.number, l.sign_time_us, l.security_level, l.subject, l.state, \
          s.manifest, s.signature, s.manifest_sha256, a.name AS agency_name, c.cert_der, \
