@@ -1601,6 +1601,66 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
 }
 dual!(drafts_page_filter_withdraw_and_delete);
 
+/// A letter in the inboxes of two positions the caller sees (their own and the
+/// one they serve as secretary) is listed once, with its details.
+async fn a_letter_in_two_of_the_callers_inboxes_is_listed_once(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["pencatat", "kadis.kominfo", "tu.kominfo"]).await;
+    let mut l = letters(&t);
+    let both = vec![d.pos("kadis.kominfo"), d.pos("tu.kominfo")];
+    let id = l
+        .register_incoming_letter(authed(
+            pb::RegisterIncomingLetterRequest {
+                r#type: LetterType::SuratDinas as i32,
+                subject: "Undangan rapat koordinasi".into(),
+                security_level: SecurityLevel::Biasa as i32,
+                urgency: Urgency::Biasa as i32,
+                classification_code: "000.1".into(),
+                recipient_position_ids: both.clone(),
+                sender: Some(pb::ExternalAddressee {
+                    organisation: "Bappeda".into(),
+                    ..Default::default()
+                }),
+                sender_number: "B-12/BAPPEDA/2026".into(),
+                letter_date: Some(prost_types::Timestamp {
+                    seconds: 1_790_000_000,
+                    nanos: 0,
+                }),
+                ..Default::default()
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("register")
+        .into_inner()
+        .id;
+    let page = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Inbox as i32,
+                ..Default::default()
+            },
+            d.token("tu.kominfo"),
+        ))
+        .await
+        .expect("inbox")
+        .into_inner()
+        .letters;
+    let listed: Vec<&pb::Letter> = page.iter().filter(|x| x.id == id).collect();
+    assert_eq!(listed.len(), 1, "one entry for the letter");
+    let recipients: Vec<String> = listed[0]
+        .recipients
+        .iter()
+        .filter_map(|a| match &a.target {
+            Some(pb::addressee::Target::PositionId(p)) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(recipients, both, "its details came with it");
+    t.stop().await;
+}
+dual!(a_letter_in_two_of_the_callers_inboxes_is_listed_once);
+
 async fn the_agency_number_template_is_configurable(db: Db) {
     let t = TestServer::start_demo(db).await;
     let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
