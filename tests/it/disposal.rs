@@ -19,7 +19,7 @@ use tonic::transport::Channel;
 use crate::audit_chain::verify_cli;
 use crate::dual;
 use crate::harness::{Db, TestServer, authed, reason};
-use crate::letters::{Demo, approved_letters};
+use crate::letters::{Demo, approved_letters, incoming_request};
 use crate::signature::openssl_verifies;
 
 const YEAR: i64 = 366 * 86_400_000_000;
@@ -73,24 +73,12 @@ async fn signed_letter(t: &TestServer, d: &Demo) -> pb::Letter {
 async fn incoming(t: &TestServer, d: &Demo, class: &str, subject: &str) -> pb::Letter {
     lsvc(t)
         .register_incoming_letter(authed(
-            pb::RegisterIncomingLetterRequest {
-                r#type: LetterType::SuratDinas as i32,
-                subject: subject.into(),
-                security_level: pb::SecurityLevel::Biasa as i32,
-                urgency: pb::Urgency::Biasa as i32,
-                classification_code: class.into(),
-                recipient_position_ids: vec![d.pos("kadis.kominfo")],
-                sender: Some(pb::ExternalAddressee {
-                    organisation: "Instansi lain".into(),
-                    ..Default::default()
-                }),
-                sender_number: "7/2026".into(),
-                letter_date: Some(prost_types::Timestamp {
-                    seconds: 1_790_000_000,
-                    nanos: 0,
-                }),
-                ..Default::default()
-            },
+            incoming_request(
+                vec![d.pos("kadis.kominfo")],
+                subject,
+                class,
+                pb::SecurityLevel::Biasa,
+            ),
             d.token("pencatat"),
         ))
         .await

@@ -2,15 +2,13 @@
 
 use naskah::proto::disposition_service_client::DispositionServiceClient;
 use naskah::proto::letter_service_client::LetterServiceClient;
-use naskah::proto::{
-    self as pb, DispositionBox, DispositionStatus, LetterType, SecurityLevel, Urgency,
-};
+use naskah::proto::{self as pb, DispositionBox, DispositionStatus, SecurityLevel, Urgency};
 use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::dual;
 use crate::harness::{Db, TestServer, authed, reason};
-use crate::letters::Demo;
+use crate::letters::{Demo, incoming_request};
 
 fn disp(t: &TestServer) -> DispositionServiceClient<Channel> {
     DispositionServiceClient::new(t.channel.clone())
@@ -21,22 +19,13 @@ async fn incoming_to(t: &TestServer, d: &Demo, user: &str, security: SecurityLev
     LetterServiceClient::new(t.channel.clone())
         .register_incoming_letter(authed(
             pb::RegisterIncomingLetterRequest {
-                r#type: LetterType::SuratDinas as i32,
-                subject: "Permintaan data aplikasi".into(),
-                security_level: security as i32,
                 urgency: Urgency::Segera as i32,
-                classification_code: "000.1".into(),
-                recipient_position_ids: vec![d.pos(user)],
-                sender: Some(pb::ExternalAddressee {
-                    organisation: "BPS Provinsi".into(),
-                    ..Default::default()
-                }),
-                sender_number: "B-77/BPS/2026".into(),
-                letter_date: Some(prost_types::Timestamp {
-                    seconds: 1_790_000_000,
-                    nanos: 0,
-                }),
-                ..Default::default()
+                ..incoming_request(
+                    vec![d.pos(user)],
+                    "Permintaan data aplikasi",
+                    "000.1",
+                    security,
+                )
             },
             d.token("pencatat"),
         ))

@@ -50,6 +50,34 @@ impl Demo {
     }
 }
 
+/// An incoming letter of another organisation as the registrar enters it
+/// (Surat Dinas, Biasa urgency), addressed to `recipients`.
+pub fn incoming_request(
+    recipients: Vec<String>,
+    subject: &str,
+    class: &str,
+    security: SecurityLevel,
+) -> pb::RegisterIncomingLetterRequest {
+    pb::RegisterIncomingLetterRequest {
+        r#type: LetterType::SuratDinas as i32,
+        subject: subject.into(),
+        security_level: security as i32,
+        urgency: Urgency::Biasa as i32,
+        classification_code: class.into(),
+        recipient_position_ids: recipients,
+        sender: Some(pb::ExternalAddressee {
+            organisation: "Instansi lain".into(),
+            ..Default::default()
+        }),
+        sender_number: "1/2026".into(),
+        letter_date: Some(prost_types::Timestamp {
+            seconds: 1_790_000_000,
+            nanos: 0,
+        }),
+        ..Default::default()
+    }
+}
+
 pub fn letters(t: &TestServer) -> LetterServiceClient<Channel> {
     LetterServiceClient::new(t.channel.clone())
 }
@@ -1610,24 +1638,12 @@ async fn a_letter_in_two_of_the_callers_inboxes_is_listed_once(db: Db) {
     let both = vec![d.pos("kadis.kominfo"), d.pos("tu.kominfo")];
     let id = l
         .register_incoming_letter(authed(
-            pb::RegisterIncomingLetterRequest {
-                r#type: LetterType::SuratDinas as i32,
-                subject: "Undangan rapat koordinasi".into(),
-                security_level: SecurityLevel::Biasa as i32,
-                urgency: Urgency::Biasa as i32,
-                classification_code: "000.1".into(),
-                recipient_position_ids: both.clone(),
-                sender: Some(pb::ExternalAddressee {
-                    organisation: "Bappeda".into(),
-                    ..Default::default()
-                }),
-                sender_number: "B-12/BAPPEDA/2026".into(),
-                letter_date: Some(prost_types::Timestamp {
-                    seconds: 1_790_000_000,
-                    nanos: 0,
-                }),
-                ..Default::default()
-            },
+            incoming_request(
+                both.clone(),
+                "Undangan rapat koordinasi",
+                "000.1",
+                SecurityLevel::Biasa,
+            ),
             d.token("pencatat"),
         ))
         .await

@@ -3,14 +3,14 @@
 use naskah::clock::{Clock, ManualClock};
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
-use naskah::proto::{self as pb, DueKind, LetterType, RetentionPhase, SecurityLevel, Urgency};
+use naskah::proto::{self as pb, DueKind, RetentionPhase, SecurityLevel};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
 use crate::dual;
 use crate::harness::{Db, TestServer, authed, reason};
-use crate::letters::{Demo, draft};
+use crate::letters::{Demo, draft, incoming_request};
 
 fn rec(t: &TestServer) -> RecordsServiceClient<Channel> {
     RecordsServiceClient::new(t.channel.clone())
@@ -181,23 +181,13 @@ async fn retention_phases_follow_the_clock_and_holds_block(db: Db) {
         .into_iter()
         .find(|u| u.code == "SEKDIS")
         .expect("SEKDIS");
-    let register = |class: &str| pb::RegisterIncomingLetterRequest {
-        r#type: LetterType::SuratDinas as i32,
-        subject: "Surat masuk".into(),
-        security_level: SecurityLevel::Biasa as i32,
-        urgency: Urgency::Biasa as i32,
-        classification_code: class.into(),
-        recipient_position_ids: vec![d.pos("kadis.kominfo")],
-        sender: Some(pb::ExternalAddressee {
-            organisation: "Instansi lain".into(),
-            ..Default::default()
-        }),
-        sender_number: "1/2026".into(),
-        letter_date: Some(prost_types::Timestamp {
-            seconds: 1_790_000_000,
-            nanos: 0,
-        }),
-        ..Default::default()
+    let register = |class: &str| {
+        incoming_request(
+            vec![d.pos("kadis.kominfo")],
+            "Surat masuk",
+            class,
+            SecurityLevel::Biasa,
+        )
     };
     let in_scheme = l
         .register_incoming_letter(authed(register("000.1.3"), d.token("pencatat")))
