@@ -49,24 +49,48 @@ fn head_of(row: Option<QueryResult>) -> StoreResult<Head> {
     })
 }
 
-/// Appends events to the chain inside `tx`: links each event to its
-/// predecessor, inserts them and moves the head. `head` is the head read when
-/// SQLite's write lock was taken; without it the head is locked and read here.
-/// `deferred` are SQLite statements of the change whose results nobody reads;
-/// they go first, in the same round trip.
-pub(super) async fn append<C: ConnectionTrait>(
-    tx: &C,
+/// The savepoint a SQLite write transaction begun by hand takes at its begin
+/// and releases first thing at its commit: the release fails on a connection
+/// that is not inside that transaction.
+pub(super) const WRITE_SAVEPOINT: &str = "naskah_write";
+
+/// The head of the chain once SQLite's write lock is taken: `BEGIN IMMEDIATE`,
+/// the savepoint [`WRITE_SAVEPOINT`] and the head's no-op update in one
+/// statement text (one round trip).
+pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(conn: &C) -> StoreResult<Head> {
+    head_of(
+        conn.query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            format!(
+                "BEGIN IMMEDIATE;\nSAVEPOINT {WRITE_SAVEPOINT};\n\
+                 UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
+                 RETURNING last_seq, last_hash"
+            ),
+        ))
+        .await?,
+    )
+}
+
+/// Locks the chain head row until commit and returns it.
+pub(super) async fn lock_head<C: ConnectionTrait>(tx: &C, backend: Backend) -> StoreResult<Head> {
+    match backend {
+        Backend::Sqlite => lock_head_sqlite(tx).await,
+        Backend::Postgres => lock_head_postgres(tx).await,
+    }
+}
+
+/// The statement that appends events to the chain after `head` (read under
+/// the transaction's lock on it): links each event to its predecessor, inserts
+/// them and moves the head; with the seqs of the events. `deferred` are SQLite
+/// statements of the change whose results nobody reads; they go first, in the
+/// same round trip.
+pub(super) fn append_stmt(
     backend: Backend,
-    head: Option<Head>,
+    head: Head,
     now_us: i64,
     events: &[NewEvent],
     deferred: Vec<Statement>,
-) -> StoreResult<Vec<i64>> {
-    let head = match (head, backend) {
-        (Some(h), _) => h,
-        (None, Backend::Sqlite) => lock_head_sqlite(tx).await?,
-        (None, Backend::Postgres) => lock_head_postgres(tx).await?,
-    };
+) -> StoreResult<(Statement, Vec<i64>)> {
     let mut seq = head.seq;
     let mut prev = decode_hash(&head.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
@@ -131,8 +155,7 @@ pub(super) async fn append<C: ConnectionTrait>(
             values,
         ),
     };
-    tx.execute_raw(st).await?;
-    Ok(seqs)
+    Ok((st, seqs))
 }
 
 pub(super) fn to_event(m: audit_event::Model) -> Event {

@@ -99,6 +99,9 @@ pub struct Store {
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite file: the hot reads' own connections (see [`read`]).
     sqlite_reads: Option<Arc<read::SqliteReads>>,
+    /// SQLite file: the one connection of write transactions (see
+    /// [`Store::begin_write`]).
+    writer: Option<DatabaseConnection>,
 }
 
 impl Store {
@@ -120,7 +123,6 @@ impl Store {
         if backend == Backend::Sqlite {
             sqlite_process_config();
         }
-        let mut co = ConnectOptions::new(opts.url.clone());
         let pool = if backend == Backend::Sqlite {
             let cores = std::thread::available_parallelism()
                 .map(|n| n.get() as u32)
@@ -129,40 +131,27 @@ impl Store {
         } else {
             opts.max_connections
         };
-        co.max_connections(pool.max(1))
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
-        if backend == Backend::Sqlite {
-            co.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
-                o.journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    .create_if_missing(true)
-                    // Reads through a shared memory map instead of read() calls into
-                    // each connection's private cache.
-                    .pragma("mmap_size", "268435456")
-                    .pragma("cache_size", "-8192")
-                    .pragma("temp_store", "memory")
-            });
-            co.map_sqlx_sqlite_pool_opts(|o| {
-                o.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
-            });
-        }
-        let db = Database::connect(co).await?;
+        let db = Database::connect(connect_options(&opts.url, backend, pool)).await?;
         let sqlite_file = (backend == Backend::Sqlite)
             .then(|| sqlite_file(&opts.url))
             .flatten();
         let sqlite_reads = sqlite_file
             .as_deref()
             .map(|f| Arc::new(read::SqliteReads::new(f, pool as usize)));
+        // A SQLite file gets one connection of its own for write transactions
+        // (see `begin_write`); an in-memory database has no file to share.
+        let writer = if sqlite_file.is_some() {
+            Some(Database::connect(connect_options(&opts.url, backend, 1)).await?)
+        } else {
+            None
+        };
         Ok(Self {
             db,
             backend,
             clock,
             sqlite_file,
             sqlite_reads,
+            writer,
             caches: Arc::default(),
             write_gate: (backend == Backend::Sqlite).then(Arc::default),
         })
@@ -266,6 +255,9 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(self) -> StoreResult<()> {
+        if let Some(w) = self.writer {
+            w.close().await?;
+        }
         self.db.close().await?;
         Ok(())
     }
@@ -274,21 +266,38 @@ impl Store {
     /// in turn on an in-process lock first (SQLite allows one writer; without
     /// the queue the others poll the file lock with sleeps of up to 100 ms in
     /// SQLite's busy handler and leave it idle in between), then the database
-    /// write lock is taken at once (a no-op write on the chain head), so that the
-    /// transaction never fails later on a lock upgrade; on PostgreSQL the chain
-    /// head is locked only at commit, keeping the serialised part of every write
-    /// short.
+    /// write lock is taken at once (`BEGIN IMMEDIATE` and a no-op write on the
+    /// chain head, one round trip on a SQLite file), so that the transaction
+    /// never fails later on a lock upgrade; on PostgreSQL the chain head is
+    /// locked only at commit, keeping the serialised part of every write short.
+    ///
+    /// A SQLite file's write transactions run on the store's one write
+    /// connection, begun and ended by statements of their own rather than by
+    /// sea-orm's transaction: the begin goes with the head's read and the commit
+    /// with the last writes, two round trips to SQLite's connection thread
+    /// fewer per write (each is a wake-up of that thread and of the task, paid
+    /// while every other writer waits).
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         let gate = match &self.write_gate {
             Some(g) => Some(g.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.db.begin().await?;
-        let head = if self.backend == Backend::Sqlite {
-            // Takes the lock and reads the chain head in one statement.
-            Some(audit::lock_head_sqlite(&tx).await?)
-        } else {
-            None
+        let (tx, head) = match (&self.writer, self.backend) {
+            (Some(w), _) => {
+                let open = OpenTx {
+                    conn: w.clone(),
+                    gate,
+                };
+                let head = open.begin().await?;
+                (TxConn::Own(open), Some(head))
+            }
+            (None, Backend::Sqlite) => {
+                let tx = self.db.begin().await?;
+                // Takes the lock and reads the chain head in one statement.
+                let head = audit::lock_head_sqlite(&tx).await?;
+                (TxConn::Shared(tx, gate), Some(head))
+            }
+            (None, Backend::Postgres) => (TxConn::Shared(self.db.begin().await?, gate), None),
         };
         Ok(WriteTx {
             tx,
@@ -299,9 +308,148 @@ impl Store {
             caches: self.caches.clone(),
             head,
             deferred: Vec::new(),
-            _gate: gate,
         })
     }
+}
+
+/// The connection of a write transaction.
+pub enum TxConn {
+    /// A sea-orm transaction (PostgreSQL, in-memory SQLite), with the
+    /// in-process write queue's turn on SQLite, released after the transaction
+    /// (fields drop in order): a rolled-back transaction lets the next writer
+    /// in only once SQLite's lock is free.
+    Shared(
+        DatabaseTransaction,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
+    /// A SQLite file's write connection inside a transaction begun by hand.
+    Own(OpenTx),
+}
+
+/// A transaction begun by hand on a SQLite file's write connection. Dropped
+/// before it committed, it rolls back on a task of its own that holds the
+/// write queue's turn until the rollback has run.
+pub struct OpenTx {
+    conn: DatabaseConnection,
+    /// `None` once committed (or with no queue).
+    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl OpenTx {
+    /// `BEGIN IMMEDIATE` and the chain head's read in one round trip. A
+    /// transaction left open on the connection (a rollback that never ran) is
+    /// rolled back first and the begin tried once more.
+    async fn begin(&self) -> StoreResult<audit::Head> {
+        let mut tries = 0;
+        loop {
+            match audit::begin_and_lock_head_sqlite(&self.conn).await {
+                Ok(head) => return Ok(head),
+                Err(e) => {
+                    // Whatever failed, no transaction stays open behind it.
+                    let _ = self.conn.execute_unprepared("ROLLBACK").await;
+                    tries += 1;
+                    if tries == 2 {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Drop for OpenTx {
+    fn drop(&mut self) {
+        let Some(gate) = self.gate.take() else {
+            return;
+        };
+        let conn = self.conn.clone();
+        // Outside a runtime (never in the server) the next begin rolls back.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                let _ = conn.execute_unprepared("ROLLBACK").await;
+                drop(gate);
+            });
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TxConn {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            TxConn::Shared(tx, _) => tx.get_database_backend(),
+            TxConn::Own(o) => o.conn.get_database_backend(),
+        }
+    }
+
+    async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            TxConn::Shared(tx, _) => tx.execute_raw(stmt).await,
+            TxConn::Own(o) => o.conn.execute_raw(stmt).await,
+        }
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        match self {
+            TxConn::Shared(tx, _) => tx.execute_unprepared(sql).await,
+            TxConn::Own(o) => o.conn.execute_unprepared(sql).await,
+        }
+    }
+
+    async fn query_one_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        match self {
+            TxConn::Shared(tx, _) => tx.query_one_raw(stmt).await,
+            TxConn::Own(o) => o.conn.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        match self {
+            TxConn::Shared(tx, _) => tx.query_all_raw(stmt).await,
+            TxConn::Own(o) => o.conn.query_all_raw(stmt).await,
+        }
+    }
+}
+
+/// The pool settings of a store: `pool` connections; a connection is pinged
+/// before use only after it sat idle for 30 s (checking every hand-out cost one
+/// more round trip to the database per statement outside a transaction and per
+/// transaction begun). SQLite connections get the pragmas of [`Store::connect`]
+/// and are kept open for the life of the pool (a local file has nothing to
+/// refresh, and the write connection must never be swapped for a new one in
+/// the middle of a transaction begun by hand).
+fn connect_options(url: &str, backend: Backend, pool: u32) -> ConnectOptions {
+    let mut co = ConnectOptions::new(url.to_owned());
+    co.max_connections(pool.max(1))
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
+        .sqlx_logging(false);
+    if backend == Backend::Sqlite {
+        co.idle_timeout(None).max_lifetime(None);
+        co.map_sqlx_sqlite_opts(|o: SqliteConnectOptions| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .create_if_missing(true)
+                // Reads through a shared memory map instead of read() calls into
+                // each connection's private cache.
+                .pragma("mmap_size", "268435456")
+                .pragma("cache_size", "-8192")
+                .pragma("temp_store", "memory")
+        });
+        co.map_sqlx_sqlite_pool_opts(|o| {
+            o.after_connect(|conn, _| Box::pin(async move { stable_plans(conn).await }))
+        });
+    }
+    co
 }
 
 /// Process-wide SQLite settings, applied once before the first connection: no
@@ -442,7 +590,7 @@ pub fn redact_url(url: &str) -> String {
 /// A write transaction that must record at least one audit event before it can
 /// commit. Dropping it without committing rolls everything back.
 pub struct WriteTx {
-    tx: DatabaseTransaction,
+    tx: TxConn,
     notices: Vec<crate::notify::Notice>,
     events: Vec<NewEvent>,
     now_us: i64,
@@ -453,9 +601,6 @@ pub struct WriteTx {
     /// Statements to run at commit, before the audit append (see
     /// [`WriteTx::defer`]).
     deferred: Vec<sea_orm::Statement>,
-    /// Released after `tx` (fields drop in order): a rolled-back transaction
-    /// lets the next writer in only once SQLite's lock is free.
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// True for events of changes that may touch users, positions, assignments,
@@ -468,7 +613,7 @@ fn touches_identity(action: &str) -> bool {
 
 impl WriteTx {
     /// The transaction, for the queries of the change.
-    pub fn conn(&self) -> &DatabaseTransaction {
+    pub fn conn(&self) -> &TxConn {
         &self.tx
     }
 
@@ -563,16 +708,36 @@ impl WriteTx {
             // Before the head is locked: outside the serialised part.
             self.flush().await?;
         }
-        let seqs = audit::append(
-            &self.tx,
-            self.backend,
-            self.head,
-            self.now_us,
-            &self.events,
-            self.deferred,
-        )
-        .await?;
-        self.tx.commit().await?;
+        let head = match self.head {
+            Some(h) => h,
+            None => audit::lock_head(&self.tx, self.backend).await?,
+        };
+        let (append, seqs) =
+            audit::append_stmt(self.backend, head, self.now_us, &self.events, self.deferred)?;
+        match self.tx {
+            TxConn::Shared(tx, gate) => {
+                tx.execute_raw(append).await?;
+                tx.commit().await?;
+                drop(gate);
+            }
+            TxConn::Own(mut open) => {
+                // The commit rides in the round trip of the last writes; if any
+                // of them fails, the statements after it (the commit too) do not
+                // run and the transaction rolls back when `open` is dropped.
+                // It opens with the release of the savepoint taken at begin,
+                // which fails unless this connection is still inside that
+                // transaction, before anything else of the batch runs.
+                let mut commit = append;
+                commit.sql = format!(
+                    "RELEASE {};\n{};\nCOMMIT",
+                    audit::WRITE_SAVEPOINT,
+                    commit.sql
+                );
+                open.conn.execute_raw(commit).await?;
+                // Committed: nothing to roll back.
+                drop(open.gate.take());
+            }
+        }
         // After the commit: a reader that loaded the old rows did so under the
         // old generation (see `cache`).
         if self.events.iter().any(|e| touches_identity(&e.action)) {

@@ -8,7 +8,7 @@ use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::{
     AuditOutcome, ListAuditEventsRequest, LoginRequest, Role, VerifyAuditLogRequest,
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tonic::Code;
 
 use crate::dual;
@@ -258,9 +258,61 @@ async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
             .expect("seq"),
         before
     );
+    // The rolled-back transaction let go of the write lock: the next write
+    // commits, and the change above is still not there.
+    append_events(&t, 1).await;
+    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
+        .await
+        .expect("q")
+        .expect("admin");
+    assert_eq!(admin.full_name, "Administrator");
     t.stop().await;
 }
 dual!(a_write_without_an_audit_event_is_refused_and_rolled_back);
+
+async fn a_commit_that_fails_keeps_nothing_of_its_transaction(db: Db) {
+    let t = TestServer::start(db).await;
+    let before = naskah::store::audit::last_seq(t.store().reader())
+        .await
+        .expect("seq");
+    let mut tx = t.store().begin_write().await.expect("tx");
+    // A write that runs at once, then one that fails in the commit's round
+    // trip (the chain head row already exists).
+    tx.conn()
+        .execute_unprepared("UPDATE app_user SET full_name = 'changed' WHERE username = 'admin'")
+        .await
+        .expect("update");
+    tx.defer(Statement::from_string(
+        tx.db_backend(),
+        "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '')",
+    ));
+    tx.audit(NewEvent::success("test/failing", "thing", "failing"));
+    let err = tx.commit().await.unwrap_err();
+    assert!(err.is_unique_violation(), "{err:?}");
+    // The next write commits at once after it (the failed one let go of the
+    // lock), and of the failed one nothing is kept: not its update, not its event.
+    append_events(&t, 1).await;
+    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
+        .await
+        .expect("q")
+        .expect("admin");
+    assert_eq!(
+        admin.full_name, "Administrator",
+        "the update was rolled back"
+    );
+    assert_eq!(
+        naskah::store::audit::last_seq(t.store().reader())
+            .await
+            .expect("seq"),
+        before + 1,
+        "only the next write's event was appended"
+    );
+    let report = t.store().verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, before + 1);
+    t.stop().await;
+}
+dual!(a_commit_that_fails_keeps_nothing_of_its_transaction);
 
 async fn auditors_list_their_agency_events_with_filters_and_pages(db: Db) {
     let t = TestServer::start(db).await;
