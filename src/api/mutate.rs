@@ -48,7 +48,7 @@ where
     let response = match f(&mut tx).await {
         Ok(r) => r,
         Err(e) => {
-            drop(tx);
+            tx.rollback().await;
             // A concurrent retry that finished meanwhile may be why this run
             // failed (the letter moved on): its response is the answer.
             return replay_or(app, p, m, request_id, &request_hash, to_status(e)).await;

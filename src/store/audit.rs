@@ -12,7 +12,7 @@ use crate::audit::{
 };
 
 /// The chain head: last seq and hash (hex).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Head {
     seq: i64,
     hash: String,
@@ -49,20 +49,18 @@ fn head_of(row: Option<QueryResult>) -> StoreResult<Head> {
     })
 }
 
-/// The savepoint a SQLite write transaction begun by hand takes at its begin
-/// and releases first thing at its commit: the release fails on a connection
-/// that is not inside that transaction.
-pub(super) const WRITE_SAVEPOINT: &str = "naskah_write";
-
 /// The head of the chain once SQLite's write lock is taken: `BEGIN IMMEDIATE`,
-/// the savepoint [`WRITE_SAVEPOINT`] and the head's no-op update in one
-/// statement text (one round trip).
-pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(conn: &C) -> StoreResult<Head> {
+/// the savepoint `savepoint` and the head's no-op update in one statement text
+/// (one round trip).
+pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(
+    conn: &C,
+    savepoint: &str,
+) -> StoreResult<Head> {
     head_of(
         conn.query_one_raw(Statement::from_string(
             DbBackend::Sqlite,
             format!(
-                "BEGIN IMMEDIATE;\nSAVEPOINT {WRITE_SAVEPOINT};\n\
+                "BEGIN IMMEDIATE;\nSAVEPOINT {savepoint};\n\
                  UPDATE audit_head SET last_seq = last_seq WHERE id = 1 \
                  RETURNING last_seq, last_hash"
             ),
@@ -81,7 +79,7 @@ pub(super) async fn lock_head<C: ConnectionTrait>(tx: &C, backend: Backend) -> S
 
 /// The statement that appends events to the chain after `head` (read under
 /// the transaction's lock on it): links each event to its predecessor, inserts
-/// them and moves the head; with the seqs of the events. `deferred` are SQLite
+/// them and moves the head; with the seqs of the events and the new head. `deferred` are SQLite
 /// statements of the change whose results nobody reads; they go first, in the
 /// same round trip.
 pub(super) fn append_stmt(
@@ -90,7 +88,7 @@ pub(super) fn append_stmt(
     now_us: i64,
     events: &[NewEvent],
     deferred: Vec<Statement>,
-) -> StoreResult<(Statement, Vec<i64>)> {
+) -> StoreResult<(Statement, Vec<i64>, Head)> {
     let mut seq = head.seq;
     let mut prev = decode_hash(&head.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
@@ -155,7 +153,11 @@ pub(super) fn append_stmt(
             values,
         ),
     };
-    Ok((st, seqs))
+    let next = Head {
+        seq,
+        hash: hex::encode(prev),
+    };
+    Ok((st, seqs, next))
 }
 
 pub(super) fn to_event(m: audit_event::Model) -> Event {

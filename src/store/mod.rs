@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod cache;
 pub mod disposal;
 pub mod dispositions;
+mod group;
 pub(crate) mod entities;
 pub mod idempotency;
 pub mod identity;
@@ -101,7 +102,7 @@ pub struct Store {
     sqlite_reads: Option<Arc<read::SqliteReads>>,
     /// SQLite file: the one connection of write transactions (see
     /// [`Store::begin_write`]).
-    writer: Option<DatabaseConnection>,
+    writer: Option<group::WriteQueue>,
 }
 
 impl Store {
@@ -139,9 +140,11 @@ impl Store {
             .as_deref()
             .map(|f| Arc::new(read::SqliteReads::new(f, pool as usize)));
         // A SQLite file gets one connection of its own for write transactions
-        // (see `begin_write`); an in-memory database has no file to share.
+        // (see `begin_write` and `group`); an in-memory database has no file
+        // to share.
         let writer = if sqlite_file.is_some() {
-            Some(Database::connect(connect_options(&opts.url, backend, 1)).await?)
+            let conn = Database::connect(connect_options(&opts.url, backend, 1)).await?;
+            Some(group::WriteQueue::new(conn))
         } else {
             None
         };
@@ -262,21 +265,15 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite the writers of this process queue
-    /// in turn on an in-process lock first (SQLite allows one writer; without
-    /// the queue the others poll the file lock with sleeps of up to 100 ms in
-    /// SQLite's busy handler and leave it idle in between), then the database
-    /// write lock is taken at once (`BEGIN IMMEDIATE` and a no-op write on the
-    /// chain head, one round trip on a SQLite file), so that the transaction
-    /// never fails later on a lock upgrade; on PostgreSQL the chain head is
-    /// locked only at commit, keeping the serialised part of every write short.
-    ///
-    /// A SQLite file's write transactions run on the store's one write
-    /// connection, begun and ended by statements of their own rather than by
-    /// sea-orm's transaction: the begin goes with the head's read and the commit
-    /// with the last writes, two round trips to SQLite's connection thread
-    /// fewer per write (each is a wake-up of that thread and of the task, paid
-    /// while every other writer waits).
+    /// Starts a write transaction. On a SQLite file the writers of this
+    /// process queue for the store's one write connection and commit in groups
+    /// (see [`group`]): a writer that finds a transaction open joins it under a
+    /// savepoint, else it takes SQLite's write lock at once (`BEGIN IMMEDIATE`
+    /// and a no-op write on the chain head, one round trip), so that no
+    /// transaction fails later on a lock upgrade. An in-memory SQLite database
+    /// queues its writers on an in-process lock around sea-orm transactions.
+    /// On PostgreSQL the chain head is locked only at commit, keeping the
+    /// serialised part of every write short.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         let gate = match &self.write_gate {
             Some(g) => Some(g.clone().lock_owned().await),
@@ -284,12 +281,8 @@ impl Store {
         };
         let (tx, head) = match (&self.writer, self.backend) {
             (Some(w), _) => {
-                let open = OpenTx {
-                    conn: w.clone(),
-                    gate,
-                };
-                let head = open.begin().await?;
-                (TxConn::Own(open), Some(head))
+                let (writer, head) = w.begin().await?;
+                (TxConn::Own(writer), Some(head))
             }
             (None, Backend::Sqlite) => {
                 let tx = self.db.begin().await?;
@@ -322,55 +315,9 @@ pub enum TxConn {
         DatabaseTransaction,
         Option<tokio::sync::OwnedMutexGuard<()>>,
     ),
-    /// A SQLite file's write connection inside a transaction begun by hand.
-    Own(OpenTx),
-}
-
-/// A transaction begun by hand on a SQLite file's write connection. Dropped
-/// before it committed, it rolls back on a task of its own that holds the
-/// write queue's turn until the rollback has run.
-pub struct OpenTx {
-    conn: DatabaseConnection,
-    /// `None` once committed (or with no queue).
-    gate: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl OpenTx {
-    /// `BEGIN IMMEDIATE` and the chain head's read in one round trip. A
-    /// transaction left open on the connection (a rollback that never ran) is
-    /// rolled back first and the begin tried once more.
-    async fn begin(&self) -> StoreResult<audit::Head> {
-        let mut tries = 0;
-        loop {
-            match audit::begin_and_lock_head_sqlite(&self.conn).await {
-                Ok(head) => return Ok(head),
-                Err(e) => {
-                    // Whatever failed, no transaction stays open behind it.
-                    let _ = self.conn.execute_unprepared("ROLLBACK").await;
-                    tries += 1;
-                    if tries == 2 {
-                        return Err(e);
-                    }
-                }
-            }
-        }
-    }
-}
-
-impl Drop for OpenTx {
-    fn drop(&mut self) {
-        let Some(gate) = self.gate.take() else {
-            return;
-        };
-        let conn = self.conn.clone();
-        // Outside a runtime (never in the server) the next begin rolls back.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            rt.spawn(async move {
-                let _ = conn.execute_unprepared("ROLLBACK").await;
-                drop(gate);
-            });
-        }
-    }
+    /// A writer's part of a group transaction on a SQLite file's write
+    /// connection.
+    Own(group::Writer),
 }
 
 #[async_trait::async_trait]
@@ -378,21 +325,27 @@ impl ConnectionTrait for TxConn {
     fn get_database_backend(&self) -> DbBackend {
         match self {
             TxConn::Shared(tx, _) => tx.get_database_backend(),
-            TxConn::Own(o) => o.conn.get_database_backend(),
+            TxConn::Own(w) => w.conn().get_database_backend(),
         }
     }
 
     async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_raw(stmt).await,
-            TxConn::Own(o) => o.conn.execute_raw(stmt).await,
+            TxConn::Own(w) => {
+                w.savepoint().await?;
+                w.conn().execute_raw(stmt).await
+            }
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_unprepared(sql).await,
-            TxConn::Own(o) => o.conn.execute_unprepared(sql).await,
+            TxConn::Own(w) => {
+                w.savepoint().await?;
+                w.conn().execute_unprepared(sql).await
+            }
         }
     }
 
@@ -402,7 +355,7 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_one_raw(stmt).await,
-            TxConn::Own(o) => o.conn.query_one_raw(stmt).await,
+            TxConn::Own(w) => w.conn().query_one_raw(w.with_savepoint(stmt)).await,
         }
     }
 
@@ -412,7 +365,7 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_all_raw(stmt).await,
-            TxConn::Own(o) => o.conn.query_all_raw(stmt).await,
+            TxConn::Own(w) => w.conn().query_all_raw(w.with_savepoint(stmt)).await,
         }
     }
 }
@@ -697,6 +650,19 @@ impl WriteTx {
         Ok(self.commit_with_notices().await?.0)
     }
 
+    /// Rolls the transaction back. Unlike dropping it, returns only once the
+    /// other writers' work this transaction saw (a SQLite group, see [`group`])
+    /// has committed or failed, so that what made it fail can then be read.
+    pub async fn rollback(self) {
+        match self.tx {
+            TxConn::Own(writer) => writer.abandon().await,
+            TxConn::Shared(tx, gate) => {
+                let _ = tx.rollback().await;
+                drop(gate);
+            }
+        }
+    }
+
     /// Like [`WriteTx::commit`], also handing back the notices to publish.
     pub async fn commit_with_notices(
         mut self,
@@ -712,7 +678,7 @@ impl WriteTx {
             Some(h) => h,
             None => audit::lock_head(&self.tx, self.backend).await?,
         };
-        let (append, seqs) =
+        let (append, seqs, next) =
             audit::append_stmt(self.backend, head, self.now_us, &self.events, self.deferred)?;
         match self.tx {
             TxConn::Shared(tx, gate) => {
@@ -720,23 +686,7 @@ impl WriteTx {
                 tx.commit().await?;
                 drop(gate);
             }
-            TxConn::Own(mut open) => {
-                // The commit rides in the round trip of the last writes; if any
-                // of them fails, the statements after it (the commit too) do not
-                // run and the transaction rolls back when `open` is dropped.
-                // It opens with the release of the savepoint taken at begin,
-                // which fails unless this connection is still inside that
-                // transaction, before anything else of the batch runs.
-                let mut commit = append;
-                commit.sql = format!(
-                    "RELEASE {};\n{};\nCOMMIT",
-                    audit::WRITE_SAVEPOINT,
-                    commit.sql
-                );
-                open.conn.execute_raw(commit).await?;
-                // Committed: nothing to roll back.
-                drop(open.gate.take());
-            }
+            TxConn::Own(writer) => writer.finish(append, next).await?,
         }
         // After the commit: a reader that loaded the old rows did so under the
         // old generation (see `cache`).
