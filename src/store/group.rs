@@ -89,7 +89,9 @@ impl Drop for Queued {
 }
 
 fn group_failed(why: String) -> StoreError {
-    StoreError::Db(DbErr::Custom(format!("the write group did not commit: {why}")))
+    StoreError::Db(DbErr::Custom(format!(
+        "the write group did not commit: {why}"
+    )))
 }
 
 impl WriteQueue {

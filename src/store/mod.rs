@@ -14,8 +14,8 @@ pub mod bulk;
 pub mod cache;
 pub mod disposal;
 pub mod dispositions;
-mod group;
 pub(crate) mod entities;
+mod group;
 pub mod idempotency;
 pub mod identity;
 pub mod letters;
@@ -95,7 +95,7 @@ pub struct Store {
     /// The database file, for SQLite databases kept in a file.
     sqlite_file: Option<std::path::PathBuf>,
     caches: Arc<cache::Caches>,
-    /// SQLite: one write transaction of this process at a time (see
+    /// In-memory SQLite: one write transaction of this process at a time (see
     /// [`Store::begin_write`]).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// SQLite file: the hot reads' own connections (see [`read`]).
@@ -142,6 +142,7 @@ impl Store {
         // A SQLite file gets one connection of its own for write transactions
         // (see `begin_write` and `group`); an in-memory database has no file
         // to share.
+        let sqlite_file_is_none = sqlite_file.is_none();
         let writer = if sqlite_file.is_some() {
             let conn = Database::connect(connect_options(&opts.url, backend, 1)).await?;
             Some(group::WriteQueue::new(conn))
@@ -156,7 +157,7 @@ impl Store {
             sqlite_reads,
             writer,
             caches: Arc::default(),
-            write_gate: (backend == Backend::Sqlite).then(Arc::default),
+            write_gate: (backend == Backend::Sqlite && sqlite_file_is_none).then(Arc::default),
         })
     }
 
@@ -275,24 +276,28 @@ impl Store {
     /// On PostgreSQL the chain head is locked only at commit, keeping the
     /// serialised part of every write short.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
+        if let Some(w) = &self.writer {
+            let (writer, head) = w.begin().await?;
+            return Ok(self.write_tx(TxConn::Own(writer), Some(head)));
+        }
         let gate = match &self.write_gate {
             Some(g) => Some(g.clone().lock_owned().await),
             None => None,
         };
-        let (tx, head) = match (&self.writer, self.backend) {
-            (Some(w), _) => {
-                let (writer, head) = w.begin().await?;
-                (TxConn::Own(writer), Some(head))
-            }
-            (None, Backend::Sqlite) => {
+        let (tx, head) = match self.backend {
+            Backend::Sqlite => {
                 let tx = self.db.begin().await?;
                 // Takes the lock and reads the chain head in one statement.
                 let head = audit::lock_head_sqlite(&tx).await?;
                 (TxConn::Shared(tx, gate), Some(head))
             }
-            (None, Backend::Postgres) => (TxConn::Shared(self.db.begin().await?, gate), None),
+            Backend::Postgres => (TxConn::Shared(self.db.begin().await?, gate), None),
         };
-        Ok(WriteTx {
+        Ok(self.write_tx(tx, head))
+    }
+
+    fn write_tx(&self, tx: TxConn, head: Option<audit::Head>) -> WriteTx {
+        WriteTx {
             tx,
             notices: Vec::new(),
             events: Vec::new(),
@@ -301,7 +306,7 @@ impl Store {
             caches: self.caches.clone(),
             head,
             deferred: Vec::new(),
-        })
+        }
     }
 }
 

@@ -314,6 +314,114 @@ async fn a_commit_that_fails_keeps_nothing_of_its_transaction(db: Db) {
 }
 dual!(a_commit_that_fails_keeps_nothing_of_its_transaction);
 
+/// Concurrent writers, every third of which fails after a write of its own
+/// (its commit's last statement breaks a unique key, or it is dropped, or it
+/// rolls back): on SQLite they share group transactions with the others, and
+/// none may take anything of the others with it or leave anything behind.
+async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
+    let t = TestServer::start(db).await;
+    let before = naskah::store::audit::last_seq(t.store().reader())
+        .await
+        .expect("seq");
+    let mut tasks = Vec::new();
+    for i in 0..36 {
+        let store = t.store().clone();
+        tasks.push(tokio::spawn(async move {
+            let mut tx = store.begin_write().await.expect("tx");
+            let name = format!("writer-{i}");
+            tx.conn()
+                .execute_unprepared(&format!(
+                    "UPDATE app_user SET full_name = '{name}' WHERE username = 'admin'"
+                ))
+                .await
+                .expect("update");
+            tx.audit(NewEvent::success("test/group", "thing", &name));
+            match i % 6 {
+                1 => {
+                    tx.defer(Statement::from_string(
+                        tx.db_backend(),
+                        "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '')",
+                    ));
+                    let err = tx.commit().await.unwrap_err();
+                    assert!(err.is_unique_violation(), "{err:?}");
+                    false
+                }
+                3 => {
+                    drop(tx);
+                    false
+                }
+                5 => {
+                    tx.rollback().await;
+                    false
+                }
+                _ => {
+                    tx.commit().await.expect("commit");
+                    true
+                }
+            }
+        }));
+    }
+    let mut committed = 0;
+    for task in tasks {
+        if task.await.expect("task") {
+            committed += 1;
+        }
+    }
+    assert_eq!(committed, 18);
+    // One more write after them all: it waits for any rollback still running.
+    append_events(&t, 1).await;
+    let report = t.store().verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, before + 19);
+    let conn = raw(&t).await;
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT resource_id FROM audit_event WHERE seq > {before} \
+                 AND action = 'test/group' ORDER BY resource_id"
+            ),
+        ))
+        .await
+        .expect("events");
+    let mut kept: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "resource_id").expect("id"))
+        .collect();
+    kept.sort();
+    let mut expected: Vec<String> = (0..36)
+        .filter(|i| i % 2 == 0)
+        .map(|i| format!("writer-{i}"))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        kept, expected,
+        "the events of exactly the committed writers"
+    );
+    // The user's name is the last committed writer's, never a failed one's.
+    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
+        .await
+        .expect("q")
+        .expect("admin");
+    let last_committed = conn
+        .query_one_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT resource_id FROM audit_event WHERE seq > {before} \
+                 AND action = 'test/group' ORDER BY seq DESC LIMIT 1"
+            ),
+        ))
+        .await
+        .expect("q")
+        .expect("row")
+        .try_get::<String>("", "resource_id")
+        .expect("id");
+    assert_eq!(admin.full_name, last_committed);
+    conn.close().await.expect("close");
+    t.stop().await;
+}
+dual!(failing_writers_among_concurrent_ones_change_nothing);
+
 async fn auditors_list_their_agency_events_with_filters_and_pages(db: Db) {
     let t = TestServer::start(db).await;
     t.seed_user("auditor2", "auditor-password-2", &[Role::Auditor])
