@@ -42,6 +42,14 @@ async fn raw(t: &TestServer) -> DatabaseConnection {
         .expect("raw connection")
 }
 
+/// The seeded administrator's account as stored now.
+async fn admin_user(t: &TestServer) -> naskah::store::identity::UserRecord {
+    naskah::store::identity::user_by_username(t.store().reader(), "admin")
+        .await
+        .expect("q")
+        .expect("admin")
+}
+
 async fn append_events(t: &TestServer, n: usize) {
     for i in 0..n {
         let mut tx = t.store().begin_write().await.expect("tx");
@@ -244,10 +252,7 @@ async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
         matches!(err, naskah::store::StoreError::Unaudited),
         "{err:?}"
     );
-    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
-        .await
-        .expect("q")
-        .expect("admin");
+    let admin = admin_user(&t).await;
     assert_eq!(
         admin.full_name, "Administrator",
         "the change was rolled back"
@@ -261,10 +266,7 @@ async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
     // The rolled-back transaction let go of the write lock: the next write
     // commits, and the change above is still not there.
     append_events(&t, 1).await;
-    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
-        .await
-        .expect("q")
-        .expect("admin");
+    let admin = admin_user(&t).await;
     assert_eq!(admin.full_name, "Administrator");
     t.stop().await;
 }
@@ -292,10 +294,7 @@ async fn a_commit_that_fails_keeps_nothing_of_its_transaction(db: Db) {
     // The next write commits at once after it (the failed one let go of the
     // lock), and of the failed one nothing is kept: not its update, not its event.
     append_events(&t, 1).await;
-    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
-        .await
-        .expect("q")
-        .expect("admin");
+    let admin = admin_user(&t).await;
     assert_eq!(
         admin.full_name, "Administrator",
         "the update was rolled back"
@@ -399,10 +398,7 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
         "the events of exactly the committed writers"
     );
     // The user's name is the last committed writer's, never a failed one's.
-    let admin = naskah::store::identity::user_by_username(t.store().reader(), "admin")
-        .await
-        .expect("q")
-        .expect("admin");
+    let admin = admin_user(&t).await;
     let last_committed = conn
         .query_one_raw(Statement::from_string(
             conn.get_database_backend(),
