@@ -31,7 +31,7 @@ pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<
 }
 
 /// Locks the chain head row until commit and returns it (PostgreSQL).
-async fn lock_head_postgres<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
+pub(super) async fn lock_head_postgres<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
     head_of(
         tx.query_one_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -69,19 +69,11 @@ pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(
     )
 }
 
-/// Locks the chain head row until commit and returns it.
-pub(super) async fn lock_head<C: ConnectionTrait>(tx: &C, backend: Backend) -> StoreResult<Head> {
-    match backend {
-        Backend::Sqlite => lock_head_sqlite(tx).await,
-        Backend::Postgres => lock_head_postgres(tx).await,
-    }
-}
-
 /// The statement that appends events to the chain after `head` (read under
 /// the transaction's lock on it): links each event to its predecessor, inserts
-/// them and moves the head; with the seqs of the events and the new head. `deferred` are SQLite
-/// statements of the change whose results nobody reads; they go first, in the
-/// same round trip.
+/// them and moves the head; with the seqs of the events and the new head.
+/// `deferred` are SQLite statements of the change whose results nobody reads;
+/// they go first, in the same round trip.
 pub(super) fn append_stmt(
     backend: Backend,
     head: Head,

@@ -142,13 +142,13 @@ impl Store {
         // A SQLite file gets one connection of its own for write transactions
         // (see `begin_write` and `group`); an in-memory database has no file
         // to share.
-        let sqlite_file_is_none = sqlite_file.is_none();
         let writer = if sqlite_file.is_some() {
             let conn = Database::connect(connect_options(&opts.url, backend, 1)).await?;
             Some(group::WriteQueue::new(conn))
         } else {
             None
         };
+        let write_gate = (backend == Backend::Sqlite && writer.is_none()).then(Arc::default);
         Ok(Self {
             db,
             backend,
@@ -157,7 +157,7 @@ impl Store {
             sqlite_reads,
             writer,
             caches: Arc::default(),
-            write_gate: (backend == Backend::Sqlite && sqlite_file_is_none).then(Arc::default),
+            write_gate,
         })
     }
 
@@ -679,9 +679,10 @@ impl WriteTx {
             // Before the head is locked: outside the serialised part.
             self.flush().await?;
         }
+        // SQLite read the head when it took the lock; PostgreSQL locks it now.
         let head = match self.head {
             Some(h) => h,
-            None => audit::lock_head(&self.tx, self.backend).await?,
+            None => audit::lock_head_postgres(&self.tx).await?,
         };
         let (append, seqs, next) =
             audit::append_stmt(self.backend, head, self.now_us, &self.events, self.deferred)?;
