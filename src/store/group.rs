@@ -403,3 +403,121 @@ impl Drop for Writer {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The paths of the queue that concurrent requests reach only by chance:
+    //! a writer that gives up its place in the queue, and a writer dropped
+    //! where it cannot roll back. Group commit exists only for SQLite files.
+
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    use super::{Queued, WriteQueue};
+    use crate::clock::SystemClock;
+    use crate::store::{Store, StoreOptions};
+
+    /// A migrated store on a SQLite file with a table to write to, and the
+    /// file's directory (kept for the test's length).
+    async fn file_store() -> (tempfile::TempDir, Store, WriteQueue) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("n.db").display());
+        let store = Store::connect(
+            &StoreOptions {
+                url,
+                max_connections: 4,
+            },
+            Arc::new(SystemClock),
+        )
+        .await
+        .expect("connect");
+        store.migrate().await.expect("migrate");
+        let queue = store
+            .writer
+            .clone()
+            .expect("a SQLite file has a write queue");
+        queue
+            .conn
+            .execute_unprepared("CREATE TABLE probe (x INTEGER NOT NULL)")
+            .await
+            .expect("table");
+        (dir, store, queue)
+    }
+
+    fn insert(x: i64) -> Statement {
+        Statement::from_string(
+            DbBackend::Sqlite,
+            format!("INSERT INTO probe (x) VALUES ({x})"),
+        )
+    }
+
+    /// The committed rows, read on a connection of their own.
+    async fn committed(dir: &tempfile::TempDir) -> Vec<i64> {
+        let url = format!("sqlite://{}?mode=ro", dir.path().join("n.db").display());
+        let conn = Database::connect(url).await.expect("reader");
+        let rows = conn
+            .query_all_raw(Statement::from_string(
+                DbBackend::Sqlite,
+                "SELECT x FROM probe ORDER BY x",
+            ))
+            .await
+            .expect("rows");
+        rows.iter()
+            .map(|r| r.try_get::<i64>("", "x").expect("x"))
+            .collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_group_left_open_by_a_writer_that_gave_up_is_committed_by_its_member() {
+        let (dir, _store, queue) = file_store().await;
+        let (writer, head) = queue.begin().await.expect("begin");
+        // Someone queues behind the writer, so it leaves the group open…
+        let gave_up = Queued::new(&queue.waiting);
+        let finish = tokio::spawn(writer.finish(insert(1), head));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!finish.is_finished(), "it waits for the group's commit");
+        assert_eq!(committed(&dir).await, Vec::<i64>::new());
+        // …and gives its place up without taking a turn: nobody else is left
+        // to commit, so the waiting member commits its own group.
+        drop(gave_up);
+        tokio::time::timeout(Duration::from_secs(10), finish)
+            .await
+            .expect("the member commits the group itself")
+            .expect("task")
+            .expect("committed");
+        assert_eq!(committed(&dir).await, vec![1]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_dropped_outside_a_runtime_fails_its_group_and_the_next_one_commits() {
+        let (dir, _store, queue) = file_store().await;
+        // A member whose work waits in the open group.
+        let (member, head) = queue.begin().await.expect("begin");
+        let queued = Queued::new(&queue.waiting);
+        let member = tokio::spawn(member.finish(insert(1), head));
+        // The writer after it joins the group, writes, and is dropped on a
+        // thread without a runtime: it cannot roll back to its savepoint.
+        let (lost, _) = queue.begin().await.expect("join");
+        drop(queued);
+        lost.savepoint().await.expect("savepoint");
+        lost.conn().execute_raw(insert(2)).await.expect("write");
+        std::thread::spawn(move || drop(lost))
+            .join()
+            .expect("thread");
+        // The group holds the lost writer's write, so it must not commit: its
+        // member is told so, and nothing of the group stays.
+        let err = tokio::time::timeout(Duration::from_secs(10), member)
+            .await
+            .expect("the member hears of its group")
+            .expect("task")
+            .expect_err("the group did not commit");
+        assert!(err.to_string().contains("lost"), "{err}");
+        assert_eq!(committed(&dir).await, Vec::<i64>::new());
+        // The next writer begins a group of its own and commits.
+        let (next, head) = queue.begin().await.expect("begin after");
+        next.finish(insert(3), head).await.expect("commit");
+        assert_eq!(committed(&dir).await, vec![3]);
+    }
+}
