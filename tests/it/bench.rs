@@ -74,3 +74,18 @@ fn the_quick_benchmark_runs_on_sqlite() {
 fn the_quick_benchmark_runs_on_postgres() {
     quick_run("postgres");
 }
+
+#[test]
+fn an_unknown_operation_name_is_refused_before_anything_runs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
+        .args(["--quick", "--ops", "GetLetter,ListLetters"])
+        .output()
+        .expect("run naskah-bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("unknown operation \"ListLetters\""),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("seeding"), "{stderr}");
+}

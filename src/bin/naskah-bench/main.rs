@@ -55,7 +55,8 @@ struct Args {
     /// Letter counts at which ListLetters(INBOX) and GetDispositionTree p99 are measured.
     #[arg(long, value_delimiter = ',')]
     scale: Vec<u64>,
-    /// Only these operations (names as in the report).
+    /// Only these operations (names as in the report; `none`: no single
+    /// operation).
     #[arg(long, value_delimiter = ',')]
     ops: Vec<String>,
     /// Audit events to append to the chain before timing `naskah audit verify`
@@ -680,6 +681,17 @@ async fn tokens(addr: SocketAddr) -> anyhow::Result<BTreeMap<&'static str, Strin
 }
 
 async fn bench(args: Args) -> anyhow::Result<()> {
+    // `none` runs no single operation (growth or audit runs only).
+    if let Some(bad) = args
+        .ops
+        .iter()
+        .find(|o| *o != "none" && !OPS.contains(&o.as_str()))
+    {
+        anyhow::bail!(
+            "unknown operation {bad:?} in --ops; known: none, {}",
+            OPS.join(", ")
+        );
+    }
     let quick = args.quick;
     let letters = if quick {
         args.letters.min(300)
