@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::context::{Ctx, check_etag};
-use super::letters::{Caller, seen_letter};
+use super::letters::{self, Caller};
 use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
@@ -752,9 +752,12 @@ pub struct Node {
 pub async fn tree(store: &Store, p: &Principal, letter_id: &str) -> Result<Vec<Node>> {
     let now = store.clock().now_us();
     let caller = Caller::cached(store, p).await?;
-    seen_letter(store, p, &caller, letter_id).await?;
-    let mine: HashSet<String> = caller.visible_ids().into_iter().collect();
-    let (ds, recipients, responses) = q::tree_of(store, letter_id).await?;
+    let visible = caller.visible_ids();
+    let (ds, recipients, responses) =
+        q::tree_for(store, &p.agency_id, letter_id, &visible, letters::may_see)
+            .await?
+            .ok_or_else(letters::not_found)?;
+    let mine: HashSet<String> = visible.into_iter().collect();
     let all = assemble(ds, recipients, responses, now);
     let involved = |v: &View| {
         mine.contains(&v.d.sender_position_id)

@@ -127,7 +127,8 @@ pub fn has_no_subject(t: LetterType) -> bool {
     )
 }
 
-fn not_found() -> Error {
+/// LETTER_NOT_FOUND: also the answer for a letter the caller may not see.
+pub(super) fn not_found() -> Error {
     Error::rejected(Reason::LetterNotFound, "letter not found")
 }
 
@@ -215,6 +216,12 @@ fn public_in_agency(l: &LetterRecord) -> bool {
         && matches!(l.state, state::SENT | state::DELIVERED)
 }
 
+/// Whether the caller may see letter `l`, given whether one of the positions
+/// they hold or act for takes part in it (outside a transaction).
+pub(super) fn may_see(l: &LetterRecord, taking_part: bool) -> bool {
+    taking_part || public_in_agency(l)
+}
+
 /// [`visible_letter`] outside a transaction: the letter and the caller's part
 /// in it in one statement.
 pub async fn seen_letter(
@@ -224,7 +231,7 @@ pub async fn seen_letter(
     id: &str,
 ) -> Result<LetterRecord> {
     match q::letter_for(store, &p.agency_id, id, &caller.visible_ids()).await? {
-        Some((l, taking_part)) if taking_part || public_in_agency(&l) => Ok(l),
+        Some((l, taking_part)) if may_see(&l, taking_part) => Ok(l),
         _ => Err(not_found()),
     }
 }
@@ -1559,24 +1566,21 @@ impl LetterView {
     }
 }
 
-async fn view(store: &Store, l: LetterRecord, read: bool, with_body: bool) -> Result<LetterView> {
-    let mut v = views(store, vec![(l, read)], with_body).await?;
+/// The view of one letter whose details were read with it.
+async fn view_with(
+    store: &Store,
+    l: LetterRecord,
+    read: bool,
+    details: q::LetterDetails,
+    with_body: bool,
+) -> Result<LetterView> {
+    let mut v = views_with(store, vec![(l, read)], details, with_body).await?;
     v.pop()
         .ok_or_else(|| Error::Internal("letter view vanished".into()))
 }
 
-/// Views of several letters with a fixed number of queries, whatever their number.
-async fn views(
-    store: &Store,
-    letters: Vec<(LetterRecord, bool)>,
-    with_body: bool,
-) -> Result<Vec<LetterView>> {
-    let ids: Vec<String> = letters.iter().map(|(l, _)| l.id.clone()).collect();
-    let details = q::details_of(store, &ids).await?;
-    views_with(store, letters, details, with_body).await
-}
-
-/// [`views`] of letters whose details were read with them.
+/// Views of letters whose details were read with them (a fixed number of
+/// queries, whatever their number).
 async fn views_with(
     store: &Store,
     letters: Vec<(LetterRecord, bool)>,
@@ -1651,7 +1655,14 @@ async fn views_with(
 /// Reads a letter; a read of an R/SR letter is audited.
 pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> Result<LetterView> {
     let caller = Caller::cached(store, p).await?;
-    let l = seen_letter(store, p, &caller, id).await?;
+    // The letter and, when the caller may see it, its details in one read.
+    let (l, details) =
+        match q::letter_for_with_details(store, &p.agency_id, id, &caller.visible_ids(), may_see)
+            .await?
+        {
+            Some((l, part, details)) if may_see(&l, part) => (l, details),
+            _ => return Err(not_found()),
+        };
     if is_secret(&l) {
         let mut tx = store.begin_write().await?;
         let mut ev = Ctx::new(p, meta).event("letter", id, "read of a secret letter");
@@ -1665,7 +1676,7 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
     }
     // Read by the caller: a read time on an inbox or copy entry of a position
     // the caller holds (the view's receipts are those entries).
-    let mut v = view(store, l, false, true).await?;
+    let mut v = view_with(store, l, false, details, true).await?;
     let held = caller.held_ids();
     v.read = v.receipts.keys().any(|pid| held.contains(pid));
     Ok(v)

@@ -8,7 +8,8 @@ use sea_orm::{
 };
 
 use super::entities::{disposition, disposition_recipient, disposition_response};
-use super::read::{Cells, must};
+use super::letters::{self, LetterRecord};
+use super::read::{Cells, Decode, must};
 use super::{Store, StoreResult};
 
 /// A disposition row.
@@ -80,16 +81,18 @@ pub async fn of_letter<C: ConnectionTrait>(
         .await?)
 }
 
-/// A letter's dispositions (oldest first), their recipients (by position) and
-/// their reports (oldest first): three statements, outside any transaction.
-pub async fn tree_of(
+/// The disposition tree of a letter of `agency`: its dispositions (by creation
+/// time), their recipients and their responses, when `shown` says the caller
+/// may see the letter (given it and whether any of `positions` takes part in
+/// it); `None` when the letter is not there or not shown. The letter and the
+/// three reads of the tree are one hand-off on SQLite.
+pub async fn tree_for(
     store: &Store,
+    agency: &str,
     letter_id: &str,
-) -> StoreResult<(
-    Vec<DispositionRecord>,
-    Vec<RecipientRecord>,
-    Vec<ResponseRecord>,
-)> {
+    positions: &[String],
+    shown: fn(&LetterRecord, bool) -> bool,
+) -> StoreResult<Option<Tree>> {
     let backend = store.reader().get_database_backend();
     let of_letter = || {
         Query::select()
@@ -112,15 +115,51 @@ pub async fn tree_of(
         .filter(disposition_response::Column::DispositionId.in_subquery(of_letter()))
         .order_by_asc(disposition_response::Column::CreatedAtUs)
         .build(backend);
-    let ds = store.rows(ds, disposition_at).await?;
-    if ds.is_empty() {
-        return Ok((ds, Vec::new(), Vec::new()));
+    let letter = letters::letter_for_stmt(backend, agency, letter_id, positions);
+    let (found, rows) = store
+        .rows_then(
+            letter,
+            letters::letter_taking_part,
+            move |found: &mut Vec<(LetterRecord, bool)>| match found.first() {
+                Some((l, part)) if shown(l, *part) => vec![
+                    (
+                        ds,
+                        (|r| disposition_at(r).map(TreeRow::Disposition)) as Decode<TreeRow>,
+                    ),
+                    (rs, |r| recipient_at(r).map(TreeRow::Recipient)),
+                    (ps, |r| response_at(r).map(TreeRow::Response)),
+                ],
+                _ => Vec::new(),
+            },
+        )
+        .await?;
+    match found.first() {
+        Some((l, part)) if shown(l, *part) => {}
+        _ => return Ok(None),
     }
-    Ok((
-        ds,
-        store.rows(rs, recipient_at).await?,
-        store.rows(ps, response_at).await?,
-    ))
+    let mut tree = Tree::default();
+    for row in rows {
+        match row {
+            TreeRow::Disposition(d) => tree.0.push(d),
+            TreeRow::Recipient(r) => tree.1.push(r),
+            TreeRow::Response(p) => tree.2.push(p),
+        }
+    }
+    Ok(Some(tree))
+}
+
+/// A letter's dispositions, their recipients and their responses.
+pub type Tree = (
+    Vec<DispositionRecord>,
+    Vec<RecipientRecord>,
+    Vec<ResponseRecord>,
+);
+
+/// A row of one of the tree's three reads.
+enum TreeRow {
+    Disposition(DispositionRecord),
+    Recipient(RecipientRecord),
+    Response(ResponseRecord),
 }
 
 fn disposition_at(r: &dyn Cells) -> StoreResult<DispositionRecord> {

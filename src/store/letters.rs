@@ -11,7 +11,7 @@ use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
     letter_version, number_counter,
 };
-use super::read::{Cells, must};
+use super::read::{Cells, Decode, must};
 use super::{Store, StoreError, StoreResult};
 
 /// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
@@ -544,22 +544,17 @@ pub async fn list_box(
         })
         .build(backend);
     let (page, details) = store
-        .rows_then(
-            rows,
-            listed,
-            move |rows: &mut Vec<Listed>| {
-                let mut seen = std::collections::HashSet::new();
-                rows.retain(|r| seen.insert(r.letter.id.clone()));
-                rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                let ids: Vec<String> = rows
-                    .iter()
-                    .take(shown)
-                    .map(|r| r.letter.id.clone())
-                    .collect();
-                details_stmt(backend, ids)
-            },
-            detail,
-        )
+        .rows_then(rows, listed, move |rows: &mut Vec<Listed>| {
+            let mut seen = std::collections::HashSet::new();
+            rows.retain(|r| seen.insert(r.letter.id.clone()));
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let ids: Vec<String> = rows
+                .iter()
+                .take(shown)
+                .map(|r| r.letter.id.clone())
+                .collect();
+            details_then(backend, ids)
+        })
         .await?;
     Ok((page, collect_details(details)))
 }
@@ -689,7 +684,7 @@ fn placeholders(backend: DbBackend, before: usize, n: usize) -> String {
         .join(", ")
 }
 
-fn letter_taking_part(r: &dyn Cells) -> StoreResult<(LetterRecord, bool)> {
+pub(super) fn letter_taking_part(r: &dyn Cells) -> StoreResult<(LetterRecord, bool)> {
     Ok((letter_at(r, 0)?, must(r.boolean(26)?, 26)?))
 }
 
@@ -701,7 +696,46 @@ pub async fn letter_for(
     id: &str,
     positions: &[String],
 ) -> StoreResult<Option<(LetterRecord, bool)>> {
+    let stmt = letter_for_stmt(store.reader().get_database_backend(), agency, id, positions);
+    Ok(store.rows(stmt, letter_taking_part).await?.pop())
+}
+
+/// [`letter_for`] and, when `shown` says the caller may see the letter (given
+/// it and the caller's part in it), its details: one hand-off on SQLite.
+pub async fn letter_for_with_details(
+    store: &Store,
+    agency: &str,
+    id: &str,
+    positions: &[String],
+    shown: fn(&LetterRecord, bool) -> bool,
+) -> StoreResult<Option<(LetterRecord, bool, LetterDetails)>> {
     let backend = store.reader().get_database_backend();
+    let stmt = letter_for_stmt(backend, agency, id, positions);
+    let (mut found, details) = store
+        .rows_then(
+            stmt,
+            letter_taking_part,
+            move |rows: &mut Vec<(LetterRecord, bool)>| {
+                rows.truncate(1);
+                match rows.first() {
+                    Some((l, part)) if shown(l, *part) => details_then(backend, vec![l.id.clone()]),
+                    _ => Vec::new(),
+                }
+            },
+        )
+        .await?;
+    Ok(found
+        .pop()
+        .map(|(l, part)| (l, part, collect_details(details))))
+}
+
+/// The statement of [`letter_for`].
+pub(super) fn letter_for_stmt(
+    backend: sea_orm::DbBackend,
+    agency: &str,
+    id: &str,
+    positions: &[String],
+) -> sea_orm::Statement {
     let taking_part = if positions.is_empty() {
         "(1 = 0)".to_owned()
     } else {
@@ -725,8 +759,7 @@ pub async fn letter_for(
         .chain([id, agency])
         .map(sea_orm::Value::from)
         .collect();
-    let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, values);
-    Ok(store.rows(stmt, letter_taking_part).await?.pop())
+    sea_orm::Statement::from_sql_and_values(backend, sql, values)
 }
 
 /// Route steps, addressees, read receipts and attachments of several letters.
@@ -833,6 +866,17 @@ fn detail(r: &dyn Cells) -> StoreResult<Detail> {
             is_scan: n(3)? == Some(1),
         }),
     })
+}
+
+/// [`details_stmt`] with its decoder, as a next read of [`Store::rows_then`].
+fn details_then(
+    backend: sea_orm::DbBackend,
+    ids: Vec<String>,
+) -> Vec<(sea_orm::Statement, Decode<Detail>)> {
+    details_stmt(backend, ids)
+        .map(|st| (st, detail as Decode<Detail>))
+        .into_iter()
+        .collect()
 }
 
 /// Steps, addressees, read receipts and attachments of several letters, in one

@@ -197,30 +197,21 @@ impl Store {
         read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode).await
     }
 
-    /// Two dependent reads: `first`, then the statement `then` makes of its
-    /// rows (after trimming them), in one hand-off on SQLite (see
+    /// Dependent reads: `first`, then the statements `then` makes of its rows
+    /// (after trimming them), in one hand-off on SQLite (see
     /// [`read::rows_then`]).
     pub async fn rows_then<T, U, F>(
         &self,
         first: sea_orm::Statement,
         decode: read::Decode<T>,
         then: F,
-        decode_then: read::Decode<U>,
     ) -> StoreResult<(Vec<T>, Vec<U>)>
     where
         T: Send + 'static,
         U: Send + 'static,
-        F: FnOnce(&mut Vec<T>) -> Option<sea_orm::Statement> + Send + 'static,
+        F: FnOnce(&mut Vec<T>) -> Vec<(sea_orm::Statement, read::Decode<U>)> + Send + 'static,
     {
-        read::rows_then(
-            self.sqlite_reads.as_ref(),
-            &self.db,
-            first,
-            decode,
-            then,
-            decode_then,
-        )
-        .await
+        read::rows_then(self.sqlite_reads.as_ref(), &self.db, first, decode, then).await
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their

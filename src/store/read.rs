@@ -234,36 +234,36 @@ where
     .map_err(|e| StoreError::Corrupt(format!("sqlite read task: {e}")))?
 }
 
-/// Runs `first`, lets `then` trim its rows and name a second statement, and
-/// runs that: on a SQLite file both on one blocking thread and connection (one
-/// hand-off for the two), else one after the other through `db`.
+/// Runs `first`, lets `then` trim its rows and name the statements to run
+/// next (each with its decoder), and runs those: on a SQLite file all on one
+/// blocking thread and connection (one hand-off for them all), else one after
+/// the other through `db`.
 pub(super) async fn rows_then<T, U, F>(
     sqlite: Option<&Arc<SqliteReads>>,
     db: &DatabaseConnection,
     first: Statement,
     decode: Decode<T>,
     then: F,
-    decode_then: Decode<U>,
 ) -> StoreResult<(Vec<T>, Vec<U>)>
 where
     T: Send + 'static,
     U: Send + 'static,
-    F: FnOnce(&mut Vec<T>) -> Option<Statement> + Send + 'static,
+    F: FnOnce(&mut Vec<T>) -> Vec<(Statement, Decode<U>)> + Send + 'static,
 {
     let Some(reads) = sqlite else {
         let mut head = rows(None, db, first, decode).await?;
-        let tail = match then(&mut head) {
-            Some(st) => rows(None, db, st, decode_then).await?,
-            None => Vec::new(),
-        };
+        let mut tail = Vec::new();
+        for (st, decode_then) in then(&mut head) {
+            tail.extend(rows(None, db, st, decode_then).await?);
+        }
         return Ok((head, tail));
     };
     on_reader(reads, move |conn| {
         let mut head = query(conn, &first, decode)?;
-        let tail = match then(&mut head) {
-            Some(st) => query(conn, &st, decode_then)?,
-            None => Vec::new(),
-        };
+        let mut tail = Vec::new();
+        for (st, decode_then) in then(&mut head) {
+            tail.extend(query(conn, &st, decode_then)?);
+        }
         Ok((head, tail))
     })
     .await

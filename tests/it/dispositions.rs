@@ -317,6 +317,21 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
             .map(|x| x.id.clone()),
         Some(l2.id.clone())
     );
+    // The tree of a secret letter someone has no part in, and of a letter that
+    // does not exist, are the same refusal.
+    for id in [letter.clone(), uuid::Uuid::new_v4().to_string()] {
+        let e = c
+            .get_disposition_tree(authed(
+                pb::GetDispositionTreeRequest { letter_id: id },
+                d.token("kabid.ikp"),
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (e.code(), reason(&e).as_str()),
+            (Code::NotFound, "LETTER_NOT_FOUND")
+        );
+    }
 
     // Refusals.
     let e = c
