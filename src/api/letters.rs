@@ -440,6 +440,14 @@ impl LetterService for LetterApi {
         if from == Some(None) || to == Some(None) {
             v.add("create_time_from", "is out of range");
         }
+        let full = match pb::LetterView::try_from(r.view) {
+            Ok(pb::LetterView::Basic) => false,
+            Ok(pb::LetterView::Unspecified | pb::LetterView::Full) => true,
+            Err(_) => {
+                v.add("view", "must be a known value");
+                true
+            }
+        };
         v.finish()?;
         let filter = BoxFilter {
             types: r.types.iter().map(|t| *t as i16).collect(),
@@ -457,6 +465,7 @@ impl LetterService for LetterApi {
             filter,
             r.page_size,
             &r.page_token,
+            full,
         )
         .await?;
         Ok(Response::new(pb::ListLettersResponse {

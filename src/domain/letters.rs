@@ -1682,7 +1682,9 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
     Ok(v)
 }
 
-/// A page of one folder.
+/// A page of one folder; with `full`, each letter's route, addressees, read
+/// receipts and attachments too (read with the page, one more statement).
+#[allow(clippy::too_many_arguments)]
 pub async fn list(
     store: &Store,
     p: &Principal,
@@ -1691,6 +1693,7 @@ pub async fn list(
     filter: q::BoxFilter,
     size: i32,
     token: &str,
+    full: bool,
 ) -> Result<(Vec<LetterView>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let caller = Caller::cached(store, p).await?;
@@ -1728,7 +1731,11 @@ pub async fn list(
             .unwrap_or_default(),
     ]);
     let after = page::decode_time_key(token, &fp)?;
-    let shown = usize::try_from(limit).unwrap_or(usize::MAX);
+    let shown = if full {
+        usize::try_from(limit).unwrap_or(usize::MAX)
+    } else {
+        0
+    };
     let (mut rows, details) =
         q::list_box(store, &positions, f, &filter, after, limit + 1, shown).await?;
     let next = page::next_token(&mut rows, limit, |r| {

@@ -34,6 +34,7 @@ fn quick_run(database: &str) {
         [
             "Login",
             "ListLetters(INBOX)",
+            "ListLetters(INBOX/FULL)",
             "GetLetter",
             "CreateDraft",
             "ApproveLetter",

@@ -522,6 +522,49 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
     assert!(!seen.read);
     let mine = get_as(&t, d.token("sekda"), &letter.id).await;
     assert!(mine.read);
+
+    // Views of a list: unspecified is FULL; BASIC is the same page without the
+    // letters' addressees, route and attachments.
+    let inbox = |view: i32| {
+        let mut l = l.clone();
+        let token = d.token("sekda").to_owned();
+        async move {
+            l.list_letters(authed(
+                pb::ListLettersRequest {
+                    folder: Folder::Inbox as i32,
+                    view,
+                    ..Default::default()
+                },
+                &token,
+            ))
+            .await
+            .map(|r| r.into_inner().letters)
+        }
+    };
+    let full = inbox(pb::LetterView::Full as i32).await.expect("full");
+    assert_eq!(inbox(0).await.expect("unspecified"), full);
+    let listed = full.iter().find(|x| x.id == letter.id).expect("listed");
+    assert!(listed.read);
+    assert!(!listed.route.is_empty());
+    assert!(listed.recipients[0].read_time.is_some());
+    assert!(!listed.carbon_copies.is_empty());
+    let basic = inbox(pb::LetterView::Basic as i32).await.expect("basic");
+    let cut: Vec<pb::Letter> = full
+        .into_iter()
+        .map(|mut x| {
+            x.recipients.clear();
+            x.carbon_copies.clear();
+            x.route.clear();
+            x.attachments.clear();
+            x
+        })
+        .collect();
+    assert_eq!(basic, cut);
+    let e = inbox(99).await.unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::InvalidArgument, "INVALID_ARGUMENT")
+    );
     let e = l
         .mark_read(authed(
             pb::MarkReadRequest {

@@ -212,6 +212,7 @@ fn pick(v: &[String], n: u64) -> &str {
 const OPS: &[&str] = &[
     "Login",
     "ListLetters(INBOX)",
+    "ListLetters(INBOX/FULL)",
     "GetLetter",
     "CreateDraft",
     "ApproveLetter",
@@ -242,13 +243,19 @@ async fn call(w: &World, name: &str, ch: Channel, n: u64) -> Result<(), tonic::S
                 })
                 .await?;
         }
-        "ListLetters(INBOX)" => {
+        "ListLetters(INBOX)" | "ListLetters(INBOX/FULL)" => {
+            let view = if name == "ListLetters(INBOX)" {
+                pb::LetterView::Basic
+            } else {
+                pb::LetterView::Full
+            };
             LetterServiceClient::new(ch)
                 .list_letters(authed(
                     pb::ListLettersRequest {
                         folder: pb::Folder::Inbox as i32,
                         position_id: w.org.pos("kadis.kominfo"),
                         page_size: 20,
+                        view: view as i32,
                         ..Default::default()
                     },
                     &tok("kadis.kominfo"),
@@ -379,7 +386,8 @@ async fn call(w: &World, name: &str, ch: Channel, n: u64) -> Result<(), tonic::S
 
 /// Mixed workload: reads dominate, as in an office day.
 const MIX: &[(&str, u64)] = &[
-    ("ListLetters(INBOX)", 300),
+    ("ListLetters(INBOX)", 250),
+    ("ListLetters(INBOX/FULL)", 50),
     ("GetLetter", 250),
     ("GetDispositionTree", 100),
     ("VerifyLetter", 40),
@@ -418,7 +426,7 @@ fn mixed_op(w: Arc<World>) -> OpFn {
 /// an indexed page read, single reads a primary-key read.
 fn ceiling_kind(name: &str) -> &'static str {
     match name {
-        "ListLetters(INBOX)" | "GetDispositionTree" | "Login" => "page",
+        "ListLetters(INBOX)" | "ListLetters(INBOX/FULL)" | "GetDispositionTree" | "Login" => "page",
         "GetLetter" | "VerifyLetter" => "get",
         _ => "insert",
     }
