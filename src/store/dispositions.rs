@@ -9,7 +9,7 @@ use sea_orm::{
 
 use super::entities::{disposition, disposition_recipient, disposition_response};
 use super::letters::{self, LetterRecord};
-use super::read::{Cells, Decode, must};
+use super::read::{Cells, Decode, Reach, must};
 use super::{Store, StoreResult};
 
 /// A disposition row.
@@ -131,6 +131,7 @@ pub async fn tree_for(
                 ],
                 _ => Vec::new(),
             },
+            Reach::Keyed,
         )
         .await?;
     match found.first() {

@@ -11,7 +11,7 @@ use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
     letter_version, number_counter,
 };
-use super::read::{Cells, Decode, must};
+use super::read::{Cells, Decode, Reach, must};
 use super::{Store, StoreError, StoreResult};
 
 /// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
@@ -408,6 +408,18 @@ pub struct BoxFilter {
     pub created_to_us: Option<i64>,
 }
 
+impl BoxFilter {
+    /// True when it filters nothing (every entry of the folder is listed).
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.urgencies.is_empty()
+            && self.query.is_empty()
+            && !self.unread_only
+            && self.created_from_us.is_none()
+            && self.created_to_us.is_none()
+    }
+}
+
 /// One listed letter with its folder entry.
 #[derive(Clone, Debug)]
 pub struct Listed {
@@ -483,6 +495,14 @@ pub async fn list_box(
     if positions.is_empty() {
         return Ok((Vec::new(), LetterDetails::default()));
     }
+    // One position's folder without filters is one range of the folder index,
+    // read as far as the page goes; a filter may pass over many entries, and
+    // several positions' folders are read whole and sorted.
+    let reach = if positions.len() == 1 && filter.is_empty() {
+        Reach::Keyed
+    } else {
+        Reach::Scan
+    };
     let backend = store.reader().get_database_backend();
     // The letter's columns without its body (a list shows no bodies; they are
     // the largest column), and the entry's sort key and read time.
@@ -544,17 +564,22 @@ pub async fn list_box(
         })
         .build(backend);
     let (page, details) = store
-        .rows_then(rows, listed, move |rows: &mut Vec<Listed>| {
-            let mut seen = std::collections::HashSet::new();
-            rows.retain(|r| seen.insert(r.letter.id.clone()));
-            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-            let ids: Vec<String> = rows
-                .iter()
-                .take(shown)
-                .map(|r| r.letter.id.clone())
-                .collect();
-            details_then(backend, ids)
-        })
+        .rows_then(
+            rows,
+            listed,
+            move |rows: &mut Vec<Listed>| {
+                let mut seen = std::collections::HashSet::new();
+                rows.retain(|r| seen.insert(r.letter.id.clone()));
+                rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                let ids: Vec<String> = rows
+                    .iter()
+                    .take(shown)
+                    .map(|r| r.letter.id.clone())
+                    .collect();
+                details_then(backend, ids)
+            },
+            reach,
+        )
         .await?;
     Ok((page, collect_details(details)))
 }
@@ -697,7 +722,10 @@ pub async fn letter_for(
     positions: &[String],
 ) -> StoreResult<Option<(LetterRecord, bool)>> {
     let stmt = letter_for_stmt(store.reader().get_database_backend(), agency, id, positions);
-    Ok(store.rows(stmt, letter_taking_part).await?.pop())
+    Ok(store
+        .rows(stmt, letter_taking_part, Reach::Keyed)
+        .await?
+        .pop())
 }
 
 /// [`letter_for`] and, when `shown` says the caller may see the letter (given
@@ -722,6 +750,7 @@ pub async fn letter_for_with_details(
                     _ => Vec::new(),
                 }
             },
+            Reach::Keyed,
         )
         .await?;
     Ok(found
@@ -885,7 +914,9 @@ fn details_then(
 pub async fn details_of(store: &Store, ids: &[String]) -> StoreResult<LetterDetails> {
     let backend = store.reader().get_database_backend();
     match details_stmt(backend, ids.to_vec()) {
-        Some(stmt) => Ok(collect_details(store.rows(stmt, detail).await?)),
+        Some(stmt) => Ok(collect_details(
+            store.rows(stmt, detail, Reach::Keyed).await?,
+        )),
         None => Ok(LetterDetails::default()),
     }
 }
@@ -1002,5 +1033,8 @@ pub async fn verification_of(store: &Store, code: &str) -> StoreResult<Option<Ve
          WHERE s.verification_code = {param} LIMIT 1"
     );
     let stmt = sea_orm::Statement::from_sql_and_values(backend, sql, [sea_orm::Value::from(code)]);
-    Ok(store.rows(stmt, verification_row).await?.pop())
+    Ok(store
+        .rows(stmt, verification_row, Reach::Keyed)
+        .await?
+        .pop())
 }

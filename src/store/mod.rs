@@ -193,8 +193,9 @@ impl Store {
         &self,
         stmt: sea_orm::Statement,
         decode: read::Decode<T>,
+        reach: read::Reach,
     ) -> StoreResult<Vec<T>> {
-        read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode).await
+        read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode, reach).await
     }
 
     /// Dependent reads: `first`, then the statements `then` makes of its rows
@@ -205,13 +206,22 @@ impl Store {
         first: sea_orm::Statement,
         decode: read::Decode<T>,
         then: F,
+        reach: read::Reach,
     ) -> StoreResult<(Vec<T>, Vec<U>)>
     where
         T: Send + 'static,
         U: Send + 'static,
         F: FnOnce(&mut Vec<T>) -> Vec<(sea_orm::Statement, read::Decode<U>)> + Send + 'static,
     {
-        read::rows_then(self.sqlite_reads.as_ref(), &self.db, first, decode, then).await
+        read::rows_then(
+            self.sqlite_reads.as_ref(),
+            &self.db,
+            first,
+            decode,
+            then,
+            reach,
+        )
+        .await
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their

@@ -1,12 +1,17 @@
 //! The hot read statements (a folder page, a page's details, a letter, a
 //! verification code), decoded by column position from either engine.
 //!
-//! On a SQLite file they run through SQLite's own API on a blocking thread, each
-//! statement's rows decoded there straight into records: sqlx's SQLite driver
-//! copies every value and passes every row from its connection thread to the
-//! async task over a channel, which cost more than the query itself in a list
-//! request. On PostgreSQL (and an in-memory SQLite database, which has no file
-//! for a second connection) the same statement runs through sea-orm.
+//! On a SQLite file they run through SQLite's own API, each statement's rows
+//! decoded straight into records: sqlx's SQLite driver copies every value and
+//! passes every row from its connection thread to the async task over a
+//! channel, which cost more than the query itself in a list request. A read
+//! whose rows are found by key ([`Reach::Keyed`]) runs on the request's own
+//! thread: handing it to another thread and back cost more than the read, and
+//! the records' memory is then freed by the thread that allocated it. A read
+//! that may scan ([`Reach::Scan`]) runs on a blocking thread, so that it cannot
+//! hold up the other requests of the server's few worker threads. On
+//! PostgreSQL (and an in-memory SQLite database, which has no file for a second
+//! connection) the same statement runs through sea-orm.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,6 +40,19 @@ pub trait Cells {
 
 /// A row decoder.
 pub type Decode<T> = fn(&dyn Cells) -> StoreResult<T>;
+
+/// How much of the database a read may visit, which decides where it runs on
+/// a SQLite file (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Rows found through an index by key or key range, as many as the answer
+    /// holds (a letter by id, a page of one folder without filters, the details
+    /// of listed letters).
+    Keyed,
+    /// A read that may visit rows it does not return (filters an index does
+    /// not serve, a page merged from several positions' folders).
+    Scan,
+}
 
 /// The value of a NOT NULL column.
 pub fn must<T>(v: Option<T>, i: usize) -> StoreResult<T> {
@@ -204,17 +222,18 @@ pub(super) async fn rows<T: Send + 'static>(
     db: &DatabaseConnection,
     stmt: Statement,
     decode: Decode<T>,
+    reach: Reach,
 ) -> StoreResult<Vec<T>> {
     let Some(reads) = sqlite else {
         let rows = db.query_all_raw(stmt).await?;
         return rows.iter().map(|r| decode(r)).collect();
     };
-    on_reader(reads, move |conn| query(conn, &stmt, decode)).await
+    on_reader(reads, reach, move |conn| query(conn, &stmt, decode)).await
 }
 
-/// Runs `f` on a blocking thread with a read connection, once one of the
-/// permits is free.
-async fn on_reader<R, F>(reads: &Arc<SqliteReads>, f: F) -> StoreResult<R>
+/// Runs `f` with a read connection once one of the permits is free: here for a
+/// keyed read, on a blocking thread for a scan.
+async fn on_reader<R, F>(reads: &Arc<SqliteReads>, reach: Reach, f: F) -> StoreResult<R>
 where
     R: Send + 'static,
     F: FnOnce(&Connection) -> StoreResult<R> + Send + 'static,
@@ -225,6 +244,11 @@ where
         .acquire_owned()
         .await
         .map_err(|_| StoreError::Corrupt("sqlite readers closed".into()))?;
+    if reach == Reach::Keyed {
+        let out = reads.with_conn(f);
+        drop(permit);
+        return out;
+    }
     let reads = reads.clone();
     tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -236,14 +260,15 @@ where
 
 /// Runs `first`, lets `then` trim its rows and name the statements to run
 /// next (each with its decoder), and runs those: on a SQLite file all on one
-/// blocking thread and connection (one hand-off for them all), else one after
-/// the other through `db`.
+/// connection (one hand-off for them all when `reach` is a scan), else one
+/// after the other through `db`. `reach` is that of the reads together.
 pub(super) async fn rows_then<T, U, F>(
     sqlite: Option<&Arc<SqliteReads>>,
     db: &DatabaseConnection,
     first: Statement,
     decode: Decode<T>,
     then: F,
+    reach: Reach,
 ) -> StoreResult<(Vec<T>, Vec<U>)>
 where
     T: Send + 'static,
@@ -251,14 +276,14 @@ where
     F: FnOnce(&mut Vec<T>) -> Vec<(Statement, Decode<U>)> + Send + 'static,
 {
     let Some(reads) = sqlite else {
-        let mut head = rows(None, db, first, decode).await?;
+        let mut head = rows(None, db, first, decode, reach).await?;
         let mut tail = Vec::new();
         for (st, decode_then) in then(&mut head) {
-            tail.extend(rows(None, db, st, decode_then).await?);
+            tail.extend(rows(None, db, st, decode_then, reach).await?);
         }
         return Ok((head, tail));
     };
-    on_reader(reads, move |conn| {
+    on_reader(reads, reach, move |conn| {
         let mut head = query(conn, &first, decode)?;
         let mut tail = Vec::new();
         for (st, decode_then) in then(&mut head) {
