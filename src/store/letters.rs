@@ -1,7 +1,7 @@
 //! Letters, their versions, routes, addressees, comments, folders, number
 //! counters and signatures in the database.
 
-use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, OnConflict, Order, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
     IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
@@ -495,10 +495,10 @@ pub async fn list_box(
     if positions.is_empty() {
         return Ok((Vec::new(), LetterDetails::default()));
     }
-    // One position's folder without filters is one range of the folder index,
-    // read as far as the page goes; a filter may pass over many entries, and
-    // several positions' folders are read whole and sorted.
-    let reach = if positions.len() == 1 && filter.is_empty() {
+    // Each position's folder is one range of the folder index, read as far as
+    // the page goes when nothing is filtered; a filter may pass over many
+    // entries.
+    let reach = if filter.is_empty() {
         Reach::Keyed
     } else {
         Reach::Scan
@@ -518,9 +518,7 @@ pub async fn list_box(
             q.column(c)
         };
     }
-    let mut q = q
-        .filter(letter_box::Column::PositionId.is_in(positions.iter().cloned()))
-        .filter(letter_box::Column::Folder.eq(folder));
+    let mut q = q.filter(letter_box::Column::Folder.eq(folder));
     if filter.unread_only {
         q = q.filter(letter_box::Column::ReadAtUs.is_null());
     }
@@ -552,17 +550,38 @@ pub async fn list_box(
             ),
         );
     }
-    // One letter may sit in the folder of several of the caller's positions: fetch a
-    // little more and keep the first entry of each letter.
-    let rows = q
-        .order_by_desc(letter_box::Column::SortUs)
-        .order_by_desc(letter_box::Column::LetterId)
-        .limit(if positions.len() > 1 {
-            std::cmp::min(limit.saturating_mul(2), limit + 100)
-        } else {
-            limit
-        })
-        .build(backend);
+    let page_of = |position: &str| {
+        q.clone()
+            .filter(letter_box::Column::PositionId.eq(position))
+            .order_by_desc(letter_box::Column::SortUs)
+            .order_by_desc(letter_box::Column::LetterId)
+            .limit(limit)
+    };
+    let rows = match positions {
+        [one] => page_of(one).build(backend),
+        many => {
+            // Several positions: each one's page (an index range, not the whole
+            // folder sorted), merged. A letter in the folders of several of them
+            // comes once per folder, so all their rows are kept and the first
+            // entry of each letter is taken below: every letter of the merged
+            // page is within its own folder's first `limit` entries.
+            let mut parts = many.iter().enumerate().map(|(i, p)| {
+                Query::select()
+                    .column(Asterisk)
+                    .from_subquery(page_of(p).into_query(), Alias::new(format!("p{i}")))
+                    .to_owned()
+            });
+            let mut all = parts.next().unwrap_or_else(Query::select);
+            for p in parts {
+                all.union(UnionType::All, p);
+            }
+            all.order_by(Alias::new("box_sort_us"), Order::Desc)
+                .order_by(Alias::new("id"), Order::Desc)
+                .limit(limit.saturating_mul(many.len() as u64));
+            backend.build(&all)
+        }
+    };
+    let rows = super::read::inline_limits(rows);
     let (page, details) = store
         .rows_then(
             rows,

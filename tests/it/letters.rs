@@ -1716,6 +1716,64 @@ async fn a_letter_in_two_of_the_callers_inboxes_is_listed_once(db: Db) {
         })
         .collect();
     assert_eq!(recipients, both, "its details came with it");
+
+    // Pages merged from the two inboxes: newest first, each letter once, across
+    // page tokens too, with and without a filter.
+    let mut registered = Vec::new();
+    for (k, to) in [both.clone(), vec![both[0].clone()], vec![both[1].clone()]]
+        .into_iter()
+        .cycle()
+        .take(5)
+        .enumerate()
+    {
+        let id = l
+            .register_incoming_letter(authed(
+                incoming_request(to, &format!("Surat ke-{k}"), "000.1", SecurityLevel::Biasa),
+                d.token("pencatat"),
+            ))
+            .await
+            .expect("register")
+            .into_inner()
+            .id;
+        registered.push(id);
+    }
+    registered.reverse();
+    for unread_only in [false, true] {
+        let mut seen = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = l
+                .list_letters(authed(
+                    pb::ListLettersRequest {
+                        folder: Folder::Inbox as i32,
+                        page_size: 2,
+                        page_token: token.clone(),
+                        unread_only,
+                        ..Default::default()
+                    },
+                    d.token("tu.kominfo"),
+                ))
+                .await
+                .expect("page")
+                .into_inner();
+            assert!(page.letters.len() <= 2);
+            seen.extend(page.letters.into_iter().map(|x| x.id));
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        assert_eq!(
+            seen[..5],
+            registered[..],
+            "newest first (unread_only {unread_only})"
+        );
+        let mut once = seen.clone();
+        once.sort();
+        once.dedup();
+        assert_eq!(once.len(), seen.len(), "each letter once");
+        assert!(seen.contains(&id));
+    }
     t.stop().await;
 }
 dual!(a_letter_in_two_of_the_callers_inboxes_is_listed_once);
