@@ -35,6 +35,7 @@ fn quick_run(database: &str) {
             "Login",
             "ListLetters(INBOX)",
             "ListLetters(INBOX/FULL)",
+            "ListLetters(INBOX/SECRETARY)",
             "GetLetter",
             "CreateDraft",
             "ApproveLetter",
