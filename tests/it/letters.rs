@@ -139,6 +139,30 @@ async fn ids_in(t: &TestServer, token: &str, folder: Folder) -> Vec<String> {
         .collect()
 }
 
+/// Every page of a listing, following its page tokens from the first.
+async fn pages(t: &TestServer, token: &str, req: pb::ListLettersRequest) -> Vec<Vec<pb::Letter>> {
+    let mut out = Vec::new();
+    let mut next = String::new();
+    loop {
+        let page = letters(t)
+            .list_letters(authed(
+                pb::ListLettersRequest {
+                    page_token: next,
+                    ..req.clone()
+                },
+                token,
+            ))
+            .await
+            .expect("page")
+            .into_inner();
+        out.push(page.letters);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        next = page.next_page_token;
+    }
+}
+
 async fn get_as(t: &TestServer, token: &str, id: &str) -> pb::Letter {
     letters(t)
         .get_letter(authed(
@@ -1525,35 +1549,22 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
         .await;
     }
     // Keyset pages over five drafts: 2 + 2 + 1, newest first, nothing twice.
-    let mut seen = Vec::new();
-    let mut token = String::new();
-    let mut pages = 0;
-    loop {
-        let page = l
-            .list_letters(authed(
-                pb::ListLettersRequest {
-                    folder: Folder::Drafts as i32,
-                    page_size: 2,
-                    page_token: token.clone(),
-                    ..Default::default()
-                },
-                d.token("kasi.egov"),
-            ))
-            .await
-            .expect("page")
-            .into_inner();
-        pages += 1;
-        seen.extend(page.letters.iter().map(|x| x.id.clone()));
-        assert!(
-            page.letters.iter().all(|x| x.body.is_empty()),
-            "lists carry no bodies"
-        );
-        if page.next_page_token.is_empty() {
-            break;
-        }
-        token = page.next_page_token;
-    }
-    assert_eq!((pages, seen.len()), (3, 5));
+    let drafts = pages(
+        &t,
+        d.token("kasi.egov"),
+        pb::ListLettersRequest {
+            folder: Folder::Drafts as i32,
+            page_size: 2,
+            ..Default::default()
+        },
+    )
+    .await;
+    let seen: Vec<String> = drafts.iter().flatten().map(|x| x.id.clone()).collect();
+    assert!(
+        drafts.iter().flatten().all(|x| x.body.is_empty()),
+        "lists carry no bodies"
+    );
+    assert_eq!((drafts.len(), seen.len()), (3, 5));
     let mut dedup = seen.clone();
     dedup.sort();
     dedup.dedup();
@@ -1590,6 +1601,21 @@ async fn drafts_page_filter_withdraw_and_delete(db: Db) {
         .into_inner()
         .letters;
     assert_eq!(urgent.len(), 4);
+    // A token of the unfiltered listing does not continue a filtered one.
+    let token = l
+        .list_letters(authed(
+            pb::ListLettersRequest {
+                folder: Folder::Drafts as i32,
+                page_size: 2,
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("first page")
+        .into_inner()
+        .next_page_token;
+    assert!(!token.is_empty());
     let e = l
         .list_letters(authed(
             pb::ListLettersRequest {
@@ -1739,30 +1765,19 @@ async fn a_letter_in_two_of_the_callers_inboxes_is_listed_once(db: Db) {
     }
     registered.reverse();
     for unread_only in [false, true] {
-        let mut seen = Vec::new();
-        let mut token = String::new();
-        loop {
-            let page = l
-                .list_letters(authed(
-                    pb::ListLettersRequest {
-                        folder: Folder::Inbox as i32,
-                        page_size: 2,
-                        page_token: token.clone(),
-                        unread_only,
-                        ..Default::default()
-                    },
-                    d.token("tu.kominfo"),
-                ))
-                .await
-                .expect("page")
-                .into_inner();
-            assert!(page.letters.len() <= 2);
-            seen.extend(page.letters.into_iter().map(|x| x.id));
-            if page.next_page_token.is_empty() {
-                break;
-            }
-            token = page.next_page_token;
-        }
+        let inbox = pages(
+            &t,
+            d.token("tu.kominfo"),
+            pb::ListLettersRequest {
+                folder: Folder::Inbox as i32,
+                page_size: 2,
+                unread_only,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert!(inbox.iter().all(|p| p.len() <= 2));
+        let seen: Vec<String> = inbox.into_iter().flatten().map(|x| x.id).collect();
         assert_eq!(
             seen[..5],
             registered[..],
