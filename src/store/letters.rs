@@ -492,9 +492,6 @@ pub async fn list_box(
     limit: u64,
     shown: usize,
 ) -> StoreResult<(Vec<Listed>, LetterDetails)> {
-    if positions.is_empty() {
-        return Ok((Vec::new(), LetterDetails::default()));
-    }
     // Each position's folder is one range of the folder index, read as far as
     // the page goes when nothing is filtered; a filter may pass over many
     // entries.
@@ -558,26 +555,27 @@ pub async fn list_box(
             .limit(limit)
     };
     let rows = match positions {
+        [] => return Ok((Vec::new(), LetterDetails::default())),
         [one] => page_of(one).build(backend),
-        many => {
+        [first, rest @ ..] => {
             // Several positions: each one's page (an index range, not the whole
             // folder sorted), merged. A letter in the folders of several of them
             // comes once per folder, so all their rows are kept and the first
             // entry of each letter is taken below: every letter of the merged
             // page is within its own folder's first `limit` entries.
-            let mut parts = many.iter().enumerate().map(|(i, p)| {
+            let part = |i: usize, p: &str| {
                 Query::select()
                     .column(Asterisk)
                     .from_subquery(page_of(p).into_query(), Alias::new(format!("p{i}")))
                     .to_owned()
-            });
-            let mut all = parts.next().unwrap_or_else(Query::select);
-            for p in parts {
-                all.union(UnionType::All, p);
+            };
+            let mut all = part(0, first);
+            for (i, p) in rest.iter().enumerate() {
+                all.union(UnionType::All, part(i + 1, p));
             }
             all.order_by(Alias::new("box_sort_us"), Order::Desc)
                 .order_by(Alias::new("id"), Order::Desc)
-                .limit(limit.saturating_mul(many.len() as u64));
+                .limit(limit.saturating_mul(positions.len() as u64));
             backend.build(&all)
         }
     };

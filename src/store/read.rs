@@ -46,11 +46,11 @@ pub type Decode<T> = fn(&dyn Cells) -> StoreResult<T>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reach {
     /// Rows found through an index by key or key range, as many as the answer
-    /// holds (a letter by id, a page of one folder without filters, the details
-    /// of listed letters).
+    /// holds (a letter by id, a folder page without filters — one index range
+    /// per position — the details of listed letters).
     Keyed,
     /// A read that may visit rows it does not return (filters an index does
-    /// not serve, a page merged from several positions' folders).
+    /// not serve).
     Scan,
 }
 

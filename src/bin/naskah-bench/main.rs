@@ -244,37 +244,34 @@ async fn call(w: &World, name: &str, ch: Channel, n: u64) -> Result<(), tonic::S
                 })
                 .await?;
         }
-        "ListLetters(INBOX)" | "ListLetters(INBOX/FULL)" => {
-            let view = if name == "ListLetters(INBOX)" {
-                pb::LetterView::Basic
-            } else {
-                pb::LetterView::Full
+        "ListLetters(INBOX)" | "ListLetters(INBOX/FULL)" | "ListLetters(INBOX/SECRETARY)" => {
+            let (user, position_id, view) = match name {
+                "ListLetters(INBOX/FULL)" => (
+                    "kadis.kominfo",
+                    w.org.pos("kadis.kominfo"),
+                    pb::LetterView::Full,
+                ),
+                // The head's secretary names no position: the page merges the
+                // secretary's own inbox with the head's.
+                "ListLetters(INBOX/SECRETARY)" => {
+                    ("tu.kominfo", String::new(), pb::LetterView::Basic)
+                }
+                _ => (
+                    "kadis.kominfo",
+                    w.org.pos("kadis.kominfo"),
+                    pb::LetterView::Basic,
+                ),
             };
             LetterServiceClient::new(ch)
                 .list_letters(authed(
                     pb::ListLettersRequest {
                         folder: pb::Folder::Inbox as i32,
-                        position_id: w.org.pos("kadis.kominfo"),
+                        position_id,
                         page_size: 20,
                         view: view as i32,
                         ..Default::default()
                     },
-                    &tok("kadis.kominfo"),
-                ))
-                .await?;
-        }
-        "ListLetters(INBOX/SECRETARY)" => {
-            // The head's secretary: no position named, so the page merges the
-            // secretary's own inbox with the head's.
-            LetterServiceClient::new(ch)
-                .list_letters(authed(
-                    pb::ListLettersRequest {
-                        folder: pb::Folder::Inbox as i32,
-                        page_size: 20,
-                        view: pb::LetterView::Basic as i32,
-                        ..Default::default()
-                    },
-                    &tok("tu.kominfo"),
+                    &tok(user),
                 ))
                 .await?;
         }
