@@ -11,19 +11,20 @@
 //! and takes nothing of the others with it; a failed commit fails every writer
 //! of its group.
 //!
-//! Per write this saves the begin and the commit round trips to SQLite's
-//! connection thread (each a wake-up of that thread and of the task, while
-//! every other writer waits), and writes the pages that several writers share
-//! (the tails of the tables and indexes, the chain head) to the log once per
-//! group instead of once per write.
+//! Per write this saves the begin and the commit (statements run while every
+//! other writer waits), and writes the pages that several writers share (the
+//! tails of the tables and indexes, the chain head) to the log once per group
+//! instead of once per write. The connection's statements run on the thread of
+//! the writer that holds the turn ([`WriteConn`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm::{ConnectionTrait, DbErr, Statement};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use super::write_conn::{self, WriteConn};
 use super::{StoreError, StoreResult, audit};
 
 /// The most writers committed together.
@@ -33,6 +34,12 @@ const MAX_GROUP: usize = 32;
 /// commit before it queues for a turn itself, to commit the group if nobody
 /// else is left to (a writer that was waiting for its turn and gave up).
 const STRAGGLER_WAIT: Duration = Duration::from_millis(100);
+
+/// How long a group's begin waits for another process's write lock.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// How often it tries again meanwhile.
+const BUSY_RETRY: Duration = Duration::from_millis(5);
 
 /// The savepoint of one writer inside its group's transaction.
 const SAVEPOINT: &str = "naskah_write";
@@ -46,7 +53,7 @@ type Pending = (u64, watch::Receiver<Outcome>);
 /// The write connection of a SQLite file and its queue of writers.
 #[derive(Clone, Debug)]
 pub struct WriteQueue {
-    conn: DatabaseConnection,
+    conn: Arc<WriteConn>,
     state: Arc<Mutex<State>>,
     /// Writers queued for a turn.
     waiting: Arc<AtomicUsize>,
@@ -95,20 +102,13 @@ fn group_failed(why: String) -> StoreError {
 }
 
 impl WriteQueue {
-    /// The queue of the write connection `conn` (a pool of one connection that
-    /// is never replaced while it is open).
-    pub(super) fn new(conn: DatabaseConnection) -> Self {
+    /// The queue of the write connection `conn`.
+    pub(super) fn new(conn: WriteConn) -> Self {
         Self {
-            conn,
+            conn: Arc::new(conn),
             state: Arc::default(),
             waiting: Arc::default(),
         }
-    }
-
-    /// Closes the write connection.
-    pub(super) async fn close(self) -> StoreResult<()> {
-        self.conn.close().await?;
-        Ok(())
     }
 
     /// Waits for the turn.
@@ -160,15 +160,22 @@ impl WriteQueue {
 
     /// Begins the transaction. One left open on the connection (a begin
     /// whose request was dropped before its answer) is rolled back first and
-    /// the begin tried once more.
+    /// the begin tried once more. While another process holds SQLite's write
+    /// lock the begin is tried again every few milliseconds, for up to
+    /// [`BUSY_WAIT`], without holding up the thread.
     async fn begin_group(&self) -> StoreResult<audit::Head> {
+        let deadline = tokio::time::Instant::now() + BUSY_WAIT;
         let mut tries = 0;
         loop {
-            match audit::begin_and_lock_head_sqlite(&self.conn, SAVEPOINT).await {
+            match audit::begin_and_lock_head_sqlite(&*self.conn, SAVEPOINT).await {
                 Ok(head) => return Ok(head),
                 Err(e) => {
                     // Whatever failed, no transaction stays open behind it.
                     let _ = self.conn.execute_unprepared("ROLLBACK").await;
+                    if write_conn::is_busy(&e) && tokio::time::Instant::now() < deadline {
+                        tokio::time::sleep(BUSY_RETRY).await;
+                        continue;
+                    }
                     tries += 1;
                     if tries == 2 {
                         return Err(e);
@@ -314,7 +321,7 @@ pub struct Writer {
 
 impl Writer {
     /// The write connection.
-    pub(super) fn conn(&self) -> &DatabaseConnection {
+    pub(super) fn conn(&self) -> &WriteConn {
         &self.queue.conn
     }
 
@@ -467,6 +474,39 @@ mod tests {
         rows.iter()
             .map(|r| r.try_get::<i64>("", "x").expect("x"))
             .collect()
+    }
+
+    /// On a runtime of one thread: the test's timer fires on time only if the
+    /// waiting begin does not sleep on that thread.
+    #[tokio::test]
+    async fn a_begin_waits_for_another_connections_write_lock_without_holding_up_the_thread() {
+        let (dir, _store, queue) = file_store().await;
+        let other = rusqlite::Connection::open(dir.path().join("n.db")).expect("other");
+        other
+            .execute_batch("BEGIN IMMEDIATE; INSERT INTO probe (x) VALUES (1)")
+            .expect("the other connection takes the write lock");
+        let started = std::time::Instant::now();
+        let writer = tokio::spawn({
+            let queue = queue.clone();
+            async move {
+                let (w, head) = queue.begin().await?;
+                w.finish(insert(2), head).await
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "the thread was held up for {:?}",
+            started.elapsed()
+        );
+        assert!(!writer.is_finished(), "it waits for the lock");
+        other.execute_batch("COMMIT").expect("commit");
+        tokio::time::timeout(Duration::from_secs(10), writer)
+            .await
+            .expect("it begins once the lock is free")
+            .expect("task")
+            .expect("committed");
+        assert_eq!(committed(&dir).await, vec![1, 2]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -24,6 +24,7 @@ pub mod read;
 pub mod records;
 pub mod setup;
 pub mod signing;
+mod write_conn;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,11 +143,9 @@ impl Store {
         // A SQLite file gets one connection of its own for write transactions
         // (see `begin_write` and `group`); an in-memory database has no file
         // to share.
-        let writer = if sqlite_file.is_some() {
-            let conn = Database::connect(connect_options(&opts.url, backend, 1)).await?;
-            Some(group::WriteQueue::new(conn))
-        } else {
-            None
+        let writer = match &sqlite_file {
+            Some(f) => Some(group::WriteQueue::new(write_conn::WriteConn::open(f)?)),
+            None => None,
         };
         let write_gate = (backend == Backend::Sqlite && writer.is_none()).then(Arc::default);
         Ok(Self {
@@ -260,9 +259,7 @@ impl Store {
 
     /// Closes the pool.
     pub async fn close(self) -> StoreResult<()> {
-        if let Some(w) = self.writer {
-            w.close().await?;
-        }
+        drop(self.writer);
         self.db.close().await?;
         Ok(())
     }
@@ -271,7 +268,7 @@ impl Store {
     /// process queue for the store's one write connection and commit in groups
     /// (see [`group`]): a writer that finds a transaction open joins it under a
     /// savepoint, else it takes SQLite's write lock at once (`BEGIN IMMEDIATE`
-    /// and a no-op write on the chain head, one round trip), so that no
+    /// and a no-op write on the chain head, one call), so that no
     /// transaction fails later on a lock upgrade. An in-memory SQLite database
     /// queues its writers on an in-process lock around sea-orm transactions.
     /// On PostgreSQL the chain head is locked only at commit, keeping the
@@ -381,8 +378,8 @@ impl ConnectionTrait for TxConn {
 /// more round trip to the database per statement outside a transaction and per
 /// transaction begun). SQLite connections get the pragmas of [`Store::connect`]
 /// and are kept open for the life of the pool (a local file has nothing to
-/// refresh, and the write connection must never be swapped for a new one in
-/// the middle of a transaction begun by hand).
+/// refresh, and an in-memory database lives only as long as its connection).
+/// A SQLite file's write connection is not in the pool (see [`write_conn`]).
 fn connect_options(url: &str, backend: Backend, pool: u32) -> ConnectOptions {
     let mut co = ConnectOptions::new(url.to_owned());
     co.max_connections(pool.max(1))
@@ -704,8 +701,10 @@ impl WriteTx {
     }
 }
 
-/// SQLite statements as one multi-statement text, run in one round trip (sqlx
-/// binds the values to the statements in order), followed by `last`.
+/// SQLite statements as one multi-statement text, run as one call (each
+/// statement binds as many of the values as it has parameters, in order; the
+/// statements are joined by `;` and a line break, where the write connection
+/// splits them), followed by `last`.
 pub(crate) fn sqlite_batch(
     statements: Vec<sea_orm::Statement>,
     last: Option<sea_orm::Statement>,
