@@ -746,7 +746,8 @@ pub async fn letter_for(
 }
 
 /// [`letter_for`] and, when `shown` says the caller may see the letter (given
-/// it and the caller's part in it), its details: one hand-off on SQLite.
+/// it and the caller's part in it), its details: one hand-off on SQLite, one
+/// statement on PostgreSQL.
 pub async fn letter_for_with_details(
     store: &Store,
     agency: &str,
@@ -755,6 +756,27 @@ pub async fn letter_for_with_details(
     shown: fn(&LetterRecord, bool) -> bool,
 ) -> StoreResult<Option<(LetterRecord, bool, LetterDetails)>> {
     let backend = store.reader().get_database_backend();
+    if backend == sea_orm::DbBackend::Postgres {
+        // One statement instead of two one after the other; the details of a
+        // letter the caller may not see are read and dropped here.
+        let stmt = letter_stmt(backend, agency, id, positions, true);
+        let mut letter = None;
+        let mut details = Vec::new();
+        for row in store.rows(stmt, letter_or_detail, Reach::Keyed).await? {
+            match row {
+                LetterOrDetail::Letter(l, part) => letter = Some((*l, part)),
+                LetterOrDetail::Detail(d) => details.push(d),
+            }
+        }
+        return Ok(letter.map(|(l, part)| {
+            let details = if shown(&l, part) {
+                collect_details(details)
+            } else {
+                LetterDetails::default()
+            };
+            (l, part, details)
+        }));
+    }
     let stmt = letter_for_stmt(backend, agency, id, positions);
     let (mut found, details) = store
         .rows_then(
@@ -782,6 +804,20 @@ pub(super) fn letter_for_stmt(
     id: &str,
     positions: &[String],
 ) -> sea_orm::Statement {
+    letter_stmt(backend, agency, id, positions, false)
+}
+
+/// The statement of [`letter_for`], or with `details` (PostgreSQL only) the
+/// letter and its details in one statement: the details' arms ([`detail_arms`])
+/// joined laterally to the letter, after a first arm (kind 0) that alone
+/// carries the letter's columns (they are NULL on the details' rows).
+fn letter_stmt(
+    backend: sea_orm::DbBackend,
+    agency: &str,
+    id: &str,
+    positions: &[String],
+    details: bool,
+) -> sea_orm::Statement {
     let taking_part = if positions.is_empty() {
         "(1 = 0)".to_owned()
     } else {
@@ -792,10 +828,32 @@ pub(super) fn letter_for_stmt(
             marks = placeholders(backend, 0, positions.len()),
         )
     };
+    let select = if details {
+        let cols = letter::Column::iter()
+            .map(|c| format!("CASE WHEN x.k = 0 THEN l.{} END", c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "SELECT {cols}, CASE WHEN x.k = 0 THEN {taking_part} END, x.* FROM letter l \
+             CROSS JOIN LATERAL (SELECT CAST(0 AS BIGINT) AS k, CAST(NULL AS TEXT) AS letter_id, \
+             CAST(NULL AS TEXT) AS t1, CAST(NULL AS TEXT) AS t2, CAST(NULL AS TEXT) AS t3, \
+             CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS TEXT) AS t6, \
+             CAST(NULL AS BIGINT) AS n1, CAST(NULL AS BIGINT) AS n2, CAST(NULL AS BIGINT) AS n3, \
+             CAST(NULL AS BIGINT) AS n4, CAST(NULL AS BIGINT) AS n5, CAST(NULL AS BIGINT) AS n6 \
+             UNION ALL {arms}) x",
+            arms = detail_arms(|table, alias, and| {
+                format!("FROM {table} {alias} WHERE {alias}.letter_id = l.id{and}")
+            }),
+        )
+    } else {
+        format!(
+            "SELECT {cols}, {taking_part} FROM letter l",
+            cols = letter_columns("l")
+        )
+    };
     // SQLite binds `?` in the order of the text: the positions come first.
     let sql = format!(
-        "SELECT {cols}, {taking_part} FROM letter l WHERE l.id = {p1} AND l.agency_id = {p2}",
-        cols = letter_columns("l"),
+        "{select} WHERE l.id = {p1} AND l.agency_id = {p2}",
         p1 = mark(backend, positions.len() + 1),
         p2 = mark(backend, positions.len() + 2),
     );
@@ -806,6 +864,24 @@ pub(super) fn letter_for_stmt(
         .map(sea_orm::Value::from)
         .collect();
     sea_orm::Statement::from_sql_and_values(backend, sql, values)
+}
+
+/// A row of [`letter_stmt`] with details: the letter (kind 0) or a detail.
+enum LetterOrDetail {
+    Letter(Box<LetterRecord>, bool),
+    Detail(Detail),
+}
+
+/// The column of [`letter_stmt`]'s details where a detail row starts.
+const DETAIL_BASE: usize = 27;
+
+fn letter_or_detail(r: &dyn Cells) -> StoreResult<LetterOrDetail> {
+    if must(r.int(DETAIL_BASE)?, DETAIL_BASE)? == 0 {
+        let (l, part) = letter_taking_part(r)?;
+        Ok(LetterOrDetail::Letter(Box::new(l), part))
+    } else {
+        Ok(LetterOrDetail::Detail(detail_at(r, DETAIL_BASE)?))
+    }
 }
 
 /// Route steps, addressees, read receipts and attachments of several letters.
@@ -833,27 +909,44 @@ fn details_sql(backend: sea_orm::DbBackend, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "WITH ids(id) AS (VALUES {rows}) \
-         SELECT CAST(1 AS BIGINT) AS k, s.letter_id, CAST(s.position_id AS TEXT) AS t1, \
+        "WITH ids(id) AS (VALUES {rows}) {}",
+        detail_arms(|table, alias, and| {
+            format!("FROM ids JOIN {table} {alias} ON {alias}.letter_id = ids.id{and}")
+        })
+    )
+}
+
+/// The four arms of [`details_sql`]; `source(table, alias, extra)` names where
+/// an arm's rows come from (`extra`: a further condition, empty or starting
+/// with ` AND`).
+fn detail_arms(source: impl Fn(&str, &str, &str) -> String) -> String {
+    let receipts = format!(
+        " AND b.folder IN ({inbox}, {cc}) AND b.read_at_us IS NOT NULL",
+        inbox = folder::INBOX,
+        cc = folder::CC,
+    );
+    format!(
+        "SELECT CAST(1 AS BIGINT) AS k, s.letter_id, CAST(s.position_id AS TEXT) AS t1, \
          CAST(s.decided_by_user_id AS TEXT) AS t2, CAST(s.decided_by_position_id AS TEXT) AS t3, \
          CAST(NULL AS TEXT) AS t4, CAST(NULL AS TEXT) AS t5, CAST(NULL AS TEXT) AS t6, \
          CAST(s.idx AS BIGINT) AS n1, CAST(s.kind AS BIGINT) AS n2, \
          CAST(s.decision AS BIGINT) AS n3, CAST(s.decided_by_assignment_kind AS BIGINT) AS n4, \
          CAST(s.decide_time_us AS BIGINT) AS n5, CAST(s.version AS BIGINT) AS n6 \
-         FROM ids JOIN letter_step s ON s.letter_id = ids.id \
+         {steps} \
          UNION ALL SELECT 2, a.letter_id, a.position_id, a.external, a.display_name, \
          NULL, NULL, NULL, a.kind, a.idx, NULL, NULL, NULL, NULL \
-         FROM ids JOIN letter_addressee a ON a.letter_id = ids.id \
+         {addressees} \
          UNION ALL SELECT 3, b.letter_id, b.position_id, NULL, NULL, NULL, NULL, NULL, \
          b.read_at_us, NULL, NULL, NULL, NULL, NULL \
-         FROM ids JOIN letter_box b ON b.letter_id = ids.id \
-         WHERE b.folder IN ({inbox}, {cc}) AND b.read_at_us IS NOT NULL \
+         {receipts} \
          UNION ALL SELECT 4, t.letter_id, t.id, t.agency_id, t.file_name, t.media_type, \
          t.sha256, t.uploaded_by_user_id, t.created_at_us, t.size_bytes, \
          CASE WHEN t.is_scan THEN 1 ELSE 0 END, NULL, NULL, NULL \
-         FROM ids JOIN attachment t ON t.letter_id = ids.id",
-        inbox = folder::INBOX,
-        cc = folder::CC,
+         {attachments}",
+        steps = source("letter_step", "s", ""),
+        addressees = source("letter_addressee", "a", ""),
+        receipts = source("letter_box", "b", &receipts),
+        attachments = source("attachment", "t", ""),
     )
 }
 
@@ -866,6 +959,11 @@ enum Detail {
 }
 
 fn detail(r: &dyn Cells) -> StoreResult<Detail> {
+    detail_at(r, 0)
+}
+
+/// A row of [`detail_arms`] whose columns start at `b`.
+fn detail_at(r: &dyn Cells, b: usize) -> StoreResult<Detail> {
     let small = |v: Option<i64>| -> StoreResult<i16> {
         i16::try_from(v.unwrap_or_default())
             .map_err(|_| StoreError::Corrupt("a small number out of range".into()))
@@ -874,10 +972,10 @@ fn detail(r: &dyn Cells) -> StoreResult<Detail> {
         i32::try_from(v.unwrap_or_default())
             .map_err(|_| StoreError::Corrupt("a number out of range".into()))
     };
-    let k = must(r.int(0)?, 0)?;
-    let letter_id = must(r.text(1)?, 1)?;
-    let t = |i: usize| -> StoreResult<String> { Ok(r.text(1 + i)?.unwrap_or_default()) };
-    let n = |i: usize| -> StoreResult<Option<i64>> { r.int(7 + i) };
+    let k = must(r.int(b)?, b)?;
+    let letter_id = must(r.text(b + 1)?, b + 1)?;
+    let t = |i: usize| -> StoreResult<String> { Ok(r.text(b + 1 + i)?.unwrap_or_default()) };
+    let n = |i: usize| -> StoreResult<Option<i64>> { r.int(b + 7 + i) };
     Ok(match k {
         1 => Detail::Step(StepRecord {
             letter_id,

@@ -922,6 +922,68 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
     } else {
         assert!(!d.steps.is_empty() && !d.addressees.is_empty() && !d.receipts.is_empty());
     }
+    // A letter with its details (GetLetter's read; one statement on
+    // PostgreSQL) is the letter and its details read apart; a letter the caller
+    // may not see comes without them.
+    for id in &ids {
+        assert!(
+            q::letter_for(t.store(), "", id, &[])
+                .await
+                .expect("letter")
+                .is_none(),
+            "another agency's letter is not found"
+        );
+        let agency: String = db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                db.get_database_backend(),
+                match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => "SELECT agency_id FROM letter WHERE id = $1",
+                    _ => "SELECT agency_id FROM letter WHERE id = ?",
+                },
+                [id.as_str().into()],
+            ))
+            .await
+            .expect("agency")
+            .expect("row")
+            .try_get_by_index(0)
+            .expect("agency id");
+        let drafter: String = db
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                db.get_database_backend(),
+                match db.get_database_backend() {
+                    sea_orm::DbBackend::Postgres => {
+                        "SELECT drafting_position_id FROM letter WHERE id = $1"
+                    }
+                    _ => "SELECT drafting_position_id FROM letter WHERE id = ?",
+                },
+                [id.as_str().into()],
+            ))
+            .await
+            .expect("drafter")
+            .expect("row")
+            .try_get_by_index(0)
+            .expect("drafter id");
+        for positions in [vec![], vec!["nobody".to_owned(), drafter]] {
+            let alone = q::letter_for(t.store(), &agency, id, &positions)
+                .await
+                .expect("letter")
+                .expect("there");
+            let details = q::details_of(t.store(), std::slice::from_ref(id))
+                .await
+                .expect("details");
+            let both = q::letter_for_with_details(t.store(), &agency, id, &positions, |_, _| true)
+                .await
+                .expect("letter with details")
+                .expect("there");
+            assert_eq!(both, (alone.0.clone(), alone.1, details));
+            let hidden =
+                q::letter_for_with_details(t.store(), &agency, id, &positions, |_, _| false)
+                    .await
+                    .expect("letter without details")
+                    .expect("there");
+            assert_eq!(hidden, (alone.0, alone.1, q::LetterDetails::default()));
+        }
+    }
 }
 
 /// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
