@@ -187,7 +187,9 @@ fn query<T>(conn: &Connection, stmt: &Statement, decode: Decode<T>) -> StoreResu
     Ok(out)
 }
 
-fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> StoreResult<()> {
+/// Binds `v` to parameter `k` of a SQLite statement (also used by the write
+/// connection, [`super::write_conn`]).
+pub(super) fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> StoreResult<()> {
     let r = match v {
         Value::Bool(b) => stmt.raw_bind_parameter(k, b.map(i64::from)),
         Value::SmallInt(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
@@ -204,11 +206,14 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> StoreResult<
                 .map_err(|_| StoreError::Corrupt("a bound number is out of range".into()))?;
             stmt.raw_bind_parameter(k, n)
         }
+        Value::Float(x) => stmt.raw_bind_parameter(k, x.map(f64::from)),
+        Value::Double(x) => stmt.raw_bind_parameter(k, x),
         Value::String(s) => stmt.raw_bind_parameter(k, s.as_deref()),
+        Value::Char(c) => stmt.raw_bind_parameter(k, c.map(String::from)),
         Value::Bytes(b) => stmt.raw_bind_parameter(k, b.as_deref()),
         other => {
             return Err(StoreError::Corrupt(format!(
-                "a read bound a value of an unexpected type: {other:?}"
+                "a statement bound a value of an unexpected type: {other:?}"
             )));
         }
     };

@@ -255,18 +255,25 @@ pub async fn letter_counts<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(String, i64)> = case_file_letter::Entity::find()
+    /// Read by column name (a SQLite file's write connection names its
+    /// values; see `write_conn`).
+    #[derive(sea_orm::FromQueryResult)]
+    struct Count {
+        case_file_id: String,
+        n: i64,
+    }
+    let rows = case_file_letter::Entity::find()
         .select_only()
         .column(case_file_letter::Column::CaseFileId)
         .column_as(case_file_letter::Column::LetterId.count(), "n")
         .filter(case_file_letter::Column::CaseFileId.is_in(ids.iter().cloned()))
         .group_by(case_file_letter::Column::CaseFileId)
-        .into_tuple()
+        .into_model::<Count>()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, n)| (id, n.max(0) as u64))
+        .map(|c| (c.case_file_id, c.n.max(0) as u64))
         .collect())
 }
 

@@ -17,7 +17,9 @@
 //! column holds both 32- and 64-bit numbers, and sea-orm reads a value only as
 //! the type it was given. A result column with no table column behind it (an
 //! expression) is typed by what SQLite stored: an integer as 64 bits, text,
-//! bytes or a real.
+//! bytes or a real. Values are found by column name (the in-memory database's
+//! rows are name → value maps): a query on this connection must not read a
+//! row of two or more columns by position (sea-orm's tuples do).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -168,34 +170,10 @@ fn value(kind: Kind, v: ValueRef<'_>, name: &str) -> Result<Value, DbErr> {
 }
 
 fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> Result<(), DbErr> {
-    let r = match v {
-        Value::Bool(b) => stmt.raw_bind_parameter(k, b.map(i64::from)),
-        Value::TinyInt(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::SmallInt(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::Int(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::BigInt(n) => stmt.raw_bind_parameter(k, n),
-        Value::TinyUnsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::SmallUnsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::Unsigned(n) => stmt.raw_bind_parameter(k, n.map(i64::from)),
-        Value::BigUnsigned(n) => {
-            let n = n
-                .map(i64::try_from)
-                .transpose()
-                .map_err(|_| custom("a bound number is out of range"))?;
-            stmt.raw_bind_parameter(k, n)
-        }
-        Value::Float(x) => stmt.raw_bind_parameter(k, x.map(f64::from)),
-        Value::Double(x) => stmt.raw_bind_parameter(k, x),
-        Value::String(s) => stmt.raw_bind_parameter(k, s.as_deref()),
-        Value::Char(c) => stmt.raw_bind_parameter(k, c.map(String::from)),
-        Value::Bytes(b) => stmt.raw_bind_parameter(k, b.as_deref()),
-        other => {
-            return Err(custom(&format!(
-                "a value of an unsupported type was bound: {other:?}"
-            )));
-        }
-    };
-    r.map_err(db_err)
+    super::read::bind(stmt, k, v).map_err(|e| match e {
+        super::StoreError::Db(e) => e,
+        other => custom(&other.to_string()),
+    })
 }
 
 /// A row of named values.

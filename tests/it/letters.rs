@@ -933,36 +933,22 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
                 .is_none(),
             "another agency's letter is not found"
         );
-        let agency: String = db
-            .query_one_raw(sea_orm::Statement::from_sql_and_values(
-                db.get_database_backend(),
-                match db.get_database_backend() {
-                    sea_orm::DbBackend::Postgres => "SELECT agency_id FROM letter WHERE id = $1",
-                    _ => "SELECT agency_id FROM letter WHERE id = ?",
-                },
-                [id.as_str().into()],
-            ))
-            .await
-            .expect("agency")
-            .expect("row")
-            .try_get_by_index(0)
-            .expect("agency id");
-        let drafter: String = db
+        let row = db
             .query_one_raw(sea_orm::Statement::from_sql_and_values(
                 db.get_database_backend(),
                 match db.get_database_backend() {
                     sea_orm::DbBackend::Postgres => {
-                        "SELECT drafting_position_id FROM letter WHERE id = $1"
+                        "SELECT agency_id, drafting_position_id FROM letter WHERE id = $1"
                     }
-                    _ => "SELECT drafting_position_id FROM letter WHERE id = ?",
+                    _ => "SELECT agency_id, drafting_position_id FROM letter WHERE id = ?",
                 },
                 [id.as_str().into()],
             ))
             .await
-            .expect("drafter")
-            .expect("row")
-            .try_get_by_index(0)
-            .expect("drafter id");
+            .expect("letter row")
+            .expect("there");
+        let agency: String = row.try_get_by_index(0).expect("agency id");
+        let drafter: String = row.try_get_by_index(1).expect("drafter id");
         for positions in [vec![], vec!["nobody".to_owned(), drafter]] {
             let alone = q::letter_for(t.store(), &agency, id, &positions)
                 .await
