@@ -10,15 +10,17 @@
 //!
 //! The connection answers sea-orm's [`ConnectionTrait`], so the domain's
 //! queries run on it unchanged. sea-orm builds its rows and results only in its
-//! own drivers; the one it lets a caller fill with values is its in-memory
-//! database, which here hands each statement's rows and counts back as sea-orm
-//! results (it runs nothing itself). A value is typed by the entity column its
+//! own drivers; the one it lets a caller fill with values is its mock database
+//! (`MockDatabase`, an in-memory stand-in that runs nothing), which here hands
+//! each statement's rows and counts back as sea-orm results. (Its `proxy`
+//! rows would be the natural way, but sea-orm 2.0.4 does not compile with that
+//! feature beside the `sqlx-sqlite` driver.) A value is typed by the entity column its
 //! result column comes from (SQLite's column metadata names it): an `INTEGER`
 //! column holds both 32- and 64-bit numbers, and sea-orm reads a value only as
 //! the type it was given. A result column with no table column behind it (an
 //! expression) is typed by what SQLite stored: an integer as 64 bits, text,
-//! bytes or a real. Values are found by column name (the in-memory database's
-//! rows are name → value maps): a query on this connection must not read a
+//! bytes or a real. Values are found by column name (the mock database's rows
+//! are name → value maps): a query on this connection must not read a
 //! row of two or more columns by position (sea-orm's tuples do).
 
 use std::collections::{BTreeMap, HashMap};
@@ -293,7 +295,7 @@ impl WriteConn {
     }
 }
 
-/// An empty statement, for sea-orm's in-memory database, which only records it.
+/// An empty statement, for sea-orm's mock database, which only records it.
 fn nothing() -> Statement {
     Statement::from_string(DbBackend::Sqlite, String::new())
 }
