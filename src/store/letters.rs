@@ -727,7 +727,10 @@ fn placeholders(backend: DbBackend, before: usize, n: usize) -> String {
 }
 
 pub(super) fn letter_taking_part(r: &dyn Cells) -> StoreResult<(LetterRecord, bool)> {
-    Ok((letter_at(r, 0)?, must(r.boolean(26)?, 26)?))
+    Ok((
+        letter_at(r, 0)?,
+        must(r.boolean(LETTER_COLUMNS)?, LETTER_COLUMNS)?,
+    ))
 }
 
 /// A letter of `agency`, and whether any of `positions` takes part in it (its
@@ -872,8 +875,13 @@ enum LetterOrDetail {
     Detail(Detail),
 }
 
-/// The column of [`letter_stmt`]'s details where a detail row starts.
-const DETAIL_BASE: usize = 27;
+/// The letter's columns in [`letter_stmt`] (the entity's, in its order); the
+/// caller's part in it follows them.
+const LETTER_COLUMNS: usize = 26;
+
+/// The column of [`letter_stmt`]'s details where a detail row starts: after
+/// the letter's columns and the caller's part.
+const DETAIL_BASE: usize = LETTER_COLUMNS + 1;
 
 fn letter_or_detail(r: &dyn Cells) -> StoreResult<LetterOrDetail> {
     if must(r.int(DETAIL_BASE)?, DETAIL_BASE)? == 0 {
@@ -1152,4 +1160,16 @@ pub async fn verification_of(store: &Store, code: &str) -> StoreResult<Option<Ve
         .rows(stmt, verification_row, Reach::Keyed)
         .await?
         .pop())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::Iterable;
+
+    use super::{LETTER_COLUMNS, letter};
+
+    #[test]
+    fn the_letter_statement_has_the_entitys_columns() {
+        assert_eq!(letter::Column::iter().count(), LETTER_COLUMNS);
+    }
 }

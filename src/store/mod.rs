@@ -257,9 +257,9 @@ impl Store {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pool (a SQLite file's write connection closes when the last
+    /// clone of the store is dropped).
     pub async fn close(self) -> StoreResult<()> {
-        drop(self.writer);
         self.db.close().await?;
         Ok(())
     }
