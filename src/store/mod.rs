@@ -21,6 +21,7 @@ pub mod identity;
 pub mod letters;
 pub mod org;
 pub mod read;
+mod read_pg;
 pub mod records;
 pub mod setup;
 pub mod signing;
@@ -99,8 +100,9 @@ pub struct Store {
     /// In-memory SQLite: one write transaction of this process at a time (see
     /// [`Store::begin_write`]).
     write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite file: the hot reads' own connections (see [`read`]).
-    sqlite_reads: Option<Arc<read::SqliteReads>>,
+    /// A SQLite file's or PostgreSQL's hot reads' own connections (see
+    /// [`read`]).
+    readers: Option<Arc<read::Readers>>,
     /// SQLite file: the one connection of write transactions (see
     /// [`Store::begin_write`]).
     writer: Option<group::WriteQueue>,
@@ -137,9 +139,17 @@ impl Store {
         let sqlite_file = (backend == Backend::Sqlite)
             .then(|| sqlite_file(&opts.url))
             .flatten();
-        let sqlite_reads = sqlite_file
-            .as_deref()
-            .map(|f| Arc::new(read::SqliteReads::new(f, pool as usize)));
+        let readers = match (&sqlite_file, backend) {
+            (Some(f), _) => Some(read::Readers::Sqlite(Arc::new(read::SqliteReads::new(
+                f,
+                pool as usize,
+            )))),
+            (None, Backend::Postgres) => Some(read::Readers::Postgres(Box::new(
+                read_pg::PgReads::new(&opts.url, pool as usize)?,
+            ))),
+            (None, Backend::Sqlite) => None,
+        }
+        .map(Arc::new);
         // A SQLite file gets one connection of its own for write transactions
         // (see `begin_write` and `group`); an in-memory database has no file
         // to share.
@@ -153,7 +163,7 @@ impl Store {
             backend,
             clock,
             sqlite_file,
-            sqlite_reads,
+            readers,
             writer,
             caches: Arc::default(),
             write_gate,
@@ -194,7 +204,7 @@ impl Store {
         decode: read::Decode<T>,
         reach: read::Reach,
     ) -> StoreResult<Vec<T>> {
-        read::rows(self.sqlite_reads.as_ref(), &self.db, stmt, decode, reach).await
+        read::rows(self.readers.as_deref(), &self.db, stmt, decode, reach).await
     }
 
     /// Dependent reads: `first`, then the statements `then` makes of its rows
@@ -213,7 +223,7 @@ impl Store {
         F: FnOnce(&mut Vec<T>) -> Vec<(sea_orm::Statement, read::Decode<U>)> + Send + 'static,
     {
         read::rows_then(
-            self.sqlite_reads.as_ref(),
+            self.readers.as_deref(),
             &self.db,
             first,
             decode,

@@ -10,8 +10,9 @@
 //! the records' memory is then freed by the thread that allocated it. A read
 //! that may scan ([`Reach::Scan`]) runs on a blocking thread, so that it cannot
 //! hold up the other requests of the server's few worker threads. On
-//! PostgreSQL (and an in-memory SQLite database, which has no file for a second
-//! connection) the same statement runs through sea-orm.
+//! PostgreSQL the same statement runs through sqlx on connections of the
+//! reads' own ([`super::read_pg`]); on an in-memory SQLite database, which has
+//! no file for a second connection, through sea-orm.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -220,20 +221,37 @@ pub(super) fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> S
     r.map_err(db_err)
 }
 
-/// Runs a read statement, rows decoded by `decode`: through `sqlite` when the
-/// store has a SQLite file, else through `db`.
+/// The hot reads' own connections: a SQLite file's (through SQLite's API) or
+/// PostgreSQL's (without the pool's round trip at every release, see
+/// [`super::read_pg`]). An in-memory SQLite database has none: its reads run
+/// through sea-orm.
+#[derive(Debug)]
+pub enum Readers {
+    /// A SQLite file's read-only connections.
+    Sqlite(Arc<SqliteReads>),
+    /// PostgreSQL read connections.
+    Postgres(Box<super::read_pg::PgReads>),
+}
+
+/// Runs a read statement, rows decoded by `decode`: through the store's own
+/// read connections when it has them, else through `db`.
 pub(super) async fn rows<T: Send + 'static>(
-    sqlite: Option<&Arc<SqliteReads>>,
+    readers: Option<&Readers>,
     db: &DatabaseConnection,
     stmt: Statement,
     decode: Decode<T>,
     reach: Reach,
 ) -> StoreResult<Vec<T>> {
-    let Some(reads) = sqlite else {
-        let rows = db.query_all_raw(stmt).await?;
-        return rows.iter().map(|r| decode(r)).collect();
-    };
-    on_reader(reads, reach, move |conn| query(conn, &stmt, decode)).await
+    match readers {
+        Some(Readers::Sqlite(reads)) => {
+            on_reader(reads, reach, move |conn| query(conn, &stmt, decode)).await
+        }
+        Some(Readers::Postgres(reads)) => reads.rows(&stmt, decode).await,
+        None => {
+            let rows = db.query_all_raw(stmt).await?;
+            rows.iter().map(|r| decode(r)).collect()
+        }
+    }
 }
 
 /// Runs `f` with a read connection once one of the permits is free: here for a
@@ -264,11 +282,12 @@ where
 }
 
 /// Runs `first`, lets `then` trim its rows and name the statements to run
-/// next (each with its decoder), and runs those: on a SQLite file all on one
-/// connection (one hand-off for them all when `reach` is a scan), else one
-/// after the other through `db`. `reach` is that of the reads together.
+/// next (each with its decoder), and runs those, all on one connection of the
+/// store's own (on a SQLite file in one hand-off when `reach` is a scan),
+/// else one after the other through `db`. `reach` is that of the reads
+/// together.
 pub(super) async fn rows_then<T, U, F>(
-    sqlite: Option<&Arc<SqliteReads>>,
+    readers: Option<&Readers>,
     db: &DatabaseConnection,
     first: Statement,
     decode: Decode<T>,
@@ -280,23 +299,28 @@ where
     U: Send + 'static,
     F: FnOnce(&mut Vec<T>) -> Vec<(Statement, Decode<U>)> + Send + 'static,
 {
-    let Some(reads) = sqlite else {
-        let mut head = rows(None, db, first, decode, reach).await?;
-        let mut tail = Vec::new();
-        for (st, decode_then) in then(&mut head) {
-            tail.extend(rows(None, db, st, decode_then, reach).await?);
+    match readers {
+        Some(Readers::Sqlite(reads)) => {
+            on_reader(reads, reach, move |conn| {
+                let mut head = query(conn, &first, decode)?;
+                let mut tail = Vec::new();
+                for (st, decode_then) in then(&mut head) {
+                    tail.extend(query(conn, &st, decode_then)?);
+                }
+                Ok((head, tail))
+            })
+            .await
         }
-        return Ok((head, tail));
-    };
-    on_reader(reads, reach, move |conn| {
-        let mut head = query(conn, &first, decode)?;
-        let mut tail = Vec::new();
-        for (st, decode_then) in then(&mut head) {
-            tail.extend(query(conn, &st, decode_then)?);
+        Some(Readers::Postgres(reads)) => reads.rows_then(&first, decode, then).await,
+        None => {
+            let mut head = rows(None, db, first, decode, reach).await?;
+            let mut tail = Vec::new();
+            for (st, decode_then) in then(&mut head) {
+                tail.extend(rows(None, db, st, decode_then, reach).await?);
+            }
+            Ok((head, tail))
         }
-        Ok((head, tail))
-    })
-    .await
+    }
 }
 
 /// On PostgreSQL, the statement with each `LIMIT $k` written as the number

@@ -13,6 +13,7 @@ mod letters;
 mod org;
 mod policy_matrix;
 mod process;
+mod reads;
 mod records;
 mod signature;
 mod transport;
