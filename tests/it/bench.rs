@@ -90,3 +90,67 @@ fn an_unknown_operation_name_is_refused_before_anything_runs() {
     );
     assert!(!stderr.contains("seeding"), "{stderr}");
 }
+
+/// A benchmark stopped by a signal leaves no PostgreSQL server and no files:
+/// the cluster it started is stopped and its working directory removed.
+#[test]
+fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().expect("tmp");
+    // The cluster runs as the postgres user when the tests run as root: it
+    // must be able to reach its directory.
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
+        .args(["--quick", "--database", "postgres"])
+        .env("TMPDIR", tmp.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start naskah-bench");
+    // Wait until its server is up (its pid file names the process).
+    let started = Instant::now();
+    let postmaster = loop {
+        let found = std::fs::read_dir(tmp.path())
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("pg/data/postmaster.pid"))
+            .find_map(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+        if let Some(pid) = found {
+            break pid;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the benchmark's cluster did not start"
+        );
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "naskah-bench ended early"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    assert!(alive(postmaster));
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("wait");
+    assert!(!out.status.success(), "a stopped run is not a success");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
+    // pg_ctl's immediate stop has returned by now; the process is gone.
+    let gone = Instant::now();
+    while alive(postmaster) && gone.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(postmaster), "the cluster's server is still running");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}

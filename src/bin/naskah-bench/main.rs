@@ -1110,6 +1110,15 @@ impl Drop for Cleanup {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Waits for SIGINT or SIGTERM; answers the signal's name.
+async fn interrupted() -> anyhow::Result<&'static str> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(Into::into),
+        _ = term.recv() => Ok("SIGTERM"),
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
@@ -1126,7 +1135,15 @@ fn main() -> std::process::ExitCode {
                 listen,
                 database_url,
             }) => ceiling::serve(listen, &database_url).await,
-            None => bench(args).await,
+            // Interrupted (Ctrl-C, `kill`, a timeout), the run is dropped:
+            // its server processes are killed and its PostgreSQL cluster and
+            // working files removed, as at the end of a run.
+            None => tokio::select! {
+                r = bench(args) => r,
+                s = interrupted() => s.and_then(|name| {
+                    Err(anyhow::anyhow!("stopped by {name}; its servers, cluster and files are gone"))
+                }),
+            },
         }
     });
     match result {
