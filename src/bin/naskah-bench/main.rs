@@ -1110,12 +1110,29 @@ impl Drop for Cleanup {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Waits for SIGINT or SIGTERM; answers the signal's name.
-async fn interrupted() -> anyhow::Result<&'static str> {
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(Into::into),
-        _ = term.recv() => Ok("SIGTERM"),
+/// SIGINT and SIGTERM, listened for from the moment this is made (the run's
+/// first steps block its thread, so a listener made on first poll could come
+/// too late).
+struct Signals {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+        })
+    }
+
+    /// The name of the first signal that arrives.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.int.recv() => "SIGINT",
+            _ = self.term.recv() => "SIGTERM",
+        }
     }
 }
 
@@ -1138,12 +1155,15 @@ fn main() -> std::process::ExitCode {
             // Interrupted (Ctrl-C, `kill`, a timeout), the run is dropped:
             // its server processes are killed and its PostgreSQL cluster and
             // working files removed, as at the end of a run.
-            None => tokio::select! {
-                r = bench(args) => r,
-                s = interrupted() => s.and_then(|name| {
-                    Err(anyhow::anyhow!("stopped by {name}; its servers, cluster and files are gone"))
-                }),
-            },
+            None => {
+                let mut signals = Signals::listen()?;
+                tokio::select! {
+                    r = bench(args) => r,
+                    name = signals.next() => Err(anyhow::anyhow!(
+                        "stopped by {name}; its servers, cluster and files are gone"
+                    )),
+                }
+            }
         }
     });
     match result {
