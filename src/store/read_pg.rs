@@ -9,11 +9,11 @@
 //! back to the idle list only after its read ran to the end, so a read
 //! dropped halfway (a cancelled request) takes its connection with it, and
 //! one that sat idle longer than [`IDLE_CHECK`] is pinged before use, as the
-//! pool does. A read that fails because its idle connection had been closed
-//! (a restarted server, an administrator's `pg_terminate_backend`) is run once
-//! more on a new connection: reads change nothing, so running one twice is
-//! harmless. The connections name themselves [`APPLICATION_NAME`] in
-//! `pg_stat_activity`.
+//! pool does, and one idle for [`IDLE_CLOSE`] is closed. A read that fails
+//! because its idle connection had been closed (a restarted server, an
+//! administrator's `pg_terminate_backend`) is run once more on a new
+//! connection: reads change nothing, so running one twice is harmless. The
+//! connections name themselves [`APPLICATION_NAME`] in `pg_stat_activity`.
 
 use std::str::FromStr;
 use std::sync::Mutex;
@@ -30,6 +30,10 @@ use super::{StoreError, StoreResult};
 
 /// How long a connection may sit idle before it is pinged on its next use.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
+
+/// How long a connection may sit idle before it is closed (the pool's
+/// default): the connections opened for a burst of reads do not stay.
+const IDLE_CLOSE: Duration = Duration::from_secs(600);
 
 /// The `application_name` of the read connections.
 pub const APPLICATION_NAME: &str = "naskah reads";
@@ -100,9 +104,23 @@ impl PgReads {
         }
     }
 
+    /// Puts `conn` back on the idle list, and closes the connections that
+    /// sat there longer than [`IDLE_CLOSE`] (the list's oldest, at its
+    /// front: connections are taken from its back).
     fn give_back(&self, conn: PgConnection) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push((conn, Instant::now()));
+        let stale: Vec<PgConnection> = match self.idle.lock() {
+            Ok(mut idle) => {
+                let n = stale_count(idle.iter().map(|(_, since)| since.elapsed()));
+                let stale = idle.drain(..n).map(|(c, _)| c).collect();
+                idle.push((conn, Instant::now()));
+                stale
+            }
+            Err(_) => return,
+        };
+        for c in stale {
+            tokio::spawn(async move {
+                let _ = c.close().await;
+            });
         }
     }
 
@@ -152,6 +170,13 @@ impl PgReads {
             .await?;
         Ok(rows)
     }
+}
+
+/// How many of the idle list's connections, oldest first by how long each
+/// has sat idle, are past [`IDLE_CLOSE`] (the list is in the order they
+/// were put back).
+fn stale_count(idle_for: impl Iterator<Item = Duration>) -> usize {
+    idle_for.take_while(|d| *d >= IDLE_CLOSE).count()
 }
 
 /// Why a statement failed: the driver (or the server), or a row's decoding.
@@ -253,5 +278,22 @@ impl Cells for PgRow {
     }
     fn boolean(&self, i: usize) -> StoreResult<Option<bool>> {
         self.try_get(i).map_err(cell_err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_idle_past_the_limit_are_the_stale_ones() {
+        let min = Duration::from_secs(60);
+        assert_eq!(
+            stale_count([11 * min, 10 * min, 9 * min, min].into_iter()),
+            2
+        );
+        assert_eq!(stale_count([9 * min, 11 * min].into_iter()), 0);
+        assert_eq!(stale_count(std::iter::empty()), 0);
+        assert_eq!(stale_count([20 * min, 15 * min].into_iter()), 2);
     }
 }
