@@ -35,6 +35,9 @@ const IDLE_CHECK: Duration = Duration::from_secs(30);
 /// default): the connections opened for a burst of reads do not stay.
 const IDLE_CLOSE: Duration = Duration::from_secs(600);
 
+/// How long opening a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The `application_name` of the read connections.
 pub const APPLICATION_NAME: &str = "naskah reads";
 
@@ -92,16 +95,27 @@ impl PgReads {
                     }
                 }
                 None => {
-                    let conn = PgConnection::connect_with(&self.options)
-                        .await
-                        .map_err(db_err)?;
                     return Ok(Taken {
-                        conn,
+                        conn: self.connect().await?,
                         reused: false,
                     });
                 }
             }
         }
+    }
+
+    /// A new connection, given up after [`CONNECT_TIMEOUT`] (the pool's
+    /// acquire timeout).
+    async fn connect(&self) -> StoreResult<PgConnection> {
+        tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.options))
+            .await
+            .map_err(|_| {
+                StoreError::Db(sea_orm::DbErr::Custom(format!(
+                    "postgres read: no connection within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )))
+            })?
+            .map_err(db_err)
     }
 
     /// Puts `conn` back on the idle list, and closes the connections that
@@ -146,9 +160,7 @@ impl PgReads {
             Err(Failed::Driver(e)) if taken.reused && connection_lost(&e) => {
                 // Its idle connection had been closed: once more on a new one.
                 taken = Taken {
-                    conn: PgConnection::connect_with(&self.options)
-                        .await
-                        .map_err(db_err)?,
+                    conn: self.connect().await?,
                     reused: false,
                 };
                 query(&mut taken.conn, first, decode).await?
