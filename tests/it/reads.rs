@@ -53,6 +53,19 @@ async fn postgres_read_connections_are_not_reused_halfway_and_are_replaced_when_
     let t = TestServer::start(Db::Postgres).await;
     let store = t.store();
     let first = read_pid(store).await.expect("a first read");
+    // They plan each statement once (see `store::read_pg`).
+    let mode = store
+        .rows(
+            Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT current_setting('plan_cache_mode')",
+            ),
+            |c| must(c.text(0)?, 0),
+            Reach::Keyed,
+        )
+        .await
+        .expect("setting");
+    assert_eq!(mode, vec!["force_generic_plan".to_owned()]);
 
     // A read dropped while its statement runs (a cancelled request) takes its
     // connection with it: the next read runs on another server process,
