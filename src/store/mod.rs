@@ -243,10 +243,10 @@ impl Store {
         self.verify_audit_in_ranges(40_000).await
     }
 
-    /// [`Store::verify_audit`] with ranges of `batch` events. A SQLite file is read
-    /// directly, by one thread per CPU, off the async runtime; PostgreSQL sends
-    /// each range as a binary COPY, one range per CPU at a time. The head is read first; events
-    /// appended later are left for the next run.
+    /// [`Store::verify_audit`] with ranges of `batch` events. A SQLite file is
+    /// read directly, by one thread per CPU, off the async runtime; PostgreSQL
+    /// sends each range as a binary COPY, one range per CPU at a time. The head
+    /// is read first; events appended later are left for the next run.
     pub async fn verify_audit_in_ranges(&self, batch: u64) -> StoreResult<audit::VerifyReport> {
         match (&self.sqlite_file, self.backend) {
             (_, Backend::Postgres) => {
