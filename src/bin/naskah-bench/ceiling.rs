@@ -5,18 +5,57 @@
 //! transaction, ListLetters reads one indexed page of 20 rows, GetLetter reads
 //! one row by primary key. What naskah does on top of this is what the ratio
 //! measures.
+//!
+//! Its reads run through sea-orm's pool, or (`--reads own`) through naskah's
+//! own read connections (`Store::rows`: SQLite's API on a SQLite file,
+//! PostgreSQL connections without the pool's release round trip) — the same
+//! driver path as naskah's hot reads, so that the ratio against it counts
+//! naskah's work alone.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use naskah::proto::letter_service_server::{LetterService, LetterServiceServer};
 use naskah::proto::{self as pb};
-use naskah::store::{Backend, Store, StoreOptions};
+use naskah::store::read::{Cells, Reach, must};
+use naskah::store::{Backend, Store, StoreOptions, StoreResult};
 use sea_orm::{ConnectionTrait, Statement, TransactionTrait, Value};
 use tonic::{Request, Response, Status};
 
 struct Ceiling {
     store: Store,
+    /// Reads through naskah's own read connections.
+    own_reads: bool,
+}
+
+fn cells_letter(c: &dyn Cells) -> StoreResult<pb::Letter> {
+    Ok(pb::Letter {
+        id: must(c.text(0)?, 0)?,
+        subject: must(c.text(1)?, 1)?,
+        body: must(c.text(2)?, 2)?,
+        ..Default::default()
+    })
+}
+
+impl Ceiling {
+    /// The letters a read statement (`?` placeholders) answers.
+    async fn read(&self, text: &str, values: Vec<Value>) -> Result<Vec<pb::Letter>, Status> {
+        let db = self.store.reader();
+        let stmt = Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql(&self.store, text),
+            values,
+        );
+        if self.own_reads {
+            return self
+                .store
+                .rows(stmt, cells_letter, Reach::Keyed)
+                .await
+                .map_err(internal);
+        }
+        let rows = db.query_all_raw(stmt).await.map_err(internal)?;
+        rows.iter().map(row_letter).collect()
+    }
 }
 
 fn sql(store: &Store, text: &str) -> String {
@@ -95,23 +134,16 @@ impl LetterService for Ceiling {
         req: Request<pb::ListLettersRequest>,
     ) -> Result<Response<pb::ListLettersResponse>, Status> {
         let r = req.into_inner();
-        let db = self.store.reader();
-        let rows = db
-            .query_all_raw(Statement::from_sql_and_values(
-                db.get_database_backend(),
-                sql(
-                    &self.store,
-                    "SELECT id, subject, '' AS body FROM bench_ceiling WHERE owner = ? \
-                     ORDER BY sort_us DESC LIMIT ?",
-                ),
-                [
+        let letters = self
+            .read(
+                "SELECT id, subject, '' AS body FROM bench_ceiling WHERE owner = ? \
+                 ORDER BY sort_us DESC LIMIT ?",
+                vec![
                     Value::from(r.position_id),
                     Value::from(i64::from(r.page_size.clamp(1, 100))),
                 ],
-            ))
-            .await
-            .map_err(internal)?;
-        let letters = rows.iter().map(row_letter).collect::<Result<Vec<_>, _>>()?;
+            )
+            .await?;
         Ok(Response::new(pb::ListLettersResponse {
             letters,
             ..Default::default()
@@ -123,20 +155,15 @@ impl LetterService for Ceiling {
         req: Request<pb::GetLetterRequest>,
     ) -> Result<Response<pb::Letter>, Status> {
         let r = req.into_inner();
-        let db = self.store.reader();
-        let row = db
-            .query_one_raw(Statement::from_sql_and_values(
-                db.get_database_backend(),
-                sql(
-                    &self.store,
-                    "SELECT id, subject, body FROM bench_ceiling WHERE id = ?",
-                ),
-                [Value::from(r.letter_id)],
-            ))
-            .await
-            .map_err(internal)?
-            .ok_or_else(|| Status::not_found("no such row"))?;
-        Ok(Response::new(row_letter(&row)?))
+        self.read(
+            "SELECT id, subject, body FROM bench_ceiling WHERE id = ?",
+            vec![Value::from(r.letter_id)],
+        )
+        .await?
+        .into_iter()
+        .next()
+        .map(Response::new)
+        .ok_or_else(|| Status::not_found("no such row"))
     }
 }
 
@@ -156,7 +183,7 @@ pub async fn ids(store: &Store, n: u64) -> anyhow::Result<Vec<String>> {
 }
 
 /// Serves the ceiling until killed.
-pub async fn serve(listen: SocketAddr, url: &str) -> anyhow::Result<()> {
+pub async fn serve(listen: SocketAddr, url: &str, own_reads: bool) -> anyhow::Result<()> {
     let store = Store::connect(
         &StoreOptions {
             url: url.to_owned(),
@@ -172,7 +199,7 @@ pub async fn serve(listen: SocketAddr, url: &str) -> anyhow::Result<()> {
     tonic::transport::Server::builder()
         .tcp_nodelay(true)
         .add_service(health)
-        .add_service(LetterServiceServer::new(Ceiling { store }))
+        .add_service(LetterServiceServer::new(Ceiling { store, own_reads }))
         .serve(listen)
         .await?;
     Ok(())

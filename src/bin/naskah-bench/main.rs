@@ -80,6 +80,9 @@ enum Hidden {
         listen: SocketAddr,
         #[arg(long)]
         database_url: String,
+        /// Reads through naskah's own read connections instead of the pool.
+        #[arg(long)]
+        own_reads: bool,
     },
 }
 
@@ -600,7 +603,7 @@ async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<Server> {
     Ok(Server { child, addr })
 }
 
-async fn start_ceiling(url: &str) -> anyhow::Result<Server> {
+async fn start_ceiling(url: &str, own_reads: bool) -> anyhow::Result<Server> {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let mut child = Command::new(std::env::current_exe()?)
         .args([
@@ -610,6 +613,7 @@ async fn start_ceiling(url: &str) -> anyhow::Result<Server> {
             "--database-url",
             url,
         ])
+        .args(own_reads.then_some("--own-reads"))
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()?;
@@ -628,6 +632,10 @@ struct OpReport {
     ceiling_ops_per_s: f64,
     ceiling_p99_ms: f64,
     ratio: f64,
+    /// The ceiling reading through naskah's own read connections (reads
+    /// only; 0 for writes).
+    own_reads_ceiling_ops_per_s: f64,
+    own_reads_ratio: f64,
     server_rss_mb: f64,
     first_error: String,
 }
@@ -672,8 +680,9 @@ struct Report {
     audit_verify: Option<AuditReport>,
 }
 
-fn report_row(name: &str, s: &Stats, c: Option<&Stats>, rss: f64) -> OpReport {
+fn report_row(name: &str, s: &Stats, c: Option<&Stats>, own: Option<&Stats>, rss: f64) -> OpReport {
     let ceiling = c.map(Stats::rate).unwrap_or(0.0);
+    let own = own.map(Stats::rate).unwrap_or(0.0);
     OpReport {
         name: name.to_owned(),
         ops_per_s: s.rate(),
@@ -688,6 +697,8 @@ fn report_row(name: &str, s: &Stats, c: Option<&Stats>, rss: f64) -> OpReport {
         } else {
             0.0
         },
+        own_reads_ceiling_ops_per_s: own,
+        own_reads_ratio: if own > 0.0 { s.rate() / own } else { 0.0 },
         server_rss_mb: rss,
         first_error: s.first_error.clone(),
     }
@@ -817,7 +828,8 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     );
 
     let naskah_srv = start_naskah(&data_dir, &url).await?;
-    let ceiling_srv = start_ceiling(&url).await?;
+    let ceiling_srv = start_ceiling(&url, false).await?;
+    let own_reads_srv = start_ceiling(&url, true).await?;
     let naskah_peak = peak_sampler(naskah_srv.child.id());
     let ceiling_peak = peak_sampler(ceiling_srv.child.id());
     let world = Arc::new(World {
@@ -848,10 +860,35 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             ceiling_op(ceiling_kind(name), owners.clone(), ceiling_ids.clone()),
         )
         .await?;
-        let row = report_row(name, &s, Some(&c), naskah_srv.rss_mb("RssAnon:"));
+        let kind = ceiling_kind(name);
+        let own = if kind == "insert" {
+            None
+        } else {
+            Some(
+                drive(
+                    own_reads_srv.addr,
+                    clients,
+                    secs,
+                    ceiling_op(kind, owners.clone(), ceiling_ids.clone()),
+                )
+                .await?,
+            )
+        };
+        let row = report_row(
+            name,
+            &s,
+            Some(&c),
+            own.as_ref(),
+            naskah_srv.rss_mb("RssAnon:"),
+        );
         eprintln!(
-            "  {name:<22} {:>8.0}/s  p99 {:>7.2} ms  ceiling {:>8.0}/s  ratio {:.2}  errors {}",
-            row.ops_per_s, row.p99_ms, row.ceiling_ops_per_s, row.ratio, row.errors
+            "  {name:<22} {:>8.0}/s  p99 {:>7.2} ms  ceiling {:>8.0}/s  ratio {:.2}  (own reads {:.2})  errors {}",
+            row.ops_per_s,
+            row.p99_ms,
+            row.ceiling_ops_per_s,
+            row.ratio,
+            row.own_reads_ratio,
+            row.errors
         );
         rows.push(row);
     }
@@ -862,7 +899,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         mixed_op(world.clone()),
     )
     .await?;
-    let mixed = report_row("mixed", &m, None, naskah_srv.rss_mb("RssAnon:"));
+    let mixed = report_row("mixed", &m, None, None, naskah_srv.rss_mb("RssAnon:"));
     eprintln!(
         "  mixed ({mixed_clients} clients, {mixed_secs} s): {:.0}/s p99 {:.2} ms errors {}",
         mixed.ops_per_s, mixed.p99_ms, mixed.errors
@@ -871,6 +908,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     let ceiling_peak = ceiling_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
     drop(naskah_srv);
     drop(ceiling_srv);
+    drop(own_reads_srv);
 
     // Growth: add letters up to each size, then measure the two reads whose cost
     // must not grow with the tables.
@@ -1029,28 +1067,29 @@ fn print_table(r: &Report) {
         r.database, r.letters, r.clients, r.duration_s
     );
     println!(
-        "| operation | ops/s | p50 ms | p95 ms | p99 ms | errors | ceiling ops/s | ratio | server private RSS MB |"
+        "| operation | ops/s | p50 ms | p95 ms | p99 ms | errors | ceiling ops/s | ratio | ceiling, own reads ops/s | ratio | server private RSS MB |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let figure = |v: f64, digits: usize| {
+        if v > 0.0 {
+            format!("{v:.digits$}")
+        } else {
+            "-".to_owned()
+        }
+    };
     for o in r.ops.iter().chain(std::iter::once(&r.mixed)) {
         println!(
-            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {:.0} |",
+            "| {} | {:.0} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
             o.name,
             o.ops_per_s,
             o.p50_ms,
             o.p95_ms,
             o.p99_ms,
             o.errors,
-            if o.ceiling_ops_per_s > 0.0 {
-                format!("{:.0}", o.ceiling_ops_per_s)
-            } else {
-                "-".into()
-            },
-            if o.ratio > 0.0 {
-                format!("{:.2}", o.ratio)
-            } else {
-                "-".into()
-            },
+            figure(o.ceiling_ops_per_s, 0),
+            figure(o.ratio, 2),
+            figure(o.own_reads_ceiling_ops_per_s, 0),
+            figure(o.own_reads_ratio, 2),
             o.server_rss_mb
         );
     }
@@ -1151,7 +1190,8 @@ fn main() -> std::process::ExitCode {
             Some(Hidden::Ceiling {
                 listen,
                 database_url,
-            }) => ceiling::serve(listen, &database_url).await,
+                own_reads,
+            }) => ceiling::serve(listen, &database_url, own_reads).await,
             // Interrupted (Ctrl-C, `kill`, a timeout), the run is dropped:
             // its server processes are killed and its PostgreSQL cluster and
             // working files removed, as at the end of a run.
