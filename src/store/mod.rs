@@ -126,6 +126,7 @@ impl Store {
         };
         if backend == Backend::Sqlite {
             sqlite_process_config();
+            prepare_sqlite_file(&opts.url)?;
         }
         let pool = if backend == Backend::Sqlite {
             let cores = std::thread::available_parallelism()
@@ -520,6 +521,11 @@ async fn stable_plans(
 /// The file of a `sqlite://PATH?…` or `sqlite:PATH` URL (none for in-memory
 /// databases or a file that is not there).
 fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    sqlite_path(url).filter(|p| p.is_file())
+}
+
+/// The file a SQLite URL names (none for an in-memory database).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -527,8 +533,31 @@ fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     if path.is_empty() || path.starts_with(':') {
         return None;
     }
-    let path = std::path::PathBuf::from(path);
-    path.is_file().then_some(path)
+    Some(std::path::PathBuf::from(path))
+}
+
+/// Creates the SQLite file a `mode=rwc` URL names, if it is missing, and puts
+/// it in WAL mode, on one connection, before the pool opens its connections.
+/// The pool opens its first connections concurrently (its minimum and the one
+/// it hands out), and each sets `journal_mode = WAL`: on a new file that
+/// switch takes the file's exclusive lock, and the connection that lost the
+/// race failed with "database is locked" — rarely, at a first start. WAL mode
+/// is kept in the file, so the pool's connections then find it set.
+fn prepare_sqlite_file(url: &str) -> StoreResult<()> {
+    let Some(path) = sqlite_path(url).filter(|_| url.contains("mode=rwc")) else {
+        return Ok(());
+    };
+    let fail = |e: rusqlite::Error| {
+        StoreError::Db(DbErr::Custom(format!(
+            "cannot prepare the database file {}: {e}",
+            path.display()
+        )))
+    };
+    let conn = rusqlite::Connection::open(&path).map_err(fail)?;
+    conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+    conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get::<_, String>(0))
+        .map_err(fail)?;
+    Ok(())
 }
 
 /// Hides the password of a database URL for messages and logs.
@@ -738,7 +767,26 @@ pub(crate) fn db_backend(backend: Backend) -> DbBackend {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{prepare_sqlite_file, redact_url};
+
+    #[test]
+    fn a_new_sqlite_file_is_created_in_wal_mode_before_the_pool_opens() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("n.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        prepare_sqlite_file(&url).expect("prepared");
+        // A connection that sets nothing finds WAL mode in the file.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        // Read-only and in-memory URLs are left alone.
+        let ro = dir.path().join("ro.db");
+        prepare_sqlite_file(&format!("sqlite://{}?mode=ro", ro.display())).expect("ro");
+        assert!(!ro.exists());
+        prepare_sqlite_file("sqlite::memory:").expect("memory");
+    }
 
     #[test]
     fn passwords_are_redacted_from_urls() {
