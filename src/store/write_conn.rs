@@ -431,29 +431,23 @@ mod tests {
     async fn every_column_of_every_table_is_typed_by_its_entity() {
         let (dir, _store, _conn) = migrated().await;
         let db = rusqlite::Connection::open(dir.path().join("n.db")).expect("open");
-        let mut tables = db
-            .prepare(
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
-                 AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'",
-            )
-            .expect("tables");
-        let names: Vec<String> = tables
-            .query_map([], |r| r.get(0))
-            .expect("rows")
-            .collect::<Result<_, _>>()
-            .expect("names");
-        assert!(names.len() > 30, "{names:?}");
-        let mut untyped = Vec::new();
-        for t in &names {
-            let mut cols = db
-                .prepare(&format!("SELECT name FROM pragma_table_info('{t}')"))
-                .expect("columns");
-            let cols: Vec<String> = cols
+        // The first column of every row of `sql`, as text.
+        let names = |sql: &str| -> Vec<String> {
+            db.prepare(sql)
+                .expect("prepare")
                 .query_map([], |r| r.get(0))
                 .expect("rows")
                 .collect::<Result<_, _>>()
-                .expect("names");
-            for c in cols {
+                .expect("names")
+        };
+        let tables = names(
+            "SELECT name FROM sqlite_master WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND name <> 'seaql_migrations'",
+        );
+        assert!(tables.len() > 30, "{tables:?}");
+        let mut untyped = Vec::new();
+        for t in &tables {
+            for c in names(&format!("SELECT name FROM pragma_table_info('{t}')")) {
                 if !kinds().contains_key(&(t.as_str(), c.as_str())) {
                     untyped.push(format!("{t}.{c}"));
                 }

@@ -28,6 +28,7 @@ struct Ceiling {
     own_reads: bool,
 }
 
+/// A ceiling row (`id, subject, body`), from either read path.
 fn cells_letter(c: &dyn Cells) -> StoreResult<pb::Letter> {
     Ok(pb::Letter {
         id: must(c.text(0)?, 0)?,
@@ -54,7 +55,10 @@ impl Ceiling {
                 .map_err(internal);
         }
         let rows = db.query_all_raw(stmt).await.map_err(internal)?;
-        rows.iter().map(row_letter).collect()
+        // sea-orm's rows are read by position like the store's own.
+        rows.iter()
+            .map(|r| cells_letter(r).map_err(internal))
+            .collect()
     }
 }
 
@@ -79,15 +83,6 @@ fn sql(store: &Store, text: &str) -> String {
 
 fn internal(e: impl std::fmt::Display) -> Status {
     Status::internal(e.to_string())
-}
-
-fn row_letter(r: &sea_orm::QueryResult) -> Result<pb::Letter, Status> {
-    Ok(pb::Letter {
-        id: r.try_get("", "id").map_err(internal)?,
-        subject: r.try_get("", "subject").map_err(internal)?,
-        body: r.try_get("", "body").map_err(internal)?,
-        ..Default::default()
-    })
 }
 
 #[tonic::async_trait]
