@@ -18,6 +18,22 @@ pub(super) struct Head {
     hash: String,
 }
 
+/// The turn to append to the chain among this process's PostgreSQL writers,
+/// with the head the last append of this process left (none at start and
+/// after a commit that failed or was abandoned). A writer takes the turn
+/// before it links its events and keeps it through its commit, so the writers
+/// of one process wait here, in the process, rather than on the head row's
+/// lock in the database, and the head they link to is already known.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Appender(std::sync::Arc<tokio::sync::Mutex<Option<Head>>>);
+
+impl Appender {
+    /// Waits for the turn; the guard holds the predicted head.
+    pub(super) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<Option<Head>> {
+        self.0.clone().lock_owned().await
+    }
+}
+
 /// Takes SQLite's write lock with a no-op write on the chain head and returns
 /// the head, in one statement.
 pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<Head> {
@@ -69,18 +85,33 @@ pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(
     )
 }
 
-/// The statement that appends events to the chain after `head` (read under
-/// the transaction's lock on it): links each event to its predecessor, inserts
-/// them and moves the head; with the seqs of the events and the new head.
-/// `deferred` are SQLite statements of the change whose results nobody reads;
-/// they go first, in the same round trip.
+/// How the append finds the head it links to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Linking {
+    /// The head was read under the transaction's lock on it.
+    Locked,
+    /// The head is the one this process's last append left (PostgreSQL): the
+    /// statement moves it only if it is still there, and inserts the events
+    /// only then. It locks the head row as the move does; a head moved by
+    /// another process changes nothing and the statement reports no row.
+    Predicted,
+}
+
+/// The statement that appends events to the chain after `head`: links each
+/// event to its predecessor, inserts them and moves the head; with the seqs of
+/// the events and the new head. `deferred` are SQLite statements of the change
+/// whose results nobody reads; they go first, in the same round trip. A
+/// [`Linking::Predicted`] statement changes as many rows as there are events
+/// when `head` was still the chain's head, else none.
 pub(super) fn append_stmt(
     backend: Backend,
     head: Head,
+    linking: Linking,
     now_us: i64,
     events: &[NewEvent],
     deferred: Vec<Statement>,
 ) -> StoreResult<(Statement, Vec<i64>, Head)> {
+    let before = head.clone();
     let mut seq = head.seq;
     let mut prev = decode_hash(&head.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
@@ -134,6 +165,31 @@ pub(super) fn append_stmt(
                 values,
             )),
         ),
+        Backend::Postgres if linking == Linking::Predicted => {
+            // `INSERT INTO t (columns) VALUES (…), (…)` becomes an insert of
+            // those rows that happens only when the head moved.
+            let (into, rows) = insert.sql.split_once(" VALUES ").ok_or_else(|| {
+                StoreError::Corrupt(format!("unexpected insert shape: {}", insert.sql))
+            })?;
+            values.extend([
+                sea_orm::Value::from(before.seq),
+                sea_orm::Value::from(before.hash),
+            ]);
+            Statement::from_sql_and_values(
+                db,
+                format!(
+                    "WITH moved AS (UPDATE audit_head SET last_seq = ${}, last_hash = ${} \
+                     WHERE id = 1 AND last_seq = ${} AND last_hash = ${} RETURNING id) \
+                     {into} SELECT * FROM (VALUES {rows}) AS appended \
+                     WHERE EXISTS (SELECT 1 FROM moved)",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4
+                ),
+                values,
+            )
+        }
         Backend::Postgres => Statement::from_sql_and_values(
             db,
             format!(

@@ -106,6 +106,8 @@ pub struct Store {
     /// SQLite file: the one connection of write transactions (see
     /// [`Store::begin_write`]).
     writer: Option<group::WriteQueue>,
+    /// PostgreSQL: the turn to append to the chain (see [`audit::Appender`]).
+    appender: audit::Appender,
 }
 
 impl Store {
@@ -168,6 +170,7 @@ impl Store {
             writer,
             caches: Arc::default(),
             write_gate,
+            appender: audit::Appender::default(),
         })
     }
 
@@ -280,7 +283,9 @@ impl Store {
     /// transaction fails later on a lock upgrade. An in-memory SQLite database
     /// queues its writers on an in-process lock around sea-orm transactions.
     /// On PostgreSQL the chain head is locked only at commit, keeping the
-    /// serialised part of every write short.
+    /// serialised part of every write short: the process's writers take turns
+    /// to append ([`audit::Appender`]), each linking to the head the one before
+    /// it left unless another process moved it meanwhile.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
         if let Some(w) = &self.writer {
             let (writer, head) = w.begin().await?;
@@ -312,6 +317,7 @@ impl Store {
             caches: self.caches.clone(),
             head,
             deferred: Vec::new(),
+            appender: self.appender.clone(),
         }
     }
 }
@@ -593,6 +599,7 @@ pub struct WriteTx {
     /// Statements to run at commit, before the audit append (see
     /// [`WriteTx::defer`]).
     deferred: Vec<sea_orm::Statement>,
+    appender: audit::Appender,
 }
 
 /// True for events of changes that may touch users, positions, assignments,
@@ -713,21 +720,81 @@ impl WriteTx {
             // Before the head is locked: outside the serialised part.
             self.flush().await?;
         }
-        // SQLite read the head when it took the lock; PostgreSQL locks it now.
-        let head = match self.head {
-            Some(h) => h,
-            None => audit::lock_head_postgres(&self.tx).await?,
-        };
-        let (append, seqs, next) =
-            audit::append_stmt(self.backend, head, self.now_us, &self.events, self.deferred)?;
-        match self.tx {
-            TxConn::Shared(tx, gate) => {
+        let seqs = match (self.tx, self.head) {
+            // SQLite read the head when it took the lock.
+            (TxConn::Own(writer), Some(head)) => {
+                let (append, seqs, next) = audit::append_stmt(
+                    self.backend,
+                    head,
+                    audit::Linking::Locked,
+                    self.now_us,
+                    &self.events,
+                    self.deferred,
+                )?;
+                writer.finish(append, next).await?;
+                seqs
+            }
+            (TxConn::Shared(tx, gate), Some(head)) => {
+                let (append, seqs, _) = audit::append_stmt(
+                    self.backend,
+                    head,
+                    audit::Linking::Locked,
+                    self.now_us,
+                    &self.events,
+                    self.deferred,
+                )?;
                 tx.execute_raw(append).await?;
                 tx.commit().await?;
                 drop(gate);
+                seqs
             }
-            TxConn::Own(writer) => writer.finish(append, next).await?,
-        }
+            // PostgreSQL: links to the head this process's last append left
+            // when it is still the head, else locks the head and reads it.
+            (TxConn::Shared(tx, gate), None) => {
+                let mut turn = self.appender.turn().await;
+                let mut appended = None;
+                if let Some(head) = turn.take() {
+                    let (append, seqs, next) = audit::append_stmt(
+                        self.backend,
+                        head,
+                        audit::Linking::Predicted,
+                        self.now_us,
+                        &self.events,
+                        Vec::new(),
+                    )?;
+                    let rows = tx.execute_raw(append).await?.rows_affected();
+                    if rows == self.events.len() as u64 {
+                        appended = Some((seqs, next));
+                    }
+                }
+                let (seqs, next) = match appended {
+                    Some(a) => a,
+                    None => {
+                        let head = audit::lock_head_postgres(&tx).await?;
+                        let (append, seqs, next) = audit::append_stmt(
+                            self.backend,
+                            head,
+                            audit::Linking::Locked,
+                            self.now_us,
+                            &self.events,
+                            Vec::new(),
+                        )?;
+                        tx.execute_raw(append).await?;
+                        (seqs, next)
+                    }
+                };
+                tx.commit().await?;
+                *turn = Some(next);
+                drop(turn);
+                drop(gate);
+                seqs
+            }
+            (TxConn::Own(_), None) => {
+                return Err(StoreError::Corrupt(
+                    "a group writer without the chain head".into(),
+                ));
+            }
+        };
         // After the commit: a reader that loaded the old rows did so under the
         // old generation (see `cache`).
         if self.events.iter().any(|e| touches_identity(&e.action)) {

@@ -237,6 +237,53 @@ async fn concurrent_writers_keep_one_valid_chain(db: Db) {
 }
 dual!(concurrent_writers_keep_one_valid_chain);
 
+/// Two servers taking turns: each write finds the head moved by the other
+/// since its own server's last append (on PostgreSQL a server links to the head
+/// its last append left when that is still the head, and must notice when it
+/// is not), and a server that wrote last links to its own head again.
+async fn writers_of_two_servers_taking_turns_link_to_the_head_each_finds(db: Db) {
+    let t = TestServer::start(db).await;
+    let other = naskah::store::Store::connect(
+        &naskah::store::StoreOptions {
+            url: t.db_url.clone(),
+            max_connections: 2,
+        },
+        std::sync::Arc::new(naskah::clock::SystemClock),
+    )
+    .await
+    .expect("second store");
+    let before = naskah::store::audit::last_seq(t.store().reader())
+        .await
+        .expect("seq");
+    let stores = [t.store().clone(), other.clone()];
+    // Turns: this server twice, the other, this, the other twice, this.
+    let mut seqs = Vec::new();
+    for (i, s) in [0, 0, 1, 0, 1, 1, 0].into_iter().enumerate() {
+        let mut tx = stores[s].begin_write().await.expect("tx");
+        tx.audit(NewEvent::success("test/turns", "thing", &format!("t-{i}")));
+        tx.audit(NewEvent::success(
+            "test/turns",
+            "thing",
+            &format!("t-{i}-b"),
+        ));
+        seqs.push(tx.commit().await.expect("commit"));
+    }
+    let expected: Vec<Vec<i64>> = (0..7)
+        .map(|i| vec![before + 2 * i + 1, before + 2 * i + 2])
+        .collect();
+    assert_eq!(seqs, expected, "each write's events follow the one before");
+    let report = t.store().verify_audit_in_ranges(3).await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, before + 14);
+    let head = naskah::store::bulk::audit_head(t.store().reader())
+        .await
+        .expect("head");
+    assert_eq!(head.0, before + 14, "the head moved with the last append");
+    other.close().await.expect("close");
+    t.stop().await;
+}
+dual!(writers_of_two_servers_taking_turns_link_to_the_head_each_finds);
+
 async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
     let t = TestServer::start(db).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
