@@ -202,14 +202,6 @@ impl Caller {
     }
 }
 
-async fn can_see<C: sea_orm::ConnectionTrait>(
-    db: &C,
-    l: &LetterRecord,
-    caller: &Caller,
-) -> Result<bool> {
-    Ok(q::is_participant(db, &l.id, &caller.visible_ids()).await? || public_in_agency(l))
-}
-
 /// A sent ordinary (Biasa) letter: readable by everyone of its agency.
 fn public_in_agency(l: &LetterRecord) -> bool {
     l.security_level == SecurityLevel::Biasa as i16
@@ -217,7 +209,7 @@ fn public_in_agency(l: &LetterRecord) -> bool {
 }
 
 /// Whether the caller may see letter `l`, given whether one of the positions
-/// they hold or act for takes part in it (outside a transaction).
+/// they hold or act for takes part in it.
 pub(super) fn may_see(l: &LetterRecord, taking_part: bool) -> bool {
     taking_part || public_in_agency(l)
 }
@@ -243,13 +235,10 @@ pub async fn visible_letter<C: sea_orm::ConnectionTrait>(
     caller: &Caller,
     id: &str,
 ) -> Result<LetterRecord> {
-    let l = q::letter(db, &p.agency_id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    if !can_see(db, &l, caller).await? {
-        return Err(not_found());
+    match q::letter_for_in(db, &p.agency_id, id, &caller.visible_ids()).await? {
+        Some((l, taking_part)) if may_see(&l, taking_part) => Ok(l),
+        _ => Err(not_found()),
     }
-    Ok(l)
 }
 
 fn is_secret(l: &LetterRecord) -> bool {

@@ -748,6 +748,30 @@ pub async fn letter_for(
         .pop())
 }
 
+/// [`letter_for`] inside a write transaction on PostgreSQL (one statement and
+/// one round trip instead of two). SQLite's write connection types its rows by
+/// entity column, which the by-position decoder does not read; its statements
+/// do not leave the writer's thread, so it reads the two apart.
+pub async fn letter_for_in<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+    positions: &[String],
+) -> StoreResult<Option<(LetterRecord, bool)>> {
+    let backend = db.get_database_backend();
+    if backend != sea_orm::DbBackend::Postgres {
+        let Some(l) = letter(db, agency, id).await? else {
+            return Ok(None);
+        };
+        let part = is_participant(db, id, positions).await?;
+        return Ok(Some((l, part)));
+    }
+    db.query_one_raw(letter_for_stmt(backend, agency, id, positions))
+        .await?
+        .map(|row| letter_taking_part(&row))
+        .transpose()
+}
+
 /// [`letter_for`] and, when `shown` says the caller may see the letter (given
 /// it and the caller's part in it), its details: one hand-off on SQLite, one
 /// statement on PostgreSQL.

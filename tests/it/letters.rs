@@ -954,6 +954,18 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
                 .await
                 .expect("letter")
                 .expect("there");
+            // The same read inside a write transaction (one statement on
+            // PostgreSQL, the letter and its folder entry apart on SQLite).
+            let tx = t.store().begin_write().await.expect("tx");
+            let within = q::letter_for_in(tx.conn(), &agency, id, &positions)
+                .await
+                .expect("letter in a transaction");
+            let elsewhere = q::letter_for_in(tx.conn(), "", id, &positions)
+                .await
+                .expect("letter in a transaction");
+            tx.rollback().await;
+            assert_eq!(within, Some(alone.clone()));
+            assert_eq!(elsewhere, None, "another agency's letter is not found");
             let details = q::details_of(t.store(), std::slice::from_ref(id))
                 .await
                 .expect("details");
