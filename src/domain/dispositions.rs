@@ -124,18 +124,16 @@ async fn received(
         }
         return Ok((parent.letter_id, parent.id));
     }
-    let letter = lq::letter(tx.conn(), agency, &d.letter_id)
+    let in_inbox = lq::in_inbox_of(tx.conn(), agency, &d.letter_id, sender)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
-    let in_inbox =
-        lq::in_folder(tx.conn(), &letter.id, &[sender.to_owned()], folder::INBOX).await?;
     if !in_inbox {
         return Err(Error::rejected(
             Reason::NotReceived,
             "the disposing position did not receive that letter in its inbox",
         ));
     }
-    Ok((letter.id, String::new()))
+    Ok((d.letter_id.clone(), String::new()))
 }
 
 /// Recipient rows of `d`, one per position, all in `status`.

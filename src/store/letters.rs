@@ -748,6 +748,36 @@ pub async fn letter_for(
         .pop())
 }
 
+/// Whether letter `id` of `agency` exists and, if so, whether it is in the
+/// inbox of `position`: one statement.
+pub async fn in_inbox_of<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+    position: &str,
+) -> StoreResult<Option<bool>> {
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM letter_box b WHERE b.letter_id = l.id \
+         AND b.folder = {inbox} AND b.position_id = {m1}) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM letter l WHERE l.id = {m2} AND l.agency_id = {m3}",
+        inbox = folder::INBOX,
+        // Numbered in the order they appear (SQLite's marks are positional).
+        m1 = mark(backend, 1),
+        m2 = mark(backend, 2),
+        m3 = mark(backend, 3),
+    );
+    let stmt = sea_orm::Statement::from_sql_and_values(
+        backend,
+        sql,
+        [position.into(), id.into(), agency.into()],
+    );
+    match db.query_one_raw(stmt).await? {
+        Some(row) => Ok(Some(row.try_get_by_index::<i64>(0)? == 1)),
+        None => Ok(None),
+    }
+}
+
 /// [`letter_for`] inside a write transaction on PostgreSQL (one statement and
 /// one round trip instead of two). SQLite's write connection types its rows by
 /// entity column, which the by-position decoder does not read; its statements
