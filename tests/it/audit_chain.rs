@@ -465,6 +465,114 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
 }
 dual!(failing_writers_among_concurrent_ones_change_nothing);
 
+/// A commit that fails after the writers' statements all succeeded (a
+/// deferred foreign key checked only at COMMIT). On a SQLite file the writers
+/// that joined the failing writer's group fail with it and keep nothing; on
+/// PostgreSQL each writer commits alone and only the failing one fails. Either
+/// way exactly the writers told they committed keep their rows and events.
+async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else(db: Db) {
+    let t = TestServer::start(db).await;
+    let conn = raw(&t).await;
+    for ddl in [
+        "CREATE TABLE t_parent (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE t_child (id INTEGER PRIMARY KEY, parent INTEGER \
+         REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    ] {
+        conn.execute_unprepared(ddl).await.expect("test tables");
+    }
+    let before = naskah::store::audit::last_seq(t.store().reader())
+        .await
+        .expect("seq");
+    let write = |store: naskah::store::Store, i: i64, parent: &'static str| async move {
+        let mut tx = store.begin_write().await.expect("tx");
+        tx.conn()
+            .execute_unprepared(&format!(
+                "INSERT INTO t_child (id, parent) VALUES ({i}, {parent})"
+            ))
+            .await
+            .expect("insert (the key is checked at commit)");
+        tx.audit(NewEvent::success("test/late", "thing", &format!("w-{i}")));
+        tx.commit().await.is_ok()
+    };
+    // The failing writer takes its turn first and keeps it while the others
+    // queue behind it, so that on SQLite they join its group.
+    let (began, mut queued) = (std::sync::Arc::new(tokio::sync::Notify::new()), Vec::new());
+    let failing = {
+        let (store, began) = (t.store().clone(), began.clone());
+        tokio::spawn(async move {
+            let mut tx = store.begin_write().await.expect("tx");
+            began.notify_one();
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            tx.conn()
+                .execute_unprepared("INSERT INTO t_child (id, parent) VALUES (0, 999)")
+                .await
+                .expect("insert (the key is checked at commit)");
+            tx.audit(NewEvent::success("test/late", "thing", "w-0"));
+            tx.commit().await.is_ok()
+        })
+    };
+    began.notified().await;
+    for i in 1..=8 {
+        queued.push(tokio::spawn(write(t.store().clone(), i, "NULL")));
+    }
+    assert!(!failing.await.expect("task"), "the failing writer fails");
+    let mut ok = Vec::new();
+    for (i, task) in (1..=8).zip(queued) {
+        if task.await.expect("task") {
+            ok.push(format!("w-{i}"));
+        }
+    }
+    match db {
+        Db::Sqlite => assert!(ok.len() < 8, "some writers shared the failed group: {ok:?}"),
+        Db::Postgres => assert_eq!(ok.len(), 8, "each writer commits alone"),
+    }
+    // The store goes on: the next write commits.
+    assert!(
+        write(t.store().clone(), 100, "NULL").await,
+        "the next write commits"
+    );
+    ok.push("w-100".to_owned());
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT resource_id FROM audit_event WHERE seq > {before} \
+                 AND action = 'test/late' ORDER BY resource_id"
+            ),
+        ))
+        .await
+        .expect("events");
+    let mut kept: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "resource_id").expect("id"))
+        .collect();
+    kept.sort();
+    ok.sort();
+    assert_eq!(kept, ok, "the events of exactly the writers that committed");
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT CAST(id AS BIGINT) FROM t_child ORDER BY id",
+        ))
+        .await
+        .expect("rows");
+    let mut children: Vec<String> = rows
+        .iter()
+        .map(|r| format!("w-{}", r.try_get_by_index::<i64>(0).expect("id")))
+        .collect();
+    children.sort();
+    assert_eq!(
+        children, ok,
+        "the rows of exactly the writers that committed"
+    );
+    let report = t.store().verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, before + ok.len() as i64);
+    conn.close().await.expect("close");
+    t.stop().await;
+}
+dual!(a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else);
+
 async fn auditors_list_their_agency_events_with_filters_and_pages(db: Db) {
     let t = TestServer::start(db).await;
     t.seed_user("auditor2", "auditor-password-2", &[Role::Auditor])
