@@ -105,19 +105,18 @@ fn an_unknown_operation_name_is_refused_before_anything_runs() {
     assert!(!stderr.contains("seeding"), "{stderr}");
 }
 
-/// A benchmark stopped by a signal leaves no PostgreSQL server and no files:
-/// the cluster it started is stopped and its working directory removed.
-#[test]
-fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
-    use std::os::unix::fs::PermissionsExt;
+/// A quick PostgreSQL benchmark run with `TMPDIR` set to `tmp`, started; with
+/// the pid of its cluster's postmaster once that runs.
+fn started_run(
+    tmp: &std::path::Path,
+    extra: &[&str],
+    except: Option<u32>,
+) -> (std::process::Child, u32) {
     use std::time::{Duration, Instant};
-    let tmp = tempfile::tempdir().expect("tmp");
-    // The cluster runs as the postgres user when the tests run as root: it
-    // must be able to reach its directory.
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
     let mut child = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
         .args(["--quick", "--database", "postgres"])
-        .env("TMPDIR", tmp.path())
+        .args(extra)
+        .env("TMPDIR", tmp)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -125,12 +124,13 @@ fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
     // Wait until its server is up (its pid file names the process).
     let started = Instant::now();
     let postmaster = loop {
-        let found = std::fs::read_dir(tmp.path())
+        let found = std::fs::read_dir(tmp)
             .expect("list")
             .filter_map(|e| e.ok())
             .map(|e| e.path().join("pg/data/postmaster.pid"))
-            .find_map(|p| std::fs::read_to_string(p).ok())
-            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .filter_map(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()))
+            .find(|pid| Some(*pid) != except);
         if let Some(pid) = found {
             break pid;
         }
@@ -144,7 +144,78 @@ fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    let alive = |pid: u32| std::path::Path::new(&format!("/proc/{pid}")).exists();
+    (child, postmaster)
+}
+
+fn alive(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits up to 10 s for process `pid` to be gone.
+fn gone(pid: u32) -> bool {
+    use std::time::{Duration, Instant};
+    let since = Instant::now();
+    while alive(pid) && since.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    !alive(pid)
+}
+
+/// The port of the cluster of the run in `tmp` (its `postmaster.pid`'s
+/// fourth line).
+fn cluster_port(tmp: &std::path::Path) -> u16 {
+    std::fs::read_dir(tmp)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path().join("pg/data/postmaster.pid")).ok())
+        .find_map(|t| t.lines().nth(3).and_then(|l| l.trim().parse().ok()))
+        .expect("the cluster's port")
+}
+
+/// The naskah and ceiling server processes using the cluster on `port`.
+fn servers_of(port: u16) -> Vec<u32> {
+    let needle = format!("127.0.0.1:{port}/");
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+            let args: Vec<String> = cmdline
+                .split(|b| *b == 0)
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect();
+            let program = args.first()?.rsplit('/').next()?.to_owned();
+            let ours = matches!(program.as_str(), "naskah" | "naskah-bench")
+                && args.iter().any(|a| a.contains(&needle));
+            ours.then_some(pid)
+        })
+        .collect()
+}
+
+/// A temporary directory the cluster's user (postgres, when the tests run as
+/// root) can reach.
+fn reachable_tmp() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().expect("tmp");
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    tmp
+}
+
+fn left_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("list")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect()
+}
+
+/// A benchmark stopped by a signal leaves no PostgreSQL server and no files:
+/// the cluster it started is stopped and its working directory removed.
+#[test]
+fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
+    let tmp = reachable_tmp();
+    let (child, postmaster) = started_run(tmp.path(), &[], None);
     assert!(alive(postmaster));
     let kill = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -156,15 +227,60 @@ fn a_benchmark_stopped_by_a_signal_removes_its_cluster() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
     // pg_ctl's immediate stop has returned by now; the process is gone.
-    let gone = Instant::now();
-    while alive(postmaster) && gone.elapsed() < Duration::from_secs(10) {
+    assert!(gone(postmaster), "the cluster's server is still running");
+    let left = left_in(tmp.path());
+    assert!(left.is_empty(), "files left behind: {left:?}");
+}
+
+/// A benchmark killed outright (SIGKILL: nothing of it runs) leaves its
+/// cluster running; the next run stops it and removes its directory before
+/// starting its own.
+#[test]
+fn a_benchmark_killed_outright_has_its_cluster_removed_by_the_next_run() {
+    use std::time::{Duration, Instant};
+    let tmp = reachable_tmp();
+    let (mut child, postmaster) = started_run(tmp.path(), &[], None);
+    // Once its naskah server runs (it starts the servers after seeding).
+    let port = cluster_port(tmp.path());
+    let since = Instant::now();
+    let servers = loop {
+        let found = servers_of(port);
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "the benchmark's server did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
+    };
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    for pid in servers {
+        assert!(gone(pid), "the benchmark's server {pid} outlived it");
     }
-    assert!(!alive(postmaster), "the cluster's server is still running");
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
-        .expect("list")
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .collect();
+    assert!(alive(postmaster), "a killed run leaves its cluster");
+    assert_eq!(left_in(tmp.path()).len(), 1, "and its directory");
+    let (next, own) = started_run(
+        tmp.path(),
+        &[
+            "--ops",
+            "none",
+            "--mixed-clients",
+            "2",
+            "--mixed-duration",
+            "1",
+        ],
+        Some(postmaster),
+    );
+    assert_ne!(own, postmaster);
+    assert!(gone(postmaster), "the left cluster's server was stopped");
+    let out = next.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let left = left_in(tmp.path());
     assert!(left.is_empty(), "files left behind: {left:?}");
 }

@@ -3,8 +3,7 @@
 //! cloned from a migrated template, and one in-process naskah server per test on
 //! 127.0.0.1:0 with real tonic clients over a real socket.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use naskah::clock::{Clock, SystemClock};
@@ -23,192 +22,56 @@ pub enum Db {
 
 /// A PostgreSQL cluster that lives as long as the test process.
 pub struct PgCluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    as_postgres_user: bool,
+    cluster: naskah::pgcluster::Cluster,
     template_ready: tokio::sync::OnceCell<()>,
 }
 
 static PG: OnceLock<PgCluster> = OnceLock::new();
-static PG_DATA_DIR: Mutex<Option<(PathBuf, PathBuf, bool)>> = Mutex::new(None);
 
-fn find_pg_bin() -> PathBuf {
-    if let Ok(dir) = std::env::var("NASKAH_PG_BIN") {
-        return PathBuf::from(dir);
-    }
-    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .map(|e| e.path().join("bin"))
-                .collect()
-        })
-        .unwrap_or_default();
-    candidates.retain(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file());
-    candidates.sort();
-    candidates.pop().unwrap_or_else(|| {
-        panic!(
-            "PostgreSQL server binaries (initdb, pg_ctl) were not found under /usr/lib/postgresql/*/bin. \
-             Install them (Debian: apt-get install postgresql) or set NASKAH_PG_BIN to their directory. \
-             The PostgreSQL half of the test suite cannot run without them."
-        )
-    })
-}
+/// The cluster to stop when the test process exits.
+static PG_AT_EXIT: Mutex<Option<naskah::pgcluster::Cluster>> = Mutex::new(None);
 
-fn run(cmd: &mut Command, what: &str) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
-    assert!(
-        out.status.success(),
-        "{what} failed: {}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn pg_cmd(bin: &Path, tool: &str, as_postgres_user: bool) -> Command {
-    if as_postgres_user {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
-        c
-    } else {
-        Command::new(bin.join(tool))
-    }
-}
+/// The `TMPDIR` directories of the test runs' clusters.
+const CLUSTER_PREFIX: &str = "naskah-pg-";
 
 extern "C" fn stop_pg_at_exit() {
-    if let Ok(guard) = PG_DATA_DIR.lock()
-        && let Some((bin, dir, as_pg)) = guard.as_ref()
+    if let Ok(guard) = PG_AT_EXIT.lock()
+        && let Some(cluster) = guard.as_ref()
     {
-        let _ = pg_cmd(bin, "pg_ctl", *as_pg)
-            .arg("-D")
-            .arg(dir.join("data"))
-            .args(["-m", "immediate", "stop"])
-            .output();
-        let _ = std::fs::remove_dir_all(dir);
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
-/// Stops clusters left behind by test processes that were killed (a killed
-/// process never runs its exit handler): each cluster directory records its
-/// owner's pid, and a cluster whose owner is gone is stopped and removed.
-fn reap_orphans(bin: &Path, as_postgres_user: bool) {
-    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let dir = e.path();
-        let is_ours = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("naskah-pg-"));
-        let Some(owner) = is_ours
-            .then(|| std::fs::read_to_string(dir.join("owner.pid")).ok())
-            .flatten()
-        else {
-            continue;
-        };
-        let Ok(pid) = owner.trim().parse::<i32>() else {
-            continue;
-        };
-        let alive = unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !alive {
-            let _ = pg_cmd(bin, "pg_ctl", as_postgres_user)
-                .arg("-D")
-                .arg(dir.join("data"))
-                .args(["-m", "immediate", "stop"])
-                .output();
-            let _ = std::fs::remove_dir_all(&dir);
-        }
+        cluster.stop();
     }
 }
 
 impl PgCluster {
     fn start() -> Self {
-        let bin = find_pg_bin();
-        // PostgreSQL refuses to run as root: run it as the postgres user then.
-        let as_postgres_user = unsafe { libc::geteuid() } == 0;
-        reap_orphans(&bin, as_postgres_user);
-        let dir = std::env::temp_dir().join(format!("naskah-pg-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("pg temp dir");
-        std::fs::write(dir.join("owner.pid"), std::process::id().to_string()).expect("owner pid");
-        if as_postgres_user {
-            let out = Command::new("chown")
-                .arg("postgres:")
-                .arg(&dir)
-                .output()
-                .expect("chown");
-            assert!(
-                out.status.success(),
-                "chown of the PostgreSQL directory failed"
-            );
-        }
-        run(
-            pg_cmd(&bin, "initdb", as_postgres_user)
-                .arg("-D")
-                .arg(dir.join("data"))
-                .args([
-                    "-U",
-                    "postgres",
-                    "-A",
-                    "trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                    "--no-sync",
-                ]),
-            "initdb",
-        );
-        *PG_DATA_DIR.lock().expect("lock") = Some((bin.clone(), dir.clone(), as_postgres_user));
+        // Clusters left by test processes that were killed (a killed process
+        // never runs its exit handler) are stopped and removed first.
+        naskah::pgcluster::reap_orphans(CLUSTER_PREFIX, "");
+        let dir =
+            std::env::temp_dir().join(format!("{CLUSTER_PREFIX}{}", uuid::Uuid::new_v4().simple()));
+        let cluster = naskah::pgcluster::Cluster::start(
+            &dir,
+            "-c max_connections=400 -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off",
+            true,
+        )
+        .unwrap_or_else(|e| {
+            let _ = std::fs::remove_dir_all(&dir);
+            panic!("{e}. The PostgreSQL half of the test suite cannot run without it.")
+        });
+        *PG_AT_EXIT.lock().expect("lock") = Some(naskah::pgcluster::Cluster::clone(&cluster));
         unsafe {
             libc::atexit(stop_pg_at_exit);
         }
-        let mut last_err = String::new();
-        for _ in 0..5 {
-            let port = free_port();
-            let opts = format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=400 \
-                 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                dir.display()
-            );
-            let out = pg_cmd(&bin, "pg_ctl", as_postgres_user)
-                .arg("-D")
-                .arg(dir.join("data"))
-                .args(["-w", "-l"])
-                .arg(dir.join("server.log"))
-                .args(["-o", &opts, "start"])
-                .output()
-                .expect("pg_ctl");
-            if out.status.success() {
-                return Self {
-                    bin,
-                    dir,
-                    port,
-                    as_postgres_user,
-                    template_ready: tokio::sync::OnceCell::new(),
-                };
-            }
-            last_err = format!(
-                "{}{}",
-                String::from_utf8_lossy(&out.stderr),
-                std::fs::read_to_string(dir.join("server.log")).unwrap_or_default()
-            );
+        Self {
+            cluster,
+            template_ready: tokio::sync::OnceCell::new(),
         }
-        panic!("PostgreSQL did not start: {last_err}");
     }
 
     /// URL of a database of this cluster.
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
+        self.cluster.url(db)
     }
 
     async fn ensure_template(&self) {
@@ -252,19 +115,9 @@ impl PgCluster {
         self.url(&name)
     }
 
-    /// Where the binaries are (for tests that start a real `naskah` process).
-    pub fn bin(&self) -> &Path {
-        &self.bin
-    }
-
-    /// Whether the cluster runs as the postgres user.
-    pub fn runs_as_postgres_user(&self) -> bool {
-        self.as_postgres_user
-    }
-
-    /// Data directory of the cluster.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// The cluster itself (its binaries, directory and user).
+    pub fn cluster(&self) -> &naskah::pgcluster::Cluster {
+        &self.cluster
     }
 }
 

@@ -11,10 +11,7 @@ use crate::dual;
 use crate::harness::{Db, fresh_db_url};
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
+    naskah::pgcluster::free_port().expect("port")
 }
 
 async fn serve_binary_reports_serving_and_stops_on_sigterm(db: Db) {

@@ -94,9 +94,7 @@ enum DbKind {
 }
 
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    naskah::pgcluster::free_port().map_err(anyhow::Error::msg)
 }
 
 /// Latencies and counts of one run.
@@ -580,9 +578,33 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     Ok(p)
 }
 
+/// Makes the server process that `command` starts die with this process
+/// (`PR_SET_PDEATHSIG`), so that a run killed outright (SIGKILL, which runs no
+/// clean-up) leaves no server behind. Servers are started from the thread
+/// that runs the benchmark, which lives as long as the process.
+fn die_with_parent(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: the closure runs in the child between fork and exec and calls
+    // only async-signal-safe functions (prctl, getppid).
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before the signal was asked for.
+            if libc::getppid() as u32 != parent {
+                return Err(std::io::Error::other("naskah-bench ended"));
+            }
+            Ok(())
+        })
+    }
+}
+
 async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<Server> {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let mut child = Command::new(sibling("naskah")?)
+    let mut command = Command::new(sibling("naskah")?);
+    command
         .arg("serve")
         .args([
             "--listen",
@@ -597,15 +619,16 @@ async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<Server> {
         .env("NASKAH_LOG_FILTER", "error")
         .env("NASKAH_REQUEST_TIMEOUT_SECS", "60")
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+        .stderr(Stdio::inherit());
+    let mut child = die_with_parent(&mut command).spawn()?;
     wait_ready(addr, &mut child).await?;
     Ok(Server { child, addr })
 }
 
 async fn start_ceiling(url: &str, own_reads: bool) -> anyhow::Result<Server> {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let mut child = Command::new(std::env::current_exe()?)
+    let mut command = Command::new(std::env::current_exe()?);
+    command
         .args([
             "ceiling",
             "--listen",
@@ -615,8 +638,8 @@ async fn start_ceiling(url: &str, own_reads: bool) -> anyhow::Result<Server> {
         ])
         .args(own_reads.then_some("--own-reads"))
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()?;
+        .stderr(Stdio::inherit());
+    let mut child = die_with_parent(&mut command).spawn()?;
     wait_ready(addr, &mut child).await?;
     Ok(Server { child, addr })
 }
