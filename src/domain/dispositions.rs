@@ -176,17 +176,15 @@ async fn deliver(
     if let Some(insert) = q::insert_recipients_stmt(backend, &rows) {
         tx.write(insert).await?;
     }
+    // Recipients join the letter's participants: they may see it, whatever its level.
+    let entries: Vec<(&str, i16)> = recipients
+        .iter()
+        .map(|p| (p.as_str(), folder::ALL))
+        .collect();
+    if let Some(put) = lq::box_put_many_stmt(backend, &d.agency_id, &entries, &d.letter_id, now) {
+        tx.write(put).await?;
+    }
     for p in recipients {
-        // Recipients join the letter's participants: they may see it, whatever its level.
-        tx.write(lq::box_put_stmt(
-            backend,
-            &d.agency_id,
-            p,
-            folder::ALL,
-            &d.letter_id,
-            now,
-        ))
-        .await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionReceived,
             position_id: p.clone(),

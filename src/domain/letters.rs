@@ -444,16 +444,15 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         },
     ))
     .await?;
-    for f in [folder::DRAFTS, folder::ALL] {
-        tx.write(q::box_put_stmt(
-            db,
-            &p.agency_id,
-            &held.position_id,
-            f,
-            &id,
-            now,
-        ))
-        .await?;
+    let own = held.position_id.as_str();
+    if let Some(st) = q::box_put_many_stmt(
+        db,
+        &p.agency_id,
+        &[(own, folder::DRAFTS), (own, folder::ALL)],
+        &id,
+        now,
+    ) {
+        tx.write(st).await?;
     }
     tx.audit(actor_event(
         ctx,

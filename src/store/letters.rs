@@ -283,15 +283,51 @@ pub fn box_put_stmt(
     letter_id: &str,
     sort_us: i64,
 ) -> Statement {
-    let am = letter_box::ActiveModel {
+    box_upsert(
+        db,
+        [box_row(agency, position_id, folder, letter_id, sort_us)],
+    )
+}
+
+/// [`box_put_stmt`] of several folder entries of one letter in one statement
+/// (an entry named twice is put once); `None` when there are none.
+pub fn box_put_many_stmt(
+    db: DbBackend,
+    agency: &str,
+    entries: &[(&str, i16)],
+    letter_id: &str,
+    sort_us: i64,
+) -> Option<Statement> {
+    let mut seen = std::collections::HashSet::new();
+    let rows: Vec<letter_box::ActiveModel> = entries
+        .iter()
+        .filter(|e| seen.insert(**e))
+        .map(|(position_id, folder)| box_row(agency, position_id, *folder, letter_id, sort_us))
+        .collect();
+    (!rows.is_empty()).then(|| box_upsert(db, rows))
+}
+
+fn box_row(
+    agency: &str,
+    position_id: &str,
+    folder: i16,
+    letter_id: &str,
+    sort_us: i64,
+) -> letter_box::ActiveModel {
+    letter_box::ActiveModel {
         position_id: Set(position_id.to_owned()),
         folder: Set(folder),
         letter_id: Set(letter_id.to_owned()),
         agency_id: Set(agency.to_owned()),
         sort_us: Set(sort_us),
         read_at_us: Set(None),
-    };
-    letter_box::Entity::insert(am)
+    }
+}
+
+/// Inserts `rows` (at least one), an existing entry only moving to the new
+/// sort time.
+fn box_upsert(db: DbBackend, rows: impl IntoIterator<Item = letter_box::ActiveModel>) -> Statement {
+    letter_box::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([
                 letter_box::Column::PositionId,

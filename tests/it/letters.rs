@@ -1951,3 +1951,92 @@ async fn the_agency_number_template_is_configurable(db: Db) {
     t.stop().await;
 }
 dual!(the_agency_number_template_is_configurable);
+
+/// Several folder entries of one letter go in as one statement: a new entry
+/// is added, one already there only moves to the new time (its read time
+/// kept), and an entry named twice is put once.
+async fn folder_entries_of_one_letter_go_in_together(db: Db) {
+    use naskah::store::letters::{self as q, folder};
+    use sea_orm::ConnectionTrait;
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "sekda"]).await;
+    let l = draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &[],
+        &[],
+        SecurityLevel::Biasa,
+        "000.1.1",
+    )
+    .await;
+    let raw = t.store().reader();
+    let backend = raw.get_database_backend();
+    let query = |sql: String| sea_orm::Statement::from_string(backend, sql);
+    let entries = || async {
+        let rows = raw
+            .query_all_raw(query(format!(
+                "SELECT position_id, CAST(folder AS BIGINT), sort_us, read_at_us, agency_id \
+                 FROM letter_box WHERE letter_id = '{}' ORDER BY position_id, folder",
+                l.id
+            )))
+            .await
+            .expect("entries");
+        rows.iter()
+            .map(|r| {
+                (
+                    r.try_get_by_index::<String>(0).expect("position"),
+                    r.try_get_by_index::<i64>(1).expect("folder"),
+                    r.try_get_by_index::<i64>(2).expect("sort"),
+                    r.try_get_by_index::<Option<i64>>(3).expect("read"),
+                    r.try_get_by_index::<String>(4).expect("agency"),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let (own, other) = (d.pos("kasi.egov"), d.pos("sekda"));
+    let all = i64::from(folder::ALL);
+    // The draft is in its drafter's DRAFTS and ALL folders, and nowhere else.
+    let before = entries().await;
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(before.iter().all(|e| e.0 == own), "{before:?}");
+    let agency = before[0].4.clone();
+    raw.execute_raw(query(format!(
+        "UPDATE letter_box SET read_at_us = 7 WHERE letter_id = '{}' AND folder = {all}",
+        l.id
+    )))
+    .await
+    .expect("mark read");
+    let later = before[0].2 + 1_000;
+    let st = q::box_put_many_stmt(
+        backend,
+        &agency,
+        &[
+            (own.as_str(), folder::ALL),
+            (other.as_str(), folder::ALL),
+            (own.as_str(), folder::ALL),
+        ],
+        &l.id,
+        later,
+    )
+    .expect("a statement");
+    raw.execute_raw(st).await.expect("put");
+    let after = entries().await;
+    assert_eq!(after.len(), 3, "one entry added: {after:?}");
+    assert!(
+        after.contains(&(own.clone(), all, later, Some(7), agency.clone())),
+        "moved, its read time kept: {after:?}"
+    );
+    assert!(
+        after.contains(&(other.clone(), all, later, None, agency.clone())),
+        "added: {after:?}"
+    );
+    let untouched: Vec<_> = before.iter().filter(|e| e.1 != all).collect();
+    assert!(
+        untouched.iter().all(|e| after.contains(e)),
+        "the other folder unchanged: {after:?}"
+    );
+    assert!(q::box_put_many_stmt(backend, &agency, &[], &l.id, 1).is_none());
+    t.stop().await;
+}
+dual!(folder_entries_of_one_letter_go_in_together);
