@@ -720,50 +720,34 @@ impl WriteTx {
             // Before the head is locked: outside the serialised part.
             self.flush().await?;
         }
+        let (backend, now_us, events) = (self.backend, self.now_us, &self.events);
+        let append = |head, linking, deferred| {
+            audit::append_stmt(backend, head, linking, now_us, events, deferred)
+        };
         let seqs = match (self.tx, self.head) {
             // SQLite read the head when it took the lock.
             (TxConn::Own(writer), Some(head)) => {
-                let (append, seqs, next) = audit::append_stmt(
-                    self.backend,
-                    head,
-                    audit::Linking::Locked,
-                    self.now_us,
-                    &self.events,
-                    self.deferred,
-                )?;
-                writer.finish(append, next).await?;
+                let (stmt, seqs, next) = append(head, audit::Linking::Locked, self.deferred)?;
+                writer.finish(stmt, next).await?;
                 seqs
             }
             (TxConn::Shared(tx, gate), Some(head)) => {
-                let (append, seqs, _) = audit::append_stmt(
-                    self.backend,
-                    head,
-                    audit::Linking::Locked,
-                    self.now_us,
-                    &self.events,
-                    self.deferred,
-                )?;
-                tx.execute_raw(append).await?;
+                let (stmt, seqs, _) = append(head, audit::Linking::Locked, self.deferred)?;
+                tx.execute_raw(stmt).await?;
                 tx.commit().await?;
                 drop(gate);
                 seqs
             }
-            // PostgreSQL: links to the head this process's last append left
-            // when it is still the head, else locks the head and reads it.
+            // PostgreSQL (its deferred statements ran at the flush above):
+            // links to the head this process's last append left when it is
+            // still the head, else locks the head and reads it.
             (TxConn::Shared(tx, gate), None) => {
                 let mut turn = self.appender.turn().await;
                 let mut appended = None;
                 if let Some(head) = turn.take() {
-                    let (append, seqs, next) = audit::append_stmt(
-                        self.backend,
-                        head,
-                        audit::Linking::Predicted,
-                        self.now_us,
-                        &self.events,
-                        Vec::new(),
-                    )?;
-                    let rows = tx.execute_raw(append).await?.rows_affected();
-                    if rows == self.events.len() as u64 {
+                    let (stmt, seqs, next) = append(head, audit::Linking::Predicted, Vec::new())?;
+                    let rows = tx.execute_raw(stmt).await?.rows_affected();
+                    if rows == events.len() as u64 {
                         appended = Some((seqs, next));
                     }
                 }
@@ -771,15 +755,8 @@ impl WriteTx {
                     Some(a) => a,
                     None => {
                         let head = audit::lock_head_postgres(&tx).await?;
-                        let (append, seqs, next) = audit::append_stmt(
-                            self.backend,
-                            head,
-                            audit::Linking::Locked,
-                            self.now_us,
-                            &self.events,
-                            Vec::new(),
-                        )?;
-                        tx.execute_raw(append).await?;
+                        let (stmt, seqs, next) = append(head, audit::Linking::Locked, Vec::new())?;
+                        tx.execute_raw(stmt).await?;
                         (seqs, next)
                     }
                 };
