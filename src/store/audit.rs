@@ -25,12 +25,59 @@ pub(super) struct Head {
 /// of one process wait here, in the process, rather than on the head row's
 /// lock in the database, and the head they link to is already known.
 #[derive(Clone, Debug, Default)]
-pub(super) struct Appender(std::sync::Arc<tokio::sync::Mutex<Option<Head>>>);
+pub(super) struct Appender(std::sync::Arc<tokio::sync::Mutex<Guesses>>);
 
 impl Appender {
-    /// Waits for the turn; the guard holds the predicted head.
-    pub(super) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<Option<Head>> {
+    /// Waits for the turn.
+    pub(super) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<Guesses> {
         self.0.clone().lock_owned().await
+    }
+}
+
+/// The most appends in a row that go straight to the head's lock after
+/// guesses missed.
+const MAX_SKIP: u32 = 64;
+
+/// The head this process's last append left, and when to guess it. While other
+/// servers write too, the head a turn holds has often moved, and a guess that
+/// misses costs a statement: after a miss the next append locks the head
+/// without guessing, after two misses in a row the next two, then four, … up
+/// to [`MAX_SKIP`]; a guess that hits guesses again at once.
+#[derive(Debug, Default)]
+pub(super) struct Guesses {
+    head: Option<Head>,
+    skip: u32,
+    misses: u32,
+}
+
+impl Guesses {
+    /// The head to guess for this append, if any (taken: until the commit
+    /// succeeds, the head is unknown).
+    pub(super) fn guess(&mut self) -> Option<Head> {
+        let head = self.head.take();
+        if self.skip > 0 {
+            self.skip -= 1;
+            return None;
+        }
+        head
+    }
+
+    /// Records whether a guess was still the head.
+    pub(super) fn guessed(&mut self, hit: bool) {
+        if hit {
+            self.misses = 0;
+        } else {
+            self.misses = self.misses.saturating_add(1);
+            self.skip = 1u32
+                .checked_shl(self.misses - 1)
+                .unwrap_or(MAX_SKIP)
+                .min(MAX_SKIP);
+        }
+    }
+
+    /// The head after a committed append.
+    pub(super) fn committed(&mut self, head: Head) {
+        self.head = Some(head);
     }
 }
 
@@ -346,4 +393,76 @@ pub async fn last_seq<C: ConnectionTrait>(db: &C) -> StoreResult<i64> {
         .await?
         .flatten();
     Ok(max.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(seq: i64) -> Head {
+        Head {
+            seq,
+            hash: String::new(),
+        }
+    }
+
+    /// Runs `appends` appends whose guesses all miss (another server writes
+    /// between them); answers which of them guessed.
+    fn guessing(g: &mut Guesses, appends: usize) -> Vec<bool> {
+        (0..appends)
+            .map(|i| {
+                let guessed = g.guess().is_some();
+                if guessed {
+                    g.guessed(false);
+                }
+                g.committed(head(i as i64));
+                guessed
+            })
+            .collect()
+    }
+
+    #[test]
+    fn guesses_back_off_while_they_miss_and_resume_after_a_hit() {
+        let mut g = Guesses::default();
+        // Nothing known at start: no guess; then every append guesses.
+        assert!(g.guess().is_none());
+        g.committed(head(1));
+        assert_eq!(g.guess().map(|h| h.seq), Some(1));
+        g.guessed(true);
+        g.committed(head(2));
+        // Misses in a row: after each, 1, 2, 4, … appends skip the guess.
+        let pattern = guessing(&mut g, 16);
+        let expect = [
+            true, false, true, false, false, true, false, false, false, false, true, false, false,
+            false, false, false,
+        ];
+        assert_eq!(pattern, expect);
+        // A hit resets the pause: the next append guesses again.
+        let mut g = Guesses::default();
+        g.committed(head(1));
+        assert!(g.guess().is_some());
+        g.guessed(false);
+        g.committed(head(2));
+        assert!(g.guess().is_none(), "paused after a miss");
+        g.committed(head(3));
+        assert!(g.guess().is_some());
+        g.guessed(true);
+        g.committed(head(4));
+        assert!(g.guess().is_some(), "guessing again after a hit");
+    }
+
+    #[test]
+    fn the_pause_after_misses_is_bounded() {
+        let mut g = Guesses::default();
+        g.committed(head(0));
+        let pattern = guessing(&mut g, 2_000);
+        let guesses: Vec<usize> = pattern
+            .iter()
+            .enumerate()
+            .filter_map(|(i, guessed)| guessed.then_some(i))
+            .collect();
+        let longest = guesses.windows(2).map(|w| w[1] - w[0] - 1).max();
+        assert_eq!(longest, Some(MAX_SKIP as usize));
+        assert!(guesses.len() > 20, "it still guesses now and then");
+    }
 }

@@ -744,10 +744,12 @@ impl WriteTx {
             (TxConn::Shared(tx, gate), None) => {
                 let mut turn = self.appender.turn().await;
                 let mut appended = None;
-                if let Some(head) = turn.take() {
+                if let Some(head) = turn.guess() {
                     let (stmt, seqs, next) = append(head, audit::Linking::Predicted, Vec::new())?;
                     let rows = tx.execute_raw(stmt).await?.rows_affected();
-                    if rows == events.len() as u64 {
+                    let hit = rows == events.len() as u64;
+                    turn.guessed(hit);
+                    if hit {
                         appended = Some((seqs, next));
                     }
                 }
@@ -761,7 +763,7 @@ impl WriteTx {
                     }
                 };
                 tx.commit().await?;
-                *turn = Some(next);
+                turn.committed(next);
                 drop(turn);
                 drop(gate);
                 seqs
