@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-fn quick_run(database: &str) {
+fn quick_run(database: &str, servers: u16) {
     let dir = tempfile::tempdir().expect("tmp");
     let json = dir.path().join("bench.json");
     let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
@@ -12,6 +12,8 @@ fn quick_run(database: &str) {
             "--quick",
             "--database",
             database,
+            "--servers",
+            &servers.to_string(),
             "--audit-events",
             "3000",
             "--json",
@@ -27,6 +29,7 @@ fn quick_run(database: &str) {
     );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("json written")).expect("json");
+    assert_eq!(report["servers"], servers);
     let ops = report["ops"].as_array().expect("ops");
     let names: Vec<&str> = ops.iter().filter_map(|o| o["name"].as_str()).collect();
     assert_eq!(
@@ -70,7 +73,8 @@ fn quick_run(database: &str) {
     assert!(report["mixed"]["ops_per_s"].as_f64().unwrap_or(0.0) > 0.0);
     assert!(report["peak_rss_mb"].as_f64().unwrap_or(0.0) > 0.0);
     assert!(report["passphrase_kdf_ms"].as_f64().unwrap_or(0.0) > 0.0);
-    // The whole chain (the seed's events and the 3,000 appended) verified.
+    // The whole chain (the seed's events, the runs' events — written by
+    // several servers at once on PostgreSQL — and the 3,000 appended) verified.
     let audit = &report["audit_verify"];
     assert!(audit["events"].as_i64().unwrap_or(0) > 3000, "{audit}");
     for key in ["events_per_s", "again_events_per_s"] {
@@ -82,12 +86,29 @@ fn quick_run(database: &str) {
 
 #[test]
 fn the_quick_benchmark_runs_on_sqlite() {
-    quick_run("sqlite");
+    quick_run("sqlite", 1);
+}
+
+/// Two naskah servers share the PostgreSQL database, as in production: every
+/// operation without errors, and the audit chain both wrote verifies.
+#[test]
+fn the_quick_benchmark_runs_on_postgres_with_two_servers() {
+    quick_run("postgres", 2);
 }
 
 #[test]
-fn the_quick_benchmark_runs_on_postgres() {
-    quick_run("postgres");
+fn several_servers_need_postgres() {
+    let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
+        .args(["--quick", "--database", "sqlite", "--servers", "2"])
+        .output()
+        .expect("run naskah-bench");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--servers above 1 needs --database postgres"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("seeding"), "{stderr}");
 }
 
 #[test]

@@ -69,6 +69,11 @@ struct Args {
     /// A small run (tiny sizes, 1 s per operation) that finishes in well under a minute.
     #[arg(long)]
     quick: bool,
+    /// naskah servers sharing the database (PostgreSQL only), each client
+    /// calling one of them in turn — the production setup of several
+    /// stateless servers on one PostgreSQL.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    servers: u16,
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,10 +142,11 @@ async fn connect(addr: SocketAddr) -> anyhow::Result<Channel> {
 }
 
 /// `clients` clients, each on its own connection, call `op` in a loop for `secs`.
-async fn drive(addr: SocketAddr, clients: usize, secs: f64, op: OpFn) -> anyhow::Result<Stats> {
+/// With several addresses, client `i` calls the `i`-th of them (round).
+async fn drive(addrs: &[SocketAddr], clients: usize, secs: f64, op: OpFn) -> anyhow::Result<Stats> {
     let mut channels = Vec::new();
-    for _ in 0..clients {
-        channels.push(connect(addr).await?);
+    for addr in addrs.iter().cycle().take(clients) {
+        channels.push(connect(*addr).await?);
     }
     let start = Instant::now();
     let deadline = start + Duration::from_secs_f64(secs);
@@ -690,6 +696,8 @@ struct AuditReport {
 #[derive(Serialize)]
 struct Report {
     database: DbKind,
+    /// naskah servers sharing the database.
+    servers: u16,
     letters: u64,
     clients: usize,
     duration_s: u64,
@@ -758,6 +766,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             OPS.join(", ")
         );
     }
+    if args.servers > 1 && args.database != DbKind::Postgres {
+        anyhow::bail!(
+            "--servers above 1 needs --database postgres (several servers share one PostgreSQL)"
+        );
+    }
+    let servers = args.servers;
     let quick = args.quick;
     let letters = if quick {
         args.letters.min(300)
@@ -850,7 +864,12 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         "naskah-bench: seeded {letters} letters at {seed_rate:.0} letters/s; passphrase KDF {kdf:.1} ms"
     );
 
-    let naskah_srv = start_naskah(&data_dir, &url).await?;
+    let mut naskah_srvs = Vec::new();
+    for _ in 0..servers {
+        naskah_srvs.push(start_naskah(&data_dir, &url).await?);
+    }
+    let naskah_addrs: Vec<SocketAddr> = naskah_srvs.iter().map(|s| s.addr).collect();
+    let naskah_srv = &naskah_srvs[0];
     let ceiling_srv = start_ceiling(&url, false).await?;
     let own_reads_srv = start_ceiling(&url, true).await?;
     let naskah_peak = peak_sampler(naskah_srv.child.id());
@@ -869,15 +888,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         if !args.ops.is_empty() && !args.ops.iter().any(|o| o == name) {
             continue;
         }
-        let s = drive(
-            naskah_srv.addr,
-            clients,
-            secs,
-            naskah_op(world.clone(), name),
-        )
-        .await?;
+        let s = drive(&naskah_addrs, clients, secs, naskah_op(world.clone(), name)).await?;
         let c = drive(
-            ceiling_srv.addr,
+            &[ceiling_srv.addr],
             clients,
             secs,
             ceiling_op(ceiling_kind(name), owners.clone(), ceiling_ids.clone()),
@@ -889,7 +902,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         } else {
             Some(
                 drive(
-                    own_reads_srv.addr,
+                    &[own_reads_srv.addr],
                     clients,
                     secs,
                     ceiling_op(kind, owners.clone(), ceiling_ids.clone()),
@@ -916,7 +929,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         rows.push(row);
     }
     let m = drive(
-        naskah_srv.addr,
+        &naskah_addrs,
         mixed_clients,
         mixed_secs,
         mixed_op(world.clone()),
@@ -929,7 +942,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
     );
     let peak = naskah_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
     let ceiling_peak = ceiling_peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0;
-    drop(naskah_srv);
+    drop(naskah_srvs);
     drop(ceiling_srv);
     drop(own_reads_srv);
 
@@ -957,20 +970,26 @@ async fn bench(args: Args) -> anyhow::Result<()> {
             sign: Mutex::new(Vec::new()),
         });
         let list = drive(
-            srv.addr,
+            &[srv.addr],
             clients,
             secs,
             naskah_op(w.clone(), "ListLetters(INBOX)"),
         )
         .await?;
         let secretary = drive(
-            srv.addr,
+            &[srv.addr],
             clients,
             secs,
             naskah_op(w.clone(), "ListLetters(INBOX/SECRETARY)"),
         )
         .await?;
-        let tree = drive(srv.addr, clients, secs, naskah_op(w, "GetDispositionTree")).await?;
+        let tree = drive(
+            &[srv.addr],
+            clients,
+            secs,
+            naskah_op(w, "GetDispositionTree"),
+        )
+        .await?;
         eprintln!(
             "  {size:>9} letters: ListLetters p99 {:.2} ms (secretary {:.2} ms), \
              GetDispositionTree p99 {:.2} ms",
@@ -1002,6 +1021,7 @@ async fn bench(args: Args) -> anyhow::Result<()> {
 
     let report = Report {
         database: args.database,
+        servers,
         letters,
         clients,
         duration_s: secs as u64,
@@ -1086,8 +1106,17 @@ fn verify_once(data_dir: &Path, url: &str, which: &str) -> anyhow::Result<(i64, 
 
 fn print_table(r: &Report) {
     println!(
-        "\nnaskah-bench: {:?}, {} letters, {} clients, {} s per operation\n",
-        r.database, r.letters, r.clients, r.duration_s
+        "\nnaskah-bench: {:?}, {} letters, {} clients, {} s per operation, {} naskah server{}\n",
+        r.database,
+        r.letters,
+        r.clients,
+        r.duration_s,
+        r.servers,
+        if r.servers == 1 {
+            ""
+        } else {
+            "s (RSS: the first's)"
+        }
     );
     println!(
         "| operation | ops/s | p50 ms | p95 ms | p99 ms | errors | ceiling ops/s | ratio | ceiling, own reads ops/s | ratio | server private RSS MB |"
