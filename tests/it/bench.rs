@@ -216,11 +216,39 @@ fn servers_of(port: u16) -> Vec<u32> {
 
 /// A temporary directory the cluster's user (postgres, when the tests run as
 /// root) can reach.
-fn reachable_tmp() -> tempfile::TempDir {
+/// Whatever a failed test left running there (a benchmark's cluster) is
+/// killed before the directory goes.
+fn reachable_tmp() -> BenchTmp {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().expect("tmp");
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    tmp
+    BenchTmp(tmp)
+}
+
+struct BenchTmp(tempfile::TempDir);
+
+impl BenchTmp {
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl Drop for BenchTmp {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.0.path()) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let pid = std::fs::read_to_string(e.path().join("pg/data/postmaster.pid"))
+                .ok()
+                .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<u32>().ok()));
+            if let Some(pid) = pid {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
 }
 
 fn left_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
