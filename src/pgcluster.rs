@@ -26,7 +26,7 @@ pub struct Cluster {
 
 /// The directory of PostgreSQL's server binaries: `NASKAH_PG_BIN`, else the
 /// newest `/usr/lib/postgresql/*/bin` that has `initdb` and `pg_ctl`.
-pub fn find_bin() -> Result<PathBuf, String> {
+fn find_bin() -> Result<PathBuf, String> {
     if let Ok(dir) = std::env::var("NASKAH_PG_BIN") {
         return Ok(PathBuf::from(dir));
     }
@@ -55,7 +55,7 @@ fn is_root() -> bool {
 
 /// A command running PostgreSQL tool `name` of `bin`, as the `postgres` user
 /// when `as_postgres_user`.
-pub fn command(bin: &Path, name: &str, as_postgres_user: bool) -> Command {
+fn command(bin: &Path, name: &str, as_postgres_user: bool) -> Command {
     if as_postgres_user {
         let mut c = Command::new("runuser");
         c.args(["-u", "postgres", "--"]).arg(bin.join(name));
@@ -232,25 +232,5 @@ impl Cluster {
     /// The URL of database `db` of this cluster.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
-    }
-
-    /// The port the cluster listens on.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Where PostgreSQL's binaries are.
-    pub fn bin(&self) -> &Path {
-        &self.bin
-    }
-
-    /// Whether the tools run as the `postgres` user.
-    pub fn runs_as_postgres_user(&self) -> bool {
-        self.as_postgres_user
-    }
-
-    /// The cluster's directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }

@@ -158,9 +158,9 @@ pub(super) fn append_stmt(
     events: &[NewEvent],
     deferred: Vec<Statement>,
 ) -> StoreResult<(Statement, Vec<i64>, Head)> {
-    let before = head.clone();
-    let mut seq = head.seq;
-    let mut prev = decode_hash(&head.hash)
+    let before = head;
+    let mut seq = before.seq;
+    let mut prev = decode_hash(&before.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;
 
     let mut models = Vec::with_capacity(events.len());

@@ -50,6 +50,30 @@ async fn admin_user(t: &TestServer) -> naskah::store::identity::UserRecord {
         .expect("admin")
 }
 
+/// The resource ids of the events of `action` after seq `before`, sorted.
+async fn resources_of_events_after(
+    conn: &DatabaseConnection,
+    before: i64,
+    action: &str,
+) -> Vec<String> {
+    let rows = conn
+        .query_all_raw(Statement::from_string(
+            conn.get_database_backend(),
+            format!(
+                "SELECT resource_id FROM audit_event WHERE seq > {before} \
+                 AND action = '{action}' ORDER BY resource_id"
+            ),
+        ))
+        .await
+        .expect("events");
+    let mut ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "resource_id").expect("id"))
+        .collect();
+    ids.sort();
+    ids
+}
+
 async fn append_events(t: &TestServer, n: usize) {
     for i in 0..n {
         let mut tx = t.store().begin_write().await.expect("tx");
@@ -420,21 +444,7 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
     assert_eq!(report.broken, None);
     assert_eq!(report.checked, before + 19);
     let conn = raw(&t).await;
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            format!(
-                "SELECT resource_id FROM audit_event WHERE seq > {before} \
-                 AND action = 'test/group' ORDER BY resource_id"
-            ),
-        ))
-        .await
-        .expect("events");
-    let mut kept: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get::<String>("", "resource_id").expect("id"))
-        .collect();
-    kept.sort();
+    let kept = resources_of_events_after(&conn, before, "test/group").await;
     let mut expected: Vec<String> = (0..36)
         .filter(|i| i % 2 == 0)
         .map(|i| format!("writer-{i}"))
@@ -532,21 +542,7 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
         "the next write commits"
     );
     ok.push("w-100".to_owned());
-    let rows = conn
-        .query_all_raw(Statement::from_string(
-            conn.get_database_backend(),
-            format!(
-                "SELECT resource_id FROM audit_event WHERE seq > {before} \
-                 AND action = 'test/late' ORDER BY resource_id"
-            ),
-        ))
-        .await
-        .expect("events");
-    let mut kept: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get::<String>("", "resource_id").expect("id"))
-        .collect();
-    kept.sort();
+    let kept = resources_of_events_after(&conn, before, "test/late").await;
     ok.sort();
     assert_eq!(kept, ok, "the events of exactly the writers that committed");
     let rows = conn

@@ -96,34 +96,32 @@ fn the_quick_benchmark_runs_on_postgres_with_two_servers() {
     quick_run("postgres", 2);
 }
 
-#[test]
-fn several_servers_need_postgres() {
+/// naskah-bench with `args` fails with `message` before it seeds anything.
+fn refused_before_anything_runs(args: &[&str], message: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
-        .args(["--quick", "--database", "sqlite", "--servers", "2"])
+        .args(args)
         .output()
         .expect("run naskah-bench");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("--servers above 1 needs --database postgres"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(message), "{stderr}");
     assert!(!stderr.contains("seeding"), "{stderr}");
 }
 
 #[test]
-fn an_unknown_operation_name_is_refused_before_anything_runs() {
-    let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
-        .args(["--quick", "--ops", "GetLetter,ListLetters"])
-        .output()
-        .expect("run naskah-bench");
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("unknown operation \"ListLetters\""),
-        "{stderr}"
+fn several_servers_need_postgres() {
+    refused_before_anything_runs(
+        &["--quick", "--database", "sqlite", "--servers", "2"],
+        "--servers above 1 needs --database postgres",
     );
-    assert!(!stderr.contains("seeding"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_operation_name_is_refused_before_anything_runs() {
+    refused_before_anything_runs(
+        &["--quick", "--ops", "GetLetter,ListLetters"],
+        "unknown operation \"ListLetters\"",
+    );
 }
 
 /// A quick PostgreSQL benchmark run with `TMPDIR` set to `tmp`, started; with

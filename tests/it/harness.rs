@@ -114,11 +114,6 @@ impl PgCluster {
         admin.close().await.expect("close");
         self.url(&name)
     }
-
-    /// The cluster itself (its binaries, directory and user).
-    pub fn cluster(&self) -> &naskah::pgcluster::Cluster {
-        &self.cluster
-    }
 }
 
 /// The cluster of this test run, started on first use.
