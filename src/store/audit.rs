@@ -20,10 +20,12 @@ pub(super) struct Head {
 
 /// The turn to append to the chain among this process's PostgreSQL writers,
 /// with the head the last append of this process left (none at start and
-/// after a commit that failed or was abandoned). A writer takes the turn
-/// before it links its events and keeps it through its commit, so the writers
-/// of one process wait here, in the process, rather than on the head row's
-/// lock in the database, and the head they link to is already known.
+/// after an append that failed or was abandoned). A writer takes the turn
+/// before it links its events and keeps it until its append has moved the
+/// head (not through its commit), so the writers of one process link to a
+/// head already known and queue in the process rather than on the head row's
+/// lock; the one whose turn comes next waits on that lock, in the database,
+/// only while the writer before it commits (see [`Linking::Predicted`]).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Appender(std::sync::Arc<tokio::sync::Mutex<Guesses>>);
 
@@ -31,6 +33,12 @@ impl Appender {
     /// Waits for the turn.
     pub(super) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<Guesses> {
         self.0.clone().lock_owned().await
+    }
+
+    /// How many appends guessed the head, and how many of those found it.
+    pub(super) async fn guessed(&self) -> (u64, u64) {
+        let g = self.0.lock().await;
+        (g.guesses, g.hits)
     }
 }
 
@@ -48,10 +56,12 @@ pub(super) struct Guesses {
     head: Option<Head>,
     skip: u32,
     misses: u32,
+    guesses: u64,
+    hits: u64,
 }
 
 impl Guesses {
-    /// The head to guess for this append, if any (taken: until the commit
+    /// The head to guess for this append, if any (taken: until the append
     /// succeeds, the head is unknown).
     pub(super) fn guess(&mut self) -> Option<Head> {
         let head = self.head.take();
@@ -64,7 +74,9 @@ impl Guesses {
 
     /// Records whether a guess was still the head.
     pub(super) fn guessed(&mut self, hit: bool) {
+        self.guesses += 1;
         if hit {
+            self.hits += 1;
             self.misses = 0;
         } else {
             self.misses = self.misses.saturating_add(1);
@@ -75,8 +87,9 @@ impl Guesses {
         }
     }
 
-    /// The head after a committed append.
-    pub(super) fn committed(&mut self, head: Head) {
+    /// The head after an append (committed or not yet: see
+    /// [`Linking::Predicted`]).
+    pub(super) fn appended(&mut self, head: Head) {
         self.head = Some(head);
     }
 }
@@ -137,10 +150,13 @@ pub(super) async fn begin_and_lock_head_sqlite<C: ConnectionTrait>(
 pub(super) enum Linking {
     /// The head was read under the transaction's lock on it.
     Locked,
-    /// The head is the one this process's last append left (PostgreSQL): the
-    /// statement moves it only if it is still there, and inserts the events
-    /// only then. It locks the head row as the move does; a head moved by
-    /// another process changes nothing and the statement reports no row.
+    /// The head is the one this process's last append left (PostgreSQL),
+    /// perhaps not committed yet: the statement updates the head row, which
+    /// waits for a transaction that moved it and has not ended, and judges the
+    /// row that transaction left. It moves the head only if it is the one
+    /// guessed and inserts the events only then; else (another process moved
+    /// it, or the append guessed from rolled back) it leaves the row as it
+    /// is, locked, and reports no row.
     Predicted,
 }
 
@@ -222,17 +238,22 @@ pub(super) fn append_stmt(
                 sea_orm::Value::from(before.seq),
                 sea_orm::Value::from(before.hash),
             ]);
+            // The row is updated whatever it holds (a WHERE on the guess
+            // would be judged on the snapshot, which does not see an append
+            // that has not committed yet); the SET is judged on the row the
+            // wait ends with, and leaves another head as it was.
+            let (next_seq, next_hash, seq_was, hash_was) = (n + 1, n + 2, n + 3, n + 4);
+            let guessed = format!("last_seq = ${seq_was} AND last_hash = ${hash_was}");
             Statement::from_sql_and_values(
                 db,
                 format!(
-                    "WITH moved AS (UPDATE audit_head SET last_seq = ${}, last_hash = ${} \
-                     WHERE id = 1 AND last_seq = ${} AND last_hash = ${} RETURNING id) \
+                    "WITH moved AS (UPDATE audit_head SET \
+                     last_seq = CASE WHEN {guessed} THEN ${next_seq} ELSE last_seq END, \
+                     last_hash = CASE WHEN {guessed} THEN ${next_hash} ELSE last_hash END \
+                     WHERE id = 1 RETURNING last_seq, last_hash) \
                      {into} SELECT * FROM (VALUES {rows}) AS appended \
-                     WHERE EXISTS (SELECT 1 FROM moved)",
-                    n + 1,
-                    n + 2,
-                    n + 3,
-                    n + 4
+                     WHERE EXISTS (SELECT 1 FROM moved \
+                     WHERE last_seq = ${next_seq} AND last_hash = ${next_hash})"
                 ),
                 values,
             )
@@ -415,7 +436,7 @@ mod tests {
                 if guessed {
                     g.guessed(false);
                 }
-                g.committed(head(i as i64));
+                g.appended(head(i as i64));
                 guessed
             })
             .collect()
@@ -426,10 +447,10 @@ mod tests {
         let mut g = Guesses::default();
         // Nothing known at start: no guess; then every append guesses.
         assert!(g.guess().is_none());
-        g.committed(head(1));
+        g.appended(head(1));
         assert_eq!(g.guess().map(|h| h.seq), Some(1));
         g.guessed(true);
-        g.committed(head(2));
+        g.appended(head(2));
         // Misses in a row: after each, 1, 2, 4, … appends skip the guess.
         let pattern = guessing(&mut g, 16);
         let expect = [
@@ -439,22 +460,22 @@ mod tests {
         assert_eq!(pattern, expect);
         // A hit resets the pause: the next append guesses again.
         let mut g = Guesses::default();
-        g.committed(head(1));
+        g.appended(head(1));
         assert!(g.guess().is_some());
         g.guessed(false);
-        g.committed(head(2));
+        g.appended(head(2));
         assert!(g.guess().is_none(), "paused after a miss");
-        g.committed(head(3));
+        g.appended(head(3));
         assert!(g.guess().is_some());
         g.guessed(true);
-        g.committed(head(4));
+        g.appended(head(4));
         assert!(g.guess().is_some(), "guessing again after a hit");
     }
 
     #[test]
     fn the_pause_after_misses_is_bounded() {
         let mut g = Guesses::default();
-        g.committed(head(0));
+        g.appended(head(0));
         let pattern = guessing(&mut g, 2_000);
         let guesses: Vec<usize> = pattern
             .iter()

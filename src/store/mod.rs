@@ -20,6 +20,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod letters;
 pub mod org;
+mod pg_batch;
 pub mod read;
 mod read_pg;
 pub mod records;
@@ -235,6 +236,15 @@ impl Store {
             reach,
         )
         .await
+    }
+
+    /// How many PostgreSQL appends of this store linked to the head its last
+    /// append left without reading it, and how many of those found it still
+    /// (or, once the writer before committed, again) the head; the others
+    /// locked and read it. Zero on SQLite, whose writers read the head when
+    /// they take the write lock.
+    pub async fn audit_guesses(&self) -> (u64, u64) {
+        self.appender.guessed().await
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their
@@ -649,7 +659,7 @@ impl WriteTx {
                 self.tx.execute_raw(sqlite_batch(pending, None)).await?;
             }
             Backend::Postgres => {
-                for st in pending {
+                for st in pg_batch::batches(pending) {
                     self.tx.execute_raw(st).await?;
                 }
             }
@@ -661,23 +671,30 @@ impl WriteTx {
     /// update guarded by the revision the transaction read): false when it did
     /// not. On SQLite the statement is deferred and true is answered: the write
     /// lock is held since the transaction began, so the row read is the row
-    /// written (a statement that changes no row still changes nothing).
+    /// written (a statement that changes no row still changes nothing). On
+    /// PostgreSQL it runs now, after the writes deferred before it.
     pub async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
         match self.backend {
             Backend::Sqlite => {
                 self.deferred.push(statement);
                 Ok(true)
             }
-            Backend::Postgres => Ok(self.tx.execute_raw(statement).await?.rows_affected() == 1),
+            Backend::Postgres => {
+                self.flush().await?;
+                Ok(self.tx.execute_raw(statement).await?.rows_affected() == 1)
+            }
         }
     }
 
-    /// A write whose result and rows nothing later in this transaction reads:
-    /// on SQLite it is deferred to the commit's round trip (see
-    /// [`WriteTx::defer`]; the write lock is held since the transaction began,
-    /// so it meets the rows the transaction read), on PostgreSQL it runs now.
+    /// A write whose result and rows nothing later in this transaction reads
+    /// (until a [`WriteTx::flush`]), deferred to the commit (see
+    /// [`WriteTx::defer`]). SQLite's write lock is held since the transaction
+    /// began, so it meets the rows the transaction read; on PostgreSQL the
+    /// writes deferred together go in as few round trips as [`pg_batch`]
+    /// allows, before the turn to append.
     pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
-        self.write_one(statement).await.map(drop)
+        self.deferred.push(statement);
+        Ok(())
     }
 
     /// The database backend of this transaction.
@@ -717,7 +734,7 @@ impl WriteTx {
             return Err(StoreError::Unaudited);
         }
         if self.backend == Backend::Postgres {
-            // Before the head is locked: outside the serialised part.
+            // Before the turn to append: outside the serialised part.
             self.flush().await?;
         }
         let (backend, now_us, events) = (self.backend, self.now_us, &self.events);
@@ -738,9 +755,11 @@ impl WriteTx {
                 drop(gate);
                 seqs
             }
-            // PostgreSQL (its deferred statements ran at the flush above):
-            // links to the head this process's last append left when it is
-            // still the head, else locks the head and reads it.
+            // PostgreSQL: links to the head this process's last append left
+            // when it is still the head (or will be once the writer that left
+            // it commits), else locks the head and reads it. The turn ends once
+            // the append has moved the head: the next writer's append waits in
+            // PostgreSQL on the head's row while this one commits.
             (TxConn::Shared(tx, gate), None) => {
                 let mut turn = self.appender.turn().await;
                 let mut appended = None;
@@ -762,9 +781,9 @@ impl WriteTx {
                         (seqs, next)
                     }
                 };
-                tx.commit().await?;
-                turn.committed(next);
+                turn.appended(next);
                 drop(turn);
+                tx.commit().await?;
                 drop(gate);
                 seqs
             }

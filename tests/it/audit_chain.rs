@@ -308,6 +308,58 @@ async fn writers_of_two_servers_taking_turns_link_to_the_head_each_finds(db: Db)
 }
 dual!(writers_of_two_servers_taking_turns_link_to_the_head_each_finds);
 
+/// Many writers of one server at once: on PostgreSQL each links to the head
+/// the append before it left, that writer's commit perhaps still on its way
+/// (the next append waits for it on the head's row in the database, then finds
+/// the head it guessed): every guess hits, none reads the head.
+async fn writers_of_one_server_link_to_the_append_before_theirs_while_it_commits(db: Db) {
+    let t = TestServer::start(db).await;
+    let before = naskah::store::audit::last_seq(t.store().reader())
+        .await
+        .expect("seq");
+    let write = |store: naskah::store::Store, name: String| async move {
+        let mut tx = store.begin_write().await.expect("tx");
+        tx.audit(NewEvent::success("test/queue", "thing", &name));
+        tx.commit().await.expect("commit")
+    };
+    // The first append of the store reads the head; the others may guess.
+    write(t.store().clone(), "first".into()).await;
+    let (guesses_before, hits_before) = t.store().audit_guesses().await;
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = t.store().clone();
+            tokio::spawn(async move {
+                let mut seqs = Vec::new();
+                for j in 0..4 {
+                    seqs.extend(write(store.clone(), format!("w-{i}-{j}")).await);
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut seqs = Vec::new();
+    for task in tasks {
+        seqs.extend(task.await.expect("task"));
+    }
+    seqs.sort_unstable();
+    let expected: Vec<i64> = (before + 2..=before + 129).collect();
+    assert_eq!(seqs, expected, "every event got its own place");
+    let (guesses, hits) = t.store().audit_guesses().await;
+    let (guesses, hits) = (guesses - guesses_before, hits - hits_before);
+    match db {
+        Db::Sqlite => assert_eq!((guesses, hits), (0, 0), "SQLite reads the head"),
+        Db::Postgres => {
+            assert!(guesses >= 128, "every append guessed: {guesses}");
+            assert_eq!(hits, guesses, "and every guess hit");
+        }
+    }
+    let report = t.store().verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    assert_eq!(report.checked, before + 129);
+    t.stop().await;
+}
+dual!(writers_of_one_server_link_to_the_append_before_theirs_while_it_commits);
+
 async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
     let t = TestServer::start(db).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
@@ -505,7 +557,9 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
         tx.commit().await.is_ok()
     };
     // The failing writer takes its turn first and keeps it while the others
-    // queue behind it, so that on SQLite they join its group.
+    // queue behind it, so that on SQLite they join its group. On PostgreSQL
+    // the next writer links to the head the failing writer's append left,
+    // which its failed commit takes back: that guess must miss.
     let (began, mut queued) = (std::sync::Arc::new(tokio::sync::Notify::new()), Vec::new());
     let failing = {
         let (store, began) = (t.store().clone(), began.clone());
@@ -522,6 +576,7 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
         })
     };
     began.notified().await;
+    let (guesses_before, hits_before) = t.store().audit_guesses().await;
     for i in 1..=8 {
         queued.push(tokio::spawn(write(t.store().clone(), i, "NULL")));
     }
@@ -536,11 +591,20 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
         Db::Sqlite => assert!(ok.len() < 8, "some writers shared the failed group: {ok:?}"),
         Db::Postgres => assert_eq!(ok.len(), 8, "each writer commits alone"),
     }
-    // The store goes on: the next write commits.
+    // The store goes on: the next write commits. On PostgreSQL it guessed the
+    // head the failing writer's append left, which its commit took back.
     assert!(
         write(t.store().clone(), 100, "NULL").await,
         "the next write commits"
     );
+    if db == Db::Postgres {
+        let (guesses, hits) = t.store().audit_guesses().await;
+        assert_eq!(
+            guesses - guesses_before,
+            hits - hits_before + 1,
+            "that guess missed, the others hit"
+        );
+    }
     ok.push("w-100".to_owned());
     let kept = resources_of_events_after(&conn, before, "test/late").await;
     ok.sort();
