@@ -642,9 +642,15 @@ fn assemble(
 
 /// One disposition by id, for its sender, its recipients, or their secretaries.
 pub async fn get_view(store: &Store, p: &Principal, id: &str) -> Result<View> {
-    let db = store.reader();
-    let d = q::get(db, &p.agency_id, id).await?.ok_or_else(not_found)?;
-    Ok(views(db, vec![d], store.clock().now_us()).await?.remove(0))
+    let (d, recipients, responses) = q::one(store, &p.agency_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(View {
+        d,
+        recipients,
+        responses,
+        now_us: store.clock().now_us(),
+    })
 }
 
 /// Which dispositions to list.

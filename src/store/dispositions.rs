@@ -112,6 +112,31 @@ pub async fn tree_for(
         Some((l, part)) if shown(l, *part) => {}
         _ => return Ok(None),
     }
+    Ok(Some(tree_of(rows)))
+}
+
+/// A disposition of `agency` with its recipients and reports, in one
+/// statement of [`tree_sql`]'s shape (on PostgreSQL a read connection's, not
+/// the pool's); `None` when there is no such disposition.
+pub async fn one(
+    store: &Store,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>, Vec<ResponseRecord>)>> {
+    let backend = store.reader().get_database_backend();
+    let (id_at, agency_at) = match backend {
+        DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = tree_sql_of(&format!("id = {id_at} AND agency_id = {agency_at}"));
+    let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), agency.into()]);
+    let rows = store.rows(stmt, tree_row, Reach::Keyed).await?;
+    let (mut ds, recipients, responses) = tree_of(rows);
+    Ok(ds.pop().map(|d| (d, recipients, responses)))
+}
+
+/// The rows of [`tree_sql`] as a tree, each part in its order.
+fn tree_of(rows: Vec<TreeRow>) -> Tree {
     let mut tree = Tree::default();
     for row in rows {
         match row {
@@ -127,7 +152,7 @@ pub async fn tree_for(
     });
     tree.2
         .sort_unstable_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
-    Ok(Some(tree))
+    tree
 }
 
 /// A letter's dispositions, their recipients and their responses.
@@ -146,8 +171,13 @@ fn tree_sql(backend: DbBackend) -> String {
         DbBackend::Postgres => "$1",
         _ => "?",
     };
+    tree_sql_of(&format!("letter_id = {id}"))
+}
+
+/// [`tree_sql`] of the dispositions `filter` selects.
+fn tree_sql_of(filter: &str) -> String {
     format!(
-        "WITH d AS (SELECT * FROM disposition WHERE letter_id = {id}) \
+        "WITH d AS (SELECT * FROM disposition WHERE {filter}) \
          SELECT CAST(1 AS BIGINT) AS k, CAST(d.id AS TEXT) AS t0, \
          CAST(d.agency_id AS TEXT) AS t1, CAST(d.letter_id AS TEXT) AS t2, \
          CAST(d.parent_id AS TEXT) AS t3, CAST(d.sender_position_id AS TEXT) AS t4, \

@@ -672,7 +672,8 @@ impl WriteTx {
     /// not. On SQLite the statement is deferred and true is answered: the write
     /// lock is held since the transaction began, so the row read is the row
     /// written (a statement that changes no row still changes nothing). On
-    /// PostgreSQL it runs now, after the writes deferred before it.
+    /// PostgreSQL it runs now, with the writes deferred before it (its rows are
+    /// those of the last statement sent, which it ends).
     pub async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
         match self.backend {
             Backend::Sqlite => {
@@ -680,8 +681,13 @@ impl WriteTx {
                 Ok(true)
             }
             Backend::Postgres => {
-                self.flush().await?;
-                Ok(self.tx.execute_raw(statement).await?.rows_affected() == 1)
+                let mut pending = std::mem::take(&mut self.deferred);
+                pending.push(statement);
+                let mut rows = 0;
+                for st in pg_batch::batches(pending) {
+                    rows = self.tx.execute_raw(st).await?.rows_affected();
+                }
+                Ok(rows == 1)
             }
         }
     }

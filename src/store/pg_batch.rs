@@ -18,7 +18,9 @@ use sea_orm::{DbBackend, Statement, Value};
 const MAX_VALUES: usize = 32_000;
 
 /// `statements` (PostgreSQL, each numbering its parameters `$1…$n` for its
-/// `n` values) as few statements as the rules above allow, in order.
+/// `n` values) as few statements as the rules above allow, in order. The last
+/// one given is the main statement of the last one made: the rows that one
+/// reports are its rows.
 pub(crate) fn batches(statements: Vec<Statement>) -> Vec<Statement> {
     groups(statements).into_iter().map(combine).collect()
 }
@@ -286,6 +288,35 @@ mod tests {
             assert_eq!(out[1].sql, sql);
         }
         assert!(batches(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn the_last_statement_given_is_the_main_statement_of_the_last_made() {
+        let first = || {
+            vec![
+                st(r#"INSERT INTO "a" ("x") VALUES ($1)"#, 1),
+                st(r#"DELETE FROM "b" WHERE "x" = $1"#, 1),
+            ]
+        };
+        let last_made = |last: &str| {
+            let mut all = first();
+            all.push(st(last, 2));
+            batches(all).pop().map(|s| s.sql).unwrap_or_default()
+        };
+        // Joins the batch: the statement after its CTEs, renumbered.
+        let made = last_made(r#"UPDATE "letter" SET "x" = $1 WHERE "revision" = $2"#);
+        assert!(made.starts_with("WITH w0 AS (INSERT"), "{made}");
+        assert!(
+            made.ends_with(r#") UPDATE "letter" SET "x" = $3 WHERE "revision" = $4"#),
+            "{made}"
+        );
+        // Writes a table of the batch, or reads: alone, as given.
+        for alone in [
+            r#"UPDATE "a" SET "x" = $1 WHERE "revision" = $2"#,
+            r#"UPDATE "c" SET "x" = (SELECT 1) WHERE "y" = $1 AND "revision" = $2"#,
+        ] {
+            assert_eq!(last_made(alone), alone);
+        }
     }
 
     #[test]

@@ -633,6 +633,104 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
 }
 dual!(a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else);
 
+/// The writes a transaction defers (on PostgreSQL sent together, several in
+/// one statement) land in their order: a row deleted and put again, a row
+/// written by one and read after a flush; and an update guarded by a revision
+/// sent with them still reports whether it changed its row (on PostgreSQL;
+/// SQLite holds the write lock from the start and answers that it did).
+async fn deferred_writes_land_in_order_and_a_guarded_update_still_counts(db: Db) {
+    let t = TestServer::start(db).await;
+    let conn = raw(&t).await;
+    for ddl in [
+        "CREATE TABLE t_rev (id INTEGER PRIMARY KEY, revision INTEGER NOT NULL)",
+        "CREATE TABLE t_item (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+        "CREATE TABLE t_log (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+        "INSERT INTO t_rev (id, revision) VALUES (1, 1)",
+        "INSERT INTO t_item (id, note) VALUES (1, 'old')",
+    ] {
+        conn.execute_unprepared(ddl).await.expect("test tables");
+    }
+    let backend = conn.get_database_backend();
+    let st = |sql: &str| Statement::from_string(backend, sql);
+    let notes = |table: &'static str| {
+        let conn = conn.clone();
+        async move {
+            conn.query_all_raw(Statement::from_string(
+                conn.get_database_backend(),
+                format!("SELECT note FROM {table} ORDER BY id"),
+            ))
+            .await
+            .expect("rows")
+            .iter()
+            .map(|r| r.try_get::<String>("", "note").expect("note"))
+            .collect::<Vec<_>>()
+        }
+    };
+
+    // A stale revision: the guarded update changes nothing, and PostgreSQL
+    // says so although it went with the writes before it.
+    let mut tx = t.store().begin_write().await.expect("tx");
+    tx.write(st("INSERT INTO t_log (id, note) VALUES (1, 'stale')"))
+        .await
+        .expect("deferred");
+    let changed = tx
+        .write_one(st(
+            "UPDATE t_rev SET revision = 2 WHERE id = 1 AND revision = 7",
+        ))
+        .await
+        .expect("guarded");
+    assert_eq!(changed, db == Db::Sqlite, "the guard's answer");
+    tx.rollback().await;
+    assert!(notes("t_log").await.is_empty(), "rolled back");
+
+    // The right revision, with writes before and after it: a row deleted and
+    // inserted again, another table, a write read back after a flush.
+    let mut tx = t.store().begin_write().await.expect("tx");
+    for sql in [
+        "DELETE FROM t_item WHERE id = 1",
+        "INSERT INTO t_item (id, note) VALUES (1, 'new')",
+        "INSERT INTO t_log (id, note) VALUES (1, 'first')",
+    ] {
+        tx.write(st(sql)).await.expect("deferred");
+    }
+    let changed = tx
+        .write_one(st(
+            "UPDATE t_rev SET revision = 2 WHERE id = 1 AND revision = 1",
+        ))
+        .await
+        .expect("guarded");
+    assert!(changed, "the revision matched");
+    tx.write(st("UPDATE t_log SET note = 'second' WHERE id = 1"))
+        .await
+        .expect("deferred");
+    tx.write(st("INSERT INTO t_item (id, note) VALUES (2, 'added')"))
+        .await
+        .expect("deferred");
+    tx.flush().await.expect("flush");
+    let seen = tx
+        .conn()
+        .query_one_raw(st("SELECT note FROM t_log WHERE id = 1"))
+        .await
+        .expect("read")
+        .and_then(|r| r.try_get::<String>("", "note").ok());
+    assert_eq!(seen.as_deref(), Some("second"), "read after the flush");
+    tx.audit(NewEvent::success("test/deferred", "thing", "t"));
+    tx.commit().await.expect("commit");
+    assert_eq!(notes("t_item").await, ["new", "added"]);
+    assert_eq!(notes("t_log").await, ["second"]);
+    let revision = conn
+        .query_one_raw(st(
+            "SELECT CAST(revision AS BIGINT) AS r FROM t_rev WHERE id = 1",
+        ))
+        .await
+        .expect("q")
+        .and_then(|r| r.try_get::<i64>("", "r").ok());
+    assert_eq!(revision, Some(2));
+    conn.close().await.expect("close");
+    t.stop().await;
+}
+dual!(deferred_writes_land_in_order_and_a_guarded_update_still_counts);
+
 async fn auditors_list_their_agency_events_with_filters_and_pages(db: Db) {
     let t = TestServer::start(db).await;
     t.seed_user("auditor2", "auditor-password-2", &[Role::Auditor])
