@@ -73,7 +73,7 @@ where
         Ok((_, notices)) => notices,
         // The same id committed by a concurrent retry since the check above
         // (this transaction is rolled back): its response is the answer.
-        Err(e) if e.is_unique_violation() => {
+        Err(e) if !request_id.is_empty() && e.is_unique_violation() => {
             let running = to_status(Error::rejected(
                 Reason::ConcurrentRetry,
                 "a retry with this request_id is already running",

@@ -659,12 +659,20 @@ impl WriteTx {
                 self.tx.execute_raw(sqlite_batch(pending, None)).await?;
             }
             Backend::Postgres => {
-                for st in pg_batch::batches(pending) {
-                    self.tx.execute_raw(st).await?;
-                }
+                self.send_pg(pending).await?;
             }
         }
         Ok(())
+    }
+
+    /// PostgreSQL: `statements` in as few statements as [`pg_batch`] makes,
+    /// one after the other; the rows the last one reports.
+    async fn send_pg(&mut self, statements: Vec<sea_orm::Statement>) -> StoreResult<u64> {
+        let mut rows = 0;
+        for st in pg_batch::batches(statements) {
+            rows = self.tx.execute_raw(st).await?.rows_affected();
+        }
+        Ok(rows)
     }
 
     /// [`WriteTx::write`] of a statement that must change exactly one row (an
@@ -683,11 +691,7 @@ impl WriteTx {
             Backend::Postgres => {
                 let mut pending = std::mem::take(&mut self.deferred);
                 pending.push(statement);
-                let mut rows = 0;
-                for st in pg_batch::batches(pending) {
-                    rows = self.tx.execute_raw(st).await?.rows_affected();
-                }
-                Ok(rows == 1)
+                Ok(self.send_pg(pending).await? == 1)
             }
         }
     }

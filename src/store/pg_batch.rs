@@ -1,15 +1,17 @@
 //! Several PostgreSQL writes in one round trip: consecutive statements of a
 //! write transaction that nothing in it reads back become one statement, all
-//! but the last as data-modifying CTEs (`WITH w1 AS (…), w2 AS (…) last`).
+//! but the last as data-modifying CTEs (`WITH w0 AS (…), w1 AS (…) last`).
 //!
 //! The statements of one such statement run on one snapshot and do not see
 //! each other's rows, in an order PostgreSQL chooses; foreign keys are checked
-//! at its end. So a statement joins the one before only when that cannot
-//! change what either does: it is a plain `INSERT … VALUES`, `UPDATE … SET …
-//! WHERE …` or `DELETE FROM … WHERE …` that reads no other table, and no
-//! earlier statement of the batch writes its table. A statement that reads
-//! (a subquery, `INSERT … SELECT`, `UPDATE … FROM`) may only begin a batch: what
-//! it reads was written by round trips before it, as when it ran alone.
+//! at its end (the schema has no triggers, and no keys that cascade from one
+//! table's write to another's). So a statement joins the one before only when
+//! that cannot change what either does: it is a plain `INSERT … VALUES`,
+//! `UPDATE … SET … WHERE …` or `DELETE FROM … WHERE …` that reads no other
+//! table, and no earlier statement of the batch writes its table. A statement
+//! that reads (a subquery, `INSERT … SELECT`, `UPDATE … FROM`) may only begin a
+//! batch: what it reads was written by round trips before it, as when it ran
+//! alone.
 
 use sea_orm::{DbBackend, Statement, Value};
 
