@@ -444,25 +444,19 @@ pub async fn cancel(
     Ok(d)
 }
 
-/// The disposition `id` of the caller's agency and the caller's recipient row
-/// of it (at `position`, or any position the caller holds), with the kind of
-/// the caller's hold on that position.
-async fn mine_to_answer(
+async fn my_recipient_row(
     tx: &WriteTx,
     p: &Principal,
-    id: &str,
+    d: &DispositionRecord,
     position: &str,
-) -> Result<(DispositionRecord, RecipientRecord, i16)> {
-    let (d, rows) = q::with_recipients_in(tx.conn(), &p.agency_id, id)
-        .await?
-        .ok_or_else(not_found)?;
+) -> Result<(RecipientRecord, i16)> {
     let caller = Caller::in_tx(tx, p).await?;
-    let (r, kind) = rows
-        .into_iter()
+    let rows = q::recipients_of(tx.conn(), std::slice::from_ref(&d.id)).await?;
+    rows.into_iter()
         .filter(|r| position.is_empty() || r.position_id == position)
-        .find_map(|r| caller.holding(&r.position_id).map(|h| (r, h.kind)))
-        .ok_or_else(not_found)?;
-    Ok((d, r, kind))
+        .find_map(|r| caller.holding(&r.position_id).map(|h| (h.kind, r)))
+        .map(|(k, r)| (r, k))
+        .ok_or_else(not_found)
 }
 
 /// Records that the caller's recipient position read a disposition.
@@ -473,7 +467,10 @@ pub async fn mark_read(
     position: &str,
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let (d, mut r, _) = mine_to_answer(tx, p, id, position).await?;
+    let d = q::get(tx.conn(), &p.agency_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (mut r, _) = my_recipient_row(tx, p, &d, position).await?;
     if d.state != state::ACTIVE {
         return Err(Error::rejected(
             Reason::InvalidState,
@@ -510,7 +507,10 @@ pub async fn respond(
     attachment_ids: &[String],
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let (d, mut r, kind) = mine_to_answer(tx, p, id, position).await?;
+    let d = q::get(tx.conn(), &p.agency_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (mut r, kind) = my_recipient_row(tx, p, &d, position).await?;
     if d.state != state::ACTIVE || matches!(r.status, status::DONE | status::CANCELLED) {
         return Err(Error::rejected(
             Reason::InvalidState,

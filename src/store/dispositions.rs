@@ -135,38 +135,6 @@ pub async fn one(
     Ok(ds.pop().map(|d| (d, recipients, responses)))
 }
 
-/// A disposition of `agency` and its recipients (by position) inside a write
-/// transaction: one statement of [`tree_sql`]'s shape on PostgreSQL; SQLite's
-/// write connection, which types rows by entity column and does not leave the
-/// writer's thread, reads the two apart (as [`letters::letter_for_in`]).
-pub async fn with_recipients_in<C: ConnectionTrait>(
-    db: &C,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>)>> {
-    let backend = db.get_database_backend();
-    if backend != DbBackend::Postgres {
-        let Some(d) = get(db, agency, id).await? else {
-            return Ok(None);
-        };
-        let recipients = recipients_of(db, std::slice::from_ref(&d.id)).await?;
-        return Ok(Some((d, recipients)));
-    }
-    let sql = tree_sql_of("id = $1 AND agency_id = $2");
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            sql,
-            [id.into(), agency.into()],
-        ))
-        .await?
-        .iter()
-        .map(|row| tree_row(row))
-        .collect::<StoreResult<Vec<_>>>()?;
-    let (mut ds, recipients, _) = tree_of(rows);
-    Ok(ds.pop().map(|d| (d, recipients)))
-}
-
 /// The rows of [`tree_sql`] as a tree, each part in its order.
 fn tree_of(rows: Vec<TreeRow>) -> Tree {
     let mut tree = Tree::default();
