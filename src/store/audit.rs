@@ -12,7 +12,7 @@ use crate::audit::{
 };
 
 /// The chain head: last seq and hash (hex).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) struct Head {
     seq: i64,
     hash: String,
@@ -42,20 +42,14 @@ impl Appender {
     }
 }
 
-/// The most appends in a row that go straight to the head's lock after
-/// guesses missed.
-const MAX_SKIP: u32 = 64;
-
-/// The head this process's last append left, and when to guess it. While other
-/// servers write too, the head a turn holds has often moved, and a guess that
-/// misses costs a statement: after a miss the next append locks the head
-/// without guessing, after two misses in a row the next two, then four, … up
-/// to [`MAX_SKIP`]; a guess that hits guesses again at once.
+/// The head this process's last append left, to guess for the next append,
+/// and how many guesses were made and hit. A guess that misses (another
+/// server moved the head, or the append it came from did not commit) costs no
+/// more than locking the head would have: the statement that tried it has
+/// locked the head's row and answers the head it found.
 #[derive(Debug, Default)]
 pub(super) struct Guesses {
     head: Option<Head>,
-    skip: u32,
-    misses: u32,
     guesses: u64,
     hits: u64,
 }
@@ -64,27 +58,13 @@ impl Guesses {
     /// The head to guess for this append, if any (taken: until the append
     /// succeeds, the head is unknown).
     pub(super) fn guess(&mut self) -> Option<Head> {
-        let head = self.head.take();
-        if self.skip > 0 {
-            self.skip -= 1;
-            return None;
-        }
-        head
+        self.head.take()
     }
 
     /// Records whether a guess was still the head.
     pub(super) fn guessed(&mut self, hit: bool) {
         self.guesses += 1;
-        if hit {
-            self.hits += 1;
-            self.misses = 0;
-        } else {
-            self.misses = self.misses.saturating_add(1);
-            self.skip = 1u32
-                .checked_shl(self.misses - 1)
-                .unwrap_or(MAX_SKIP)
-                .min(MAX_SKIP);
-        }
+        self.hits += u64::from(hit);
     }
 
     /// The head after an append (committed or not yet: see
@@ -104,6 +84,16 @@ pub(super) async fn lock_head_sqlite<C: ConnectionTrait>(tx: &C) -> StoreResult<
         ))
         .await?,
     )
+}
+
+/// Runs a [`Linking::Predicted`] append and answers the head it left, whose
+/// row it locked until commit: the append's own head when the guess hit (its
+/// events are in), else the head it found (nothing was written).
+pub(super) async fn append_predicted<C: ConnectionTrait>(
+    tx: &C,
+    stmt: Statement,
+) -> StoreResult<Head> {
+    head_of(tx.query_one_raw(stmt).await?)
 }
 
 /// Locks the chain head row until commit and returns it (PostgreSQL).
@@ -156,7 +146,8 @@ pub(super) enum Linking {
     /// row that transaction left. It moves the head only if it is the one
     /// guessed and inserts the events only then; else (another process moved
     /// it, or the append guessed from rolled back) it leaves the row as it
-    /// is, locked, and reports no row.
+    /// is, locked. Either way it answers the head row as it left it (see
+    /// [`append_predicted`]).
     Predicted,
 }
 
@@ -164,8 +155,8 @@ pub(super) enum Linking {
 /// event to its predecessor, inserts them and moves the head; with the seqs of
 /// the events and the new head. `deferred` are SQLite statements of the change
 /// whose results nobody reads; they go first, in the same round trip. A
-/// [`Linking::Predicted`] statement changes as many rows as there are events
-/// when `head` was still the chain's head, else none.
+/// [`Linking::Predicted`] statement answers the head row it left (see
+/// [`append_predicted`]).
 pub(super) fn append_stmt(
     backend: Backend,
     head: Head,
@@ -250,10 +241,11 @@ pub(super) fn append_stmt(
                     "WITH moved AS (UPDATE audit_head SET \
                      last_seq = CASE WHEN {guessed} THEN ${next_seq} ELSE last_seq END, \
                      last_hash = CASE WHEN {guessed} THEN ${next_hash} ELSE last_hash END \
-                     WHERE id = 1 RETURNING last_seq, last_hash) \
-                     {into} SELECT * FROM (VALUES {rows}) AS appended \
+                     WHERE id = 1 RETURNING last_seq, last_hash), \
+                     appended AS ({into} SELECT * FROM (VALUES {rows}) AS events \
                      WHERE EXISTS (SELECT 1 FROM moved \
-                     WHERE last_seq = ${next_seq} AND last_hash = ${next_hash})"
+                     WHERE last_seq = ${next_seq} AND last_hash = ${next_hash})) \
+                     SELECT last_seq, last_hash FROM moved"
                 ),
                 values,
             )
@@ -427,63 +419,17 @@ mod tests {
         }
     }
 
-    /// Runs `appends` appends whose guesses all miss (another server writes
-    /// between them); answers which of them guessed.
-    fn guessing(g: &mut Guesses, appends: usize) -> Vec<bool> {
-        (0..appends)
-            .map(|i| {
-                let guessed = g.guess().is_some();
-                if guessed {
-                    g.guessed(false);
-                }
-                g.appended(head(i as i64));
-                guessed
-            })
-            .collect()
-    }
-
     #[test]
-    fn guesses_back_off_while_they_miss_and_resume_after_a_hit() {
+    fn a_guess_is_taken_until_the_next_append_and_counted() {
         let mut g = Guesses::default();
-        // Nothing known at start: no guess; then every append guesses.
-        assert!(g.guess().is_none());
+        assert!(g.guess().is_none(), "nothing known at start");
         g.appended(head(1));
         assert_eq!(g.guess().map(|h| h.seq), Some(1));
+        assert!(g.guess().is_none(), "taken: unknown until the append");
         g.guessed(true);
         g.appended(head(2));
-        // Misses in a row: after each, 1, 2, 4, … appends skip the guess.
-        let pattern = guessing(&mut g, 16);
-        let expect = [
-            true, false, true, false, false, true, false, false, false, false, true, false, false,
-            false, false, false,
-        ];
-        assert_eq!(pattern, expect);
-        // A hit resets the pause: the next append guesses again.
-        let mut g = Guesses::default();
-        g.appended(head(1));
-        assert!(g.guess().is_some());
+        assert_eq!(g.guess(), Some(head(2)));
         g.guessed(false);
-        g.appended(head(2));
-        assert!(g.guess().is_none(), "paused after a miss");
-        g.appended(head(3));
-        assert!(g.guess().is_some());
-        g.guessed(true);
-        g.appended(head(4));
-        assert!(g.guess().is_some(), "guessing again after a hit");
-    }
-
-    #[test]
-    fn the_pause_after_misses_is_bounded() {
-        let mut g = Guesses::default();
-        g.appended(head(0));
-        let pattern = guessing(&mut g, 2_000);
-        let guesses: Vec<usize> = pattern
-            .iter()
-            .enumerate()
-            .filter_map(|(i, guessed)| guessed.then_some(i))
-            .collect();
-        let longest = guesses.windows(2).map(|w| w[1] - w[0] - 1).max();
-        assert_eq!(longest, Some(MAX_SKIP as usize));
-        assert!(guesses.len() > 20, "it still guesses now and then");
+        assert_eq!((g.guesses, g.hits), (2, 1));
     }
 }

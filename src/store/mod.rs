@@ -772,20 +772,23 @@ impl WriteTx {
             // PostgreSQL on the head's row while this one commits.
             (TxConn::Shared(tx, gate), None) => {
                 let mut turn = self.appender.turn().await;
-                let mut appended = None;
-                if let Some(head) = turn.guess() {
-                    let (stmt, seqs, next) = append(head, audit::Linking::Predicted, Vec::new())?;
-                    let rows = tx.execute_raw(stmt).await?.rows_affected();
-                    let hit = rows == events.len() as u64;
-                    turn.guessed(hit);
-                    if hit {
-                        appended = Some((seqs, next));
+                // Appended (the seqs and the new head), or the head to link
+                // to under its lock: taken by a guess that missed, or by
+                // locking the head when there was nothing to guess.
+                let linked: Result<(Vec<i64>, audit::Head), audit::Head> = match turn.guess() {
+                    Some(head) => {
+                        let (stmt, seqs, next) =
+                            append(head, audit::Linking::Predicted, Vec::new())?;
+                        let found = audit::append_predicted(&tx, stmt).await?;
+                        let hit = found == next;
+                        turn.guessed(hit);
+                        if hit { Ok((seqs, next)) } else { Err(found) }
                     }
-                }
-                let (seqs, next) = match appended {
-                    Some(a) => a,
-                    None => {
-                        let head = audit::lock_head_postgres(&tx).await?;
+                    None => Err(audit::lock_head_postgres(&tx).await?),
+                };
+                let (seqs, next) = match linked {
+                    Ok(appended) => appended,
+                    Err(head) => {
                         let (stmt, seqs, next) = append(head, audit::Linking::Locked, Vec::new())?;
                         tx.execute_raw(stmt).await?;
                         (seqs, next)
