@@ -151,7 +151,7 @@ pub(super) enum Linking {
     Predicted,
 }
 
-/// The statement that appends events to the chain after `head`: links each
+/// The statement that appends events to the chain after `before`: links each
 /// event to its predecessor, inserts them and moves the head; with the seqs of
 /// the events and the new head. `deferred` are SQLite statements of the change
 /// whose results nobody reads; they go first, in the same round trip. A
@@ -159,13 +159,12 @@ pub(super) enum Linking {
 /// [`append_predicted`]).
 pub(super) fn append_stmt(
     backend: Backend,
-    head: Head,
+    before: Head,
     linking: Linking,
     now_us: i64,
     events: &[NewEvent],
     deferred: Vec<Statement>,
 ) -> StoreResult<(Statement, Vec<i64>, Head)> {
-    let before = head;
     let mut seq = before.seq;
     let mut prev = decode_hash(&before.hash)
         .ok_or_else(|| StoreError::Corrupt("audit_head hash is not hex".into()))?;

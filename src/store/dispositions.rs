@@ -124,10 +124,7 @@ pub async fn one(
     id: &str,
 ) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>, Vec<ResponseRecord>)>> {
     let backend = store.reader().get_database_backend();
-    let (id_at, agency_at) = match backend {
-        DbBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
+    let (id_at, agency_at) = (letters::mark(backend, 1), letters::mark(backend, 2));
     let sql = tree_sql_of(&format!("id = {id_at} AND agency_id = {agency_at}"));
     let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), agency.into()]);
     let rows = store.rows(stmt, tree_row, Reach::Keyed).await?;
@@ -167,11 +164,7 @@ pub type Tree = (
 /// in no order — [`tree_for`] sorts the rows. On PostgreSQL the three reads
 /// one after the other were three round trips of the four a tree took.
 fn tree_sql(backend: DbBackend) -> String {
-    let id = match backend {
-        DbBackend::Postgres => "$1",
-        _ => "?",
-    };
-    tree_sql_of(&format!("letter_id = {id}"))
+    tree_sql_of(&format!("letter_id = {}", letters::mark(backend, 1)))
 }
 
 /// [`tree_sql`] of the dispositions `filter` selects.

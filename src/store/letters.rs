@@ -747,7 +747,7 @@ pub async fn receipts_of<C: ConnectionTrait>(
 }
 
 /// The mark of the `k`-th (from 1) bound parameter.
-fn mark(backend: DbBackend, k: usize) -> String {
+pub(super) fn mark(backend: DbBackend, k: usize) -> String {
     match backend {
         DbBackend::Postgres => format!("${k}"),
         _ => "?".to_owned(),

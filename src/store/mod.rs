@@ -240,9 +240,9 @@ impl Store {
 
     /// How many PostgreSQL appends of this store linked to the head its last
     /// append left without reading it, and how many of those found it still
-    /// (or, once the writer before committed, again) the head; the others
-    /// locked and read it. Zero on SQLite, whose writers read the head when
-    /// they take the write lock.
+    /// (or, once the writer before committed, then) the head; the others
+    /// linked to the head their statement found. Zero on SQLite, whose writers
+    /// read the head when they take the write lock.
     pub async fn audit_guesses(&self) -> (u64, u64) {
         self.appender.guessed().await
     }

@@ -42,6 +42,17 @@ async fn raw(t: &TestServer) -> DatabaseConnection {
         .expect("raw connection")
 }
 
+/// A test server and a connection of its own to its database, after `sql`
+/// (tables of the test's own, their first rows) ran on it.
+async fn with_test_tables(db: Db, sql: &[&str]) -> (TestServer, DatabaseConnection) {
+    let t = TestServer::start(db).await;
+    let conn = raw(&t).await;
+    for st in sql {
+        conn.execute_unprepared(st).await.expect("test tables");
+    }
+    (t, conn)
+}
+
 /// The seeded administrator's account as stored now.
 async fn admin_user(t: &TestServer) -> naskah::store::identity::UserRecord {
     naskah::store::identity::user_by_username(t.store().reader(), "admin")
@@ -533,15 +544,15 @@ dual!(failing_writers_among_concurrent_ones_change_nothing);
 /// PostgreSQL each writer commits alone and only the failing one fails. Either
 /// way exactly the writers told they committed keep their rows and events.
 async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else(db: Db) {
-    let t = TestServer::start(db).await;
-    let conn = raw(&t).await;
-    for ddl in [
-        "CREATE TABLE t_parent (id INTEGER PRIMARY KEY)",
-        "CREATE TABLE t_child (id INTEGER PRIMARY KEY, parent INTEGER \
-         REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED)",
-    ] {
-        conn.execute_unprepared(ddl).await.expect("test tables");
-    }
+    let (t, conn) = with_test_tables(
+        db,
+        &[
+            "CREATE TABLE t_parent (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE t_child (id INTEGER PRIMARY KEY, parent INTEGER \
+             REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+        ],
+    )
+    .await;
     let before = naskah::store::audit::last_seq(t.store().reader())
         .await
         .expect("seq");
@@ -639,17 +650,17 @@ dual!(a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else);
 /// sent with them still reports whether it changed its row (on PostgreSQL;
 /// SQLite holds the write lock from the start and answers that it did).
 async fn deferred_writes_land_in_order_and_a_guarded_update_still_counts(db: Db) {
-    let t = TestServer::start(db).await;
-    let conn = raw(&t).await;
-    for ddl in [
-        "CREATE TABLE t_rev (id INTEGER PRIMARY KEY, revision INTEGER NOT NULL)",
-        "CREATE TABLE t_item (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
-        "CREATE TABLE t_log (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
-        "INSERT INTO t_rev (id, revision) VALUES (1, 1)",
-        "INSERT INTO t_item (id, note) VALUES (1, 'old')",
-    ] {
-        conn.execute_unprepared(ddl).await.expect("test tables");
-    }
+    let (t, conn) = with_test_tables(
+        db,
+        &[
+            "CREATE TABLE t_rev (id INTEGER PRIMARY KEY, revision INTEGER NOT NULL)",
+            "CREATE TABLE t_item (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+            "CREATE TABLE t_log (id INTEGER PRIMARY KEY, note TEXT NOT NULL)",
+            "INSERT INTO t_rev (id, revision) VALUES (1, 1)",
+            "INSERT INTO t_item (id, note) VALUES (1, 'old')",
+        ],
+    )
+    .await;
     let backend = conn.get_database_backend();
     let st = |sql: &str| Statement::from_string(backend, sql);
     let notes = |table: &'static str| {
