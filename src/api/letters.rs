@@ -285,15 +285,24 @@ impl LetterService for LetterApi {
             reference_letter_id: r.reference_letter_id.clone(),
         };
         let app = self.app.clone();
+        let mut created = None;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let l = domain::create_draft(tx, Ctx::new(&p, &m), d).await?;
+            let c = domain::create_draft(tx, Ctx::new(&p, &m), d).await?;
+            let id = c.letter.id.clone();
+            created = Some(c);
             Ok(pb::Letter {
-                id: l.id,
+                id,
                 ..Default::default()
             })
         })
         .await?;
-        let v = domain::get(&app.store, &p, &m, &out.id).await?;
+        // A retry's answer (this run's letter was not committed) is read.
+        let v = match created {
+            Some(c) if c.letter.id == out.id => {
+                domain::view_of_created(&app.store, &p, &m, c).await?
+            }
+            _ => domain::get(&app.store, &p, &m, &out.id).await?,
+        };
         Ok(Response::new(letter_pb(v)))
     }
 

@@ -678,7 +678,8 @@ async fn berita_acara(
             reference_letter_id: String::new(),
         },
     )
-    .await?;
+    .await?
+    .letter;
     let l = letters::set_route(tx, ctx, &l.id, &etag(l.revision), &[], &own.position_id).await?;
     let l = letters::submit(tx, ctx, &l.id, &etag(l.revision)).await?;
     let l = letters::sign(tx, ctx, &l.id, &etag(l.revision), signer.key, signer.record).await?;

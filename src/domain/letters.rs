@@ -377,8 +377,17 @@ fn editable(l: &LetterRecord) -> Result<()> {
     }
 }
 
+/// A letter just created, with the rows its view needs besides its own.
+#[derive(Clone, Debug)]
+pub struct Created {
+    /// The letter's row.
+    pub letter: LetterRecord,
+    /// Its addressees, as written.
+    addressees: Vec<AddresseeRecord>,
+}
+
 /// Creates a draft.
-pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Result<LetterRecord> {
+pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Result<Created> {
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
     let held = caller
@@ -461,7 +470,10 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         &id,
         "draft created (version 1)",
     ));
-    Ok(l)
+    Ok(Created {
+        letter: l,
+        addressees: rows,
+    })
 }
 
 /// Changes a draft; a content change makes a new version.
@@ -1668,6 +1680,27 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
     let held = caller.held_ids();
     v.read = v.receipts.keys().any(|pid| held.contains(pid));
     Ok(v)
+}
+
+/// The creator's view of a letter its transaction created, once committed:
+/// what [`get`] answers then, built from the rows written instead of read back
+/// (a new letter has no route, no read receipts and no attachments yet). A
+/// secret letter's view is read with [`get`], which records that read.
+pub async fn view_of_created(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    c: Created,
+) -> Result<LetterView> {
+    if is_secret(&c.letter) {
+        return get(store, p, meta, &c.letter.id).await;
+    }
+    let details = q::LetterDetails {
+        addressees: c.addressees,
+        ..Default::default()
+    }
+    .sorted();
+    view_with(store, c.letter, false, details, true).await
 }
 
 /// A page of one folder; with `full`, each letter's route, addressees, read

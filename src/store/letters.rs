@@ -1163,21 +1163,29 @@ fn collect_details(rows: Vec<Detail>) -> LetterDetails {
             Detail::Attachment(a) => out.attachments.push(a),
         }
     }
-    out.steps
-        .sort_unstable_by(|a, b| (&a.letter_id, a.idx).cmp(&(&b.letter_id, b.idx)));
-    out.addressees
-        .sort_unstable_by(|a, b| (&a.letter_id, a.kind, a.idx).cmp(&(&b.letter_id, b.kind, b.idx)));
-    out.receipts
-        .sort_unstable_by(|a, b| (&a.0, a.2, &a.1).cmp(&(&b.0, b.2, &b.1)));
-    out.attachments.sort_unstable_by(|a, b| {
-        (&a.letter_id, a.created_at_us, a.size_bytes, &a.id).cmp(&(
-            &b.letter_id,
-            b.created_at_us,
-            b.size_bytes,
-            &b.id,
-        ))
-    });
-    out
+    out.sorted()
+}
+
+impl LetterDetails {
+    /// The same details, each kind in the order [`LetterDetails`] names.
+    pub fn sorted(mut self) -> Self {
+        self.steps
+            .sort_unstable_by(|a, b| (&a.letter_id, a.idx).cmp(&(&b.letter_id, b.idx)));
+        self.addressees.sort_unstable_by(|a, b| {
+            (&a.letter_id, a.kind, a.idx).cmp(&(&b.letter_id, b.kind, b.idx))
+        });
+        self.receipts
+            .sort_unstable_by(|a, b| (&a.0, a.2, &a.1).cmp(&(&b.0, b.2, &b.1)));
+        self.attachments.sort_unstable_by(|a, b| {
+            (&a.letter_id, a.created_at_us, a.size_bytes, &a.id).cmp(&(
+                &b.letter_id,
+                b.created_at_us,
+                b.size_bytes,
+                &b.id,
+            ))
+        });
+        self
+    }
 }
 
 /// What VerifyLetter needs of a signed letter, read by its verification code.

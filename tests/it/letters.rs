@@ -2040,3 +2040,66 @@ async fn folder_entries_of_one_letter_go_in_together(db: Db) {
     t.stop().await;
 }
 dual!(folder_entries_of_one_letter_go_in_together);
+
+/// CreateDraft answers the letter it made from the rows it wrote, not read
+/// back: that answer must be exactly what GetLetter answers right after, with
+/// recipients and copies in the order given (positions and an external
+/// addressee), names filled, and the creator's etag. A secret letter's answer is
+/// read back, recording that read.
+async fn a_new_drafts_answer_is_what_get_letter_answers(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "sekda", "kadis.kominfo"]).await;
+    let mut l = letters(&t);
+    let external = pb::Addressee {
+        target: Some(pb::addressee::Target::External(pb::ExternalAddressee {
+            organisation: "Dinas Kesehatan Provinsi".into(),
+            attention: "Kepala Dinas".into(),
+            ..Default::default()
+        })),
+        ..Default::default()
+    };
+    for security in [SecurityLevel::Biasa, SecurityLevel::Rahasia] {
+        let made = l
+            .create_draft(authed(
+                pb::CreateDraftRequest {
+                    drafting_position_id: d.pos("kasi.egov"),
+                    r#type: LetterType::SuratDinas as i32,
+                    subject: "Undangan rapat koordinasi".into(),
+                    body: "Dengan hormat, kami mengundang Bapak/Ibu.".into(),
+                    security_level: security as i32,
+                    urgency: Urgency::Segera as i32,
+                    classification_code: "000.1".into(),
+                    recipients: vec![to(&d.pos("sekda")), external.clone()],
+                    carbon_copies: vec![to(&d.pos("kadis.kominfo"))],
+                    ..Default::default()
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("create")
+            .into_inner();
+        let got = l
+            .get_letter(authed(
+                pb::GetLetterRequest {
+                    letter_id: made.id.clone(),
+                    ..Default::default()
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+            .expect("get")
+            .into_inner();
+        assert_eq!(made, got, "{security:?}");
+        let names: Vec<&str> = made
+            .recipients
+            .iter()
+            .chain(&made.carbon_copies)
+            .map(|a| a.display_name.as_str())
+            .collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().all(|n| !n.is_empty()), "{names:?}");
+        assert!(!made.etag.is_empty() && made.body.starts_with("Dengan hormat"));
+    }
+    t.stop().await;
+}
+dual!(a_new_drafts_answer_is_what_get_letter_answers);
