@@ -182,15 +182,24 @@ impl DispositionService for DispositionApi {
             due_us: due,
             urgency: r.urgency as i16,
         };
+        let mut sent = None;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let d = domain::create(tx, Ctx::new(&p, &m), d).await?;
+            let s = domain::create(tx, Ctx::new(&p, &m), d).await?;
+            let id = s.d.id.clone();
+            sent = Some(s);
             Ok(pb::Disposition {
-                id: d.id,
+                id,
                 ..Default::default()
             })
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &out.id).await?))
+        // A retry's answer (this run's disposition was not committed) is read.
+        match sent {
+            Some(s) if s.d.id == out.id => Ok(Response::new(disposition_pb(
+                s.view(self.app.store.clock().now_us()),
+            ))),
+            _ => Ok(Response::new(self.answer(&p, &out.id).await?)),
+        }
     }
 
     async fn draft_disposition(

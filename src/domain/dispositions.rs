@@ -166,7 +166,7 @@ async fn deliver(
     d: &DispositionRecord,
     recipients: &[String],
     fresh: bool,
-) -> Result<()> {
+) -> Result<Vec<RecipientRecord>> {
     let now = tx.now_us();
     let rows = recipient_rows(d, recipients, status::UNREAD, now);
     let backend = tx.db_backend();
@@ -193,15 +193,35 @@ async fn deliver(
             time_us: now,
         });
     }
-    Ok(())
+    Ok(rows)
+}
+
+/// A disposition just sent, with its recipients' rows as written.
+#[derive(Clone, Debug)]
+pub struct Sent {
+    /// The disposition's row.
+    pub d: DispositionRecord,
+    recipients: Vec<RecipientRecord>,
+}
+
+impl Sent {
+    /// Its view once committed: what [`get_view`] answers then, built from
+    /// the rows written instead of read back (nobody has responded yet).
+    pub fn view(self, now_us: i64) -> View {
+        let mut recipients = self.recipients;
+        // The order the read gives (see `store::dispositions::one`).
+        recipients.sort_unstable_by(|a, b| a.position_id.cmp(&b.position_id));
+        View {
+            d: self.d,
+            recipients,
+            responses: Vec::new(),
+            now_us,
+        }
+    }
 }
 
 /// Creates (and sends) a disposition from a position the caller holds.
-pub async fn create(
-    tx: &mut WriteTx,
-    ctx: Ctx<'_>,
-    d: NewDisposition,
-) -> Result<DispositionRecord> {
+pub async fn create(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<Sent> {
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
     let held = caller
@@ -233,7 +253,7 @@ pub async fn create(
         created_at_us: tx.now_us(),
     };
     tx.write(q::insert_stmt(tx.db_backend(), &rec)).await?;
-    deliver(tx, &rec, &d.recipients, true).await?;
+    let recipients = deliver(tx, &rec, &d.recipients, true).await?;
     let mut ev = ctx.event(
         "disposition",
         &rec.id,
@@ -245,7 +265,7 @@ pub async fn create(
     );
     ev.actor_position_id = held.position_id.clone();
     tx.audit(ev);
-    Ok(rec)
+    Ok(Sent { d: rec, recipients })
 }
 
 /// A secretary prepares a disposition for a position they serve.

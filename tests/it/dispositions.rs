@@ -777,3 +777,87 @@ async fn two_hundred_dispositions_six_levels_deep_page_and_load_at_once(db: Db) 
     t.stop().await;
 }
 dual!(two_hundred_dispositions_six_levels_deep_page_and_load_at_once);
+
+/// CreateDisposition answers the disposition it sent from the rows it wrote,
+/// not read back: that answer must be exactly what the sender's Sent box
+/// lists right after (recipients in the read's order, whatever the order
+/// given), and a disposition further down the chain likewise.
+async fn a_new_dispositions_answer_is_what_the_sent_box_lists(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(
+        &t,
+        &[
+            "pencatat",
+            "kadis.kominfo",
+            "kabid.aptika",
+            "kabid.ikp",
+            "kasi.egov",
+        ],
+    )
+    .await;
+    let letter = incoming_to(&t, &d, "kadis.kominfo", SecurityLevel::Biasa).await;
+    let mut c = disp(&t);
+    let sent_box = |user: &str| {
+        authed(
+            pb::ListDispositionsRequest {
+                r#box: DispositionBox::Sent as i32,
+                ..Default::default()
+            },
+            d.token(user),
+        )
+    };
+    let due = prost_types::Timestamp {
+        seconds: 4_000_000_000,
+        nanos: 0,
+    };
+    let mut to_two = req(
+        &d,
+        &letter,
+        "",
+        "kadis.kominfo",
+        &["kabid.ikp", "kabid.aptika"],
+        &["TINDAK_LANJUTI", "SIAPKAN_JAWABAN"],
+    );
+    to_two.due_time = Some(due);
+    // Given against the read's order (by position id), so the answer must sort.
+    to_two.recipient_position_ids.sort_by(|a, b| b.cmp(a));
+    let made = c
+        .create_disposition(authed(to_two, d.token("kadis.kominfo")))
+        .await
+        .expect("dispose")
+        .into_inner();
+    let listed = c
+        .list_dispositions(sent_box("kadis.kominfo"))
+        .await
+        .expect("sent box")
+        .into_inner()
+        .dispositions;
+    assert_eq!(listed, vec![made.clone()]);
+    assert_eq!(made.recipients.len(), 2);
+    assert!(!made.etag.is_empty() && made.sent_by.is_some() && !made.overdue);
+    let down = c
+        .create_disposition(authed(
+            req(
+                &d,
+                "",
+                &made.id,
+                "kabid.aptika",
+                &["kasi.egov"],
+                &["TINDAK_LANJUTI"],
+            ),
+            d.token("kabid.aptika"),
+        ))
+        .await
+        .expect("dispose down")
+        .into_inner();
+    let listed = c
+        .list_dispositions(sent_box("kabid.aptika"))
+        .await
+        .expect("sent box")
+        .into_inner()
+        .dispositions;
+    assert_eq!(listed, vec![down.clone()]);
+    assert_eq!(down.parent_disposition_id, made.id);
+    t.stop().await;
+}
+dual!(a_new_dispositions_answer_is_what_the_sent_box_lists);
