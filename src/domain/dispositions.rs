@@ -209,8 +209,7 @@ impl Sent {
     /// the rows written instead of read back (nobody has responded yet).
     pub fn view(self, now_us: i64) -> View {
         let mut recipients = self.recipients;
-        // The order the read gives (see `store::dispositions::one`).
-        recipients.sort_unstable_by(|a, b| a.position_id.cmp(&b.position_id));
+        q::in_read_order(&mut recipients);
         View {
             d: self.d,
             recipients,

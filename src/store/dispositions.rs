@@ -144,12 +144,18 @@ fn tree_of(rows: Vec<TreeRow>) -> Tree {
     }
     tree.0
         .sort_unstable_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
-    tree.1.sort_unstable_by(|a, b| {
-        (&a.position_id, &a.disposition_id).cmp(&(&b.position_id, &b.disposition_id))
-    });
+    in_read_order(&mut tree.1);
     tree.2
         .sort_unstable_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
     tree
+}
+
+/// Recipients in the order the reads answer them: by position, then by
+/// disposition.
+pub fn in_read_order(recipients: &mut [RecipientRecord]) {
+    recipients.sort_unstable_by(|a, b| {
+        (&a.position_id, &a.disposition_id).cmp(&(&b.position_id, &b.disposition_id))
+    });
 }
 
 /// A letter's dispositions, their recipients and their responses.
