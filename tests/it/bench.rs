@@ -331,3 +331,47 @@ fn a_benchmark_killed_outright_has_its_cluster_removed_by_the_next_run() {
     let left = left_in(tmp.path());
     assert!(left.is_empty(), "files left behind: {left:?}");
 }
+
+/// `scripts/pg_chain_bound.sh` (PostgreSQL alone, driven by pgbench, on
+/// naskah's own tables) runs one second per shape, every shape reports writes,
+/// and the chained shapes leave the chain without a gap.
+#[test]
+fn the_postgresql_bound_script_runs_and_leaves_the_chain_whole() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg_chain_bound.sh");
+    let out = Command::new("bash")
+        .args([script, "1"])
+        .env("NASKAH_BIN", env!("CARGO_BIN_EXE_naskah"))
+        .output()
+        .expect("run the script");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "pg_chain_bound.sh failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(&str, f64)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            let writes = cells.get(4)?.parse::<f64>().ok()?;
+            Some((cells[1], writes))
+        })
+        .collect();
+    let shapes: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    assert_eq!(
+        shapes,
+        [
+            "insert",
+            "rows",
+            "chain",
+            "chain",
+            "chain-one",
+            "chain-one",
+            "group-8",
+            "group-32"
+        ],
+        "{stdout}"
+    );
+    assert!(rows.iter().all(|r| r.1 > 0.0), "{stdout}");
+    assert!(stdout.contains(" events, no gap"), "{stdout}");
+}
