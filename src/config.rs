@@ -46,8 +46,9 @@ pub struct Config {
     /// Database connection pool size. On SQLite at most twice the CPU count (at
     /// least 4) are opened: every SQLite connection is a thread of its own, and
     /// more of them than cores only adds context switches. On PostgreSQL the
-    /// hot reads keep up to as many connections again of their own (named
-    /// `naskah reads` in `pg_stat_activity`), so a server opens at most twice
+    /// hot reads and the write transactions each keep up to as many
+    /// connections again of their own (named `naskah reads` and `naskah
+    /// writes` in `pg_stat_activity`), so a server opens at most three times
     /// this number.
     pub db_max_connections: u32,
     /// Lifetime of access tokens, in seconds.

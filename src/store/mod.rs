@@ -27,6 +27,7 @@ pub mod records;
 pub mod setup;
 pub mod signing;
 mod write_conn;
+mod write_pg;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -109,6 +110,8 @@ pub struct Store {
     writer: Option<group::WriteQueue>,
     /// PostgreSQL: the turn to append to the chain (see [`audit::Appender`]).
     appender: audit::Appender,
+    /// PostgreSQL: the connections of write transactions (see [`write_pg`]).
+    pg_writes: Option<Arc<read_pg::PgConns>>,
 }
 
 impl Store {
@@ -149,7 +152,7 @@ impl Store {
                 pool as usize,
             )))),
             (None, Backend::Postgres) => Some(read::Readers::Postgres(Box::new(
-                read_pg::PgReads::new(&opts.url, pool as usize)?,
+                read_pg::PgConns::reads(&opts.url, pool as usize)?,
             ))),
             (None, Backend::Sqlite) => None,
         }
@@ -162,6 +165,13 @@ impl Store {
             None => None,
         };
         let write_gate = (backend == Backend::Sqlite && writer.is_none()).then(Arc::default);
+        let pg_writes = match backend {
+            Backend::Postgres => Some(Arc::new(read_pg::PgConns::writes(
+                &opts.url,
+                pool as usize,
+            )?)),
+            Backend::Sqlite => None,
+        };
         Ok(Self {
             db,
             backend,
@@ -172,6 +182,7 @@ impl Store {
             caches: Arc::default(),
             write_gate,
             appender: audit::Appender::default(),
+            pg_writes,
         })
     }
 
@@ -292,7 +303,8 @@ impl Store {
     /// and a no-op write on the chain head, one call), so that no
     /// transaction fails later on a lock upgrade. An in-memory SQLite database
     /// queues its writers on an in-process lock around sea-orm transactions.
-    /// On PostgreSQL the chain head is locked only at commit, keeping the
+    /// On PostgreSQL the transaction runs on a write connection of the
+    /// store's own ([`write_pg`]); the chain head is locked only at commit, keeping the
     /// serialised part of every write short: the process's writers take turns
     /// to append ([`audit::Appender`]), each linking to the head the one before
     /// it left unless another process moved it meanwhile.
@@ -312,7 +324,12 @@ impl Store {
                 let head = audit::lock_head_sqlite(&tx).await?;
                 (TxConn::Shared(tx, gate), Some(head))
             }
-            Backend::Postgres => (TxConn::Shared(self.db.begin().await?, gate), None),
+            Backend::Postgres => {
+                let conns = self.pg_writes.clone().ok_or_else(|| {
+                    StoreError::Corrupt("a PostgreSQL store without write connections".into())
+                })?;
+                (TxConn::Pg(write_pg::PgTx::begin(conns).await?), None)
+            }
         };
         Ok(self.write_tx(tx, head))
     }
@@ -334,7 +351,7 @@ impl Store {
 
 /// The connection of a write transaction.
 pub enum TxConn {
-    /// A sea-orm transaction (PostgreSQL, in-memory SQLite), with the
+    /// A sea-orm transaction (in-memory SQLite), with the
     /// in-process write queue's turn on SQLite, released after the transaction
     /// (fields drop in order): a rolled-back transaction lets the next writer
     /// in only once SQLite's lock is free.
@@ -345,6 +362,8 @@ pub enum TxConn {
     /// A writer's part of a group transaction on a SQLite file's write
     /// connection.
     Own(group::Writer),
+    /// A PostgreSQL transaction on a write connection of the store's own.
+    Pg(write_pg::PgTx),
 }
 
 #[async_trait::async_trait]
@@ -353,12 +372,14 @@ impl ConnectionTrait for TxConn {
         match self {
             TxConn::Shared(tx, _) => tx.get_database_backend(),
             TxConn::Own(w) => w.conn().get_database_backend(),
+            TxConn::Pg(t) => t.get_database_backend(),
         }
     }
 
     async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_raw(stmt).await,
+            TxConn::Pg(t) => t.execute_raw(stmt).await,
             TxConn::Own(w) => {
                 w.savepoint().await?;
                 w.conn().execute_raw(stmt).await
@@ -369,6 +390,7 @@ impl ConnectionTrait for TxConn {
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_unprepared(sql).await,
+            TxConn::Pg(t) => t.execute_unprepared(sql).await,
             TxConn::Own(w) => {
                 w.savepoint().await?;
                 w.conn().execute_unprepared(sql).await
@@ -382,6 +404,7 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_one_raw(stmt).await,
+            TxConn::Pg(t) => t.query_one_raw(stmt).await,
             TxConn::Own(w) => w.conn().query_one_raw(w.with_savepoint(stmt)).await,
         }
     }
@@ -392,6 +415,7 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_all_raw(stmt).await,
+            TxConn::Pg(t) => t.query_all_raw(stmt).await,
             TxConn::Own(w) => w.conn().query_all_raw(w.with_savepoint(stmt)).await,
         }
     }
@@ -733,6 +757,9 @@ impl WriteTx {
                 let _ = tx.rollback().await;
                 drop(gate);
             }
+            TxConn::Pg(tx) => {
+                let _ = tx.rollback().await;
+            }
         }
     }
 
@@ -770,7 +797,7 @@ impl WriteTx {
             // it commits), else locks the head and reads it. The turn ends once
             // the append has moved the head: the next writer's append waits in
             // PostgreSQL on the head's row while this one commits.
-            (TxConn::Shared(tx, gate), None) => {
+            (TxConn::Pg(tx), _) => {
                 let mut turn = self.appender.turn().await;
                 // Appended (the seqs and the new head), or the head to link
                 // to under its lock: taken by a guess that missed, or by
@@ -797,12 +824,11 @@ impl WriteTx {
                 turn.appended(next);
                 drop(turn);
                 tx.commit().await?;
-                drop(gate);
                 seqs
             }
-            (TxConn::Own(_), None) => {
+            (TxConn::Own(_) | TxConn::Shared(..), None) => {
                 return Err(StoreError::Corrupt(
-                    "a group writer without the chain head".into(),
+                    "a SQLite writer without the chain head".into(),
                 ));
             }
         };

@@ -230,7 +230,7 @@ pub enum Readers {
     /// A SQLite file's read-only connections.
     Sqlite(Arc<SqliteReads>),
     /// PostgreSQL read connections.
-    Postgres(Box<super::read_pg::PgReads>),
+    Postgres(Box<super::read_pg::PgConns>),
 }
 
 /// Runs a read statement, rows decoded by `decode`: through the store's own

@@ -1,4 +1,6 @@
-//! PostgreSQL's hot reads (see [`super::read`]) on connections of their own.
+//! PostgreSQL's hot reads (see [`super::read`]) on connections of their own;
+//! write transactions take theirs from a second such set (see
+//! [`super::write_pg`]).
 //!
 //! sqlx's pool answers every release of a connection with a round trip to the
 //! server (a `Sync` and its `ReadyForQuery`, to learn whether the connection
@@ -16,14 +18,14 @@
 //! connections name themselves [`APPLICATION_NAME`] in `pg_stat_activity`.
 
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use sea_orm::sqlx::postgres::{PgArguments, PgConnectOptions, PgConnection, PgRow};
 use sea_orm::sqlx::{self, Arguments, Connection, Row, TypeInfo, ValueRef};
 use sea_orm::{Statement, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::read::{Cells, Decode};
 use super::{StoreError, StoreResult};
@@ -41,37 +43,52 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The `application_name` of the read connections.
 pub const APPLICATION_NAME: &str = "naskah reads";
 
-fn db_err(e: sqlx::Error) -> StoreError {
+/// The `application_name` of the write connections.
+pub const WRITES_NAME: &str = "naskah writes";
+
+pub(super) fn db_err(e: sqlx::Error) -> StoreError {
     StoreError::Db(sea_orm::DbErr::Custom(format!("postgres read: {e}")))
 }
 
 /// True when `e` says the connection itself is unusable (rather than the
 /// statement wrong).
-fn connection_lost(e: &sqlx::Error) -> bool {
+pub(super) fn connection_lost(e: &sqlx::Error) -> bool {
     matches!(
         e,
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
     ) || matches!(e, sqlx::Error::Database(d) if d.code().is_some_and(|c| c.starts_with("57P")))
 }
 
-/// The read connections of a PostgreSQL database: at most `limit` in use at
-/// once, idle ones kept for the next read.
+/// Connections of a PostgreSQL database of the store's own: at most `limit`
+/// in use at once, idle ones kept for the next use.
 #[derive(Debug)]
-pub struct PgReads {
+pub struct PgConns {
     options: PgConnectOptions,
     idle: Mutex<Vec<(PgConnection, Instant)>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 /// A connection and whether it came from the idle list.
-struct Taken {
-    conn: PgConnection,
-    reused: bool,
+pub(super) struct Taken {
+    pub(super) conn: PgConnection,
+    pub(super) reused: bool,
 }
 
-impl PgReads {
+impl PgConns {
+    /// Write connections to the database at `url` (opened on demand).
+    pub fn writes(url: &str, limit: usize) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .application_name(WRITES_NAME);
+        Ok(Self {
+            options,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        })
+    }
+
     /// Read connections to the database at `url` (opened on demand).
-    pub fn new(url: &str, limit: usize) -> StoreResult<Self> {
+    pub fn reads(url: &str, limit: usize) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(db_err)?
             .application_name(APPLICATION_NAME)
@@ -86,11 +103,22 @@ impl PgReads {
         Ok(Self {
             options,
             idle: Mutex::new(Vec::new()),
-            permits: Semaphore::new(limit.max(1)),
+            permits: Arc::new(Semaphore::new(limit.max(1))),
         })
     }
 
-    async fn take(&self) -> StoreResult<Taken> {
+    /// The right to use one connection, held for as long as it is in use.
+    pub(super) async fn permit(&self) -> StoreResult<OwnedSemaphorePermit> {
+        self.permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Corrupt("postgres connections closed".into()))
+    }
+
+    /// An idle connection (pinged first when it sat idle past
+    /// [`IDLE_CHECK`]) or a new one; the caller holds a [`PgConns::permit`].
+    pub(super) async fn take(&self) -> StoreResult<Taken> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
             match idle {
@@ -114,7 +142,7 @@ impl PgReads {
 
     /// A new connection, given up after [`CONNECT_TIMEOUT`] (the pool's
     /// acquire timeout).
-    async fn connect(&self) -> StoreResult<PgConnection> {
+    pub(super) async fn connect(&self) -> StoreResult<PgConnection> {
         tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.options))
             .await
             .map_err(|_| {
@@ -129,7 +157,7 @@ impl PgReads {
     /// Puts `conn` back on the idle list, and closes the connections that
     /// sat there longer than [`IDLE_CLOSE`] (the list's oldest, at its
     /// front: connections are taken from its back).
-    fn give_back(&self, conn: PgConnection) {
+    pub(super) fn give_back(&self, conn: PgConnection) {
         let stale: Vec<PgConnection> = match self.idle.lock() {
             Ok(mut idle) => {
                 let n = stale_count(idle.iter().map(|(_, since)| since.elapsed()));
@@ -157,11 +185,7 @@ impl PgReads {
     where
         F: FnOnce(&mut Vec<T>) -> Vec<(Statement, Decode<U>)>,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| StoreError::Corrupt("postgres readers closed".into()))?;
+        let _permit = self.permit().await?;
         let mut taken = self.take().await?;
         let mut head = match query(&mut taken.conn, first, decode).await {
             Ok(rows) => rows,
@@ -219,10 +243,7 @@ async fn query<T>(
     stmt: &Statement,
     decode: Decode<T>,
 ) -> Result<Vec<T>, Failed> {
-    let mut args = PgArguments::default();
-    for v in stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]) {
-        bind(&mut args, v).map_err(Failed::Driver)?;
-    }
+    let args = arguments(stmt).map_err(Failed::Driver)?;
     // The statement's text comes from the store's own builders; every value
     // is bound.
     let mut rows = sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql.clone()), args).fetch(conn);
@@ -231,6 +252,15 @@ async fn query<T>(
         out.push(decode(&row).map_err(Failed::Decode)?);
     }
     Ok(out)
+}
+
+/// The values of `stmt`, bound as sea-orm binds them (see [`bind`]).
+pub(super) fn arguments(stmt: &Statement) -> Result<PgArguments, sqlx::Error> {
+    let mut args = PgArguments::default();
+    for v in stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]) {
+        bind(&mut args, v)?;
+    }
+    Ok(args)
 }
 
 /// Binds `v` as sea-orm binds it on PostgreSQL (the same Rust type for each

@@ -17,3 +17,4 @@ mod reads;
 mod records;
 mod signature;
 mod transport;
+mod writes;

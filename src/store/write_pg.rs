@@ -1,0 +1,197 @@
+//! PostgreSQL write transactions on connections of the store's own.
+//!
+//! Through sqlx's pool every write transaction ended with one more round trip
+//! to the server: the pool answers each release of a connection with a `Sync`
+//! and waits for its `ReadyForQuery` (see [`super::read_pg`], whose read
+//! connections skip it for the same reason). For CreateDraft that was one of
+//! five round trips (BEGIN, the writes, the append, COMMIT, the release),
+//! each costing the backend a wake-up and the system calls to answer it on a
+//! machine whose CPU is the limit. These connections skip it: a connection
+//! goes back to the idle list only once its COMMIT or ROLLBACK was answered,
+//! so it is known to be outside a transaction and ready.
+//!
+//! A transaction dropped before it ended (a cancelled request) rolls back on
+//! a task of its own, and its connection goes back only if that ROLLBACK was
+//! answered. A connection whose statement failed on the way (lost, or in a
+//! state nobody knows) is closed, which ends its transaction in PostgreSQL.
+//! The BEGIN on an idle connection that had been closed meanwhile (a restarted
+//! server, `pg_terminate_backend`) is tried once more on a new connection:
+//! nothing was done yet. The connections name themselves
+//! [`super::read_pg::WRITES_NAME`] in `pg_stat_activity`.
+
+use std::sync::Arc;
+
+use sea_orm::sqlx::{self, AssertSqlSafe, postgres::PgConnection};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
+use tokio::sync::{Mutex, OwnedSemaphorePermit};
+
+use super::StoreResult;
+use super::read_pg::{PgConns, Taken, arguments, connection_lost, db_err};
+
+/// A write transaction on one of the store's write connections.
+#[derive(Debug)]
+pub struct PgTx {
+    conns: Arc<PgConns>,
+    /// The connection, `None` once the transaction ended or its connection
+    /// failed.
+    conn: Mutex<Option<PgConnection>>,
+    /// The right to the connection, held until it is back or closed.
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+fn exec_err(e: sqlx::Error) -> DbErr {
+    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+fn query_err(e: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
+}
+
+fn gone() -> DbErr {
+    DbErr::Custom("the write transaction's connection failed or the transaction ended".into())
+}
+
+/// Whether a connection whose statement failed with `e` is still in a state
+/// known to PostgreSQL and to the driver: the server answered with an error.
+fn answered(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(_)) && !connection_lost(e)
+}
+
+impl PgTx {
+    /// Begins a transaction on an idle connection or a new one.
+    pub async fn begin(conns: Arc<PgConns>) -> StoreResult<Self> {
+        let permit = conns.permit().await?;
+        let Taken { mut conn, reused } = conns.take().await?;
+        if let Err(e) = sqlx::raw_sql("BEGIN").execute(&mut conn).await {
+            if !(reused && connection_lost(&e)) {
+                return Err(db_err(e));
+            }
+            // Its idle connection had been closed: once more on a new one.
+            conn = conns.connect().await?;
+            sqlx::raw_sql("BEGIN")
+                .execute(&mut conn)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(Self {
+            conns,
+            conn: Mutex::new(Some(conn)),
+            permit: Some(permit),
+        })
+    }
+
+    /// Commits. Whether or not it committed, the transaction has ended.
+    pub async fn commit(mut self) -> Result<(), DbErr> {
+        self.end("COMMIT").await
+    }
+
+    /// Rolls back.
+    pub async fn rollback(mut self) -> Result<(), DbErr> {
+        self.end("ROLLBACK").await
+    }
+
+    async fn end(&mut self, sql: &'static str) -> Result<(), DbErr> {
+        let mut conn = self.conn.get_mut().take().ok_or_else(gone)?;
+        let ended = sqlx::raw_sql(sql).execute(&mut conn).await;
+        match ended {
+            Ok(_) => {
+                self.conns.give_back(conn);
+                Ok(())
+            }
+            Err(e) => {
+                // A COMMIT the server refused has ended the transaction too.
+                if answered(&e) {
+                    self.conns.give_back(conn);
+                }
+                Err(exec_err(e))
+            }
+        }
+    }
+
+    /// Runs `f` on the connection, its failure told as `err` tells it; a
+    /// connection whose statement failed without the server's answer is
+    /// closed.
+    async fn with_conn<T, F>(&self, err: fn(sqlx::Error) -> DbErr, f: F) -> Result<T, DbErr>
+    where
+        F: AsyncFnOnce(&mut PgConnection) -> Result<T, sqlx::Error>,
+    {
+        let mut guard = self.conn.lock().await;
+        let conn = guard.as_mut().ok_or_else(gone)?;
+        f(conn).await.map_err(|e| {
+            if !answered(&e) {
+                *guard = None;
+            }
+            err(e)
+        })
+    }
+}
+
+impl Drop for PgTx {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.conn.get_mut().take() else {
+            return;
+        };
+        let (conns, permit) = (self.conns.clone(), self.permit.take());
+        // Outside a runtime the connection closes with it, which ends the
+        // transaction in PostgreSQL.
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.is_ok() {
+                    conns.give_back(conn);
+                }
+                drop(permit);
+            });
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for PgTx {
+    fn get_database_backend(&self) -> DbBackend {
+        DbBackend::Postgres
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        let args = arguments(&stmt).map_err(exec_err)?;
+        self.with_conn(exec_err, async |c| {
+            // The statement's text comes from the store's own builders;
+            // every value is bound.
+            sqlx::query_with(AssertSqlSafe(stmt.sql), args)
+                .execute(c)
+                .await
+        })
+        .await
+        .map(ExecResult::from)
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        let sql = sql.to_owned();
+        self.with_conn(exec_err, async |c| {
+            sqlx::raw_sql(AssertSqlSafe(sql)).execute(c).await
+        })
+        .await
+        .map(ExecResult::from)
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let args = arguments(&stmt).map_err(query_err)?;
+        self.with_conn(query_err, async |c| {
+            sqlx::query_with(AssertSqlSafe(stmt.sql), args)
+                .fetch_optional(c)
+                .await
+        })
+        .await
+        .map(|row| row.map(QueryResult::from))
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let args = arguments(&stmt).map_err(query_err)?;
+        self.with_conn(query_err, async |c| {
+            sqlx::query_with(AssertSqlSafe(stmt.sql), args)
+                .fetch_all(c)
+                .await
+        })
+        .await
+        .map(|rows| rows.into_iter().map(QueryResult::from).collect())
+    }
+}
