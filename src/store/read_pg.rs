@@ -75,19 +75,24 @@ pub(super) struct Taken {
 }
 
 impl PgConns {
-    /// Write connections to the database at `url` (opened on demand).
+    /// Connections opened with `options`, on demand.
+    fn with(options: PgConnectOptions, limit: usize) -> Self {
+        Self {
+            options,
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(limit.max(1))),
+        }
+    }
+
+    /// Write connections to the database at `url`.
     pub fn writes(url: &str, limit: usize) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(db_err)?
             .application_name(WRITES_NAME);
-        Ok(Self {
-            options,
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(limit.max(1))),
-        })
+        Ok(Self::with(options, limit))
     }
 
-    /// Read connections to the database at `url` (opened on demand).
+    /// Read connections to the database at `url`.
     pub fn reads(url: &str, limit: usize) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
             .map_err(db_err)?
@@ -100,11 +105,7 @@ impl PgConns {
             // generic plan was dearer than the custom ones), which halved
             // that page's throughput.
             .options([("plan_cache_mode", "force_generic_plan")]);
-        Ok(Self {
-            options,
-            idle: Mutex::new(Vec::new()),
-            permits: Arc::new(Semaphore::new(limit.max(1))),
-        })
+        Ok(Self::with(options, limit))
     }
 
     /// The right to use one connection, held for as long as it is in use.
