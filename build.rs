@@ -33,6 +33,14 @@ fn main() -> anyhow::Result<()> {
         // RPCs not served yet answer UNIMPLEMENTED; the server rewrites the
         // stub's message into one that names the method (see api::layers).
         .generate_default_stubs(true)
-        .compile_fds(compiler.file_descriptor_set())?;
+        // Every service decodes through the checking codec (undecodable
+        // requests and bad text answer INVALID_ARGUMENT; see api::codec),
+        // which needs each message's full name.
+        .codec_path("crate::api::codec::NaskahCodec")
+        .compile_fds_with_config(compiler.file_descriptor_set(), {
+            let mut config = tonic_prost_build::Config::new();
+            config.enable_type_names();
+            config
+        })?;
     Ok(())
 }

@@ -158,6 +158,10 @@ pub enum Reason {
     ContentDestroyed,
     /// A case file to transfer has no archival package yet.
     NotExported,
+    /// The request is not a valid protobuf message of the method it was sent to.
+    MalformedRequest,
+    /// The database cannot be reached now; retry after the hinted delay.
+    Unavailable,
 }
 
 impl Reason {
@@ -240,6 +244,8 @@ impl Reason {
             Reason::AlreadyProposed => "ALREADY_PROPOSED",
             Reason::ContentDestroyed => "CONTENT_DESTROYED",
             Reason::NotExported => "NOT_EXPORTED",
+            Reason::MalformedRequest => "MALFORMED_REQUEST",
+            Reason::Unavailable => "UNAVAILABLE",
         }
     }
 }
@@ -304,7 +310,7 @@ impl Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
-        Error::Store(StoreError::Db(e))
+        Error::Store(StoreError::from(e))
     }
 }
 

@@ -61,6 +61,18 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum AgencyCommand {
+    /// Creates another agency in this installation (system administrator's
+    /// task): its own CA, numbering and administrator `admin@<code in lower
+    /// case>`, whose one-time password is printed once.
+    Create {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code: 2 to 20 characters of A-Z, 0-9 and '-', e.g. DINKES.
+        code: String,
+        /// The agency's full name.
+        #[arg(long)]
+        name: String,
+    },
     /// Sets how the agency numbers its letters.
     SetNumbering {
         #[command(flatten)]
@@ -256,6 +268,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(cli_error)?;
             println!("naskah: agency {agency} now numbers letters as {template:?} ({scope:?})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Agency {
+            command: AgencyCommand::Create { opts, code, name },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let key_file = s.data_dir.join("keys").join("master.key");
+            if !key_file.exists() {
+                anyhow::bail!(
+                    "no master key at {}: point --data-dir at the installation's data directory \
+                     (the servers' own), or start the server once first",
+                    key_file.display()
+                );
+            }
+            let store = naskah::server::open_store(&s, clock).await?;
+            let master = naskah::crypto::seal::load_or_create_master_key(&s.data_dir)?;
+            let made = naskah::domain::identity::create_agency(&store, &master, &code, &name)
+                .await
+                .map_err(cli_error)?;
+            println!(
+                "naskah: agency {code} created (id {}); its users log in as name@{}",
+                made.agency_id, made.login_domain
+            );
+            println!(
+                "naskah: its administrator '{}' has the one-time password: {}",
+                made.admin_username, made.one_time_password
+            );
+            println!("naskah: it must be changed at first login (AuthService/ChangePassword)");
             Ok(ExitCode::SUCCESS)
         }
         Command::Package {

@@ -22,6 +22,7 @@ pub struct Cluster {
     dir: PathBuf,
     port: u16,
     as_postgres_user: bool,
+    settings: String,
 }
 
 /// The directory of PostgreSQL's server binaries: `NASKAH_PG_BIN`, else the
@@ -173,29 +174,15 @@ impl Cluster {
         run(&mut init, "initdb")?;
         let mut last_err = String::new();
         for _ in 0..5 {
-            let port = free_port()?;
-            let opts = format!(
-                "-c listen_addresses=127.0.0.1 -p {port} -k {} {settings}",
-                dir.display()
-            );
-            let started = run(
-                command(&bin, "pg_ctl", as_postgres_user)
-                    .arg("-D")
-                    .arg(dir.join("data"))
-                    .args(["-w", "-l"])
-                    .arg(dir.join("server.log"))
-                    .args(["-o", &opts, "start"]),
-                "pg_ctl start",
-            );
-            match started {
-                Ok(()) => {
-                    return Ok(Self {
-                        bin,
-                        dir: dir.to_path_buf(),
-                        port,
-                        as_postgres_user,
-                    });
-                }
+            let cluster = Self {
+                bin: bin.clone(),
+                dir: dir.to_path_buf(),
+                port: free_port()?,
+                as_postgres_user,
+                settings: settings.to_owned(),
+            };
+            match cluster.pg_ctl_start() {
+                Ok(()) => return Ok(cluster),
                 Err(e) => {
                     last_err = format!(
                         "{e}{}",
@@ -205,6 +192,41 @@ impl Cluster {
             }
         }
         Err(format!("PostgreSQL did not start: {last_err}"))
+    }
+
+    fn pg_ctl_start(&self) -> Result<(), String> {
+        let opts = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {} {}",
+            self.port,
+            self.dir.display(),
+            self.settings
+        );
+        run(
+            command(&self.bin, "pg_ctl", self.as_postgres_user)
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .args(["-w", "-l"])
+                .arg(self.dir.join("server.log"))
+                .args(["-o", &opts, "start"]),
+            "pg_ctl start",
+        )
+    }
+
+    /// Shuts the server down (fast: open connections are cut) and keeps its
+    /// data, as an outage would; [`Cluster::resume`] starts it again.
+    pub fn pause(&self) -> Result<(), String> {
+        run(
+            command(&self.bin, "pg_ctl", self.as_postgres_user)
+                .arg("-D")
+                .arg(self.dir.join("data"))
+                .args(["-m", "fast", "-w", "stop"]),
+            "pg_ctl stop",
+        )
+    }
+
+    /// Starts a paused cluster again on its port.
+    pub fn resume(&self) -> Result<(), String> {
+        self.pg_ctl_start()
     }
 
     /// Creates database `name` (owned by `postgres`).

@@ -11,6 +11,7 @@ mod m20261122_000004_letters;
 mod m20261122_000005_dispositions;
 mod m20261122_000006_records;
 mod m20261122_000007_disposal;
+mod m20261202_000008_agency_login_domain;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_dispositions::Migration),
             Box::new(m20261122_000006_records::Migration),
             Box::new(m20261122_000007_disposal::Migration),
+            Box::new(m20261202_000008_agency_login_domain::Migration),
         ]
     }
 }

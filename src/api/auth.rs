@@ -5,6 +5,7 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::{App, meta, principal};
+use crate::auth::Principal;
 use crate::clock::to_timestamp;
 use crate::domain::identity::{self, Session};
 use crate::error::Violations;
@@ -48,7 +49,7 @@ impl AuthService for AuthApi {
         let m = meta(&req);
         let r = req.into_inner();
         let mut v = Violations::new();
-        v.len("username", &r.username, 1, 64);
+        v.len("username", &r.username, 1, 130);
         if r.password.is_empty() || r.password.len() > 1024 {
             v.add("password", "must be 1 to 1024 bytes long");
         }
@@ -71,6 +72,12 @@ impl AuthService for AuthApi {
         req: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
         let m = meta(&req);
+        // A caller who also presents an access token may refresh only a
+        // session of their own.
+        let caller = req
+            .extensions()
+            .get::<Principal>()
+            .map(|p| p.user_id.clone());
         let r = req.into_inner();
         let mut v = Violations::new();
         v.len("refresh_token", &r.refresh_token, 1, 256);
@@ -81,6 +88,7 @@ impl AuthService for AuthApi {
             self.app.lifetimes(),
             &m,
             &r.refresh_token,
+            caller.as_deref(),
         )
         .await?;
         Ok(Response::new(pb::RefreshTokenResponse {
@@ -97,11 +105,12 @@ impl AuthService for AuthApi {
         req: Request<pb::LogoutRequest>,
     ) -> Result<Response<pb::LogoutResponse>, Status> {
         let m = meta(&req);
+        let p = principal(&req)?;
         let r = req.into_inner();
         let mut v = Violations::new();
         v.len("refresh_token", &r.refresh_token, 1, 256);
         v.finish()?;
-        identity::logout(&self.app.store, &m, &r.refresh_token).await?;
+        identity::logout(&self.app.store, &m, &p.user_id, &r.refresh_token).await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 

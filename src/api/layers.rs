@@ -168,7 +168,7 @@ async fn refuse(
     .await;
     if let Err(e) = written {
         tracing::error!(error = %e, "could not audit a denial");
-        return Gate::Refuse(Status::internal("internal error"));
+        return Gate::Refuse(to_status(e.into()));
     }
     Gate::Refuse(rejected(reason, message))
 }

@@ -488,6 +488,7 @@ impl LetterService for LetterApi {
         req: Request<pb::ListVersionsRequest>,
     ) -> Result<Response<pb::ListVersionsResponse>, Status> {
         let p = principal(&req)?;
+        let m = meta(&req);
         let r = req.into_inner();
         let mut v = Violations::new();
         v.uuid("letter_id", &r.letter_id, true);
@@ -495,6 +496,7 @@ impl LetterService for LetterApi {
         let (rows, next) = domain::versions(
             &self.app.store,
             &p,
+            &m,
             &r.letter_id,
             r.page_size,
             &r.page_token,
@@ -667,6 +669,7 @@ impl LetterService for LetterApi {
         req: Request<pb::ListCommentsRequest>,
     ) -> Result<Response<pb::ListCommentsResponse>, Status> {
         let p = principal(&req)?;
+        let m = meta(&req);
         let r = req.into_inner();
         let mut v = Violations::new();
         v.uuid("letter_id", &r.letter_id, true);
@@ -674,6 +677,7 @@ impl LetterService for LetterApi {
         let (rows, next) = domain::comments(
             &self.app.store,
             &p,
+            &m,
             &r.letter_id,
             r.page_size,
             &r.page_token,
@@ -1020,6 +1024,7 @@ impl LetterService for LetterApi {
         req: Request<pb::DownloadAttachmentRequest>,
     ) -> Result<Response<BoxStream<pb::DownloadAttachmentResponse>>, Status> {
         let p = principal(&req)?;
+        let m = meta(&req);
         let r = req.into_inner();
         let mut v = Violations::new();
         v.uuid("attachment_id", &r.attachment_id, true);
@@ -1035,10 +1040,11 @@ impl LetterService for LetterApi {
             .await
             .map_err(Error::from)?
             .ok_or_else(not_found)?;
-        let caller = Caller::cached(store, &p).await?;
-        let letter = domain::seen_letter(store, &p, &caller, &a.letter_id)
-            .await
-            .map_err(|_| not_found())?;
+        let letter = match domain::read_content(store, &p, &m, &a.letter_id, "attachment").await {
+            Ok(l) => l,
+            Err(Error::Rejected { .. }) => return Err(not_found()),
+            Err(e) => return Err(e.into()),
+        };
         if letter.state == domain::state::DESTROYED {
             return Err(Error::rejected(
                 Reason::ContentDestroyed,
@@ -1095,12 +1101,13 @@ impl LetterService for LetterApi {
         req: Request<pb::GetSignedDocumentRequest>,
     ) -> Result<Response<pb::GetSignedDocumentResponse>, Status> {
         let p = principal(&req)?;
+        let m = meta(&req);
         let r = req.into_inner();
         let mut v = Violations::new();
         v.uuid("letter_id", &r.letter_id, true);
         v.finish()?;
         let (manifest, signature, cert, ca, code) =
-            domain::signed_document(&self.app.store, &p, &r.letter_id).await?;
+            domain::signed_document(&self.app.store, &p, &m, &r.letter_id).await?;
         let pem = |der: &[u8]| {
             crate::crypto::x509::to_pem(der)
                 .map_err(|e| Status::from(Error::Internal(e.to_string())))

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod codec;
 pub mod dispositions;
 pub mod layers;
 pub mod letters;

@@ -77,7 +77,18 @@ fn user_pb(u: UserRecord) -> pb::User {
         etag: etag(u.version),
         create_time: Some(to_timestamp(u.created_at_us)),
         update_time: Some(to_timestamp(u.updated_at_us)),
+        locked_until: (u.locked_until_us != 0).then(|| to_timestamp(u.locked_until_us)),
     }
+}
+
+/// True when the caller administers the agency's users (and so sees locks).
+fn is_admin(p: &crate::auth::Principal) -> bool {
+    p.roles.iter().any(|r| {
+        matches!(
+            r,
+            crate::proto::Role::AgencyAdmin | crate::proto::Role::SystemAdmin
+        )
+    })
 }
 
 fn assignment_pb(a: AssignmentRecord) -> pb::Assignment {
@@ -484,8 +495,18 @@ impl OrgService for OrgApi {
         v.finish()?;
         let (rows, next) =
             domain::list_users(&self.app.store, &p, &r.query, r.page_size, &r.page_token).await?;
+        let admin = is_admin(&p);
         Ok(Response::new(pb::ListUsersResponse {
-            users: rows.into_iter().map(user_pb).collect(),
+            users: rows
+                .into_iter()
+                .map(|u| {
+                    let mut u = user_pb(u);
+                    if !admin {
+                        u.locked_until = None;
+                    }
+                    u
+                })
+                .collect(),
             next_page_token: next,
         }))
     }
@@ -502,6 +523,24 @@ impl OrgService for OrgApi {
         v.finish()?;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             domain::disable_user(tx, Ctx::new(&p, &m), &r.user_id, &r.etag)
+                .await
+                .map(user_pb)
+        })
+        .await?;
+        Ok(Response::new(out))
+    }
+
+    async fn unlock_user(
+        &self,
+        req: Request<pb::UnlockUserRequest>,
+    ) -> Result<Response<pb::User>, Status> {
+        let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let mut v = Violations::new();
+        v.uuid("user_id", &r.user_id, true);
+        v.finish()?;
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            domain::unlock_user(tx, Ctx::new(&p, &m), &r.user_id)
                 .await
                 .map(user_pb)
         })

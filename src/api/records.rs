@@ -519,8 +519,10 @@ impl RecordsService for RecordsApi {
         let r = req.into_inner();
         let mut v = Violations::new();
         v.uuid("case_file_id", &r.case_file_id, true);
+        v.len("access_reason", &r.access_reason, 0, 1000);
         v.finish()?;
         let c = package::exportable(&self.app.store, &p.agency_id, &r.case_file_id).await?;
+        package::admit(&self.app.store, &p, &m, &c, &r.access_reason).await?;
         let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Status>>(4);
         let (out_tx, out_rx) = tokio::sync::mpsc::channel(4);
         let app = self.app.clone();

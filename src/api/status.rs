@@ -82,6 +82,8 @@ pub fn code_of(reason: Reason) -> Code {
         | Reason::NotExported => Code::FailedPrecondition,
         Reason::ProposalNotFound => Code::NotFound,
         Reason::NotAnApprover => Code::PermissionDenied,
+        Reason::MalformedRequest => Code::InvalidArgument,
+        Reason::Unavailable => Code::Unavailable,
     }
 }
 
@@ -95,6 +97,24 @@ pub fn rejected(reason: Reason, message: &str) -> Status {
             ERROR_DOMAIN,
             std::collections::HashMap::new(),
         ),
+    )
+}
+
+/// How long a client should wait before retrying when the database is down.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// UNAVAILABLE with reason `UNAVAILABLE` and a `google.rpc.RetryInfo` hint.
+pub fn unavailable() -> Status {
+    let mut details = ErrorDetails::with_error_info(
+        Reason::Unavailable.as_str(),
+        ERROR_DOMAIN,
+        std::collections::HashMap::new(),
+    );
+    details.set_retry_info(Some(RETRY_AFTER));
+    Status::with_error_details(
+        Code::Unavailable,
+        "the database cannot be reached now; retry later",
+        details,
     )
 }
 
@@ -122,6 +142,10 @@ pub fn to_status(err: Error) -> Status {
                 format!("invalid request: {summary}"),
                 details,
             )
+        }
+        Error::Store(e) if e.is_unavailable() => {
+            tracing::warn!(error = %e, "database unavailable");
+            unavailable()
         }
         Error::Store(e) => {
             tracing::error!(error = %e, "storage failure");

@@ -12,8 +12,10 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-const ISSUER: &str = "naskah";
-const AUDIENCE: &str = "naskah-api";
+/// The `iss` of every access token.
+pub const ISSUER: &str = "naskah";
+/// The `aud` of every access token.
+pub const AUDIENCE: &str = "naskah-api";
 const ACCESS: &str = "access";
 
 /// Claims of an access token.

@@ -249,6 +249,7 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
         &agency,
         "DEMO-PROV",
         "Pemerintah Provinsi Nusantara (demo)",
+        "",
         now,
     )
     .await?;

@@ -116,6 +116,11 @@ async fn received(
             .await?
             .iter()
             .any(|r| r.position_id == sender);
+        // A disposition the position neither sent nor received does not
+        // exist for it.
+        if !to_sender && parent.sender_position_id != sender {
+            return Err(not_found());
+        }
         if parent.state != state::ACTIVE || !to_sender {
             return Err(Error::rejected(
                 Reason::NotReceived,
@@ -128,6 +133,10 @@ async fn received(
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
     if !in_inbox {
+        // A letter the position takes no part in does not exist for it.
+        if !lq::is_participant(tx.conn(), &d.letter_id, &[sender.to_owned()]).await? {
+            return Err(Error::rejected(Reason::LetterNotFound, "letter not found"));
+        }
         return Err(Error::rejected(
             Reason::NotReceived,
             "the disposing position did not receive that letter in its inbox",

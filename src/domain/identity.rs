@@ -124,6 +124,11 @@ async fn open_session(
 
 /// Logs a user in. Unknown user and wrong password give the same error after the
 /// same work; the fifth consecutive failure locks the account for a growing delay.
+/// The one answer to every failed login: unknown user, wrong password, or a
+/// locked account whatever the password.
+pub const LOGIN_FAILED: &str =
+    "unknown user or wrong password, or the account is temporarily locked after failed logins";
+
 pub async fn login(
     store: &Store,
     keys: &TokenKeys,
@@ -134,64 +139,61 @@ pub async fn login(
 ) -> Result<Session> {
     let user = q::user_by_username(store.reader(), username).await?;
     let now = store.clock().now_us();
-    if let Some(u) = &user
-        && u.locked_until_us > now
-    {
-        let mut tx = store.begin_write().await?;
-        tx.audit(event(
-            meta,
-            Some(u),
-            Outcome::Failure,
-            Reason::AccountLocked.as_str(),
-            "login refused: account locked",
-        ));
-        tx.commit().await?;
-        return Err(Error::rejected(
-            Reason::AccountLocked,
-            "too many failed logins; try again later",
-        ));
-    }
+    // The password is checked even while the account is locked (and against
+    // a dummy hash for an unknown user), so that every failure takes the same
+    // time and a guess during a lock tells nothing.
     let ok = verify_password_blocking(
         pw.to_owned(),
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
+    let locked = user.as_ref().is_some_and(|u| u.locked_until_us > now);
     let mut tx = store.begin_write().await?;
-    let Some(user) = user.filter(|_| ok) else {
+    let Some(user) = user.filter(|_| ok && !locked) else {
         // Re-read inside the write transaction so concurrent failures all count.
-        if let Some(u) = q::user_by_username(tx.conn(), username).await? {
-            let failures = u.failed_logins.saturating_add(1);
-            let locked_until = match lock_duration_us(failures) {
-                0 => 0,
-                d => tx.now_us() + d,
-            };
-            q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
-            let summary = if locked_until > 0 {
-                format!("login failed ({failures} in a row); account locked")
-            } else {
-                format!("login failed ({failures} in a row)")
-            };
-            tx.audit(event(
-                meta,
-                Some(&u),
-                Outcome::Failure,
-                Reason::InvalidCredentials.as_str(),
-                &summary,
-            ));
-        } else {
-            tx.audit(event(
-                meta,
-                None,
-                Outcome::Failure,
-                Reason::InvalidCredentials.as_str(),
-                "login failed: unknown user",
-            ));
+        match q::user_by_username(tx.conn(), username).await? {
+            Some(u) if u.locked_until_us > tx.now_us() => {
+                // A lock is not extended by the attempts made during it.
+                tx.audit(event(
+                    meta,
+                    Some(&u),
+                    Outcome::Failure,
+                    Reason::AccountLocked.as_str(),
+                    "login refused: account locked",
+                ));
+            }
+            Some(u) => {
+                let failures = u.failed_logins.saturating_add(1);
+                let locked_until = match lock_duration_us(failures) {
+                    0 => 0,
+                    d => tx.now_us() + d,
+                };
+                q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
+                let summary = if locked_until > 0 {
+                    format!("login failed ({failures} in a row); account locked")
+                } else {
+                    format!("login failed ({failures} in a row)")
+                };
+                tx.audit(event(
+                    meta,
+                    Some(&u),
+                    Outcome::Failure,
+                    Reason::InvalidCredentials.as_str(),
+                    &summary,
+                ));
+            }
+            None => {
+                tx.audit(event(
+                    meta,
+                    None,
+                    Outcome::Failure,
+                    Reason::InvalidCredentials.as_str(),
+                    "login failed: unknown user",
+                ));
+            }
         }
         tx.commit().await?;
-        return Err(Error::rejected(
-            Reason::InvalidCredentials,
-            "unknown user or wrong password",
-        ));
+        return Err(Error::rejected(Reason::InvalidCredentials, LOGIN_FAILED));
     };
     if user.disabled {
         tx.audit(event(
@@ -225,6 +227,7 @@ pub async fn refresh(
     life: Lifetimes,
     meta: &RequestMeta,
     token: &str,
+    caller: Option<&str>,
 ) -> Result<Session> {
     let invalid = || {
         Error::rejected(
@@ -237,6 +240,11 @@ pub async fn refresh(
     let Some(rec) = q::refresh_by_hash(tx.conn(), &hash).await? else {
         return Err(invalid());
     };
+    // Another user's token is treated as unknown: it is neither spent nor
+    // revoked.
+    if caller.is_some_and(|c| c != rec.user_id) {
+        return Err(invalid());
+    }
     let user = q::user_by_id(tx.conn(), &rec.user_id)
         .await?
         .ok_or_else(invalid)?;
@@ -269,9 +277,14 @@ pub async fn refresh(
 
 /// Revokes the family of a refresh token. Unknown tokens are ignored (logging out
 /// twice is not an error).
-pub async fn logout(store: &Store, meta: &RequestMeta, token: &str) -> Result<()> {
+pub async fn logout(store: &Store, meta: &RequestMeta, caller: &str, token: &str) -> Result<()> {
     let hash = refresh_token_hash(token);
-    let Some(rec) = q::refresh_by_hash(store.reader(), &hash).await? else {
+    // Only a family of the caller's own: another user's token is treated as
+    // an unknown one (nothing revoked, nothing told).
+    let Some(rec) = q::refresh_by_hash(store.reader(), &hash)
+        .await?
+        .filter(|r| r.user_id == caller)
+    else {
         return Ok(());
     };
     let mut tx = store.begin_write().await?;
@@ -451,7 +464,15 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
         .map_err(Error::Internal)?;
     let mut tx = store.begin_write().await?;
     let agency_id = uuid::Uuid::new_v4().to_string();
-    q::insert_agency(tx.conn(), &agency_id, "INSTANSI", "Instansi", tx.now_us()).await?;
+    q::insert_agency(
+        tx.conn(),
+        &agency_id,
+        "INSTANSI",
+        "Instansi",
+        "",
+        tx.now_us(),
+    )
+    .await?;
     super::signing::agency_ca(&mut tx, master, &agency_id).await?;
     let admin = new_user(
         &agency_id,
@@ -473,9 +494,134 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
     Ok(Some(otp))
 }
 
+/// What `naskah agency create` made.
+#[derive(Clone, Debug)]
+pub struct CreatedAgency {
+    /// The new agency's id.
+    pub agency_id: String,
+    /// Its users' login domain (`name@domain`).
+    pub login_domain: String,
+    /// The administrator's login name.
+    pub admin_username: String,
+    /// The administrator's one-time password, shown once.
+    pub one_time_password: String,
+}
+
+/// The login domain of an agency code: the code in lower case.
+pub fn login_domain_of(code: &str) -> String {
+    code.to_ascii_lowercase()
+}
+
+/// Checks an agency code: 2 to 20 characters of A-Z, 0-9 and '-'.
+pub fn check_agency_code(code: &str) -> Result<()> {
+    let ok = (2..=20).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
+        && !code.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "code",
+            "must be 2 to 20 characters of A-Z, 0-9 and '-' (not first or last)",
+        ))
+    }
+}
+
+/// Creates another agency in an existing installation (system administrator's
+/// task, `naskah agency create`): the agency with its own CA, its own
+/// numbering (the regional template, one sequence per agency), the standard
+/// disposition instructions, and its administrator `admin@<domain>` (role
+/// AGENCY_ADMIN only) with a one-time password that must be changed at first
+/// login. Refused on an installation without users (start the server once
+/// first, so that the installation's own administrator exists).
+pub async fn create_agency(
+    store: &Store,
+    master: &[u8; 32],
+    code: &str,
+    name: &str,
+) -> Result<CreatedAgency> {
+    check_agency_code(code)?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::invalid("name", "must be 1 to 200 characters long"));
+    }
+    if crate::api::codec::text_fault(name, false).is_some() {
+        return Err(Error::invalid("name", "must be one line of printable text"));
+    }
+    let (users, real_users) = q::count_users(store.reader()).await?;
+    if users == 0 {
+        return Err(Error::rejected(
+            Reason::InvalidState,
+            "the installation has no administrator yet: start the server once first",
+        ));
+    }
+    // On a demo installation the new administrator is a demo user too, so
+    // that `serve --demo` still starts on it.
+    let demo = real_users == 0;
+    let (otp, phc) = super::org::one_time_password().await?;
+    let domain = login_domain_of(code);
+    let admin_username = format!("admin@{domain}");
+    let mut tx = store.begin_write().await?;
+    if q::agency_id_by_code(tx.conn(), code).await?.is_some() {
+        return Err(Error::rejected(
+            Reason::InvalidState,
+            format!("an agency with the code {code} exists already"),
+        ));
+    }
+    let agency_id = uuid::Uuid::new_v4().to_string();
+    q::insert_agency(tx.conn(), &agency_id, code, name, &domain, tx.now_us()).await?;
+    super::signing::agency_ca(&mut tx, master, &agency_id).await?;
+    crate::store::setup::set_numbering(
+        tx.conn(),
+        &agency_id,
+        super::demo::DEMO_NUMBER_TEMPLATE,
+        super::numbering::Scope::Agency as i16,
+        tx.now_us(),
+    )
+    .await?;
+    for (i, (c, text)) in super::demo::STANDARD_INSTRUCTIONS.iter().enumerate() {
+        crate::store::setup::insert_instruction(tx.conn(), &agency_id, c, text, i as i32).await?;
+    }
+    let admin = new_user(
+        &agency_id,
+        &admin_username,
+        "Administrator",
+        "",
+        &[Role::AgencyAdmin],
+        phc,
+        true,
+        demo,
+        tx.now_us(),
+    );
+    q::insert_user(tx.conn(), &admin).await?;
+    let mut ev = NewEvent::success("system/agency-create", "agency", &agency_id);
+    ev.agency_id = agency_id.clone();
+    ev.summary = format!("agency {code} created with its CA and administrator {admin_username}");
+    tx.audit(ev);
+    tx.commit().await?;
+    Ok(CreatedAgency {
+        agency_id,
+        login_domain: domain,
+        admin_username,
+        one_time_password: otp,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agency_codes() {
+        assert!(check_agency_code("DINKES-2").is_ok());
+        assert!(check_agency_code("d").is_err());
+        assert!(check_agency_code("-X").is_err());
+        assert!(check_agency_code("A B").is_err());
+        assert_eq!(login_domain_of("DINKES-2"), "dinkes-2");
+    }
 
     #[test]
     fn locks_start_at_the_fifth_failure_and_grow() {

@@ -1,11 +1,13 @@
 //! Letters: drafting, the review route, signing and numbering, delivery,
 //! folders, read receipts, incoming letters and visibility.
 //!
-//! Visibility: a letter is visible to the positions that take part in it
-//! (drafter, route, recipients and cc once sent, disposition chain) and to the
-//! users acting for them or serving them as secretary. A sent BIASA letter is
-//! also visible by id to every user of its agency. Anything else is reported as
-//! LETTER_NOT_FOUND, and every read of a RAHASIA or SANGAT_RAHASIA letter is audited.
+//! Visibility ([`may_see`], the one rule): a letter is visible to the
+//! positions that take part in it (drafter, route steps once reached,
+//! recipients and cc once delivered, disposition chain) and to the users
+//! acting for them (PLT/PLH inside their window) or serving them as
+//! secretary. Roles grant nothing by themselves. Anything else is reported as
+//! LETTER_NOT_FOUND, and every read of a RAHASIA or SANGAT_RAHASIA letter's
+//! content is audited.
 
 use std::collections::HashMap;
 
@@ -202,16 +204,14 @@ impl Caller {
     }
 }
 
-/// A sent ordinary (Biasa) letter: readable by everyone of its agency.
-fn public_in_agency(l: &LetterRecord) -> bool {
-    l.security_level == SecurityLevel::Biasa as i16
-        && matches!(l.state, state::SENT | state::DELIVERED)
-}
-
-/// Whether the caller may see letter `l`, given whether one of the positions
-/// they hold or act for takes part in it.
-pub(super) fn may_see(l: &LetterRecord, taking_part: bool) -> bool {
-    taking_part || public_in_agency(l)
+/// The one access rule of letters: whether the caller may see letter `l`,
+/// given whether one of the positions they hold or act for takes part in it
+/// (its ALL folder: drafter, route steps once reached, recipients and copies
+/// once delivered, disposition recipients). Nothing else grants a read: not
+/// the letter's security level, not a role. Whatever the caller may not see
+/// answers exactly like an id that does not exist.
+pub(super) fn may_see(_l: &LetterRecord, taking_part: bool) -> bool {
+    taking_part
 }
 
 /// [`visible_letter`] outside a transaction: the letter and the caller's part
@@ -226,6 +226,45 @@ pub async fn seen_letter(
         Some((l, taking_part)) if may_see(&l, taking_part) => Ok(l),
         _ => Err(not_found()),
     }
+}
+
+/// [`seen_letter`] for a read of the letter's content (versions, comments,
+/// the signed document, an attachment): a read of a RAHASIA or SANGAT_RAHASIA
+/// letter is recorded in the audit trail, naming `what` was read.
+pub async fn read_content(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    what: &str,
+) -> Result<LetterRecord> {
+    let caller = Caller::cached(store, p).await?;
+    let l = seen_letter(store, p, &caller, id).await?;
+    if is_secret(&l) {
+        audit_secret_read(store, p, meta, &caller, id, what).await?;
+    }
+    Ok(l)
+}
+
+/// Records a read of a secret letter's content by the caller.
+async fn audit_secret_read(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    caller: &Caller,
+    id: &str,
+    what: &str,
+) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    let mut ev = Ctx::new(p, meta).event("letter", id, format!("read of a secret letter: {what}"));
+    ev.actor_position_id = caller
+        .held
+        .first()
+        .map(|h| h.position_id.clone())
+        .unwrap_or_default();
+    tx.audit(ev);
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Loads a letter the caller may see, or LETTER_NOT_FOUND.
@@ -656,18 +695,9 @@ pub async fn set_route(
             version: 0,
         });
     }
+    // A route step takes part in the letter (its ALL folder) only once the
+    // route reaches it (`route_to`), not when it is named here.
     q::replace_steps(tx.conn(), id, &steps).await?;
-    for s in &steps {
-        q::box_put(
-            tx.conn(),
-            &p.agency_id,
-            &s.position_id,
-            folder::ALL,
-            id,
-            l.created_at_us,
-        )
-        .await?;
-    }
     save(tx, &mut l).await?;
     tx.audit(actor_event(
         ctx,
@@ -713,6 +743,16 @@ async fn route_to(
         tx.now_us(),
     );
     tx.write(st).await?;
+    // Reached: the step's position now takes part in the letter.
+    let all = q::box_put_stmt(
+        tx.db_backend(),
+        &l.agency_id,
+        &s.position_id,
+        folder::ALL,
+        &l.id,
+        l.created_at_us,
+    );
+    tx.write(all).await?;
     notice(tx, kind, &s.position_id, &l.id);
     Ok(())
 }
@@ -1664,15 +1704,7 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
             _ => return Err(not_found()),
         };
     if is_secret(&l) {
-        let mut tx = store.begin_write().await?;
-        let mut ev = Ctx::new(p, meta).event("letter", id, "read of a secret letter");
-        ev.actor_position_id = caller
-            .held
-            .first()
-            .map(|h| h.position_id.clone())
-            .unwrap_or_default();
-        tx.audit(ev);
-        tx.commit().await?;
+        audit_secret_read(store, p, meta, &caller, id, "letter").await?;
     }
     // Read by the caller: a read time on an inbox or copy entry of a position
     // the caller holds (the view's receipts are those entries).
@@ -1778,14 +1810,14 @@ pub async fn list(
 pub async fn versions(
     store: &Store,
     p: &Principal,
+    meta: &RequestMeta,
     id: &str,
     size: i32,
     token: &str,
 ) -> Result<(Vec<q::VersionRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
-    let caller = Caller::cached(store, p).await?;
-    seen_letter(store, p, &caller, id).await?;
+    read_content(store, p, meta, id, "versions").await?;
     let fp = page::fingerprint(&["versions", id]);
     let after = page::decode(token, &fp)?
         .map(|k| k.parse::<i32>().unwrap_or(i32::MAX))
@@ -1801,14 +1833,14 @@ pub async fn versions(
 pub async fn comments(
     store: &Store,
     p: &Principal,
+    meta: &RequestMeta,
     id: &str,
     size: i32,
     token: &str,
 ) -> Result<(Vec<q::CommentRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let db = store.reader();
-    let caller = Caller::cached(store, p).await?;
-    seen_letter(store, p, &caller, id).await?;
+    read_content(store, p, meta, id, "comments").await?;
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::comments(db, id, after, limit + 1).await?;
@@ -1822,11 +1854,11 @@ pub async fn comments(
 pub async fn signed_document(
     store: &Store,
     p: &Principal,
+    meta: &RequestMeta,
     id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
     let db = store.reader();
-    let caller = Caller::cached(store, p).await?;
-    let l = seen_letter(store, p, &caller, id).await?;
+    let l = read_content(store, p, meta, id, "signed document").await?;
     if l.state == state::DESTROYED {
         return Err(Error::rejected(
             Reason::ContentDestroyed,

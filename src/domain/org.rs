@@ -378,6 +378,21 @@ pub async fn create_user(
     phc: String,
 ) -> Result<UserRecord> {
     check_grant(ctx, &n.roles)?;
+    // In an agency with a login domain the stored (login) name is
+    // `name@domain`: unique inside the agency, never clashing with another's.
+    let mut n = n;
+    let domain = idq::login_domain(tx.conn(), ctx.agency()).await?;
+    if !domain.is_empty() {
+        n.username = format!("{}@{domain}", n.username);
+        if n.username.len() > 64 {
+            return Err(Error::invalid(
+                "username",
+                format!(
+                    "with the agency's login domain @{domain} it must be at most 64 characters"
+                ),
+            ));
+        }
+    }
     if idq::user_by_username(tx.conn(), &n.username)
         .await?
         .is_some()
@@ -518,6 +533,18 @@ pub async fn disable_user(
         &u.id,
         format!("user disabled; {n} refresh token(s) revoked"),
     ));
+    Ok(u)
+}
+
+/// Lifts a login lock and clears the failure count.
+pub async fn unlock_user(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str) -> Result<UserRecord> {
+    let mut u = load_user(tx, ctx, id).await?;
+    if u.failed_logins != 0 || u.locked_until_us != 0 {
+        idq::set_login_failures(tx.conn(), &u.id, 0, 0).await?;
+        u.failed_logins = 0;
+        u.locked_until_us = 0;
+    }
+    tx.audit(ctx.event("user", &u.id, "login lock lifted"));
     Ok(u)
 }
 

@@ -327,6 +327,60 @@ pub async fn exportable(store: &Store, agency: &str, id: &str) -> Result<CaseFil
     Ok(c)
 }
 
+/// Admits the caller to the content of every letter of `c`. A letter of
+/// security level RAHASIA or SANGAT_RAHASIA that the caller takes no part in
+/// (see `letters::may_see`) is exported only for an archival reason, which
+/// is recorded, one audit event per such letter, before the first byte is
+/// streamed. Without a reason the export is refused and nothing is recorded.
+pub async fn admit(
+    store: &Store,
+    p: &crate::auth::Principal,
+    meta: &crate::auth::RequestMeta,
+    c: &CaseFileRecord,
+    access_reason: &str,
+) -> Result<()> {
+    let db = store.reader();
+    let caller = super::letters::Caller::cached(store, p).await?;
+    let visible = caller.visible_ids();
+    let mut outside = Vec::new();
+    for id in dq::letters_of(db, &c.id).await? {
+        let Some((l, part)) =
+            crate::store::letters::letter_for(store, &c.agency_id, &id, &visible).await?
+        else {
+            continue;
+        };
+        if l.security_level >= crate::proto::SecurityLevel::Rahasia as i16
+            && !super::letters::may_see(&l, part)
+        {
+            outside.push(l.id);
+        }
+    }
+    if outside.is_empty() {
+        return Ok(());
+    }
+    if access_reason.trim().is_empty() {
+        return Err(Error::invalid(
+            "access_reason",
+            format!(
+                "is required: the case file holds {} RAHASIA or SANGAT_RAHASIA letter(s) you take no part in; \
+                 give the archival reason for reading them",
+                outside.len()
+            ),
+        ));
+    }
+    let mut tx = store.begin_write().await?;
+    for id in outside {
+        let ev = super::context::Ctx::new(p, meta).event(
+            "letter",
+            &id,
+            format!("archival access to a secret letter for the export of case file {}: {access_reason}", c.id),
+        );
+        tx.audit(ev);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What an export produced.
 #[derive(Clone, Debug)]
 pub struct Exported {

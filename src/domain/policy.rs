@@ -36,7 +36,7 @@ pub const POLICY: &[(&str, Rule)] = &[
     // AuthService.
     ("/naskah.v1.AuthService/Login", Rule::Public),
     ("/naskah.v1.AuthService/RefreshToken", Rule::Public),
-    ("/naskah.v1.AuthService/Logout", Rule::Public),
+    ("/naskah.v1.AuthService/Logout", Rule::Authenticated),
     ("/naskah.v1.AuthService/ChangePassword", Rule::Authenticated),
     ("/naskah.v1.AuthService/WhoAmI", Rule::Authenticated),
     // OrgService: reads for every user of the agency, writes for its admins.
@@ -52,6 +52,7 @@ pub const POLICY: &[(&str, Rule)] = &[
     ("/naskah.v1.OrgService/ListUsers", Rule::Authenticated),
     ("/naskah.v1.OrgService/DisableUser", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/ResetPassword", Rule::AnyOf(ADMINS)),
+    ("/naskah.v1.OrgService/UnlockUser", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/AssignPosition", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/EndAssignment", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/ListAssignments", Rule::Authenticated),

@@ -14,7 +14,11 @@ use super::{StoreError, StoreResult};
 use crate::audit::{Broken, RangeReport, RangeVerifier};
 
 fn db_err(e: sqlx::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("audit verify: {e}")))
+    if super::sqlx_unreachable(&e) {
+        StoreError::Unavailable(format!("audit verify: {e}"))
+    } else {
+        StoreError::Db(sea_orm::DbErr::Custom(format!("audit verify: {e}")))
+    }
 }
 
 fn corrupt(what: &str) -> StoreError {

@@ -12,6 +12,8 @@ pub mod agency {
         pub code: String,
         pub name: String,
         pub created_at_us: i64,
+        /// Users of the agency log in as `name@login_domain`; empty: bare names.
+        pub login_domain: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

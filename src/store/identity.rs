@@ -73,6 +73,7 @@ pub async fn insert_agency<C: ConnectionTrait>(
     id: &str,
     code: &str,
     name: &str,
+    login_domain: &str,
     now_us: i64,
 ) -> StoreResult<()> {
     agency::ActiveModel {
@@ -80,10 +81,20 @@ pub async fn insert_agency<C: ConnectionTrait>(
         code: Set(code.to_owned()),
         name: Set(name.to_owned()),
         created_at_us: Set(now_us),
+        login_domain: Set(login_domain.to_owned()),
     }
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The login domain of an agency (empty: its users log in with bare names).
+pub async fn login_domain<C: ConnectionTrait>(db: &C, agency_id: &str) -> StoreResult<String> {
+    Ok(agency::Entity::find_by_id(agency_id.to_owned())
+        .one(db)
+        .await?
+        .map(|a| a.login_domain)
+        .unwrap_or_default())
 }
 
 /// Inserts a user.

@@ -47,7 +47,11 @@ use crate::clock::Clock;
 pub enum StoreError {
     /// The database failed or refused a statement.
     #[error("database error: {0}")]
-    Db(#[from] DbErr),
+    Db(DbErr),
+    /// The database cannot be reached (no connection, connection lost, the
+    /// server shutting down): a retry later may succeed.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     /// A write transaction was committed without an audit event.
     #[error("write transaction without an audit event")]
     Unaudited,
@@ -56,7 +60,50 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl From<DbErr> for StoreError {
+    /// Sorts a driver error by its type: connection failures become
+    /// [`StoreError::Unavailable`], everything else stays a database error.
+    fn from(e: DbErr) -> Self {
+        let unreachable = match &e {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
+            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(x)) => sqlx_unreachable(x),
+            _ => false,
+        };
+        if unreachable {
+            StoreError::Unavailable(e.to_string())
+        } else {
+            StoreError::Db(e)
+        }
+    }
+}
+
+/// True when a driver error says the database could not be reached or the
+/// connection broke, rather than that a statement was refused.
+pub(crate) fn sqlx_unreachable(e: &sea_orm::sqlx::Error) -> bool {
+    use sea_orm::sqlx::Error as X;
+    match e {
+        X::Io(_)
+        | X::Tls(_)
+        | X::Protocol(_)
+        | X::PoolTimedOut
+        | X::PoolClosed
+        | X::WorkerCrashed => true,
+        // Class 57P: operator intervention (admin shutdown, crash shutdown,
+        // cannot connect now); 08: connection exceptions.
+        X::Database(d) => d
+            .code()
+            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
+        _ => false,
+    }
+}
+
 impl StoreError {
+    /// True when the database could not be reached: the caller may retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable(_))
+    }
+
     /// True when the error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
         match self {

@@ -47,7 +47,11 @@ pub const APPLICATION_NAME: &str = "naskah reads";
 pub const WRITES_NAME: &str = "naskah writes";
 
 pub(super) fn db_err(e: sqlx::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("postgres read: {e}")))
+    if super::sqlx_unreachable(&e) {
+        StoreError::Unavailable(format!("postgres read: {e}"))
+    } else {
+        StoreError::Db(sea_orm::DbErr::Custom(format!("postgres read: {e}")))
+    }
 }
 
 /// True when `e` says the connection itself is unusable (rather than the
@@ -147,10 +151,10 @@ impl PgConns {
         tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.options))
             .await
             .map_err(|_| {
-                StoreError::Db(sea_orm::DbErr::Custom(format!(
-                    "postgres read: no connection within {} s",
+                StoreError::Unavailable(format!(
+                    "postgres: no connection within {} s",
                     CONNECT_TIMEOUT.as_secs()
-                )))
+                ))
             })?
             .map_err(db_err)
     }

@@ -63,19 +63,92 @@ async fn repeated_failures_lock_the_account(db: Db) {
         let e = c.login(login_req("target", "guess")).await.unwrap_err();
         assert_eq!(reason(&e), "INVALID_CREDENTIALS");
     }
-    // The sixth attempt, even with the right password, meets the lock.
-    let e = c
+    // The sixth attempt, even with the right password, meets the lock, and
+    // answers exactly as a wrong password or an unknown user does.
+    let locked = c
         .login(login_req("target", "target-password-1"))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), Code::Unauthenticated);
-    assert_eq!(reason(&e), "ACCOUNT_LOCKED");
+    let wrong = c.login(login_req("target", "guess")).await.unwrap_err();
+    let unknown = c
+        .login(login_req("nobody-here", "guess"))
+        .await
+        .unwrap_err();
+    for e in [&locked, &wrong, &unknown] {
+        assert_eq!(
+            (e.code(), reason(e).as_str(), e.message()),
+            (
+                Code::Unauthenticated,
+                "INVALID_CREDENTIALS",
+                naskah::domain::identity::LOGIN_FAILED
+            )
+        );
+        assert_eq!(e.details(), locked.details());
+    }
     let user = naskah::store::identity::user_by_username(t.store().reader(), "target")
         .await
         .expect("q")
         .expect("user");
+    // Attempts during the lock neither count nor extend it.
     assert_eq!(user.failed_logins, 5);
     assert!(user.locked_until_us > t.store().clock().now_us());
+
+    // The administrator sees the lock and lifts it.
+    t.seed_user("chief", "chief-password-1", &[Role::AgencyAdmin])
+        .await;
+    let chief = t.login("chief", "chief-password-1").await;
+    let mut org = naskah::proto::org_service_client::OrgServiceClient::new(t.channel.clone());
+    let listed = org
+        .list_users(authed(
+            naskah::proto::ListUsersRequest {
+                query: "target".into(),
+                ..Default::default()
+            },
+            &chief,
+        ))
+        .await
+        .expect("list")
+        .into_inner();
+    let shown = listed
+        .users
+        .iter()
+        .find(|u| u.username == "target")
+        .expect("target listed");
+    assert_eq!(
+        shown.locked_until.as_ref().map(|t| t.seconds),
+        Some(user.locked_until_us / 1_000_000)
+    );
+    // Other users do not see it.
+    t.seed_user("colleague", "colleague-password-1", &[Role::User])
+        .await;
+    let colleague = t.login("colleague", "colleague-password-1").await;
+    let seen = org
+        .list_users(authed(
+            naskah::proto::ListUsersRequest {
+                query: "target".into(),
+                ..Default::default()
+            },
+            &colleague,
+        ))
+        .await
+        .expect("list")
+        .into_inner();
+    assert!(seen.users.iter().all(|u| u.locked_until.is_none()));
+    let unlocked = org
+        .unlock_user(authed(
+            naskah::proto::UnlockUserRequest {
+                user_id: shown.id.clone(),
+                request_id: String::new(),
+            },
+            &chief,
+        ))
+        .await
+        .expect("unlock")
+        .into_inner();
+    assert!(unlocked.locked_until.is_none());
+    c.login(login_req("target", "target-password-1"))
+        .await
+        .expect("login after the lock was lifted");
     t.stop().await;
 }
 dual!(repeated_failures_lock_the_account);
@@ -244,9 +317,12 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(db: Db) {
         .await
         .expect("login")
         .into_inner();
-    c.logout(LogoutRequest {
-        refresh_token: third.refresh_token.clone(),
-    })
+    c.logout(authed(
+        LogoutRequest {
+            refresh_token: third.refresh_token.clone(),
+        },
+        &third.access_token,
+    ))
     .await
     .expect("logout");
     let e = c

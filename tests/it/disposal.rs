@@ -464,6 +464,7 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
         .export_case_file(authed(
             pb::ExportCaseFileRequest {
                 case_file_id: cf.id.clone(),
+                access_reason: String::new(),
             },
             d.token("arsiparis"),
         ))
@@ -571,6 +572,7 @@ async fn export_to(t: &TestServer, d: &Demo, case_file_id: &str, path: &Path) ->
         .export_case_file(authed(
             pb::ExportCaseFileRequest {
                 case_file_id: case_file_id.to_owned(),
+                access_reason: String::new(),
             },
             d.token("arsiparis"),
         ))

@@ -410,9 +410,10 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
         ))
         .await
         .unwrap_err();
+    // A letter the disposing position takes no part in does not exist for it.
     assert_eq!(
         (e.code(), reason(&e).as_str()),
-        (Code::FailedPrecondition, "NOT_RECEIVED")
+        (Code::NotFound, "LETTER_NOT_FOUND")
     );
     let e = c
         .create_disposition(authed(

@@ -9,6 +9,8 @@ mod bench;
 mod contract;
 mod disposal;
 mod dispositions;
+mod hardening;
+mod isolation;
 mod letters;
 mod org;
 mod policy_matrix;
