@@ -394,14 +394,16 @@ pub async fn list_sent<C: ConnectionTrait>(
 ) -> StoreResult<Vec<DispositionRecord>> {
     let mut q = disposition::Entity::find();
     match drafts_of_user {
-        Some(user) => {
+        Some(_) => {
+            // Drafts of the positions the caller holds or serves now: a
+            // secretary who no longer serves a position no longer sees the
+            // drafts they prepared for it.
+            if positions.is_empty() {
+                return Ok(Vec::new());
+            }
             q = q
                 .filter(disposition::Column::State.eq(state::DRAFT))
-                .filter(
-                    Condition::any()
-                        .add(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()))
-                        .add(disposition::Column::DraftedByUserId.eq(user)),
-                );
+                .filter(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()));
         }
         None => {
             if positions.is_empty() {

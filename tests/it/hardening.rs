@@ -18,7 +18,7 @@ use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic_types::StatusExt;
 
 use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use crate::harness::{Db, Served, TestServer, authed, reason, serve_binary};
 
 // ------------------------------------------------------------ raw calls
 
@@ -306,75 +306,12 @@ fn resident_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// The real `naskah` binary serving the demo agency, in a process of its own
-/// (so that its memory is its own), killed on drop.
-struct Served {
-    child: std::process::Child,
-    channel: tonic::transport::Channel,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn serve_demo_binary(db: Db, env: &[(&str, &str)]) -> Served {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = crate::harness::fresh_db_url(db, dir.path()).await;
-    let port = naskah::pgcluster::free_port().expect("port");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_naskah"));
-    cmd.args([
-        "serve",
-        "--demo",
-        "--listen",
-        &format!("127.0.0.1:{port}"),
-        "--database-url",
-        &url,
-        "--data-dir",
-    ])
-    .arg(dir.path())
-    .env_remove("NASKAH_CONFIG")
-    .env("NASKAH_LOG_FORMAT", "json")
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("spawn naskah serve --demo");
-    let started = Instant::now();
-    let channel = loop {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "no server within 60 s"
-        );
-        if let Ok(Some(exit)) = child.try_wait() {
-            panic!("naskah serve exited early: {exit}");
-        }
-        if let Ok(ch) = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
-            .expect("uri")
-            .connect()
-            .await
-        {
-            let mut h = tonic_health::pb::health_client::HealthClient::new(ch.clone());
-            if h.check(tonic_health::pb::HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .is_ok()
-            {
-                break ch;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    Served {
-        child,
-        channel,
-        _dir: dir,
-    }
+    let mut served = serve_binary(&url, dir.path(), &["--demo"], env).await;
+    served.keep(dir);
+    served
 }
 
 async fn login_on(channel: &tonic::transport::Channel, user: &str) -> String {

@@ -325,3 +325,98 @@ macro_rules! dual {
         }
     };
 }
+
+/// The real `naskah` binary serving, in a process of its own (so that its
+/// memory and its exit are its own), killed on drop.
+pub struct Served {
+    pub child: std::process::Child,
+    pub channel: Channel,
+    pub stdout: std::path::PathBuf,
+    dirs: Vec<tempfile::TempDir>,
+}
+
+impl Served {
+    /// Keeps `dir` alive as long as the server.
+    pub fn keep(&mut self, dir: tempfile::TempDir) {
+        self.dirs.push(dir);
+    }
+
+    /// What the server printed so far.
+    pub fn printed(&self) -> String {
+        std::fs::read_to_string(&self.stdout).unwrap_or_default()
+    }
+
+    /// Stops the server with SIGTERM and waits for it.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        self.child.wait().expect("wait")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `naskah serve` on `url` and `dir` with `args` and `env`, and waits
+/// until it answers its health check (60 s at most).
+pub async fn serve_binary(url: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+    use std::time::{Duration, Instant};
+    let port = naskah::pgcluster::free_port().expect("port");
+    let stdout = dir.join(format!("serve-{port}.out"));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_naskah"));
+    cmd.arg("serve")
+        .args(args)
+        .args([
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+            "--data-dir",
+        ])
+        .arg(dir)
+        .env_remove("NASKAH_CONFIG")
+        .env("NASKAH_LOG_FORMAT", "json")
+        .stdout(std::fs::File::create(&stdout).expect("stdout file"))
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn naskah serve");
+    let started = Instant::now();
+    let channel = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no server within 60 s"
+        );
+        if let Ok(Some(exit)) = child.try_wait() {
+            panic!("naskah serve exited early: {exit}");
+        }
+        if let Ok(ch) = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .expect("uri")
+            .connect()
+            .await
+        {
+            let mut h = tonic_health::pb::health_client::HealthClient::new(ch.clone());
+            if h.check(tonic_health::pb::HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .is_ok()
+            {
+                break ch;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    Served {
+        child,
+        channel,
+        stdout,
+        dirs: Vec::new(),
+    }
+}

@@ -122,3 +122,116 @@ fn bad_options_give_clear_start_up_errors() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("cannot open the database"), "{err}");
 }
+
+/// `naskah agency create` on an installation: the new agency's administrator
+/// logs in with the printed one-time password as `admin@<code>`, must change
+/// it, and sees only their own agency; a second create of the same code is
+/// refused.
+async fn agency_create_makes_a_working_second_agency(db: Db) {
+    use naskah::proto::auth_service_client::AuthServiceClient;
+    use naskah::proto::org_service_client::OrgServiceClient;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = fresh_db_url(db, dir.path()).await;
+    // The installation's first start creates its own administrator.
+    let first = crate::harness::serve_binary(&url, dir.path(), &[], &[]).await;
+    assert!(first.printed().contains("one-time password"));
+    assert!(first.terminate().success());
+
+    let create = || {
+        Command::new(env!("CARGO_BIN_EXE_naskah"))
+            .args([
+                "agency",
+                "create",
+                "DINKES",
+                "--name",
+                "Dinas Kesehatan",
+                "--database-url",
+                &url,
+                "--data-dir",
+            ])
+            .arg(dir.path())
+            .env_remove("NASKAH_CONFIG")
+            .output()
+            .expect("run naskah agency create")
+    };
+    let out = create();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let otp = printed
+        .lines()
+        .find_map(|l| l.split("one-time password: ").nth(1))
+        .expect("the password is printed")
+        .trim()
+        .to_owned();
+    assert!(printed.contains("admin@dinkes"), "{printed}");
+    let again = create();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
+
+    let served = crate::harness::serve_binary(&url, dir.path(), &[], &[]).await;
+    let mut auth = AuthServiceClient::new(served.channel.clone());
+    let s = auth
+        .login(naskah::proto::LoginRequest {
+            username: "admin@dinkes".into(),
+            password: otp.clone(),
+        })
+        .await
+        .expect("the new administrator logs in")
+        .into_inner();
+    assert!(s.must_change_password);
+    auth.change_password(crate::harness::authed(
+        naskah::proto::ChangePasswordRequest {
+            current_password: otp,
+            new_password: "dinas-kesehatan-2026".into(),
+        },
+        &s.access_token,
+    ))
+    .await
+    .expect("change");
+    let token = auth
+        .login(naskah::proto::LoginRequest {
+            username: "admin@dinkes".into(),
+            password: "dinas-kesehatan-2026".into(),
+        })
+        .await
+        .expect("login")
+        .into_inner()
+        .access_token;
+    let users = OrgServiceClient::new(served.channel.clone())
+        .list_users(crate::harness::authed(
+            naskah::proto::ListUsersRequest::default(),
+            &token,
+        ))
+        .await
+        .expect("list users")
+        .into_inner()
+        .users;
+    let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!(names, ["admin@dinkes"], "only its own agency's users");
+    // Its CA is its own.
+    let ca = naskah::proto::signature_service_client::SignatureServiceClient::new(
+        served.channel.clone(),
+    )
+    .get_agency_certificate(crate::harness::authed(
+        naskah::proto::GetAgencyCertificateRequest {},
+        &token,
+    ))
+    .await
+    .expect("its CA")
+    .into_inner();
+    let pem = dir.path().join("dinkes-ca.pem");
+    std::fs::write(&pem, ca.certificate_pem).expect("write");
+    let subject = Command::new("openssl")
+        .args(["x509", "-noout", "-subject", "-in"])
+        .arg(&pem)
+        .output()
+        .expect("openssl");
+    let subject = String::from_utf8_lossy(&subject.stdout).into_owned();
+    assert!(subject.contains("Dinas Kesehatan"), "{subject}");
+    assert!(served.terminate().success());
+}
+dual!(agency_create_makes_a_working_second_agency);
