@@ -1,5 +1,6 @@
 //! naskah: a paperless e-correspondence and records backend for government
-//! agencies. See DESIGN.md for the domain and README.md for running it.
+//! agencies. See docs/design.md for the domain, docs/architecture.md for the
+//! code, and README.md for running it.
 
 pub mod api;
 pub mod audit;

@@ -683,8 +683,6 @@ async fn berita_acara(
     let l = letters::set_route(tx, ctx, &l.id, &etag(l.revision), &[], &own.position_id).await?;
     let l = letters::submit(tx, ctx, &l.id, &etag(l.revision)).await?;
     let l = letters::sign(tx, ctx, &l.id, &etag(l.revision), signer.key, signer.record).await?;
-    // What the disposal reads next meets the signed letter's rows.
-    tx.flush().await?;
     Ok(l.id)
 }
 

@@ -373,8 +373,8 @@ async fn load_for_update(
     id: &str,
     etag_sent: &str,
 ) -> Result<LetterRecord> {
-    // An earlier step of this transaction may have written the letter.
-    tx.flush().await?;
+    // An earlier step of this transaction may have written the letter: the
+    // read meets those writes (the transaction sends them first).
     let l = visible_letter(tx.conn(), ctx.principal, caller, id).await?;
     check_etag(etag_sent, l.revision)?;
     Ok(l)

@@ -14,11 +14,7 @@ use super::{StoreError, StoreResult};
 use crate::audit::{Broken, RangeReport, RangeVerifier};
 
 fn db_err(e: sqlx::Error) -> StoreError {
-    if super::sqlx_unreachable(&e) {
-        StoreError::Unavailable(format!("audit verify: {e}"))
-    } else {
-        StoreError::Db(sea_orm::DbErr::Custom(format!("audit verify: {e}")))
-    }
+    StoreError::from(super::engine::error::from_sqlx(e))
 }
 
 fn corrupt(what: &str) -> StoreError {

@@ -15,7 +15,7 @@ use super::{StoreError, StoreResult};
 use crate::audit::{Broken, RangeReport, RangeVerifier};
 
 fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("audit verify: {e}")))
+    StoreError::from(super::engine::error::from_rusqlite(e, "audit verify"))
 }
 
 /// Bytes of text column `i`, or `None` when it is not text. The hash covers the

@@ -24,6 +24,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
+use super::engine::{ErrorKind, kind_of};
 use super::write_conn::{self, WriteConn};
 use super::{StoreError, StoreResult, audit};
 
@@ -44,8 +45,8 @@ const BUSY_RETRY: Duration = Duration::from_millis(5);
 /// The savepoint of one writer inside its group's transaction.
 const SAVEPOINT: &str = "naskah_write";
 
-/// How a group ended: committed, or the reason it did not.
-type Outcome = Option<Result<(), String>>;
+/// How a group ended: committed, or the kind and reason of its failure.
+type Outcome = Option<Result<(), (ErrorKind, String)>>;
 
 /// An open group with other writers' work in it, to wait for.
 type Pending = (u64, watch::Receiver<Outcome>);
@@ -95,10 +96,13 @@ impl Drop for Queued {
     }
 }
 
-fn group_failed(why: String) -> StoreError {
-    StoreError::Db(DbErr::Custom(format!(
-        "the write group did not commit: {why}"
-    )))
+fn group_failed((kind, why): (ErrorKind, String)) -> StoreError {
+    let message = format!("the write group did not commit: {why}");
+    if kind == ErrorKind::ConnectionLost {
+        StoreError::Unavailable(message)
+    } else {
+        StoreError::Failed { kind, message }
+    }
 }
 
 impl WriteQueue {
@@ -120,8 +124,10 @@ impl WriteQueue {
             state.broken = false;
             if let Some(g) = state.open.take() {
                 let _ = self.conn.execute_unprepared("ROLLBACK").await;
-                g.done
-                    .send_replace(Some(Err("a writer of the group was lost".into())));
+                g.done.send_replace(Some(Err((
+                    ErrorKind::Other,
+                    "a writer of the group was lost".into(),
+                ))));
             }
         }
         state
@@ -196,7 +202,7 @@ impl WriteQueue {
                 Ok(_) => Ok(()),
                 Err(e) => {
                     let _ = self.conn.execute_unprepared("ROLLBACK").await;
-                    Err(e.to_string())
+                    Err((kind_of(&e), e.to_string()))
                 }
             }
         };
@@ -218,8 +224,10 @@ impl WriteQueue {
         let g = state.open.take()?;
         if !undone {
             let _ = self.conn.execute_unprepared("ROLLBACK").await;
-            g.done
-                .send_replace(Some(Err("its transaction ended in an error".into())));
+            g.done.send_replace(Some(Err((
+                ErrorKind::Other,
+                "its transaction ended in an error".into(),
+            ))));
             None
         } else if self.nobody_waits() {
             self.close_group(g).await;
@@ -290,7 +298,9 @@ impl WriteQueue {
             }
             match tokio::time::timeout(STRAGGLER_WAIT, rx.changed()).await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => return Err(group_failed("it was dropped".into())),
+                Ok(Err(_)) => {
+                    return Err(group_failed((ErrorKind::Other, "it was dropped".into())));
+                }
                 Err(_) => {
                     // Perhaps nobody is left in the queue to commit it.
                     let mut state = self.turn().await;

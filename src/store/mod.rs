@@ -14,6 +14,7 @@ pub mod bulk;
 pub mod cache;
 pub mod disposal;
 pub mod dispositions;
+pub mod engine;
 pub(crate) mod entities;
 mod group;
 pub mod idempotency;
@@ -55,46 +56,30 @@ pub enum StoreError {
     /// A write transaction was committed without an audit event.
     #[error("write transaction without an audit event")]
     Unaudited,
+    /// A failure the engine reports with its kind (a write group that did not
+    /// commit, for instance).
+    #[error("{message}")]
+    Failed {
+        /// What kind of failure.
+        kind: engine::ErrorKind,
+        /// What failed.
+        message: String,
+    },
     /// Stored data is not what the schema promises.
     #[error("corrupt data: {0}")]
     Corrupt(String),
 }
 
 impl From<DbErr> for StoreError {
-    /// Sorts a driver error by its type: connection failures become
-    /// [`StoreError::Unavailable`], everything else stays a database error.
+    /// Sorts a driver error by its kind ([`engine::kind_of`]): a connection
+    /// that could not be made or broke becomes [`StoreError::Unavailable`],
+    /// everything else stays a database error.
     fn from(e: DbErr) -> Self {
-        let unreachable = match &e {
-            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
-            DbErr::Exec(sea_orm::RuntimeErr::SqlxError(x))
-            | DbErr::Query(sea_orm::RuntimeErr::SqlxError(x)) => sqlx_unreachable(x),
-            _ => false,
-        };
-        if unreachable {
+        if engine::kind_of(&e) == engine::ErrorKind::ConnectionLost {
             StoreError::Unavailable(e.to_string())
         } else {
             StoreError::Db(e)
         }
-    }
-}
-
-/// True when a driver error says the database could not be reached or the
-/// connection broke, rather than that a statement was refused.
-pub(crate) fn sqlx_unreachable(e: &sea_orm::sqlx::Error) -> bool {
-    use sea_orm::sqlx::Error as X;
-    match e {
-        X::Io(_)
-        | X::Tls(_)
-        | X::Protocol(_)
-        | X::PoolTimedOut
-        | X::PoolClosed
-        | X::WorkerCrashed => true,
-        // Class 57P: operator intervention (admin shutdown, crash shutdown,
-        // cannot connect now); 08: connection exceptions.
-        X::Database(d) => d
-            .code()
-            .is_some_and(|c| c.starts_with("57P") || c.starts_with("08")),
-        _ => false,
     }
 }
 
@@ -104,15 +89,19 @@ impl StoreError {
         matches!(self, StoreError::Unavailable(_))
     }
 
+    /// The kind of the failure.
+    pub fn kind(&self) -> engine::ErrorKind {
+        match self {
+            StoreError::Db(e) => engine::kind_of(e),
+            StoreError::Failed { kind, .. } => *kind,
+            StoreError::Unavailable(_) => engine::ErrorKind::ConnectionLost,
+            StoreError::Unaudited | StoreError::Corrupt(_) => engine::ErrorKind::Other,
+        }
+    }
+
     /// True when the error is a unique-constraint violation.
     pub fn is_unique_violation(&self) -> bool {
-        match self {
-            StoreError::Db(e) => {
-                let text = e.to_string();
-                text.contains("UNIQUE constraint failed") || text.contains("duplicate key value")
-            }
-            _ => false,
-        }
+        self.kind() == engine::ErrorKind::UniqueViolation
     }
 }
 
@@ -383,14 +372,17 @@ impl Store {
 
     fn write_tx(&self, tx: TxConn, head: Option<audit::Head>) -> WriteTx {
         WriteTx {
-            tx,
+            tx: TxConnection {
+                inner: tx,
+                backend: self.backend,
+                pending: std::sync::Mutex::new(Vec::new()),
+            },
             notices: Vec::new(),
             events: Vec::new(),
             now_us: self.clock.now_us(),
             backend: self.backend,
             caches: self.caches.clone(),
             head,
-            deferred: Vec::new(),
             appender: self.appender.clone(),
         }
     }
@@ -669,7 +661,7 @@ pub fn redact_url(url: &str) -> String {
 /// A write transaction that must record at least one audit event before it can
 /// commit. Dropping it without committing rolls everything back.
 pub struct WriteTx {
-    tx: TxConn,
+    tx: TxConnection,
     notices: Vec<crate::notify::Notice>,
     events: Vec<NewEvent>,
     now_us: i64,
@@ -677,10 +669,91 @@ pub struct WriteTx {
     caches: Arc<cache::Caches>,
     /// The chain head read when the SQLite write lock was taken.
     head: Option<audit::Head>,
-    /// Statements to run at commit, before the audit append (see
-    /// [`WriteTx::defer`]).
-    deferred: Vec<sea_orm::Statement>,
     appender: audit::Appender,
+}
+
+/// The connection of a write transaction with the writes it holds back (see
+/// [`WriteTx::write`]). Every statement sent through it, a read included, is
+/// preceded by the writes held back before it, in order: a transaction reads
+/// its own writes without having to ask for it.
+pub struct TxConnection {
+    inner: TxConn,
+    backend: Backend,
+    pending: std::sync::Mutex<Vec<sea_orm::Statement>>,
+}
+
+impl TxConnection {
+    fn take_pending(&self) -> Vec<sea_orm::Statement> {
+        std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn hold(&mut self, statement: sea_orm::Statement) {
+        self.pending
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(statement);
+    }
+
+    /// Sends the writes held back; the rows the last statement sent reports.
+    async fn send_pending(&self) -> Result<u64, DbErr> {
+        let pending = self.take_pending();
+        self.send(pending).await
+    }
+
+    /// Sends `statements` in as few calls as the engine allows: one batch on
+    /// SQLite, [`pg_batch`]'s statements on PostgreSQL.
+    async fn send(&self, statements: Vec<sea_orm::Statement>) -> Result<u64, DbErr> {
+        if statements.is_empty() {
+            return Ok(0);
+        }
+        match self.backend {
+            Backend::Sqlite => Ok(self
+                .inner
+                .execute_raw(sqlite_batch(statements, None))
+                .await?
+                .rows_affected()),
+            Backend::Postgres => {
+                let mut rows = 0;
+                for st in pg_batch::batches(statements) {
+                    rows = self.inner.execute_raw(st).await?.rows_affected();
+                }
+                Ok(rows)
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for TxConnection {
+    fn get_database_backend(&self) -> DbBackend {
+        self.inner.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.send_pending().await?;
+        self.inner.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.send_pending().await?;
+        self.inner.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
+        self.send_pending().await?;
+        self.inner.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(
+        &self,
+        stmt: sea_orm::Statement,
+    ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+        self.send_pending().await?;
+        self.inner.query_all_raw(stmt).await
+    }
 }
 
 /// True for events of changes that may touch users, positions, assignments,
@@ -692,8 +765,9 @@ fn touches_identity(action: &str) -> bool {
 }
 
 impl WriteTx {
-    /// The transaction, for the queries of the change.
-    pub fn conn(&self) -> &TxConn {
+    /// The transaction, for the queries of the change. Every statement sent
+    /// through it is preceded by the writes held back before it.
+    pub fn conn(&self) -> &TxConnection {
         &self.tx
     }
 
@@ -716,55 +790,34 @@ impl WriteTx {
     /// SQLite), before the events. For writes that nothing in this transaction
     /// reads back; an error of it fails the commit.
     pub fn defer(&mut self, statement: sea_orm::Statement) {
-        self.deferred.push(statement);
+        self.tx.hold(statement);
     }
 
-    /// Runs the deferred statements now (one round trip on SQLite). Called
-    /// before a read that may meet rows written through [`WriteTx::write`], such
-    /// as a letter written by an earlier step of the same transaction.
-    pub async fn flush(&mut self) -> StoreResult<()> {
-        let pending = std::mem::take(&mut self.deferred);
-        match self.backend {
-            _ if pending.is_empty() => {}
-            Backend::Sqlite => {
-                self.tx.execute_raw(sqlite_batch(pending, None)).await?;
-            }
-            Backend::Postgres => {
-                self.send_pg(pending).await?;
-            }
-        }
+    /// Sends the writes held back now (one round trip on SQLite). A read
+    /// through [`WriteTx::conn`] does so by itself.
+    async fn flush(&mut self) -> StoreResult<()> {
+        self.tx.send_pending().await?;
         Ok(())
     }
 
-    /// PostgreSQL: `statements` in as few statements as [`pg_batch`] makes,
-    /// one after the other; the rows the last one reports.
-    async fn send_pg(&mut self, statements: Vec<sea_orm::Statement>) -> StoreResult<u64> {
-        let mut rows = 0;
-        for st in pg_batch::batches(statements) {
-            rows = self.tx.execute_raw(st).await?.rows_affected();
-        }
-        Ok(rows)
-    }
-
-    /// [`WriteTx::write`] of a statement that must change exactly one row (an
-    /// update guarded by the revision the transaction read): false when it did
-    /// not. On SQLite the statement is deferred and true is answered: the write
-    /// lock is held since the transaction began, so the row read is the row
-    /// written (a statement that changes no row still changes nothing). On
-    /// PostgreSQL it runs now, with the writes deferred before it (its rows are
-    /// those of the last statement sent, which it ends).
+    /// A write of a statement that must change exactly one row (an update
+    /// guarded by the revision the transaction read): false when it changed
+    /// none, on both engines. It is sent now, after the writes held back
+    /// before it (on PostgreSQL in the same statement when [`pg_batch`] can
+    /// join them; its rows are the guard's).
     pub async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
-        match self.backend {
+        let rows = match self.backend {
             Backend::Sqlite => {
-                self.deferred.push(statement);
-                Ok(true)
+                self.flush().await?;
+                self.tx.inner.execute_raw(statement).await?.rows_affected()
             }
             Backend::Postgres => {
-                let mut pending = std::mem::take(&mut self.deferred);
+                let mut pending = self.tx.take_pending();
                 pending.push(statement);
-                Ok(self.send_pg(pending).await? == 1)
+                self.tx.send(pending).await?
             }
-        }
+        };
+        Ok(rows == 1)
     }
 
     /// A write whose result and rows nothing later in this transaction reads
@@ -774,7 +827,7 @@ impl WriteTx {
     /// writes deferred together go in as few round trips as [`pg_batch`]
     /// allows, before the turn to append.
     pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
-        self.deferred.push(statement);
+        self.tx.hold(statement);
         Ok(())
     }
 
@@ -798,7 +851,7 @@ impl WriteTx {
     /// other writers' work this transaction saw (a SQLite group, see [`group`])
     /// has committed or failed, so that what made it fail can then be read.
     pub async fn rollback(self) {
-        match self.tx {
+        match self.tx.inner {
             TxConn::Own(writer) => writer.abandon().await,
             TxConn::Shared(tx, gate) => {
                 let _ = tx.rollback().await;
@@ -821,19 +874,20 @@ impl WriteTx {
             // Before the turn to append: outside the serialised part.
             self.flush().await?;
         }
+        let deferred = self.tx.take_pending();
         let (backend, now_us, events) = (self.backend, self.now_us, &self.events);
         let append = |head, linking, deferred| {
             audit::append_stmt(backend, head, linking, now_us, events, deferred)
         };
-        let seqs = match (self.tx, self.head) {
+        let seqs = match (self.tx.inner, self.head) {
             // SQLite read the head when it took the lock.
             (TxConn::Own(writer), Some(head)) => {
-                let (stmt, seqs, next) = append(head, audit::Linking::Locked, self.deferred)?;
+                let (stmt, seqs, next) = append(head, audit::Linking::Locked, deferred)?;
                 writer.finish(stmt, next).await?;
                 seqs
             }
             (TxConn::Shared(tx, gate), Some(head)) => {
-                let (stmt, seqs, _) = append(head, audit::Linking::Locked, self.deferred)?;
+                let (stmt, seqs, _) = append(head, audit::Linking::Locked, deferred)?;
                 tx.execute_raw(stmt).await?;
                 tx.commit().await?;
                 drop(gate);

@@ -86,7 +86,7 @@ impl Cells for sea_orm::QueryResult {
 }
 
 fn db_err(e: rusqlite::Error) -> StoreError {
-    StoreError::Db(sea_orm::DbErr::Custom(format!("sqlite read: {e}")))
+    StoreError::from(super::engine::error::from_rusqlite(e, "sqlite read"))
 }
 
 impl Cells for rusqlite::Row<'_> {

@@ -47,11 +47,7 @@ pub const APPLICATION_NAME: &str = "naskah reads";
 pub const WRITES_NAME: &str = "naskah writes";
 
 pub(super) fn db_err(e: sqlx::Error) -> StoreError {
-    if super::sqlx_unreachable(&e) {
-        StoreError::Unavailable(format!("postgres read: {e}"))
-    } else {
-        StoreError::Db(sea_orm::DbErr::Custom(format!("postgres read: {e}")))
-    }
+    StoreError::from(super::engine::error::from_sqlx(e))
 }
 
 /// True when `e` says the connection itself is unusable (rather than the

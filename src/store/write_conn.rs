@@ -118,22 +118,14 @@ fn kinds() -> &'static Kinds {
     })
 }
 
-/// The start of the message of an error that SQLite's write lock was held by
-/// another connection.
-const BUSY: &str = "sqlite write: busy: ";
-
 fn db_err(e: rusqlite::Error) -> DbErr {
-    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) {
-        DbErr::Custom(format!("{BUSY}{e}"))
-    } else {
-        DbErr::Custom(format!("sqlite write: {e}"))
-    }
+    super::engine::error::from_rusqlite(e, "sqlite write")
 }
 
 /// True when `e` says that another connection (another process) held SQLite's
 /// write lock.
 pub(super) fn is_busy(e: &super::StoreError) -> bool {
-    matches!(e, super::StoreError::Db(DbErr::Custom(m)) if m.starts_with(BUSY))
+    e.kind() == super::engine::ErrorKind::Busy
 }
 
 fn custom(what: &str) -> DbErr {

@@ -48,7 +48,9 @@ fn query_err(e: sqlx::Error) -> DbErr {
 }
 
 fn gone() -> DbErr {
-    DbErr::Custom("the write transaction's connection failed or the transaction ended".into())
+    DbErr::Conn(RuntimeErr::Internal(
+        "the write transaction's connection failed or the transaction ended".into(),
+    ))
 }
 
 /// Whether a connection whose statement failed with `e` is still in a state
