@@ -162,6 +162,9 @@ pub enum Reason {
     MalformedRequest,
     /// The database cannot be reached now; retry after the hinted delay.
     Unavailable,
+    /// The change met a concurrent one (a serialization failure or a
+    /// deadlock) and was not made; retrying it is safe.
+    TransactionConflict,
 }
 
 impl Reason {
@@ -246,6 +249,7 @@ impl Reason {
             Reason::NotExported => "NOT_EXPORTED",
             Reason::MalformedRequest => "MALFORMED_REQUEST",
             Reason::Unavailable => "UNAVAILABLE",
+            Reason::TransactionConflict => "TRANSACTION_CONFLICT",
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod pgcluster;
 pub mod server;
 pub mod store;
+pub mod text;
 
 /// The generated naskah.v1 contract.
 #[allow(clippy::all, missing_docs)]

@@ -7,7 +7,8 @@
 //! - Every string field of a request, at any depth, passes one text rule, the
 //!   same whatever database is behind: no NUL and no control character, except
 //!   tab anywhere and line breaks (`\n`, `\r`) in the fields that hold prose
-//!   ([`MULTILINE`]). A violation answers INVALID_ARGUMENT with a
+//!   ([`MULTILINE`]); no bidirectional override, embedding or isolate
+//!   characters, and no Unicode line or paragraph separators. A violation answers INVALID_ARGUMENT with a
 //!   `google.rpc.BadRequest` naming the field (`recipients[1].name`).
 //!
 //! Only request messages (the input of some RPC of the contract) are checked;
@@ -26,6 +27,7 @@ use tonic_prost::ProstEncoder;
 
 use super::status::rejected;
 use crate::error::{Error, FieldViolation, Reason};
+use crate::text::fault as text_fault;
 
 /// Short names of the string fields that hold prose and may contain line
 /// breaks. Every other string field is one line.
@@ -169,26 +171,6 @@ fn has_text(d: &MessageDescriptor) -> bool {
     walk(d, &mut HashSet::new())
 }
 
-/// Why a text value breaks the rule, if it does.
-pub fn text_fault(value: &str, multiline: bool) -> Option<&'static str> {
-    for c in value.chars() {
-        if c == '\0' {
-            return Some("must not contain a NUL character");
-        }
-        if c == '\t' || (multiline && (c == '\n' || c == '\r')) {
-            continue;
-        }
-        if c.is_control() {
-            return Some(if c == '\n' || c == '\r' {
-                "must be one line (no line breaks)"
-            } else {
-                "must not contain control characters"
-            });
-        }
-    }
-    None
-}
-
 fn check_message(m: &DynamicMessage, prefix: &str, out: &mut Vec<FieldViolation>) {
     for (field, value) in m.fields() {
         let path = if prefix.is_empty() {
@@ -244,6 +226,7 @@ mod tests {
 
     #[test]
     fn the_text_rule() {
+        use crate::text::fault as text_fault;
         assert_eq!(text_fault("Surat Edaran\tNo. 5", false), None);
         assert!(text_fault("a\0b", true).is_some());
         assert!(text_fault("line\nbreak", false).is_some());
@@ -251,6 +234,8 @@ mod tests {
         assert!(text_fault("bell\u{7}", true).is_some());
         assert!(text_fault("c1\u{85}", true).is_some());
         assert_eq!(text_fault("Pemberitahuan — ümlaut ✓", false), None);
+        assert!(text_fault("nomor \u{202e}01/2026", true).is_some());
+        assert!(text_fault("a\u{2028}b", false).is_some());
     }
 
     #[test]

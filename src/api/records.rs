@@ -522,7 +522,7 @@ impl RecordsService for RecordsApi {
         v.len("access_reason", &r.access_reason, 0, 1000);
         v.finish()?;
         let c = package::exportable(&self.app.store, &p.agency_id, &r.case_file_id).await?;
-        package::admit(&self.app.store, &p, &m, &c, &r.access_reason).await?;
+        let letter_ids = package::admit(&self.app.store, &p, &m, &c, &r.access_reason).await?;
         let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Status>>(4);
         let (out_tx, out_rx) = tokio::sync::mpsc::channel(4);
         let app = self.app.clone();
@@ -538,7 +538,7 @@ impl RecordsService for RecordsApi {
         tokio::spawn(async move {
             let blobs = Blobs::new(&app.settings.data_dir);
             let case_file_id = c.id.clone();
-            let result = match package::export(&app.store, &blobs, c, zip_tx).await {
+            let result = match package::export(&app.store, &blobs, c, letter_ids, zip_tx).await {
                 Ok(done) => record_export(&app, &p, &m, &case_file_id, &done).await,
                 Err(e) => Err(e),
             };

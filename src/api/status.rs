@@ -84,6 +84,7 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::NotAnApprover => Code::PermissionDenied,
         Reason::MalformedRequest => Code::InvalidArgument,
         Reason::Unavailable => Code::Unavailable,
+        Reason::TransactionConflict => Code::Aborted,
     }
 }
 
@@ -143,9 +144,24 @@ pub fn to_status(err: Error) -> Status {
                 details,
             )
         }
-        Error::Store(e) if e.is_unavailable() => {
+        // Unreachable, or (SQLite) another process held the write lock for
+        // longer than the begin waits: both pass.
+        Error::Store(e)
+            if matches!(
+                e.kind(),
+                crate::store::engine::ErrorKind::ConnectionLost
+                    | crate::store::engine::ErrorKind::Busy
+            ) =>
+        {
             tracing::warn!(error = %e, "database unavailable");
             unavailable()
+        }
+        Error::Store(e) if e.kind() == crate::store::engine::ErrorKind::Conflict => {
+            tracing::info!(error = %e, "transaction conflict");
+            rejected(
+                Reason::TransactionConflict,
+                "the change met a concurrent one and was not made; retry it",
+            )
         }
         Error::Store(e) => {
             tracing::error!(error = %e, "storage failure");
@@ -161,5 +177,50 @@ pub fn to_status(err: Error) -> Status {
 impl From<Error> for Status {
     fn from(e: Error) -> Self {
         to_status(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+    use crate::store::engine::ErrorKind;
+
+    fn failed(kind: ErrorKind) -> Status {
+        to_status(Error::Store(StoreError::Failed {
+            kind,
+            message: "x".into(),
+        }))
+    }
+
+    fn reason_of(s: &Status) -> String {
+        s.get_details_error_info()
+            .map(|i| i.reason)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn database_failures_answer_by_their_kind() {
+        for kind in [ErrorKind::ConnectionLost, ErrorKind::Busy] {
+            let s = failed(kind);
+            assert_eq!(
+                (s.code(), reason_of(&s).as_str()),
+                (Code::Unavailable, "UNAVAILABLE")
+            );
+            assert!(
+                s.get_details_retry_info()
+                    .is_some_and(|r| r.retry_delay.is_some())
+            );
+        }
+        let s = failed(ErrorKind::Conflict);
+        assert_eq!(
+            (s.code(), reason_of(&s).as_str()),
+            (Code::Aborted, "TRANSACTION_CONFLICT")
+        );
+        for kind in [ErrorKind::Other, ErrorKind::UniqueViolation] {
+            let s = failed(kind);
+            assert_eq!(s.code(), Code::Internal);
+            assert_eq!(s.message(), "internal error", "no detail leaks");
+        }
     }
 }

@@ -124,6 +124,9 @@ fn parse(csv_text: &str) -> std::result::Result<Vec<Row>, Vec<FieldViolation>> {
         }
         if title.is_empty() || title.chars().count() > 500 {
             err(line, "title", "must be 1 to 500 characters".into());
+        } else if let Some(fault) = crate::text::fault(&title, false) {
+            // A quoted cell may hold what the CSV field as a whole may.
+            err(line, "title", fault.into());
         }
         let (a, i, f) = (cell(ai), cell(ii), cell(fi));
         let retention = if a.is_empty() && i.is_empty() && f.is_empty() {

@@ -169,7 +169,7 @@ fn recipient_rows(
 
 /// Sends `d` to `recipients`: their rows (replacing a draft's when `fresh` is
 /// false), the letter in their ALL folders, and a notice each. The writes are
-/// deferred (see [`WriteTx::write`]): nothing in the transaction reads them back.
+/// held back and sent together (see [`WriteTx::write`]).
 async fn deliver(
     tx: &mut WriteTx,
     d: &DispositionRecord,
@@ -305,7 +305,7 @@ pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<
         revision: 1,
         created_at_us: tx.now_us(),
     };
-    // Nothing in the transaction reads these back: deferred (see WriteTx::write).
+    // Held back and sent together (see WriteTx::write).
     let backend = tx.db_backend();
     tx.write(q::insert_stmt(backend, &rec)).await?;
     let rows = recipient_rows(&rec, &d.recipients, status::DRAFT, rec.created_at_us);
@@ -570,7 +570,7 @@ pub async fn respond(
     if new_status == status::DONE {
         r.done_at_us = Some(now);
     }
-    // Nothing in the transaction reads these back: deferred (see WriteTx::write).
+    // Held back and sent together (see WriteTx::write).
     let backend = tx.db_backend();
     tx.write(q::save_recipient_stmt(backend, &r)).await?;
     tx.write(q::insert_response_stmt(

@@ -138,7 +138,6 @@ pub async fn login(
     pw: &str,
 ) -> Result<Session> {
     let user = q::user_by_username(store.reader(), username).await?;
-    let now = store.clock().now_us();
     // The password is checked even while the account is locked (and against
     // a dummy hash for an unknown user), so that every failure takes the same
     // time and a guess during a lock tells nothing.
@@ -147,12 +146,17 @@ pub async fn login(
         user.as_ref().map(|u| u.password_hash.clone()),
     )
     .await?;
-    let locked = user.as_ref().is_some_and(|u| u.locked_until_us > now);
     let mut tx = store.begin_write().await?;
+    // The lock as it stands now, once the password was checked.
+    let locked = user
+        .as_ref()
+        .is_some_and(|u| u.locked_until_us > tx.now_us());
     let Some(user) = user.filter(|_| ok && !locked) else {
         // Re-read inside the write transaction so concurrent failures all count.
         match q::user_by_username(tx.conn(), username).await? {
-            Some(u) if u.locked_until_us > tx.now_us() => {
+            // A refusal for the lock never counts as a failure, even when the
+            // lock ran out meanwhile.
+            Some(u) if locked || u.locked_until_us > tx.now_us() => {
                 // A lock is not extended by the attempts made during it.
                 tx.audit(event(
                     meta,
@@ -548,7 +552,7 @@ pub async fn create_agency(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name", "must be 1 to 200 characters long"));
     }
-    if crate::api::codec::text_fault(name, false).is_some() {
+    if crate::text::fault(name, false).is_some() {
         return Err(Error::invalid("name", "must be one line of printable text"));
     }
     let (users, real_users) = q::count_users(store.reader()).await?;
@@ -565,14 +569,23 @@ pub async fn create_agency(
     let domain = login_domain_of(code);
     let admin_username = format!("admin@{domain}");
     let mut tx = store.begin_write().await?;
-    if q::agency_id_by_code(tx.conn(), code).await?.is_some() {
-        return Err(Error::rejected(
+    let agency_id = uuid::Uuid::new_v4().to_string();
+    let exists = || {
+        Error::rejected(
             Reason::InvalidState,
             format!("an agency with the code {code} exists already"),
-        ));
-    }
-    let agency_id = uuid::Uuid::new_v4().to_string();
-    q::insert_agency(tx.conn(), &agency_id, code, name, &domain, tx.now_us()).await?;
+        )
+    };
+    // A create of the same code at the same moment meets the unique key.
+    q::insert_agency(tx.conn(), &agency_id, code, name, &domain, tx.now_us())
+        .await
+        .map_err(|e| {
+            if e.is_unique_violation() {
+                exists()
+            } else {
+                e.into()
+            }
+        })?;
     super::signing::agency_ca(&mut tx, master, &agency_id).await?;
     crate::store::setup::set_numbering(
         tx.conn(),
@@ -596,7 +609,13 @@ pub async fn create_agency(
         demo,
         tx.now_us(),
     );
-    q::insert_user(tx.conn(), &admin).await?;
+    q::insert_user(tx.conn(), &admin).await.map_err(|e| {
+        if e.is_unique_violation() {
+            exists()
+        } else {
+            e.into()
+        }
+    })?;
     let mut ev = NewEvent::success("system/agency-create", "agency", &agency_id);
     ev.agency_id = agency_id.clone();
     ev.summary = format!("agency {code} created with its CA and administrator {admin_username}");

@@ -472,7 +472,7 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
     };
     let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &d.recipients).await?;
     rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &d.carbon_copies).await?);
-    // Nothing below reads these rows back: they go with the commit.
+    // Held back and sent together (see WriteTx::write).
     let db = tx.db_backend();
     tx.write(q::insert_letter_stmt(db, &l)).await?;
     if let Some(st) = q::insert_addressees_stmt(db, &rows) {
@@ -904,7 +904,7 @@ pub async fn approve(
     {
         l.state = state::APPROVED;
     }
-    // Nothing below reads these rows back: on SQLite they go with the commit.
+    // Held back and sent together (see WriteTx::write).
     let db = tx.db_backend();
     tx.write(q::save_step_stmt(db, &s)).await?;
     tx.write(q::box_remove_stmt(

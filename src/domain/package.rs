@@ -332,20 +332,23 @@ pub async fn exportable(store: &Store, agency: &str, id: &str) -> Result<CaseFil
 /// (see `letters::may_see`) is exported only for an archival reason, which
 /// is recorded, one audit event per such letter, before the first byte is
 /// streamed. Without a reason the export is refused and nothing is recorded.
+/// Returns the letters admitted: the export carries exactly those (a letter
+/// filed meanwhile waits for the next export).
 pub async fn admit(
     store: &Store,
     p: &crate::auth::Principal,
     meta: &crate::auth::RequestMeta,
     c: &CaseFileRecord,
     access_reason: &str,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     let db = store.reader();
     let caller = super::letters::Caller::cached(store, p).await?;
     let visible = caller.visible_ids();
     let mut outside = Vec::new();
-    for id in dq::letters_of(db, &c.id).await? {
+    let ids = dq::letters_of(db, &c.id).await?;
+    for id in &ids {
         let Some((l, part)) =
-            crate::store::letters::letter_for(store, &c.agency_id, &id, &visible).await?
+            crate::store::letters::letter_for(store, &c.agency_id, id, &visible).await?
         else {
             continue;
         };
@@ -356,7 +359,7 @@ pub async fn admit(
         }
     }
     if outside.is_empty() {
-        return Ok(());
+        return Ok(ids);
     }
     if access_reason.trim().is_empty() {
         return Err(Error::invalid(
@@ -378,7 +381,7 @@ pub async fn admit(
         tx.audit(ev);
     }
     tx.commit().await?;
-    Ok(())
+    Ok(ids)
 }
 
 /// What an export produced.
@@ -394,6 +397,7 @@ pub async fn export(
     store: &Store,
     blobs: &Blobs,
     c: CaseFileRecord,
+    letter_ids: Vec<String>,
     out: mpsc::Sender<std::result::Result<Vec<u8>, tonic::Status>>,
 ) -> Result<Exported> {
     let (tx, rx) = mpsc::channel::<Part>(4);
@@ -405,7 +409,7 @@ pub async fn export(
     };
     let writer = tokio::task::spawn_blocking(move || write_zip(rx, sink));
     let feeder = Feeder { tx };
-    let fed = feed(store, blobs, &c, &feeder).await;
+    let fed = feed(store, blobs, &c, &letter_ids, &feeder).await;
     drop(feeder);
     let written = writer
         .await
@@ -415,7 +419,13 @@ pub async fn export(
     Ok(Exported { sha256, size })
 }
 
-async fn feed(store: &Store, blobs: &Blobs, c: &CaseFileRecord, f: &Feeder) -> Result<()> {
+async fn feed(
+    store: &Store,
+    blobs: &Blobs,
+    c: &CaseFileRecord,
+    letter_ids: &[String],
+    f: &Feeder,
+) -> Result<()> {
     let db = store.reader();
     let agency = &c.agency_id;
     let class = setupq::classification(db, agency, &c.classification_code).await?;
@@ -428,10 +438,9 @@ async fn feed(store: &Store, blobs: &Blobs, c: &CaseFileRecord, f: &Feeder) -> R
         crate::crypto::x509::to_pem(&ca_der).map_err(|e| Error::Internal(e.to_string()))?;
     f.file("ca/agency-ca.pem", ca_pem.into_bytes()).await?;
 
-    let letter_ids = dq::letters_of(db, &c.id).await?;
     let mut letters = Vec::new();
     let mut resources: Vec<(&str, String)> = vec![("case_file", c.id.clone())];
-    for id in &letter_ids {
+    for id in letter_ids {
         let Some(l) = lq::letter(db, agency, id).await? else {
             continue;
         };
@@ -526,7 +535,7 @@ async fn feed(store: &Store, blobs: &Blobs, c: &CaseFileRecord, f: &Feeder) -> R
         }
     }
 
-    let holds = rq::holds_for(db, &c.id, &letter_ids)
+    let holds = rq::holds_for(db, &c.id, letter_ids)
         .await?
         .into_iter()
         .map(|h| HoldMeta {

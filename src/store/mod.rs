@@ -7,28 +7,23 @@
 
 pub mod attachments;
 pub mod audit;
-mod audit_pg;
-mod audit_sqlite;
 pub mod blobs;
 pub mod bulk;
 pub mod cache;
 pub mod disposal;
 pub mod dispositions;
 pub mod engine;
+use engine::postgres::{audit_pg, pg_batch, read_pg, write_pg};
+use engine::sqlite::{audit_sqlite, group, write_conn};
 pub(crate) mod entities;
-mod group;
 pub mod idempotency;
 pub mod identity;
 pub mod letters;
 pub mod org;
-mod pg_batch;
 pub mod read;
-mod read_pg;
 pub mod records;
 pub mod setup;
 pub mod signing;
-mod write_conn;
-mod write_pg;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -786,9 +781,9 @@ impl WriteTx {
         self.events.push(event);
     }
 
-    /// Runs `statement` at commit, in the round trip of the audit append (on
-    /// SQLite), before the events. For writes that nothing in this transaction
-    /// reads back; an error of it fails the commit.
+    /// Holds `statement` back like [`WriteTx::write`]; the name says that the
+    /// caller expects it to go with the commit (on SQLite in the round trip of
+    /// the audit append). An error of it fails the statement that sends it.
     pub fn defer(&mut self, statement: sea_orm::Statement) {
         self.tx.hold(statement);
     }
@@ -820,12 +815,13 @@ impl WriteTx {
         Ok(rows == 1)
     }
 
-    /// A write whose result and rows nothing later in this transaction reads
-    /// (until a [`WriteTx::flush`]), deferred to the commit (see
-    /// [`WriteTx::defer`]). SQLite's write lock is held since the transaction
-    /// began, so it meets the rows the transaction read; on PostgreSQL the
-    /// writes deferred together go in as few round trips as [`pg_batch`]
-    /// allows, before the turn to append.
+    /// A write whose result (its row count) the caller does not need: held
+    /// back, and sent with the next statement of the transaction (a read
+    /// included, which then meets it) or at the latest with the commit.
+    /// Consecutive writes held back go together: on SQLite in one call, on
+    /// PostgreSQL in as few statements as [`pg_batch`] allows. SQLite's write
+    /// lock is held since the transaction began, so a write meets the rows the
+    /// transaction read.
     pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
         self.tx.hold(statement);
         Ok(())

@@ -1,9 +1,12 @@
-//! The database engines: what knows drivers, connections and dialects.
+//! The database engines: the code that knows drivers, connections, pragmas
+//! and dialects, one folder per database (`sqlite/`, `postgres/`), and the one
+//! classification of database errors by kind ([`error::kind_of`]).
 //!
-//! Today this holds the one classification of database errors
-//! ([`error::kind_of`]); the SQLite and PostgreSQL connection code still lives
-//! beside it in `src/store/` (see docs/architecture.md, "The engine").
+//! Repositories (the query files of `src/store/`) reach the engines through
+//! `Store` and `WriteTx`; see docs/architecture.md, "The write path".
 
 pub mod error;
+pub(in crate::store) mod postgres;
+pub(in crate::store) mod sqlite;
 
 pub use error::{ErrorKind, kind_of};

@@ -9,12 +9,12 @@
 use futures::{StreamExt, TryStreamExt};
 use sea_orm::sqlx::{self, PgPool, Row};
 
-use super::audit::{SNAPSHOT_SQL, VERIFY_FIELDS, VerifyReport, ranges, report};
-use super::{StoreError, StoreResult};
 use crate::audit::{Broken, RangeReport, RangeVerifier};
+use crate::store::audit::{SNAPSHOT_SQL, VERIFY_FIELDS, VerifyReport, ranges, report};
+use crate::store::{StoreError, StoreResult};
 
 fn db_err(e: sqlx::Error) -> StoreError {
-    StoreError::from(super::engine::error::from_sqlx(e))
+    StoreError::from(crate::store::engine::error::from_sqlx(e))
 }
 
 fn corrupt(what: &str) -> StoreError {

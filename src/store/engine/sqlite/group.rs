@@ -24,9 +24,9 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 use tokio::sync::{Mutex, OwnedMutexGuard, watch};
 
-use super::engine::{ErrorKind, kind_of};
-use super::write_conn::{self, WriteConn};
-use super::{StoreError, StoreResult, audit};
+use crate::store::engine::{ErrorKind, kind_of};
+use crate::store::write_conn::{self, WriteConn};
+use crate::store::{StoreError, StoreResult, audit};
 
 /// The most writers committed together.
 const MAX_GROUP: usize = 32;
@@ -107,7 +107,7 @@ fn group_failed((kind, why): (ErrorKind, String)) -> StoreError {
 
 impl WriteQueue {
     /// The queue of the write connection `conn`.
-    pub(super) fn new(conn: WriteConn) -> Self {
+    pub(in crate::store) fn new(conn: WriteConn) -> Self {
         Self {
             conn: Arc::new(conn),
             state: Arc::default(),
@@ -140,7 +140,7 @@ impl WriteQueue {
     /// Takes a turn: joins the open group or begins a new one (`BEGIN
     /// IMMEDIATE`, this writer's savepoint and the chain head's read in one
     /// round trip). Returns the writer and the chain head it appends after.
-    pub(super) async fn begin(&self) -> StoreResult<(Writer, audit::Head)> {
+    pub(in crate::store) async fn begin(&self) -> StoreResult<(Writer, audit::Head)> {
         let mut state = self.turn().await;
         let (head, savepoint) = match &state.open {
             Some(g) => (g.head.clone(), false),
@@ -331,13 +331,13 @@ pub struct Writer {
 
 impl Writer {
     /// The write connection.
-    pub(super) fn conn(&self) -> &WriteConn {
+    pub(in crate::store) fn conn(&self) -> &WriteConn {
         &self.queue.conn
     }
 
     /// Takes this writer's savepoint before its first write, when it joined
     /// an open group.
-    pub(super) async fn savepoint(&self) -> Result<(), DbErr> {
+    pub(in crate::store) async fn savepoint(&self) -> Result<(), DbErr> {
         if !self.savepoint.load(Ordering::SeqCst) {
             self.conn()
                 .execute_unprepared(&format!("SAVEPOINT {SAVEPOINT}"))
@@ -349,7 +349,7 @@ impl Writer {
 
     /// `stmt` (a query: its rows are all it answers) preceded by this writer's
     /// savepoint when it has not taken it yet, in the same round trip.
-    pub(super) fn with_savepoint(&self, mut stmt: Statement) -> Statement {
+    pub(in crate::store) fn with_savepoint(&self, mut stmt: Statement) -> Statement {
         if !self.savepoint.swap(true, Ordering::SeqCst) {
             stmt.sql = format!("SAVEPOINT {SAVEPOINT};\n{}", stmt.sql);
         }
@@ -361,7 +361,11 @@ impl Writer {
     /// bookkeeping run on a task of their own, so a request dropped meanwhile
     /// cannot leave them half done. A writer whose batch failed answers once
     /// the group it saw goes on without it has ended, like [`Writer::abandon`].
-    pub(super) async fn finish(mut self, batch: Statement, next: audit::Head) -> StoreResult<()> {
+    pub(in crate::store) async fn finish(
+        mut self,
+        batch: Statement,
+        next: audit::Head,
+    ) -> StoreResult<()> {
         let state = self
             .state
             .take()
@@ -387,7 +391,7 @@ impl Writer {
     /// writers' work it saw in the group has committed or failed (a caller
     /// that then reads what made it fail, such as a concurrent retry's
     /// remembered answer, finds it).
-    pub(super) async fn abandon(mut self) {
+    pub(in crate::store) async fn abandon(mut self) {
         let Some(state) = self.state.take() else {
             return;
         };

@@ -2,7 +2,7 @@
 //!
 //! Through sqlx's pool every write transaction ended with one more round trip
 //! to the server: the pool answers each release of a connection with a `Sync`
-//! and waits for its `ReadyForQuery` (see [`super::read_pg`], whose read
+//! and waits for its `ReadyForQuery` (see [`crate::store::read_pg`], whose read
 //! connections skip it for the same reason). For CreateDraft that was one of
 //! five round trips (BEGIN, the writes, the append, COMMIT, the release),
 //! each costing the backend a wake-up and the system calls to answer it on a
@@ -17,7 +17,7 @@
 //! The BEGIN on an idle connection that had been closed meanwhile (a restarted
 //! server, `pg_terminate_backend`) is tried once more on a new connection:
 //! nothing was done yet. The connections name themselves
-//! [`super::read_pg::WRITES_NAME`] in `pg_stat_activity`.
+//! [`crate::store::read_pg::WRITES_NAME`] in `pg_stat_activity`.
 
 use std::sync::Arc;
 
@@ -25,8 +25,8 @@ use sea_orm::sqlx::{self, AssertSqlSafe, postgres::PgConnection};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
 use tokio::sync::{Mutex, OwnedSemaphorePermit};
 
-use super::StoreResult;
-use super::read_pg::{PgConns, Taken, arguments, connection_lost, db_err};
+use crate::store::StoreResult;
+use crate::store::read_pg::{PgConns, Taken, arguments, connection_lost, db_err};
 
 /// A write transaction on one of the store's write connections.
 #[derive(Debug)]
@@ -47,10 +47,11 @@ fn query_err(e: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(e)))
 }
 
+/// The transaction's connection was closed after a failure whose answer the
+/// server did not give (that failure was reported with its own kind), or the
+/// transaction already ended: a bug or an earlier error, not an outage.
 fn gone() -> DbErr {
-    DbErr::Conn(RuntimeErr::Internal(
-        "the write transaction's connection failed or the transaction ended".into(),
-    ))
+    DbErr::Custom("the write transaction's connection failed or the transaction ended".into())
 }
 
 /// Whether a connection whose statement failed with `e` is still in a state

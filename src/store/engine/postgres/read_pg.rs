@@ -1,6 +1,6 @@
-//! PostgreSQL's hot reads (see [`super::read`]) on connections of their own;
+//! PostgreSQL's hot reads (see [`crate::store::read`]) on connections of their own;
 //! write transactions take theirs from a second such set (see
-//! [`super::write_pg`]).
+//! [`crate::store::write_pg`]).
 //!
 //! sqlx's pool answers every release of a connection with a round trip to the
 //! server (a `Sync` and its `ReadyForQuery`, to learn whether the connection
@@ -27,8 +27,8 @@ use sea_orm::sqlx::{self, Arguments, Connection, Row, TypeInfo, ValueRef};
 use sea_orm::{Statement, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::read::{Cells, Decode};
-use super::{StoreError, StoreResult};
+use crate::store::read::{Cells, Decode};
+use crate::store::{StoreError, StoreResult};
 
 /// How long a connection may sit idle before it is pinged on its next use.
 const IDLE_CHECK: Duration = Duration::from_secs(30);
@@ -46,13 +46,13 @@ pub const APPLICATION_NAME: &str = "naskah reads";
 /// The `application_name` of the write connections.
 pub const WRITES_NAME: &str = "naskah writes";
 
-pub(super) fn db_err(e: sqlx::Error) -> StoreError {
-    StoreError::from(super::engine::error::from_sqlx(e))
+pub(in crate::store) fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::from(crate::store::engine::error::from_sqlx(e))
 }
 
 /// True when `e` says the connection itself is unusable (rather than the
 /// statement wrong).
-pub(super) fn connection_lost(e: &sqlx::Error) -> bool {
+pub(in crate::store) fn connection_lost(e: &sqlx::Error) -> bool {
     matches!(
         e,
         sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
@@ -69,9 +69,9 @@ pub struct PgConns {
 }
 
 /// A connection and whether it came from the idle list.
-pub(super) struct Taken {
-    pub(super) conn: PgConnection,
-    pub(super) reused: bool,
+pub(in crate::store) struct Taken {
+    pub(in crate::store) conn: PgConnection,
+    pub(in crate::store) reused: bool,
 }
 
 impl PgConns {
@@ -109,7 +109,7 @@ impl PgConns {
     }
 
     /// The right to use one connection, held for as long as it is in use.
-    pub(super) async fn permit(&self) -> StoreResult<OwnedSemaphorePermit> {
+    pub(in crate::store) async fn permit(&self) -> StoreResult<OwnedSemaphorePermit> {
         self.permits
             .clone()
             .acquire_owned()
@@ -119,7 +119,7 @@ impl PgConns {
 
     /// An idle connection (pinged first when it sat idle past
     /// [`IDLE_CHECK`]) or a new one; the caller holds a [`PgConns::permit`].
-    pub(super) async fn take(&self) -> StoreResult<Taken> {
+    pub(in crate::store) async fn take(&self) -> StoreResult<Taken> {
         loop {
             let idle = self.idle.lock().ok().and_then(|mut v| v.pop());
             match idle {
@@ -143,7 +143,7 @@ impl PgConns {
 
     /// A new connection, given up after [`CONNECT_TIMEOUT`] (the pool's
     /// acquire timeout).
-    pub(super) async fn connect(&self) -> StoreResult<PgConnection> {
+    pub(in crate::store) async fn connect(&self) -> StoreResult<PgConnection> {
         tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.options))
             .await
             .map_err(|_| {
@@ -158,7 +158,7 @@ impl PgConns {
     /// Puts `conn` back on the idle list, and closes the connections that
     /// sat there longer than [`IDLE_CLOSE`] (the list's oldest, at its
     /// front: connections are taken from its back).
-    pub(super) fn give_back(&self, conn: PgConnection) {
+    pub(in crate::store) fn give_back(&self, conn: PgConnection) {
         let stale: Vec<PgConnection> = match self.idle.lock() {
             Ok(mut idle) => {
                 let n = stale_count(idle.iter().map(|(_, since)| since.elapsed()));
@@ -176,7 +176,7 @@ impl PgConns {
     }
 
     /// Runs `first`, then the statements `then` makes of its rows, on one
-    /// connection (see [`super::read::rows_then`]).
+    /// connection (see [`crate::store::read::rows_then`]).
     pub async fn rows_then<T, U, F>(
         &self,
         first: &Statement,
@@ -208,7 +208,7 @@ impl PgConns {
         Ok((head, tail))
     }
 
-    /// Runs one statement (see [`super::read::rows`]).
+    /// Runs one statement (see [`crate::store::read::rows`]).
     pub async fn rows<T>(&self, stmt: &Statement, decode: Decode<T>) -> StoreResult<Vec<T>> {
         let (rows, _) = self
             .rows_then::<T, (), _>(stmt, decode, |_| Vec::new())
@@ -256,7 +256,7 @@ async fn query<T>(
 }
 
 /// The values of `stmt`, bound as sea-orm binds them (see [`bind`]).
-pub(super) fn arguments(stmt: &Statement) -> Result<PgArguments, sqlx::Error> {
+pub(in crate::store) fn arguments(stmt: &Statement) -> Result<PgArguments, sqlx::Error> {
     let mut args = PgArguments::default();
     for v in stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]) {
         bind(&mut args, v)?;

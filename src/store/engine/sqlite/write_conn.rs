@@ -1,5 +1,5 @@
 //! The write connection of a SQLite file, driven through SQLite's own API on
-//! the thread of the writer that holds the turn (see [`super::group`]).
+//! the thread of the writer that holds the turn (see [`crate::store::group`]).
 //!
 //! Through sqlx every statement of a write transaction was a round trip to the
 //! connection's own thread and back — two thread wake-ups per statement, while
@@ -34,7 +34,7 @@ use sea_orm::{
     IdenStatic, Iterable, MockDatabase, MockExecResult, QueryResult, Statement, Value,
 };
 
-use super::entities as e;
+use crate::store::entities as e;
 
 /// How a result column's values are given to sea-orm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,13 +119,13 @@ fn kinds() -> &'static Kinds {
 }
 
 fn db_err(e: rusqlite::Error) -> DbErr {
-    super::engine::error::from_rusqlite(e, "sqlite write")
+    crate::store::engine::error::from_rusqlite(e, "sqlite write")
 }
 
 /// True when `e` says that another connection (another process) held SQLite's
 /// write lock.
-pub(super) fn is_busy(e: &super::StoreError) -> bool {
-    e.kind() == super::engine::ErrorKind::Busy
+pub(in crate::store) fn is_busy(e: &crate::store::StoreError) -> bool {
+    e.kind() == crate::store::engine::ErrorKind::Busy
 }
 
 fn custom(what: &str) -> DbErr {
@@ -164,8 +164,8 @@ fn value(kind: Kind, v: ValueRef<'_>, name: &str) -> Result<Value, DbErr> {
 }
 
 fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> Result<(), DbErr> {
-    super::read::bind(stmt, k, v).map_err(|e| match e {
-        super::StoreError::Db(e) => e,
+    crate::store::read::bind(stmt, k, v).map_err(|e| match e {
+        crate::store::StoreError::Db(e) => e,
         other => custom(&other.to_string()),
     })
 }
@@ -204,12 +204,12 @@ pub struct WriteConn {
 
 impl WriteConn {
     /// Opens the file at `path` for writing with the server's settings (those
-    /// of [`super::connect_options`]): WAL, `synchronous = NORMAL`, foreign
+    /// of [`crate::store::connect_options`]): WAL, `synchronous = NORMAL`, foreign
     /// keys, the shared memory map, an 8 MiB page cache and stable plans. No
     /// busy timeout: SQLite would wait for another process's write lock by
     /// sleeping on the thread that runs the statement, a thread of the async
     /// runtime here; the group's begin waits for it instead (see
-    /// [`super::group`]), and no statement inside a transaction waits for it.
+    /// [`crate::store::group`]), and no statement inside a transaction waits for it.
     pub fn open(path: &Path) -> Result<Self, DbErr> {
         let conn = Connection::open_with_flags(
             path,

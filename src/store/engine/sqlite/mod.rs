@@ -1,0 +1,7 @@
+//! SQLite: the store's one write connection of a file (rusqlite, on the
+//! writer's thread), group commit of the server's writers on it, and the
+//! audit chain's verification read straight from the file.
+
+pub(in crate::store) mod audit_sqlite;
+pub(in crate::store) mod group;
+pub(in crate::store) mod write_conn;
