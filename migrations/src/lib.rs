@@ -12,6 +12,7 @@ mod m20261122_000005_dispositions;
 mod m20261122_000006_records;
 mod m20261122_000007_disposal;
 mod m20261202_000008_agency_login_domain;
+mod m20261202_000009_unreached_steps;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_records::Migration),
             Box::new(m20261122_000007_disposal::Migration),
             Box::new(m20261202_000008_agency_login_domain::Migration),
+            Box::new(m20261202_000009_unreached_steps::Migration),
         ]
     }
 }

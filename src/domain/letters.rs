@@ -734,25 +734,18 @@ async fn route_to(
     } else {
         (folder::TO_REVIEW, NoticeKind::ReviewRequested)
     };
-    let st = q::box_put_stmt(
+    // Reached: the step's position now takes part in the letter (its ALL
+    // folder) besides finding it in its folder to act on.
+    let st = q::box_put_reached_stmt(
         tx.db_backend(),
         &l.agency_id,
         &s.position_id,
         f,
         &l.id,
         tx.now_us(),
-    );
-    tx.write(st).await?;
-    // Reached: the step's position now takes part in the letter.
-    let all = q::box_put_stmt(
-        tx.db_backend(),
-        &l.agency_id,
-        &s.position_id,
-        folder::ALL,
-        &l.id,
         l.created_at_us,
     );
-    tx.write(all).await?;
+    tx.write(st).await?;
     notice(tx, kind, &s.position_id, &l.id);
     Ok(())
 }

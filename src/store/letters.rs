@@ -307,6 +307,33 @@ pub fn box_put_many_stmt(
     (!rows.is_empty()).then(|| box_upsert(db, rows))
 }
 
+/// A route step reached: the letter in the step's `folder` (TO_REVIEW or
+/// TO_SIGN) sorted by `now_us`, and in its ALL folder sorted by the letter's
+/// creation, in one statement.
+pub fn box_put_reached_stmt(
+    db: DbBackend,
+    agency: &str,
+    position_id: &str,
+    folder: i16,
+    letter_id: &str,
+    now_us: i64,
+    created_us: i64,
+) -> Statement {
+    box_upsert(
+        db,
+        [
+            box_row(agency, position_id, folder, letter_id, now_us),
+            box_row(
+                agency,
+                position_id,
+                self::folder::ALL,
+                letter_id,
+                created_us,
+            ),
+        ],
+    )
+}
+
 fn box_row(
     agency: &str,
     position_id: &str,
