@@ -1146,6 +1146,7 @@ impl LetterService for LetterApi {
         let mut rx = self.app.notices.subscribe();
         let (tx, out) = tokio::sync::mpsc::channel(64);
         let clock = store.clock().clone();
+        let app = self.app.clone();
         let mut stopping = self.app.stopping.clone();
         tokio::spawn(async move {
             let mut heartbeat = tokio::time::interval(Duration::from_secs(30));
@@ -1167,6 +1168,15 @@ impl LetterService for LetterApi {
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     },
                 };
+                // A notice only while the caller still holds or serves its
+                // position: a PLT/PLH window that ended, or a secretary no
+                // longer serving, ends the position's notices.
+                if !msg.position_id.is_empty() {
+                    match Caller::cached(&app.store, &p).await {
+                        Ok(now) if now.visible_ids().contains(&msg.position_id) => {}
+                        _ => continue,
+                    }
+                }
                 if tx.send(Ok(msg)).await.is_err() {
                     break;
                 }

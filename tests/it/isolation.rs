@@ -1053,3 +1053,79 @@ async fn the_migration_removes_unreached_steps_from_old_letters(db: Db) {
     t.stop().await;
 }
 dual!(the_migration_removes_unreached_steps_from_old_letters);
+
+/// An inbox stream shows a position's notices only while the caller may act
+/// for it: once a PLH window has ended, the position's letters no longer
+/// reach the stream opened during the window, while the caller's own still do.
+async fn an_inbox_stream_follows_the_acting_window(db: Db) {
+    let clock =
+        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
+    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+    let d = Demo::login(&t, &["pencatat", "kabid.ikp", "kasi.egov", "admin"]).await;
+    let minute = 60_000_000i64;
+    let now = naskah::clock::Clock::now_us(&*clock);
+    let kasi = AuthServiceClient::new(t.channel.clone())
+        .who_am_i(authed(pb::WhoAmIRequest {}, d.token("kasi.egov")))
+        .await
+        .expect("whoami")
+        .into_inner()
+        .user_id;
+    OrgServiceClient::new(t.channel.clone())
+        .assign_position(authed(
+            pb::AssignPositionRequest {
+                user_id: kasi,
+                position_id: d.pos("kabid.ikp"),
+                kind: pb::AssignmentKind::Plh as i32,
+                valid_from: Some(naskah::clock::to_timestamp(now - minute)),
+                valid_until: Some(naskah::clock::to_timestamp(now + 2 * minute)),
+                basis: "Surat perintah PLH".into(),
+                request_id: String::new(),
+            },
+            d.token("admin"),
+        ))
+        .await
+        .expect("PLH");
+    let mut stream = letters(&t)
+        .watch_inbox(authed(
+            pb::WatchInboxRequest::default(),
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("watch")
+        .into_inner();
+    let register = async |to: &str| {
+        letters(&t)
+            .register_incoming_letter(authed(
+                incoming_request(vec![d.pos(to)], "Undangan", "000.1.1", SecurityLevel::Biasa),
+                d.token("pencatat"),
+            ))
+            .await
+            .expect("register")
+            .into_inner()
+            .id
+    };
+    let mut next_letter = async || loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), stream.message())
+            .await
+            .expect("a notice within 10 s")
+            .expect("stream")
+            .expect("open");
+        if !m.letter_id.is_empty() {
+            return m.letter_id;
+        }
+    };
+    let inside = register("kabid.ikp").await;
+    assert_eq!(next_letter().await, inside, "inside the window");
+    // The window ends (the access tokens, valid for longer, do not).
+    clock.advance(3 * minute);
+    let after = register("kabid.ikp").await;
+    let own = register("kasi.egov").await;
+    let seen = next_letter().await;
+    assert_ne!(
+        seen, after,
+        "the ended window's position no longer reaches the stream"
+    );
+    assert_eq!(seen, own);
+    t.stop().await;
+}
+dual!(an_inbox_stream_follows_the_acting_window);
