@@ -361,19 +361,52 @@ pub async fn change_password(
             "new_password must differ from the current one",
         ));
     }
-    if !verify_password_blocking(current.to_owned(), Some(user.password_hash.clone())).await? {
+    // Guesses of the current password count toward the same lock as failed
+    // logins (a stolen access token must not open an unlimited guessing
+    // game), and a locked account changes nothing whatever is given.
+    let ok = verify_password_blocking(current.to_owned(), Some(user.password_hash.clone())).await?;
+    let locked = user.locked_until_us > store.clock().now_us();
+    if !ok || locked {
         let mut tx = store.begin_write().await?;
-        tx.audit(event(
-            meta,
-            Some(&user),
-            Outcome::Failure,
-            Reason::InvalidCredentials.as_str(),
-            "password change: wrong current password",
-        ));
+        match q::user_by_id(tx.conn(), &user.id).await? {
+            Some(u) if locked || u.locked_until_us > tx.now_us() => {
+                tx.audit(event(
+                    meta,
+                    Some(&u),
+                    Outcome::Failure,
+                    Reason::AccountLocked.as_str(),
+                    "password change refused: account locked",
+                ));
+            }
+            Some(u) => {
+                let failures = u.failed_logins.saturating_add(1);
+                let locked_until = match lock_duration_us(failures) {
+                    0 => 0,
+                    d => tx.now_us() + d,
+                };
+                q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
+                tx.audit(event(
+                    meta,
+                    Some(&u),
+                    Outcome::Failure,
+                    Reason::InvalidCredentials.as_str(),
+                    &format!("password change: wrong current password ({failures} in a row)"),
+                ));
+            }
+            None => {
+                tx.audit(event(
+                    meta,
+                    Some(&user),
+                    Outcome::Failure,
+                    Reason::InvalidCredentials.as_str(),
+                    "password change: user gone",
+                ));
+            }
+        }
         tx.commit().await?;
         return Err(Error::rejected(
             Reason::InvalidCredentials,
-            "the current password is wrong",
+            "the current password is wrong, or the account is temporarily locked after failed attempts",
         ));
     }
     let new_owned = new.to_owned();
@@ -383,6 +416,9 @@ pub async fn change_password(
         .map_err(Error::Internal)?;
     let mut tx = store.begin_write().await?;
     q::set_password(tx.conn(), &user.id, &phc, false, tx.now_us()).await?;
+    if user.failed_logins != 0 {
+        q::set_login_failures(tx.conn(), &user.id, 0, 0).await?;
+    }
     tx.audit(event(
         meta,
         Some(&user),

@@ -153,6 +153,48 @@ async fn repeated_failures_lock_the_account(db: Db) {
 }
 dual!(repeated_failures_lock_the_account);
 
+/// Guessing the current password through ChangePassword (with a stolen access
+/// token, say) meets the same lock as guessing through Login.
+async fn password_change_guesses_count_toward_the_lock(db: Db) {
+    let t = TestServer::start(db).await;
+    t.seed_user("owner", "owner-password-1", &[Role::User])
+        .await;
+    let token = t.login("owner", "owner-password-1").await;
+    let mut c = AuthServiceClient::new(t.channel.clone());
+    let change = |current: &str| {
+        authed(
+            naskah::proto::ChangePasswordRequest {
+                current_password: current.into(),
+                new_password: "a-much-better-passphrase-9".into(),
+            },
+            &token,
+        )
+    };
+    for _ in 0..5 {
+        let e = c.change_password(change("guess")).await.unwrap_err();
+        assert_eq!(reason(&e), "INVALID_CREDENTIALS");
+    }
+    // Locked: neither the right current password changes it, nor does Login open.
+    let e = c
+        .change_password(change("owner-password-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "INVALID_CREDENTIALS");
+    let e = c
+        .login(login_req("owner", "owner-password-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&e), "INVALID_CREDENTIALS");
+    let user = naskah::store::identity::user_by_username(t.store().reader(), "owner")
+        .await
+        .expect("q")
+        .expect("user");
+    assert_eq!(user.failed_logins, 5);
+    assert!(user.locked_until_us > t.store().clock().now_us());
+    t.stop().await;
+}
+dual!(password_change_guesses_count_toward_the_lock);
+
 async fn missing_forged_and_wrong_kind_tokens_are_unauthenticated(db: Db) {
     let t = TestServer::start(db).await;
     t.seed_user("aud", "auditor-password-9", &[Role::Auditor])
