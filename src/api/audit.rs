@@ -81,7 +81,15 @@ impl AuditService for AuditApi {
             end_us: end_us.flatten(),
             outcome: domain::outcome_filter(r.outcome),
         };
-        let page = domain::list(&self.app.store, &p, filter, r.page_size, &r.page_token).await?;
+        let page = domain::list(
+            &self.app.store,
+            &p,
+            &self.app.master_key,
+            filter,
+            r.page_size,
+            &r.page_token,
+        )
+        .await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
             events: page.events.into_iter().map(to_pb).collect(),
             next_page_token: page.next_page_token,
@@ -90,15 +98,16 @@ impl AuditService for AuditApi {
 
     async fn verify_audit_log(
         &self,
-        _req: Request<pb::VerifyAuditLogRequest>,
+        req: Request<pb::VerifyAuditLogRequest>,
     ) -> Result<Response<pb::VerifyAuditLogResponse>, Status> {
-        let report = domain::verify(&self.app.store).await?;
+        let p = principal(&req)?;
+        let v = domain::verify(&self.app.store, &p).await?;
         Ok(Response::new(pb::VerifyAuditLogResponse {
-            ok: report.broken.is_none(),
-            events_checked: report.checked,
-            first_broken_seq: report.broken.as_ref().map(|b| b.seq).unwrap_or(0),
-            problem: report.broken.map(|b| b.problem).unwrap_or_default(),
-            head_hash: report.head_hash,
+            ok: v.ok,
+            events_checked: v.events_checked,
+            first_broken_seq: v.first_broken_seq,
+            problem: v.problem,
+            head_hash: v.head_hash,
         }))
     }
 }

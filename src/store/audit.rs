@@ -312,6 +312,15 @@ pub struct EventFilter {
 }
 
 /// Lists events newest first, `limit` of them with seq below `before_seq`.
+/// How many events of the chain belong to `agency`.
+pub async fn count_of_agency<C: ConnectionTrait>(db: &C, agency: &str) -> StoreResult<u64> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+    Ok(audit_event::Entity::find()
+        .filter(audit_event::Column::AgencyId.eq(agency))
+        .count(db)
+        .await?)
+}
+
 pub async fn list<C: ConnectionTrait>(
     db: &C,
     filter: &EventFilter,

@@ -97,14 +97,29 @@ async fn append_events(t: &TestServer, n: usize) {
 
 async fn tampering_is_detected_and_named(db: Db) {
     let t = TestServer::start(db).await;
-    t.seed_user("auditor1", "auditor-password-1", &[Role::Auditor])
+    // The installation's chain as its operator sees it: sequence numbers and
+    // the whole count (an agency's auditor sees neither, below).
+    t.seed_user(
+        "auditor1",
+        "auditor-password-1",
+        &[Role::Auditor, Role::SystemAdmin],
+    )
+    .await;
+    t.seed_user("auditor2", "auditor-password-2", &[Role::Auditor])
         .await;
     let token = t.login("auditor1", "auditor-password-1").await;
+    let agency_token = t.login("auditor2", "auditor-password-2").await;
     append_events(&t, 8).await;
 
     let ok = verify_rpc(&t, &token).await;
     assert!(ok.ok, "{ok:?}");
     assert!(ok.events_checked >= 10, "{ok:?}");
+    // An agency's auditor: the chain's verdict and head, their agency's
+    // events counted (the test's appended events belong to no agency).
+    let mine = verify_rpc(&t, &agency_token).await;
+    assert!(mine.ok);
+    assert_eq!(mine.head_hash, ok.head_hash);
+    assert!(mine.events_checked < ok.events_checked, "{mine:?} {ok:?}");
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("audit chain OK"), "{out}");
@@ -120,6 +135,12 @@ async fn tampering_is_detected_and_named(db: Db) {
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, 5, "{r:?}");
     assert!(r.problem.contains("altered"), "{r:?}");
+    let mine = verify_rpc(&t, &agency_token).await;
+    assert!(!mine.ok, "an agency's auditor learns the chain is broken");
+    assert_eq!(
+        mine.first_broken_seq, 0,
+        "but not where, in the installation's numbering"
+    );
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("BROKEN at event 5"), "{out}");
@@ -792,7 +813,30 @@ async fn auditors_list_their_agency_events_with_filters_and_pages(db: Db) {
     assert_eq!(second.events.len(), 1);
     assert!(second.next_page_token.is_empty());
     let all: Vec<_> = first.events.iter().chain(second.events.iter()).collect();
-    assert!(all.windows(2).all(|w| w[0].seq > w[1].seq), "newest first");
+    let time = |e: &&naskah::proto::AuditEvent| {
+        e.event_time
+            .as_ref()
+            .map(|t| (t.seconds, t.nanos))
+            .unwrap_or_default()
+    };
+    assert!(
+        all.windows(2).all(|w| time(&w[0]) >= time(&w[1])),
+        "newest first"
+    );
+    // An agency's auditor learns nothing that counts the installation's
+    // events: no sequence numbers, and a page token that hides the one it
+    // carries.
+    assert!(all.iter().all(|e| e.seq == 0), "no sequence numbers");
+    let raw_token = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&first.next_page_token)
+            .unwrap_or_default()
+    };
+    assert!(
+        !String::from_utf8_lossy(&raw_token).contains("v1|"),
+        "the page token is sealed"
+    );
     assert!(all.iter().all(|e| e.reason == "INVALID_CREDENTIALS" && e.outcome == AuditOutcome::Failure as i32));
     assert!(
         all.iter().all(|e| !e.summary.contains("wrong-password")),

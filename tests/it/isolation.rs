@@ -804,6 +804,10 @@ async fn every_user_reads_exactly_what_the_rule_allows(db: Db) {
                     !foreign.contains(&e.resource_id),
                     "an auditor sees another agency's event {e:?}"
                 );
+                assert_eq!(
+                    e.seq, 0,
+                    "no installation-wide sequence number counts the other agency's events"
+                );
                 checked += 1;
             }
             if r.next_page_token.is_empty() {
@@ -812,6 +816,25 @@ async fn every_user_reads_exactly_what_the_rule_allows(db: Db) {
             page = r.next_page_token;
         }
     }
+    // Verification: the verdict for the one chain, each agency's own count.
+    let counted = async |token: &str| {
+        naskah::proto::audit_service_client::AuditServiceClient::new(t.channel.clone())
+            .verify_audit_log(authed(pb::VerifyAuditLogRequest {}, token))
+            .await
+            .expect("verify")
+            .into_inner()
+    };
+    let (a_view, b_view) = (
+        counted(d.token("auditor")).await,
+        counted(&b_tokens["audit@dinkes"]).await,
+    );
+    assert!(a_view.ok && b_view.ok);
+    let whole = t.store().verify_audit().await.expect("verify").checked as i64;
+    assert!(a_view.events_checked + b_view.events_checked <= whole);
+    assert!(
+        b_view.events_checked < a_view.events_checked,
+        "{a_view:?} {b_view:?}"
+    );
     // Certificates: each agency has its own CA.
     let ca = async |token: &str| {
         naskah::proto::signature_service_client::SignatureServiceClient::new(t.channel.clone())
