@@ -7,8 +7,8 @@ use crate::auth::tokens::{TokenError, TokenKeys, new_refresh_token, refresh_toke
 use crate::auth::{Principal, RequestMeta, password, roles_from_db, roles_to_db};
 use crate::error::{Error, Reason, Result};
 use crate::proto::Role;
-use crate::store::Store;
 use crate::store::identity::{self as q, UserRecord};
+use crate::store::{Store, WriteTx};
 
 /// Consecutive failures after which an account locks.
 pub const MAX_FAILURES: i32 = 5;
@@ -122,13 +122,57 @@ async fn open_session(
     })
 }
 
-/// Logs a user in. Unknown user and wrong password give the same error after the
-/// same work; the fifth consecutive failure locks the account for a growing delay.
+/// Records a refused password guess of `u` (a Login or a ChangePassword):
+/// during a lock (`locked`, or a lock found now) the refusal is audited and
+/// counts nothing, so a lock is never extended by the attempts made during
+/// it, nor counted again when it ran out meanwhile; otherwise the failure is
+/// counted and, from the fifth in a row, locks the account for a doubling
+/// delay.
+async fn refuse_guess(
+    tx: &mut WriteTx,
+    meta: &RequestMeta,
+    u: &UserRecord,
+    locked: bool,
+    what: &str,
+) -> Result<()> {
+    if locked || u.locked_until_us > tx.now_us() {
+        tx.audit(event(
+            meta,
+            Some(u),
+            Outcome::Failure,
+            Reason::AccountLocked.as_str(),
+            &format!("{what} refused: account locked"),
+        ));
+        return Ok(());
+    }
+    let failures = u.failed_logins.saturating_add(1);
+    let locked_until = match lock_duration_us(failures) {
+        0 => 0,
+        d => tx.now_us() + d,
+    };
+    q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
+    let summary = if locked_until > 0 {
+        format!("{what} failed ({failures} in a row); account locked")
+    } else {
+        format!("{what} failed ({failures} in a row)")
+    };
+    tx.audit(event(
+        meta,
+        Some(u),
+        Outcome::Failure,
+        Reason::InvalidCredentials.as_str(),
+        &summary,
+    ));
+    Ok(())
+}
+
 /// The one answer to every failed login: unknown user, wrong password, or a
 /// locked account whatever the password.
 pub const LOGIN_FAILED: &str =
     "unknown user or wrong password, or the account is temporarily locked after failed logins";
 
+/// Logs a user in. Unknown user and wrong password give the same error after the
+/// same work; the fifth consecutive failure locks the account for a growing delay.
 pub async fn login(
     store: &Store,
     keys: &TokenKeys,
@@ -154,38 +198,7 @@ pub async fn login(
     let Some(user) = user.filter(|_| ok && !locked) else {
         // Re-read inside the write transaction so concurrent failures all count.
         match q::user_by_username(tx.conn(), username).await? {
-            // A refusal for the lock never counts as a failure, even when the
-            // lock ran out meanwhile.
-            Some(u) if locked || u.locked_until_us > tx.now_us() => {
-                // A lock is not extended by the attempts made during it.
-                tx.audit(event(
-                    meta,
-                    Some(&u),
-                    Outcome::Failure,
-                    Reason::AccountLocked.as_str(),
-                    "login refused: account locked",
-                ));
-            }
-            Some(u) => {
-                let failures = u.failed_logins.saturating_add(1);
-                let locked_until = match lock_duration_us(failures) {
-                    0 => 0,
-                    d => tx.now_us() + d,
-                };
-                q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
-                let summary = if locked_until > 0 {
-                    format!("login failed ({failures} in a row); account locked")
-                } else {
-                    format!("login failed ({failures} in a row)")
-                };
-                tx.audit(event(
-                    meta,
-                    Some(&u),
-                    Outcome::Failure,
-                    Reason::InvalidCredentials.as_str(),
-                    &summary,
-                ));
-            }
+            Some(u) => refuse_guess(&mut tx, meta, &u, locked, "login").await?,
             None => {
                 tx.audit(event(
                     meta,
@@ -369,30 +382,7 @@ pub async fn change_password(
     if !ok || locked {
         let mut tx = store.begin_write().await?;
         match q::user_by_id(tx.conn(), &user.id).await? {
-            Some(u) if locked || u.locked_until_us > tx.now_us() => {
-                tx.audit(event(
-                    meta,
-                    Some(&u),
-                    Outcome::Failure,
-                    Reason::AccountLocked.as_str(),
-                    "password change refused: account locked",
-                ));
-            }
-            Some(u) => {
-                let failures = u.failed_logins.saturating_add(1);
-                let locked_until = match lock_duration_us(failures) {
-                    0 => 0,
-                    d => tx.now_us() + d,
-                };
-                q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
-                tx.audit(event(
-                    meta,
-                    Some(&u),
-                    Outcome::Failure,
-                    Reason::InvalidCredentials.as_str(),
-                    &format!("password change: wrong current password ({failures} in a row)"),
-                ));
-            }
+            Some(u) => refuse_guess(&mut tx, meta, &u, locked, "password change").await?,
             None => {
                 tx.audit(event(
                     meta,
