@@ -43,14 +43,22 @@ pub struct Config {
     pub max_request_bytes: usize,
     /// Largest response message, in bytes.
     pub max_response_bytes: usize,
-    /// Database connection pool size. On SQLite at most twice the CPU count (at
-    /// least 4) are opened: every SQLite connection is a thread of its own, and
-    /// more of them than cores only adds context switches. On PostgreSQL the
-    /// hot reads and the write transactions each keep up to as many
-    /// connections again of their own (named `naskah reads` and `naskah
-    /// writes` in `pg_stat_activity`), so a server opens at most three times
-    /// this number.
+    /// Database connections for reads. On SQLite at most twice the CPU count
+    /// (at least 4) are opened: every SQLite connection is a thread of its
+    /// own, and more of them than cores only adds context switches. On
+    /// PostgreSQL half go to sea-orm's pool and half to the hot reads (named
+    /// `naskah reads` in `pg_stat_activity`); the writes use `write_lanes`
+    /// more (`naskah writes`), so a server opens at most
+    /// `max(db_max_connections, 2) + write_lanes`.
     pub db_max_connections: u32,
+    /// PostgreSQL: write groups open at once, each on a connection of its own.
+    /// (A SQLite file has one writer at a time, so one.)
+    pub write_lanes: u32,
+    /// The most write transactions committed together in one group.
+    pub write_group_max: u32,
+    /// How long, in milliseconds, a writer whose work waits in an open group
+    /// waits before it commits the group itself when nobody else is left to.
+    pub write_group_wait_ms: u64,
     /// Lifetime of access tokens, in seconds.
     pub access_token_ttl_secs: u64,
     /// Lifetime of refresh tokens, in seconds.
@@ -74,6 +82,9 @@ impl Default for Config {
             max_request_bytes: 4 * 1024 * 1024,
             max_response_bytes: 16 * 1024 * 1024,
             db_max_connections: 16,
+            write_lanes: 4,
+            write_group_max: 32,
+            write_group_wait_ms: 100,
             access_token_ttl_secs: 15 * 60,
             refresh_token_ttl_secs: 14 * 24 * 3600,
             max_attachment_bytes: 100 * 1024 * 1024,
@@ -94,6 +105,9 @@ const ENV_KEYS: &[&str] = &[
     "max_request_bytes",
     "max_response_bytes",
     "db_max_connections",
+    "write_lanes",
+    "write_group_max",
+    "write_group_wait_ms",
     "access_token_ttl_secs",
     "refresh_token_ttl_secs",
     "max_attachment_bytes",
@@ -182,6 +196,8 @@ pub struct Settings {
     pub max_response_bytes: usize,
     /// Pool size.
     pub db_max_connections: u32,
+    /// Group commit's settings.
+    pub write_groups: crate::store::engine::GroupLimits,
     /// Access-token lifetime.
     pub access_token_ttl: Duration,
     /// Refresh-token lifetime.
@@ -300,6 +316,9 @@ impl Config {
             1,
             1000,
         )?;
+        range("write_lanes", u64::from(self.write_lanes), 1, 64)?;
+        range("write_group_max", u64::from(self.write_group_max), 1, 1000)?;
+        range("write_group_wait_ms", self.write_group_wait_ms, 1, 10_000)?;
         range(
             "access_token_ttl_secs",
             self.access_token_ttl_secs,
@@ -324,6 +343,11 @@ impl Config {
             max_request_bytes: self.max_request_bytes,
             max_response_bytes: self.max_response_bytes,
             db_max_connections: self.db_max_connections,
+            write_groups: crate::store::engine::GroupLimits {
+                lanes: self.write_lanes as usize,
+                max_members: self.write_group_max as usize,
+                straggler_wait: Duration::from_millis(self.write_group_wait_ms),
+            },
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
             max_attachment_bytes: self.max_attachment_bytes,

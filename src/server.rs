@@ -85,6 +85,7 @@ pub async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::R
         &StoreOptions {
             url: settings.database_url.clone(),
             max_connections: settings.db_max_connections,
+            groups: settings.write_groups,
         },
         clock,
     )

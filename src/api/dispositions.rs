@@ -182,11 +182,12 @@ impl DispositionService for DispositionApi {
             due_us: due,
             urgency: r.urgency as i16,
         };
-        let mut sent = None;
+        // Set by the run that committed (a run retried alone sets it again).
+        let sent = std::sync::Mutex::new(None);
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let s = domain::create(tx, Ctx::new(&p, &m), d).await?;
+            let s = domain::create(tx, Ctx::new(&p, &m), d.clone()).await?;
             let id = s.d.id.clone();
-            sent = Some(s);
+            *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
             Ok(pb::Disposition {
                 id,
                 ..Default::default()
@@ -194,7 +195,7 @@ impl DispositionService for DispositionApi {
         })
         .await?;
         // A retry's answer (this run's disposition was not committed) is read.
-        match sent {
+        match sent.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(s) if s.d.id == out.id => Ok(Response::new(disposition_pb(
                 s.view(self.app.store.clock().now_us()),
             ))),
@@ -232,7 +233,7 @@ impl DispositionService for DispositionApi {
             urgency: r.urgency as i16,
         };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let d = domain::draft(tx, Ctx::new(&p, &m), d).await?;
+            let d = domain::draft(tx, Ctx::new(&p, &m), d.clone()).await?;
             Ok(pb::Disposition {
                 id: d.id,
                 ..Default::default()
@@ -268,7 +269,7 @@ impl DispositionService for DispositionApi {
             due_us: due,
         };
         mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::confirm(tx, Ctx::new(&p, &m), &r.disposition_id, &r.etag, c).await?;
+            domain::confirm(tx, Ctx::new(&p, &m), &r.disposition_id, &r.etag, c.clone()).await?;
             Ok(pb::Disposition::default())
         })
         .await?;

@@ -285,11 +285,12 @@ impl LetterService for LetterApi {
             reference_letter_id: r.reference_letter_id.clone(),
         };
         let app = self.app.clone();
-        let mut created = None;
+        // Set by the run that committed (a run retried alone sets it again).
+        let created = std::sync::Mutex::new(None);
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let c = domain::create_draft(tx, Ctx::new(&p, &m), d).await?;
+            let c = domain::create_draft(tx, Ctx::new(&p, &m), d.clone()).await?;
             let id = c.letter.id.clone();
-            created = Some(c);
+            *created.lock().unwrap_or_else(|e| e.into_inner()) = Some(c);
             Ok(pb::Letter {
                 id,
                 ..Default::default()
@@ -297,7 +298,7 @@ impl LetterService for LetterApi {
         })
         .await?;
         // A retry's answer (this run's letter was not committed) is read.
-        let v = match created {
+        let v = match created.into_inner().unwrap_or_else(|e| e.into_inner()) {
             Some(c) if c.letter.id == out.id => {
                 domain::view_of_created(&app.store, &p, &m, c).await?
             }
@@ -401,7 +402,7 @@ impl LetterService for LetterApi {
         }
         v.finish()?;
         mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::update_draft(tx, Ctx::new(&p, &m), &l.id, &r.etag, ch).await?;
+            domain::update_draft(tx, Ctx::new(&p, &m), &l.id, &r.etag, ch.clone()).await?;
             Ok(pb::Letter::default())
         })
         .await?;
@@ -844,7 +845,7 @@ impl LetterService for LetterApi {
             receive_time_us: receive.flatten(),
         };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let l = domain::register_incoming(tx, Ctx::new(&p, &m), input).await?;
+            let l = domain::register_incoming(tx, Ctx::new(&p, &m), input.clone()).await?;
             Ok(pb::Letter {
                 id: l.id,
                 ..Default::default()

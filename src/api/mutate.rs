@@ -15,7 +15,11 @@ use crate::store::WriteTx;
 use crate::store::idempotency::{self, Remembered};
 
 /// Runs `f` in a write transaction and commits. `request` is the request message
-/// (fingerprinted to detect a reused id); `request_id` may be empty.
+/// (fingerprinted to detect a reused id); `request_id` may be empty. When the
+/// write group the transaction joined fails as a whole, or the transaction is
+/// a deadlock's victim, `f` runs once more in a transaction of its own
+/// (`Store::begin_write_alone`), so that another request's failure never
+/// becomes this one's.
 pub async fn mutate<Q, R, F>(
     app: &App,
     p: &Principal,
@@ -27,7 +31,7 @@ pub async fn mutate<Q, R, F>(
 where
     Q: Message,
     R: Message + Default,
-    F: AsyncFnOnce(&mut WriteTx) -> Result<R, Error>,
+    F: AsyncFnOnce(&mut WriteTx) -> Result<R, Error> + Clone,
 {
     if request_id.len() > 128 || request_id.bytes().any(|b| !b.is_ascii_graphic()) {
         return Err(to_status(Error::invalid(
@@ -40,47 +44,59 @@ where
     if let Some(prev) = remembered(app, p, request_id).await? {
         return replay(m, &request_hash, prev);
     }
-    let mut tx = app
-        .store
-        .begin_write()
-        .await
-        .map_err(|e| to_status(e.into()))?;
-    let response = match f(&mut tx).await {
-        Ok(r) => r,
-        Err(e) => {
-            tx.rollback().await;
-            // A concurrent retry that finished meanwhile may be why this run
-            // failed (the letter moved on): its response is the answer.
-            return replay_or(app, p, m, request_id, &request_hash, to_status(e)).await;
-        }
-    };
-    if !request_id.is_empty() {
-        let remembered = Remembered {
-            method: m.method.clone(),
-            request_hash: request_hash.clone(),
-            response: response.encode_to_vec(),
+    let mut alone = false;
+    let (response, notices) = loop {
+        let began = if alone {
+            app.store.begin_write_alone().await
+        } else {
+            app.store.begin_write().await
         };
-        let st = idempotency::remember(
-            tx.db_backend(),
-            &p.user_id,
-            request_id,
-            &remembered,
-            tx.now_us(),
-        );
-        tx.defer(st);
-    }
-    let notices = match tx.commit_with_notices().await {
-        Ok((_, notices)) => notices,
-        // The same id committed by a concurrent retry since the check above
-        // (this transaction is rolled back): its response is the answer.
-        Err(e) if !request_id.is_empty() && e.is_unique_violation() => {
-            let running = to_status(Error::rejected(
-                Reason::ConcurrentRetry,
-                "a retry with this request_id is already running",
-            ));
-            return replay_or(app, p, m, request_id, &request_hash, running).await;
+        let mut tx = began.map_err(|e| to_status(e.into()))?;
+        let response = match f.clone()(&mut tx).await {
+            Ok(r) => r,
+            Err(Error::Store(e)) if !alone && e.retry_alone() => {
+                tx.rollback().await;
+                alone = true;
+                continue;
+            }
+            Err(e) => {
+                tx.rollback().await;
+                // A concurrent retry that finished meanwhile may be why this
+                // run failed (the letter moved on): its response is the
+                // answer.
+                return replay_or(app, p, m, request_id, &request_hash, to_status(e)).await;
+            }
+        };
+        if !request_id.is_empty() {
+            let remembered = Remembered {
+                method: m.method.clone(),
+                request_hash: request_hash.clone(),
+                response: response.encode_to_vec(),
+            };
+            let st = idempotency::remember(
+                tx.db_backend(),
+                &p.user_id,
+                request_id,
+                &remembered,
+                tx.now_us(),
+            );
+            tx.defer(st);
         }
-        Err(e) => return Err(to_status(e.into())),
+        match tx.commit_with_notices().await {
+            Ok((_, notices)) => break (response, notices),
+            Err(e) if !alone && e.retry_alone() => alone = true,
+            // The same id committed by a concurrent retry since the check
+            // above (this transaction is rolled back): its response is the
+            // answer.
+            Err(e) if !request_id.is_empty() && e.is_unique_violation() => {
+                let running = to_status(Error::rejected(
+                    Reason::ConcurrentRetry,
+                    "a retry with this request_id is already running",
+                ));
+                return replay_or(app, p, m, request_id, &request_hash, running).await;
+            }
+            Err(e) => return Err(to_status(e.into())),
+        }
     };
     for n in notices {
         // No subscriber is not an error.

@@ -263,7 +263,7 @@ impl OrgService for OrgApi {
         }
         v.finish()?;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::update_unit(tx, Ctx::new(&p, &m), &unit.id, &r.etag, ch)
+            domain::update_unit(tx, Ctx::new(&p, &m), &unit.id, &r.etag, ch.clone())
                 .await
                 .map(unit_pb)
         })
@@ -376,7 +376,7 @@ impl OrgService for OrgApi {
         }
         v.finish()?;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::update_position(tx, Ctx::new(&p, &m), &pos.id, &r.etag, ch)
+            domain::update_position(tx, Ctx::new(&p, &m), &pos.id, &r.etag, ch.clone())
                 .await
                 .map(position_pb)
         })
@@ -428,9 +428,9 @@ impl OrgService for OrgApi {
                 nip: r.nip.clone(),
                 full_name: r.full_name.clone(),
                 email: r.email.clone(),
-                roles,
+                roles: roles.clone(),
             };
-            let u = domain::create_user(tx, Ctx::new(&p, &m), n, phc).await?;
+            let u = domain::create_user(tx, Ctx::new(&p, &m), n, phc.clone()).await?;
             Ok(pb::CreateUserResponse {
                 user: Some(user_pb(u)),
                 one_time_password: otp,
@@ -476,7 +476,7 @@ impl OrgService for OrgApi {
         }
         v.finish()?;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::update_user(tx, Ctx::new(&p, &m), &user.id, &r.etag, ch)
+            domain::update_user(tx, Ctx::new(&p, &m), &user.id, &r.etag, ch.clone())
                 .await
                 .map(user_pb)
         })
@@ -603,7 +603,7 @@ impl OrgService for OrgApi {
             basis: r.basis.clone(),
         };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::assign(tx, Ctx::new(&p, &m), n)
+            domain::assign(tx, Ctx::new(&p, &m), n.clone())
                 .await
                 .map(assignment_pb)
         })

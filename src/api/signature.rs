@@ -87,7 +87,7 @@ impl SignatureService for SignatureApi {
                 &self.app.master_key,
                 &r.position_id,
                 &key,
-                sealed,
+                sealed.clone(),
             )
             .await?;
             Ok(pb::EnrollSigningKeyResponse {

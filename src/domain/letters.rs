@@ -1401,6 +1401,7 @@ pub async fn sign(
 }
 
 /// Registers an incoming letter and delivers it to its positions.
+#[derive(Clone)]
 pub struct IncomingInput {
     pub letter_type: LetterType,
     pub subject: String,

@@ -5,6 +5,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, Statement,
 };
 
+use super::engine::group::Timed;
 use super::entities::audit_event;
 use super::{Backend, StoreError, StoreResult, db_backend};
 use crate::audit::{
@@ -151,19 +152,57 @@ pub(super) enum Linking {
     Predicted,
 }
 
+/// The commit hook of a PostgreSQL group transaction: appends `events` and
+/// commits. It links to the head this process's last append left when that
+/// is still the head (or will be once the group that left it commits), else
+/// locks the head and reads it. The turn ends once the append has moved the
+/// head: the next group's append waits in PostgreSQL on the head's row while
+/// this one commits. Whatever fails, the transaction has ended (a `PgTx`
+/// dropped rolls back).
+pub(super) async fn commit_pg(
+    tx: super::write_pg::PgTx,
+    appender: &Appender,
+    events: Vec<Timed>,
+) -> StoreResult<Vec<i64>> {
+    let mut turn = appender.turn().await;
+    // Appended (the seqs and the new head), or the head to link to under its
+    // lock: taken by a guess that missed, or by locking the head when there
+    // was nothing to guess.
+    let linked: Result<(Vec<i64>, Head), Head> = match turn.guess() {
+        Some(head) => {
+            let (stmt, seqs, next) =
+                append_stmt(Backend::Postgres, head, Linking::Predicted, &events)?;
+            let found = append_predicted(&tx, stmt).await?;
+            let hit = found == next;
+            turn.guessed(hit);
+            if hit { Ok((seqs, next)) } else { Err(found) }
+        }
+        None => Err(lock_head_postgres(&tx).await?),
+    };
+    let (seqs, next) = match linked {
+        Ok(appended) => appended,
+        Err(head) => {
+            let (stmt, seqs, next) =
+                append_stmt(Backend::Postgres, head, Linking::Locked, &events)?;
+            tx.execute_raw(stmt).await?;
+            (seqs, next)
+        }
+    };
+    turn.appended(next);
+    drop(turn);
+    tx.commit().await?;
+    Ok(seqs)
+}
+
 /// The statement that appends events to the chain after `before`: links each
 /// event to its predecessor, inserts them and moves the head; with the seqs of
-/// the events and the new head. `deferred` are SQLite statements of the change
-/// whose results nobody reads; they go first, in the same round trip. A
-/// [`Linking::Predicted`] statement answers the head row it left (see
-/// [`append_predicted`]).
+/// the events and the new head. A [`Linking::Predicted`] statement answers the
+/// head row it left (see [`append_predicted`]).
 pub(super) fn append_stmt(
     backend: Backend,
     before: Head,
     linking: Linking,
-    now_us: i64,
-    events: &[NewEvent],
-    deferred: Vec<Statement>,
+    events: &[Timed],
 ) -> StoreResult<(Statement, Vec<i64>, Head)> {
     let mut seq = before.seq;
     let mut prev = decode_hash(&before.hash)
@@ -171,7 +210,8 @@ pub(super) fn append_stmt(
 
     let mut models = Vec::with_capacity(events.len());
     let mut seqs = Vec::with_capacity(events.len());
-    for ev in events {
+    for (now_us, ev) in events {
+        let now_us = *now_us;
         seq += 1;
         let outcome = ev.outcome.code();
         let hash = chain_hash(&prev, seq, now_us, outcome, ev);
@@ -207,16 +247,13 @@ pub(super) fn append_stmt(
         sea_orm::Value::from(hex::encode(prev)),
     ]);
     let st = match backend {
-        Backend::Sqlite => super::sqlite_batch(
-            deferred,
-            Some(Statement::from_sql_and_values(
-                db,
-                format!(
-                    "{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
-                    insert.sql
-                ),
-                values,
-            )),
+        Backend::Sqlite => Statement::from_sql_and_values(
+            db,
+            format!(
+                "{};\nUPDATE audit_head SET last_seq = ?, last_hash = ? WHERE id = 1",
+                insert.sql
+            ),
+            values,
         ),
         Backend::Postgres if linking == Linking::Predicted => {
             // `INSERT INTO t (columns) VALUES (…), (…)` becomes an insert of

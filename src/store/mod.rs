@@ -13,8 +13,9 @@ pub mod cache;
 pub mod disposal;
 pub mod dispositions;
 pub mod engine;
+use engine::group::{self, GroupLimits, Lanes};
 use engine::postgres::{audit_pg, pg_batch, read_pg, write_pg};
-use engine::sqlite::{audit_sqlite, group, write_conn};
+use engine::sqlite::{audit_sqlite, lane::SqliteLane, write_conn};
 pub(crate) mod entities;
 pub mod idempotency;
 pub mod identity;
@@ -60,6 +61,17 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
+    /// The write group this transaction's work was in did not commit as a
+    /// whole (its commit failed, its connection was lost, another
+    /// transaction's lock made it a deadlock's victim). The work itself may
+    /// be sound: run alone ([`Store::begin_write_alone`]) it may commit.
+    #[error("{message}")]
+    GroupFailed {
+        /// What kind of failure.
+        kind: engine::ErrorKind,
+        /// What failed.
+        message: String,
+    },
     /// Stored data is not what the schema promises.
     #[error("corrupt data: {0}")]
     Corrupt(String),
@@ -88,10 +100,17 @@ impl StoreError {
     pub fn kind(&self) -> engine::ErrorKind {
         match self {
             StoreError::Db(e) => engine::kind_of(e),
-            StoreError::Failed { kind, .. } => *kind,
+            StoreError::Failed { kind, .. } | StoreError::GroupFailed { kind, .. } => *kind,
             StoreError::Unavailable(_) => engine::ErrorKind::ConnectionLost,
             StoreError::Unaudited | StoreError::Corrupt(_) => engine::ErrorKind::Other,
         }
+    }
+
+    /// True when the work that failed may commit if run again in a group of
+    /// its own: its group failed as a whole, or it was a deadlock's or a
+    /// serialization failure's victim.
+    pub fn retry_alone(&self) -> bool {
+        matches!(self, StoreError::GroupFailed { .. }) || self.kind() == engine::ErrorKind::Conflict
     }
 
     /// True when the error is a unique-constraint violation.
@@ -113,12 +132,14 @@ pub enum Backend {
 }
 
 /// Connection settings.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct StoreOptions {
     /// `sqlite://path?mode=rwc` or `postgres://…`.
     pub url: String,
     /// Pool size.
     pub max_connections: u32,
+    /// Group commit's settings.
+    pub groups: GroupLimits,
 }
 
 /// The database, shared by every request.
@@ -136,13 +157,11 @@ pub struct Store {
     /// A SQLite file's or PostgreSQL's hot reads' own connections (see
     /// [`read`]).
     readers: Option<Arc<read::Readers>>,
-    /// SQLite file: the one connection of write transactions (see
-    /// [`Store::begin_write`]).
-    writer: Option<group::WriteQueue>,
-    /// PostgreSQL: the turn to append to the chain (see [`audit::Appender`]).
-    appender: audit::Appender,
-    /// PostgreSQL: the connections of write transactions (see [`write_pg`]).
-    pg_writes: Option<Arc<read_pg::PgConns>>,
+    /// SQLite file: group commit on the one connection of write
+    /// transactions (see [`Store::begin_write`]).
+    sqlite_lanes: Option<Arc<Lanes<SqliteLane>>>,
+    /// PostgreSQL: group commit on the store's write connections.
+    pg_lanes: Option<Arc<Lanes<write_pg::PgTx>>>,
 }
 
 impl Store {
@@ -165,13 +184,17 @@ impl Store {
             sqlite_process_config();
             prepare_sqlite_file(&opts.url)?;
         }
-        let pool = if backend == Backend::Sqlite {
+        // On PostgreSQL `max_connections` is shared by sea-orm's pool and the
+        // hot reads' connections; the write lanes add one each.
+        let (pool, reads) = if backend == Backend::Sqlite {
             let cores = std::thread::available_parallelism()
                 .map(|n| n.get() as u32)
                 .unwrap_or(2);
-            opts.max_connections.min((2 * cores).max(4))
+            let pool = opts.max_connections.min((2 * cores).max(4));
+            (pool, pool)
         } else {
-            opts.max_connections
+            let pool = (opts.max_connections / 2).max(1);
+            (pool, opts.max_connections.saturating_sub(pool).max(1))
         };
         let db = Database::connect(connect_options(&opts.url, backend, pool)).await?;
         let sqlite_file = (backend == Backend::Sqlite)
@@ -183,24 +206,36 @@ impl Store {
                 pool as usize,
             )))),
             (None, Backend::Postgres) => Some(read::Readers::Postgres(Box::new(
-                read_pg::PgConns::reads(&opts.url, pool as usize)?,
+                read_pg::PgConns::reads(&opts.url, reads as usize)?,
             ))),
             (None, Backend::Sqlite) => None,
         }
         .map(Arc::new);
-        // A SQLite file gets one connection of its own for write transactions
-        // (see `begin_write` and `group`); an in-memory database has no file
-        // to share.
-        let writer = match &sqlite_file {
-            Some(f) => Some(group::WriteQueue::new(write_conn::WriteConn::open(f)?)),
+        // A SQLite file gets one connection of its own for write transactions,
+        // one lane (see `begin_write` and `group`); an in-memory database has
+        // no file to share.
+        let sqlite_lanes = match &sqlite_file {
+            Some(f) => Some(Arc::new(Lanes::new(
+                Arc::new(write_conn::WriteConn::open(f)?),
+                GroupLimits {
+                    lanes: 1,
+                    ..opts.groups
+                },
+            ))),
             None => None,
         };
-        let write_gate = (backend == Backend::Sqlite && writer.is_none()).then(Arc::default);
-        let pg_writes = match backend {
-            Backend::Postgres => Some(Arc::new(read_pg::PgConns::writes(
-                &opts.url,
-                pool as usize,
-            )?)),
+        let write_gate = (backend == Backend::Sqlite && sqlite_lanes.is_none()).then(Arc::default);
+        let pg_lanes = match backend {
+            Backend::Postgres => Some(Arc::new(Lanes::new(
+                write_pg::PgSource {
+                    conns: Arc::new(read_pg::PgConns::writes(
+                        &opts.url,
+                        opts.groups.lanes.max(1),
+                    )?),
+                    appender: audit::Appender::default(),
+                },
+                opts.groups,
+            ))),
             Backend::Sqlite => None,
         };
         Ok(Self {
@@ -209,11 +244,10 @@ impl Store {
             clock,
             sqlite_file,
             readers,
-            writer,
+            sqlite_lanes,
             caches: Arc::default(),
             write_gate,
-            appender: audit::Appender::default(),
-            pg_writes,
+            pg_lanes,
         })
     }
 
@@ -286,7 +320,21 @@ impl Store {
     /// linked to the head their statement found. Zero on SQLite, whose writers
     /// read the head when they take the write lock.
     pub async fn audit_guesses(&self) -> (u64, u64) {
-        self.appender.guessed().await
+        match &self.pg_lanes {
+            Some(l) => l.source().appender.guessed().await,
+            None => (0, 0),
+        }
+    }
+
+    /// Write groups committed since the store opened, and the writers
+    /// committed in them (their ratio is the mean group size). Zero for an
+    /// in-memory SQLite database, which has no groups.
+    pub fn write_groups(&self) -> (u64, u64) {
+        match (&self.sqlite_lanes, &self.pg_lanes) {
+            (Some(l), _) => l.committed(),
+            (_, Some(l)) => l.committed(),
+            _ => (0, 0),
+        }
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their
@@ -327,42 +375,42 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On a SQLite file the writers of this
-    /// process queue for the store's one write connection and commit in groups
-    /// (see [`group`]): a writer that finds a transaction open joins it under a
-    /// savepoint, else it takes SQLite's write lock at once (`BEGIN IMMEDIATE`
-    /// and a no-op write on the chain head, one call), so that no
-    /// transaction fails later on a lock upgrade. An in-memory SQLite database
-    /// queues its writers on an in-process lock around sea-orm transactions.
-    /// On PostgreSQL the transaction runs on a write connection of the
-    /// store's own ([`write_pg`]); the chain head is locked only at commit, keeping the
-    /// serialised part of every write short: the process's writers take turns
-    /// to append ([`audit::Appender`]), each linking to the head the one before
-    /// it left unless another process moved it meanwhile.
+    /// Starts a write transaction. The writers of this process commit in
+    /// groups (see [`group`]): a writer that finds a group's transaction open
+    /// joins it under a savepoint, and the group's audit events are appended
+    /// and the head moved once, at its commit. A SQLite file has one lane, on
+    /// the store's write connection, which takes SQLite's write lock when a
+    /// group begins (so that no transaction fails later on a lock upgrade);
+    /// PostgreSQL has `write_lanes`, each on a write connection of the
+    /// store's own ([`write_pg`]), which lock the chain head only to append at
+    /// commit. An in-memory SQLite database queues its writers on an
+    /// in-process lock around sea-orm transactions.
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        if let Some(w) = &self.writer {
-            let (writer, head) = w.begin().await?;
-            return Ok(self.write_tx(TxConn::Own(writer), Some(head)));
+        self.begin(false).await
+    }
+
+    /// Starts a write transaction that commits in a group of its own: for
+    /// running again the work of a group that failed as a whole
+    /// ([`StoreError::retry_alone`]).
+    pub async fn begin_write_alone(&self) -> StoreResult<WriteTx> {
+        self.begin(true).await
+    }
+
+    async fn begin(&self, alone: bool) -> StoreResult<WriteTx> {
+        if let Some(l) = &self.sqlite_lanes {
+            return Ok(self.write_tx(TxConn::Sqlite(l.begin(alone).await?), None));
+        }
+        if let Some(l) = &self.pg_lanes {
+            return Ok(self.write_tx(TxConn::Pg(l.begin(alone).await?), None));
         }
         let gate = match &self.write_gate {
             Some(g) => Some(g.clone().lock_owned().await),
             None => None,
         };
-        let (tx, head) = match self.backend {
-            Backend::Sqlite => {
-                let tx = self.db.begin().await?;
-                // Takes the lock and reads the chain head in one statement.
-                let head = audit::lock_head_sqlite(&tx).await?;
-                (TxConn::Shared(tx, gate), Some(head))
-            }
-            Backend::Postgres => {
-                let conns = self.pg_writes.clone().ok_or_else(|| {
-                    StoreError::Corrupt("a PostgreSQL store without write connections".into())
-                })?;
-                (TxConn::Pg(write_pg::PgTx::begin(conns).await?), None)
-            }
-        };
-        Ok(self.write_tx(tx, head))
+        let tx = self.db.begin().await?;
+        // Takes the lock and reads the chain head in one statement.
+        let head = audit::lock_head_sqlite(&tx).await?;
+        Ok(self.write_tx(TxConn::Shared(tx, gate), Some(head)))
     }
 
     fn write_tx(&self, tx: TxConn, head: Option<audit::Head>) -> WriteTx {
@@ -378,7 +426,6 @@ impl Store {
             backend: self.backend,
             caches: self.caches.clone(),
             head,
-            appender: self.appender.clone(),
         }
     }
 }
@@ -395,9 +442,10 @@ pub enum TxConn {
     ),
     /// A writer's part of a group transaction on a SQLite file's write
     /// connection.
-    Own(group::Writer),
-    /// A PostgreSQL transaction on a write connection of the store's own.
-    Pg(write_pg::PgTx),
+    Sqlite(group::Writer<SqliteLane>),
+    /// A writer's part of a group transaction on a PostgreSQL write
+    /// connection of the store's own.
+    Pg(group::Writer<write_pg::PgTx>),
 }
 
 #[async_trait::async_trait]
@@ -405,30 +453,24 @@ impl ConnectionTrait for TxConn {
     fn get_database_backend(&self) -> DbBackend {
         match self {
             TxConn::Shared(tx, _) => tx.get_database_backend(),
-            TxConn::Own(w) => w.conn().get_database_backend(),
-            TxConn::Pg(t) => t.get_database_backend(),
+            TxConn::Sqlite(w) => w.get_database_backend(),
+            TxConn::Pg(w) => w.get_database_backend(),
         }
     }
 
     async fn execute_raw(&self, stmt: sea_orm::Statement) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_raw(stmt).await,
-            TxConn::Pg(t) => t.execute_raw(stmt).await,
-            TxConn::Own(w) => {
-                w.savepoint().await?;
-                w.conn().execute_raw(stmt).await
-            }
+            TxConn::Sqlite(w) => w.execute_raw(stmt).await,
+            TxConn::Pg(w) => w.execute_raw(stmt).await,
         }
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.execute_unprepared(sql).await,
-            TxConn::Pg(t) => t.execute_unprepared(sql).await,
-            TxConn::Own(w) => {
-                w.savepoint().await?;
-                w.conn().execute_unprepared(sql).await
-            }
+            TxConn::Sqlite(w) => w.execute_unprepared(sql).await,
+            TxConn::Pg(w) => w.execute_unprepared(sql).await,
         }
     }
 
@@ -438,8 +480,8 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Option<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_one_raw(stmt).await,
-            TxConn::Pg(t) => t.query_one_raw(stmt).await,
-            TxConn::Own(w) => w.conn().query_one_raw(w.with_savepoint(stmt)).await,
+            TxConn::Sqlite(w) => w.query_one_raw(stmt).await,
+            TxConn::Pg(w) => w.query_one_raw(stmt).await,
         }
     }
 
@@ -449,8 +491,8 @@ impl ConnectionTrait for TxConn {
     ) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
         match self {
             TxConn::Shared(tx, _) => tx.query_all_raw(stmt).await,
-            TxConn::Pg(t) => t.query_all_raw(stmt).await,
-            TxConn::Own(w) => w.conn().query_all_raw(w.with_savepoint(stmt)).await,
+            TxConn::Sqlite(w) => w.query_all_raw(stmt).await,
+            TxConn::Pg(w) => w.query_all_raw(stmt).await,
         }
     }
 }
@@ -662,9 +704,8 @@ pub struct WriteTx {
     now_us: i64,
     backend: Backend,
     caches: Arc<cache::Caches>,
-    /// The chain head read when the SQLite write lock was taken.
+    /// In-memory SQLite: the chain head read when the write lock was taken.
     head: Option<audit::Head>,
-    appender: audit::Appender,
 }
 
 /// The connection of a write transaction with the writes it holds back (see
@@ -848,13 +889,11 @@ impl WriteTx {
     /// has committed or failed, so that what made it fail can then be read.
     pub async fn rollback(self) {
         match self.tx.inner {
-            TxConn::Own(writer) => writer.abandon().await,
+            TxConn::Sqlite(writer) => writer.abandon().await,
+            TxConn::Pg(writer) => writer.abandon().await,
             TxConn::Shared(tx, gate) => {
                 let _ = tx.rollback().await;
                 drop(gate);
-            }
-            TxConn::Pg(tx) => {
-                let _ = tx.rollback().await;
             }
         }
     }
@@ -866,72 +905,33 @@ impl WriteTx {
         if self.events.is_empty() {
             return Err(StoreError::Unaudited);
         }
-        if self.backend == Backend::Postgres {
-            // Before the turn to append: outside the serialised part.
-            self.flush().await?;
-        }
-        let deferred = self.tx.take_pending();
-        let (backend, now_us, events) = (self.backend, self.now_us, &self.events);
-        let append = |head, linking, deferred| {
-            audit::append_stmt(backend, head, linking, now_us, events, deferred)
-        };
+        let writes = self.tx.take_pending();
+        let now_us = self.now_us;
+        // A reader that loaded the old rows did so under the old generation
+        // (see `cache`): the caches are dropped after the commit.
+        let identity = self.events.iter().any(|e| touches_identity(&e.action));
+        let events: Vec<group::Timed> = std::mem::take(&mut self.events)
+            .into_iter()
+            .map(|e| (now_us, e))
+            .collect();
         let seqs = match (self.tx.inner, self.head) {
-            // SQLite read the head when it took the lock.
-            (TxConn::Own(writer), Some(head)) => {
-                let (stmt, seqs, next) = append(head, audit::Linking::Locked, deferred)?;
-                writer.finish(stmt, next).await?;
-                seqs
-            }
+            (TxConn::Sqlite(writer), _) => writer.finish(writes, events).await?,
+            (TxConn::Pg(writer), _) => writer.finish(writes, events).await?,
             (TxConn::Shared(tx, gate), Some(head)) => {
-                let (stmt, seqs, _) = append(head, audit::Linking::Locked, deferred)?;
-                tx.execute_raw(stmt).await?;
+                let (stmt, seqs, _) =
+                    audit::append_stmt(Backend::Sqlite, head, audit::Linking::Locked, &events)?;
+                tx.execute_raw(sqlite_batch(writes, Some(stmt))).await?;
                 tx.commit().await?;
                 drop(gate);
                 seqs
             }
-            // PostgreSQL: links to the head this process's last append left
-            // when it is still the head (or will be once the writer that left
-            // it commits), else locks the head and reads it. The turn ends once
-            // the append has moved the head: the next writer's append waits in
-            // PostgreSQL on the head's row while this one commits.
-            (TxConn::Pg(tx), _) => {
-                let mut turn = self.appender.turn().await;
-                // Appended (the seqs and the new head), or the head to link
-                // to under its lock: taken by a guess that missed, or by
-                // locking the head when there was nothing to guess.
-                let linked: Result<(Vec<i64>, audit::Head), audit::Head> = match turn.guess() {
-                    Some(head) => {
-                        let (stmt, seqs, next) =
-                            append(head, audit::Linking::Predicted, Vec::new())?;
-                        let found = audit::append_predicted(&tx, stmt).await?;
-                        let hit = found == next;
-                        turn.guessed(hit);
-                        if hit { Ok((seqs, next)) } else { Err(found) }
-                    }
-                    None => Err(audit::lock_head_postgres(&tx).await?),
-                };
-                let (seqs, next) = match linked {
-                    Ok(appended) => appended,
-                    Err(head) => {
-                        let (stmt, seqs, next) = append(head, audit::Linking::Locked, Vec::new())?;
-                        tx.execute_raw(stmt).await?;
-                        (seqs, next)
-                    }
-                };
-                turn.appended(next);
-                drop(turn);
-                tx.commit().await?;
-                seqs
-            }
-            (TxConn::Own(_) | TxConn::Shared(..), None) => {
+            (TxConn::Shared(..), None) => {
                 return Err(StoreError::Corrupt(
-                    "a SQLite writer without the chain head".into(),
+                    "a SQLite transaction without the chain head".into(),
                 ));
             }
         };
-        // After the commit: a reader that loaded the old rows did so under the
-        // old generation (see `cache`).
-        if self.events.iter().any(|e| touches_identity(&e.action)) {
+        if identity {
             self.caches.invalidate();
         }
         Ok((seqs, self.notices))

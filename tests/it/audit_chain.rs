@@ -3,6 +3,7 @@
 use std::process::Command;
 
 use naskah::audit::NewEvent;
+use naskah::clock::SystemClock;
 use naskah::proto::audit_service_client::AuditServiceClient;
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::{
@@ -44,8 +45,14 @@ async fn raw(t: &TestServer) -> DatabaseConnection {
 
 /// A test server and a connection of its own to its database, after `sql`
 /// (tables of the test's own, their first rows) ran on it.
+/// A server whose writers commit on one lane (as a SQLite file's always do),
+/// so that writers queued behind one another share its groups on both
+/// engines, with tables of the test's own.
 async fn with_test_tables(db: Db, sql: &[&str]) -> (TestServer, DatabaseConnection) {
-    let t = TestServer::start(db).await;
+    let t = TestServer::start_with(db, std::sync::Arc::new(SystemClock), |c| {
+        c.write_lanes = 1;
+    })
+    .await;
     let conn = raw(&t).await;
     for st in sql {
         conn.execute_unprepared(st).await.expect("test tables");
@@ -244,6 +251,7 @@ async fn concurrent_writers_keep_one_valid_chain(db: Db) {
         &naskah::store::StoreOptions {
             url: t.db_url.clone(),
             max_connections: 4,
+            groups: Default::default(),
         },
         std::sync::Arc::new(naskah::clock::SystemClock),
     )
@@ -303,6 +311,7 @@ async fn writers_of_two_servers_taking_turns_link_to_the_head_each_finds(db: Db)
         &naskah::store::StoreOptions {
             url: t.db_url.clone(),
             max_connections: 2,
+            groups: Default::default(),
         },
         std::sync::Arc::new(naskah::clock::SystemClock),
     )
@@ -344,7 +353,10 @@ dual!(writers_of_two_servers_taking_turns_link_to_the_head_each_finds);
 /// the append before it left, that writer's commit perhaps still on its way
 /// (the next append waits for it on the head's row in the database, then finds
 /// the head it guessed): every guess hits, none reads the head.
-async fn writers_of_one_server_link_to_the_append_before_theirs_while_it_commits(db: Db) {
+/// Concurrent writers commit in groups whose events take consecutive places
+/// in the chain; on PostgreSQL each group's append links to the head the
+/// group before it left, while that group commits.
+async fn writers_of_one_server_commit_in_groups_linked_to_the_append_before_theirs(db: Db) {
     let t = TestServer::start(db).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
         .await
@@ -357,6 +369,7 @@ async fn writers_of_one_server_link_to_the_append_before_theirs_while_it_commits
     // The first append of the store reads the head; the others may guess.
     write(t.store().clone(), "first".into()).await;
     let (guesses_before, hits_before) = t.store().audit_guesses().await;
+    let (groups_before, members_before) = t.store().write_groups();
     let tasks: Vec<_> = (0..32)
         .map(|i| {
             let store = t.store().clone();
@@ -376,12 +389,19 @@ async fn writers_of_one_server_link_to_the_append_before_theirs_while_it_commits
     seqs.sort_unstable();
     let expected: Vec<i64> = (before + 2..=before + 129).collect();
     assert_eq!(seqs, expected, "every event got its own place");
+    let (groups, members) = t.store().write_groups();
+    let (groups, members) = (groups - groups_before, members - members_before);
+    assert_eq!(members, 128, "every writer committed in a group");
+    assert!(
+        groups < members,
+        "some writers shared a group: {groups} groups"
+    );
     let (guesses, hits) = t.store().audit_guesses().await;
     let (guesses, hits) = (guesses - guesses_before, hits - hits_before);
     match db {
         Db::Sqlite => assert_eq!((guesses, hits), (0, 0), "SQLite reads the head"),
         Db::Postgres => {
-            assert!(guesses >= 128, "every append guessed: {guesses}");
+            assert_eq!(guesses, groups, "every group's append guessed");
             assert_eq!(hits, guesses, "and every guess hit");
         }
     }
@@ -390,7 +410,7 @@ async fn writers_of_one_server_link_to_the_append_before_theirs_while_it_commits
     assert_eq!(report.checked, before + 129);
     t.stop().await;
 }
-dual!(writers_of_one_server_link_to_the_append_before_theirs_while_it_commits);
+dual!(writers_of_one_server_commit_in_groups_linked_to_the_append_before_theirs);
 
 async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
     let t = TestServer::start(db).await;
@@ -560,11 +580,12 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
 dual!(failing_writers_among_concurrent_ones_change_nothing);
 
 /// A commit that fails after the writers' statements all succeeded (a
-/// deferred foreign key checked only at COMMIT). On a SQLite file the writers
-/// that joined the failing writer's group fail with it and keep nothing; on
-/// PostgreSQL each writer commits alone and only the failing one fails. Either
-/// way exactly the writers told they committed keep their rows and events.
-async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else(db: Db) {
+/// deferred foreign key checked only at COMMIT) fails its whole group: each
+/// writer that shared it is told so ([`StoreError::retry_alone`]) and keeps
+/// nothing, and run again alone it commits; the failing writer's work, run
+/// alone, fails again as its own failure. Exactly the writers told they
+/// committed keep their rows and events, and the chain verifies.
+async fn a_group_whose_commit_fails_is_retried_member_by_member(db: Db) {
     let (t, conn) = with_test_tables(
         db,
         &[
@@ -577,8 +598,18 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
     let before = naskah::store::audit::last_seq(t.store().reader())
         .await
         .expect("seq");
-    let write = |store: naskah::store::Store, i: i64, parent: &'static str| async move {
-        let mut tx = store.begin_write().await.expect("tx");
+    let write = |store: naskah::store::Store, i: i64, parent: i64, alone: bool| async move {
+        let mut tx = if alone {
+            store.begin_write_alone().await
+        } else {
+            store.begin_write().await
+        }
+        .expect("tx");
+        let parent = if parent == 0 {
+            "NULL".to_owned()
+        } else {
+            parent.to_string()
+        };
         tx.conn()
             .execute_unprepared(&format!(
                 "INSERT INTO t_child (id, parent) VALUES ({i}, {parent})"
@@ -586,12 +617,12 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
             .await
             .expect("insert (the key is checked at commit)");
         tx.audit(NewEvent::success("test/late", "thing", &format!("w-{i}")));
-        tx.commit().await.is_ok()
+        tx.commit().await.map(drop)
     };
-    // The failing writer takes its turn first and keeps it while the others
-    // queue behind it, so that on SQLite they join its group. On PostgreSQL
-    // the next writer links to the head the failing writer's append left,
-    // which its failed commit takes back: that guess must miss.
+    // The failing writer takes the turn first and keeps it while the others
+    // queue behind it, so that they join its group. On PostgreSQL the next
+    // group links to the head the failing group's append left, which its
+    // failed commit takes back: that guess must miss.
     let (began, mut queued) = (std::sync::Arc::new(tokio::sync::Notify::new()), Vec::new());
     let failing = {
         let (store, began) = (t.store().clone(), began.clone());
@@ -604,37 +635,52 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
                 .await
                 .expect("insert (the key is checked at commit)");
             tx.audit(NewEvent::success("test/late", "thing", "w-0"));
-            tx.commit().await.is_ok()
+            tx.commit().await.map(drop)
         })
     };
     began.notified().await;
     let (guesses_before, hits_before) = t.store().audit_guesses().await;
     for i in 1..=8 {
-        queued.push(tokio::spawn(write(t.store().clone(), i, "NULL")));
+        queued.push(tokio::spawn(write(t.store().clone(), i, 0, false)));
     }
-    assert!(!failing.await.expect("task"), "the failing writer fails");
+    let failed = failing
+        .await
+        .expect("task")
+        .expect_err("the failing writer fails");
+    assert!(failed.retry_alone(), "its group was shared: {failed:?}");
     let mut ok = Vec::new();
+    let mut shared = 0;
     for (i, task) in (1..=8).zip(queued) {
-        if task.await.expect("task") {
-            ok.push(format!("w-{i}"));
+        match task.await.expect("task") {
+            Ok(()) => {}
+            Err(e) => {
+                assert!(e.retry_alone(), "w-{i} is told to run alone: {e:?}");
+                shared += 1;
+                write(t.store().clone(), i, 0, true)
+                    .await
+                    .expect("run alone, it commits");
+            }
         }
+        ok.push(format!("w-{i}"));
     }
-    match db {
-        Db::Sqlite => assert!(ok.len() < 8, "some writers shared the failed group: {ok:?}"),
-        Db::Postgres => assert_eq!(ok.len(), 8, "each writer commits alone"),
-    }
-    // The store goes on: the next write commits. On PostgreSQL it guessed the
-    // head the failing writer's append left, which its commit took back.
-    assert!(
-        write(t.store().clone(), 100, "NULL").await,
-        "the next write commits"
-    );
+    assert!(shared > 0, "some writers shared the failed group");
+    // Alone, the failing work fails again, and as its own failure.
+    let alone = write(t.store().clone(), 0, 999, true)
+        .await
+        .expect_err("the failing work fails alone too");
+    assert!(!alone.retry_alone(), "alone, it is not retried: {alone:?}");
+    // The store goes on: the next write commits.
+    write(t.store().clone(), 100, 0, false)
+        .await
+        .expect("the next write commits");
     if db == Db::Postgres {
         let (guesses, hits) = t.store().audit_guesses().await;
+        // The failed group's and the failing work's alone: each left a head
+        // its failed commit took back.
         assert_eq!(
             guesses - guesses_before,
-            hits - hits_before + 1,
-            "that guess missed, the others hit"
+            hits - hits_before + 2,
+            "the guesses after the two failed commits missed, the others hit"
         );
     }
     ok.push("w-100".to_owned());
@@ -663,7 +709,7 @@ async fn a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_els
     conn.close().await.expect("close");
     t.stop().await;
 }
-dual!(a_commit_that_fails_at_commit_time_takes_down_its_group_and_nothing_else);
+dual!(a_group_whose_commit_fails_is_retried_member_by_member);
 
 /// The writes a transaction defers (on PostgreSQL sent together, several in
 /// one statement) land in their order: a row deleted and put again, a row

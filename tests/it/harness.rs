@@ -89,6 +89,7 @@ impl PgCluster {
                     &naskah::store::StoreOptions {
                         url: self.url("naskah_template"),
                         max_connections: 2,
+                        groups: Default::default(),
                     },
                     Arc::new(SystemClock),
                 )

@@ -183,6 +183,7 @@ pub async fn serve(listen: SocketAddr, url: &str, own_reads: bool) -> anyhow::Re
         &StoreOptions {
             url: url.to_owned(),
             max_connections: naskah::config::Config::default().db_max_connections,
+            groups: Default::default(),
         },
         Arc::new(naskah::clock::SystemClock),
     )

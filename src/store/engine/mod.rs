@@ -6,7 +6,9 @@
 //! `Store` and `WriteTx`; see docs/architecture.md, "The write path".
 
 pub mod error;
+pub(in crate::store) mod group;
 pub(in crate::store) mod postgres;
 pub(in crate::store) mod sqlite;
 
 pub use error::{ErrorKind, kind_of};
+pub use group::GroupLimits;

@@ -25,8 +25,9 @@ use sea_orm::sqlx::{self, AssertSqlSafe, postgres::PgConnection};
 use sea_orm::{ConnectionTrait, DbBackend, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
 use tokio::sync::{Mutex, OwnedSemaphorePermit};
 
-use crate::store::StoreResult;
+use crate::store::engine::group::{LaneTx, SAVEPOINT, Timed};
 use crate::store::read_pg::{PgConns, Taken, arguments, connection_lost, db_err};
+use crate::store::{StoreResult, audit, pg_batch};
 
 /// A write transaction on one of the store's write connections.
 #[derive(Debug)]
@@ -60,18 +61,76 @@ fn answered(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(_)) && !connection_lost(e)
 }
 
+/// Where a store's PostgreSQL group transactions come from: its write
+/// connections, and the turn to append to the chain.
+#[derive(Debug)]
+pub struct PgSource {
+    /// The write connections, one per lane.
+    pub(in crate::store) conns: Arc<PgConns>,
+    /// The turn to append, shared by the lanes.
+    pub(in crate::store) appender: audit::Appender,
+}
+
+/// A PostgreSQL group transaction (see [`crate::store::engine::group`]). A
+/// writer's savepoint is not released when it ends (a release would cost a
+/// round trip): the next writer's is taken on top of it, and a writer that
+/// fails rolls back to the newest one, its own. A group holds at most
+/// `max_members` of them. The group's events are appended at commit by
+/// [`audit::commit_pg`], which locks the chain head only then.
+#[async_trait::async_trait]
+impl LaneTx for PgTx {
+    type Source = PgSource;
+    const BACKEND: DbBackend = DbBackend::Postgres;
+    const SAVEPOINT_IN_TEXT: bool = false;
+
+    async fn begin(src: &PgSource) -> StoreResult<Self> {
+        Self::begin_with(src.conns.clone(), &format!("BEGIN; SAVEPOINT {SAVEPOINT}")).await
+    }
+
+    async fn end_member(&self, taken: bool, writes: Vec<Statement>) -> Result<(), DbErr> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        if !taken {
+            self.execute_unprepared(&format!("SAVEPOINT {SAVEPOINT}"))
+                .await?;
+        }
+        for st in pg_batch::batches(writes) {
+            self.execute_raw(st).await?;
+        }
+        Ok(())
+    }
+
+    async fn commit(self, src: &PgSource, events: Vec<Timed>) -> StoreResult<Vec<i64>> {
+        audit::commit_pg(self, &src.appender, events).await
+    }
+
+    async fn rollback(self) {
+        let _ = PgTx::rollback(self).await;
+    }
+}
+
 impl PgTx {
     /// Begins a transaction on an idle connection or a new one.
     pub async fn begin(conns: Arc<PgConns>) -> StoreResult<Self> {
+        Self::begin_with(conns, "BEGIN").await
+    }
+
+    /// Begins a transaction with `begin` (one statement text).
+    async fn begin_with(conns: Arc<PgConns>, begin: &str) -> StoreResult<Self> {
         let permit = conns.permit().await?;
         let Taken { mut conn, reused } = conns.take().await?;
-        if let Err(e) = sqlx::raw_sql("BEGIN").execute(&mut conn).await {
+        let begin = begin.to_owned();
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(begin.clone()))
+            .execute(&mut conn)
+            .await
+        {
             if !(reused && connection_lost(&e)) {
                 return Err(db_err(e));
             }
             // Its idle connection had been closed: once more on a new one.
             conn = conns.connect().await?;
-            sqlx::raw_sql("BEGIN")
+            sqlx::raw_sql(AssertSqlSafe(begin))
                 .execute(&mut conn)
                 .await
                 .map_err(db_err)?;

@@ -3,5 +3,5 @@
 //! audit chain's verification read straight from the file.
 
 pub(in crate::store) mod audit_sqlite;
-pub(in crate::store) mod group;
+pub(in crate::store) mod lane;
 pub(in crate::store) mod write_conn;

@@ -374,6 +374,7 @@ mod tests {
             &StoreOptions {
                 url: format!("sqlite://{}?mode=rwc", path.display()),
                 max_connections: 2,
+                groups: Default::default(),
             },
             Arc::new(SystemClock),
         )
