@@ -103,6 +103,36 @@ pub async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::R
     Ok(store)
 }
 
+/// Logs, every 10 s in which writes committed, how many write groups
+/// committed and how many writers were in them (target `naskah::groups`,
+/// level INFO): the mean group size, to judge `write_group_max` and
+/// `write_lanes` by. Ends when the server stops.
+fn report_write_groups(store: Store, mut stopping: tokio::sync::watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut last = store.write_groups();
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(10));
+        every.tick().await;
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
+            let now = store.write_groups();
+            let (groups, writers) = (now.0 - last.0, now.1 - last.1);
+            if groups > 0 {
+                tracing::info!(
+                    target: "naskah::groups",
+                    groups,
+                    writers,
+                    mean = writers as f64 / groups as f64,
+                    "write groups committed in the last 10 s"
+                );
+            }
+            last = now;
+        }
+    });
+}
+
 /// Opens the database, migrates, bootstraps, binds and serves until `shutdown`
 /// resolves. Health reports SERVING once all of that is done.
 pub async fn start(
@@ -131,6 +161,7 @@ pub async fn start(
     let addr = incoming.local_addr()?;
 
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    report_write_groups(store.clone(), stopping_rx.clone());
     let app = Arc::new(App {
         store,
         tokens,

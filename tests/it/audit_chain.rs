@@ -713,9 +713,9 @@ dual!(a_group_whose_commit_fails_is_retried_member_by_member);
 
 /// The writes a transaction defers (on PostgreSQL sent together, several in
 /// one statement) land in their order: a row deleted and put again, a row
-/// written by one and read after a flush; and an update guarded by a revision
-/// sent with them still reports whether it changed its row (on PostgreSQL;
-/// SQLite holds the write lock from the start and answers that it did).
+/// written by one and read by a later statement of the transaction; and an
+/// update guarded by a revision, sent with them, reports whether it changed
+/// its row, the same on both engines (a stale revision changes nothing).
 async fn deferred_writes_land_in_order_and_a_guarded_update_still_counts(db: Db) {
     let (t, conn) = with_test_tables(
         db,

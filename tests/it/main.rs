@@ -9,6 +9,7 @@ mod bench;
 mod contract;
 mod disposal;
 mod dispositions;
+mod durability;
 mod hardening;
 mod isolation;
 mod letters;

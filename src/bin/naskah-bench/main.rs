@@ -502,6 +502,24 @@ struct Server {
 }
 
 impl Server {
+    /// CPU time the process has used so far (user and system), seconds.
+    fn cpu_s(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) in its
+        // parentheses; utime and stime are the 14th and 15th of the line.
+        let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let ticks: f64 = after
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|v| v.parse::<f64>().ok())
+            .sum();
+        // SAFETY: sysconf has no preconditions.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+        ticks / hz
+    }
+
     fn rss_mb(&self, field: &str) -> f64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
@@ -622,7 +640,12 @@ async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<Server> {
         .arg(data_dir)
         .env_remove("NASKAH_CONFIG")
         .env("NASKAH_VERIFICATION_RATE_PER_MINUTE", "100000000")
-        .env("NASKAH_LOG_FILTER", "error")
+        // NASKAH_BENCH_LOG_FILTER shows more of the servers' log, such as
+        // `error,naskah::groups=info` for the write groups' sizes.
+        .env(
+            "NASKAH_LOG_FILTER",
+            std::env::var("NASKAH_BENCH_LOG_FILTER").unwrap_or_else(|_| "error".into()),
+        )
         .env("NASKAH_REQUEST_TIMEOUT_SECS", "60")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
@@ -666,6 +689,9 @@ struct OpReport {
     own_reads_ceiling_ops_per_s: f64,
     own_reads_ratio: f64,
     server_rss_mb: f64,
+    /// CPU time (user and system) the naskah server process spent per
+    /// successful operation, in milliseconds.
+    server_cpu_ms_per_op: f64,
     first_error: String,
 }
 
@@ -731,6 +757,7 @@ fn report_row(name: &str, s: &Stats, c: Option<&Stats>, own: Option<&Stats>, rss
         own_reads_ceiling_ops_per_s: own,
         own_reads_ratio: if own > 0.0 { s.rate() / own } else { 0.0 },
         server_rss_mb: rss,
+        server_cpu_ms_per_op: 0.0,
         first_error: s.first_error.clone(),
     }
 }
@@ -888,7 +915,9 @@ async fn bench(args: Args) -> anyhow::Result<()> {
         if !args.ops.is_empty() && !args.ops.iter().any(|o| o == name) {
             continue;
         }
+        let cpu_before: f64 = naskah_srvs.iter().map(Server::cpu_s).sum();
         let s = drive(&naskah_addrs, clients, secs, naskah_op(world.clone(), name)).await?;
+        let cpu: f64 = naskah_srvs.iter().map(Server::cpu_s).sum::<f64>() - cpu_before;
         let c = drive(
             &[ceiling_srv.addr],
             clients,
@@ -910,20 +939,22 @@ async fn bench(args: Args) -> anyhow::Result<()> {
                 .await?,
             )
         };
-        let row = report_row(
+        let mut row = report_row(
             name,
             &s,
             Some(&c),
             own.as_ref(),
             naskah_srv.rss_mb("RssAnon:"),
         );
+        row.server_cpu_ms_per_op = cpu * 1000.0 / (s.ok.max(1) as f64);
         eprintln!(
-            "  {name:<22} {:>8.0}/s  p99 {:>7.2} ms  ceiling {:>8.0}/s  ratio {:.2}  (own reads {:.2})  errors {}",
+            "  {name:<22} {:>8.0}/s  p99 {:>7.2} ms  ceiling {:>8.0}/s  ratio {:.2}  (own reads {:.2})  server CPU {:.3} ms/op  errors {}",
             row.ops_per_s,
             row.p99_ms,
             row.ceiling_ops_per_s,
             row.ratio,
             row.own_reads_ratio,
+            row.server_cpu_ms_per_op,
             row.errors
         );
         rows.push(row);

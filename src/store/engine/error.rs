@@ -17,7 +17,8 @@ pub enum ErrorKind {
     Busy,
     /// The database could not be reached, or the connection broke.
     ConnectionLost,
-    /// A serialization failure or a deadlock: the transaction may be retried.
+    /// A serialization failure, a deadlock, or a lock wait given up: the
+    /// transaction may be retried.
     Conflict,
     /// Anything else.
     Other,
@@ -45,8 +46,9 @@ fn database_kind(d: &dyn sqlx::error::DatabaseError) -> ErrorKind {
     if let Some(pg) = d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
         let code = pg.code();
         return match code {
-            // serialization_failure, deadlock_detected
-            "40001" | "40P01" => ErrorKind::Conflict,
+            // serialization_failure, deadlock_detected, lock_not_available
+            // (a grouped writer's lock wait ran past its lock_timeout)
+            "40001" | "40P01" | "55P03" => ErrorKind::Conflict,
             // operator intervention (shutdown, cannot connect now), connection exceptions
             c if c.starts_with("57P") || c.starts_with("08") => ErrorKind::ConnectionLost,
             _ => ErrorKind::Other,

@@ -75,8 +75,9 @@ pub trait LaneTx: ConnectionTrait + Send + Sync + Sized + 'static {
     /// Whether a query can carry a `SAVEPOINT` in front of it in its own text
     /// (one call instead of two).
     const SAVEPOINT_IN_TEXT: bool;
-    /// Begins a transaction, with the first writer's savepoint taken.
-    async fn begin(src: &Self::Source) -> StoreResult<Self>;
+    /// Begins a transaction, with the first writer's savepoint taken;
+    /// `alone` when it is to hold one writer's work only.
+    async fn begin(src: &Self::Source, alone: bool) -> StoreResult<Self>;
     /// Ends a writer's part: its savepoint first when `taken` is false (when
     /// there are writes), then `writes` (the writes it held back).
     async fn end_member(&self, taken: bool, writes: Vec<Statement>) -> Result<(), DbErr>;
@@ -302,7 +303,7 @@ impl<T: LaneTx> Lane<T> {
         let savepoint = match &state.open {
             Some(_) => false,
             None => {
-                let tx = T::begin(&self.src).await?;
+                let tx = T::begin(&self.src, alone).await?;
                 state.next_id += 1;
                 state.open = Some(Group {
                     id: state.next_id,

@@ -5,6 +5,7 @@
 //! Repositories (the query files of `src/store/`) reach the engines through
 //! `Store` and `WriteTx`; see docs/architecture.md, "The write path".
 
+pub(in crate::store) mod connect;
 pub mod error;
 pub(in crate::store) mod group;
 pub(in crate::store) mod postgres;

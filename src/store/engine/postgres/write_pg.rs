@@ -61,6 +61,15 @@ fn answered(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(_)) && !connection_lost(e)
 }
 
+/// How long a writer in a shared group waits for a row lock before it gives
+/// up (SQLSTATE 55P03, kind `Conflict`): its savepoint is rolled back and the
+/// change runs again alone, waiting as long as it needs. A row lock held by
+/// another lane's group is held until that whole group commits, and a writer
+/// waiting for it holds up its own lane and the locks of its own group, so
+/// that waits chain from lane to lane (and a cycle of them waits for
+/// PostgreSQL's deadlock detection, a second by default).
+const GROUPED_LOCK_WAIT: &str = "50ms";
+
 /// Where a store's PostgreSQL group transactions come from: its write
 /// connections, and the turn to append to the chain.
 #[derive(Debug)]
@@ -83,8 +92,15 @@ impl LaneTx for PgTx {
     const BACKEND: DbBackend = DbBackend::Postgres;
     const SAVEPOINT_IN_TEXT: bool = false;
 
-    async fn begin(src: &PgSource) -> StoreResult<Self> {
-        Self::begin_with(src.conns.clone(), &format!("BEGIN; SAVEPOINT {SAVEPOINT}")).await
+    /// A shared group waits at most [`GROUPED_LOCK_WAIT`] for a row lock (see
+    /// there); a writer alone waits as long as PostgreSQL lets it.
+    async fn begin(src: &PgSource, alone: bool) -> StoreResult<Self> {
+        let begin = if alone {
+            format!("BEGIN; SAVEPOINT {SAVEPOINT}")
+        } else {
+            format!("BEGIN; SET LOCAL lock_timeout = '{GROUPED_LOCK_WAIT}'; SAVEPOINT {SAVEPOINT}")
+        };
+        Self::begin_with(src.conns.clone(), &begin).await
     }
 
     async fn end_member(&self, taken: bool, writes: Vec<Statement>) -> Result<(), DbErr> {

@@ -64,7 +64,7 @@ fn check(stmt: &mut rusqlite::Statement<'_>, start: i64, end: i64) -> StoreResul
 
 /// Verifies the chain in the SQLite database at `path`, `batch` seqs per range.
 pub fn verify_file(path: &Path, batch: u64) -> StoreResult<VerifyReport> {
-    let first = crate::store::read::open_read_only(path)?;
+    let first = super::reads::open_read_only(path)?;
     // The head and the newest seq in one statement: one snapshot. Later appends
     // are past `max` and are left for the next run.
     let (head_seq, head_hash, max): (i64, String, Option<i64>) = first
@@ -88,7 +88,7 @@ pub fn verify_file(path: &Path, batch: u64) -> StoreResult<VerifyReport> {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 scope.spawn(|| -> StoreResult<()> {
-                    let conn = crate::store::read::open_read_only(path)?;
+                    let conn = super::reads::open_read_only(path)?;
                     let mut stmt = conn.prepare(&sql).map_err(db_err)?;
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);

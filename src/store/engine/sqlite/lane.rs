@@ -40,7 +40,7 @@ impl LaneTx for SqliteLane {
     /// more. While another process holds SQLite's write lock the begin is
     /// tried again every few milliseconds, for up to [`BUSY_WAIT`], without
     /// holding up the thread.
-    async fn begin(conn: &Arc<WriteConn>) -> StoreResult<Self> {
+    async fn begin(conn: &Arc<WriteConn>, _alone: bool) -> StoreResult<Self> {
         let deadline = tokio::time::Instant::now() + BUSY_WAIT;
         let mut tries = 0;
         loop {

@@ -4,4 +4,5 @@
 
 pub(in crate::store) mod audit_sqlite;
 pub(in crate::store) mod lane;
+pub(in crate::store) mod reads;
 pub(in crate::store) mod write_conn;

@@ -164,7 +164,7 @@ fn value(kind: Kind, v: ValueRef<'_>, name: &str) -> Result<Value, DbErr> {
 }
 
 fn bind(stmt: &mut rusqlite::Statement<'_>, k: usize, v: &Value) -> Result<(), DbErr> {
-    crate::store::read::bind(stmt, k, v).map_err(|e| match e {
+    super::reads::bind(stmt, k, v).map_err(|e| match e {
         crate::store::StoreError::Db(e) => e,
         other => custom(&other.to_string()),
     })
