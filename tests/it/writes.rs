@@ -3,8 +3,9 @@
 //! once its transaction has ended, a transaction dropped halfway (a cancelled
 //! request) is rolled back before its connection is used again, and a write
 //! whose idle connection the server had closed begins again on a new one.
-//! (SQLite's writes have their own connection and no server to lose: see the
-//! group tests.)
+//! A writer of a shared group gives up a long row-lock wait and runs again
+//! alone, and a server stays within its connection bound. (SQLite's writes
+//! have their own connection and no server to lose: see the group tests.)
 
 use std::time::Duration;
 
@@ -135,5 +136,178 @@ async fn postgres_write_connections_are_used_again_only_after_their_transaction_
     assert_eq!(committed(store).await, vec![1, 3, 4, 5]);
     let chain = store.verify_audit().await.expect("verify");
     assert!(chain.broken.is_none(), "{chain:?}");
+    t.stop().await;
+}
+
+/// A writer in a shared group gives up a row lock it waited for past the
+/// group's limit, as a conflict its caller runs again alone; alone, the same
+/// change waits for the lock as long as it takes and commits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grouped_writer_gives_up_a_long_lock_wait_and_alone_waits_it_out() {
+    let t = TestServer::start(Db::Postgres).await;
+    let store = t.store().clone();
+    let other = sea_orm::Database::connect(t.db_url.as_str())
+        .await
+        .expect("other connection");
+    other
+        .execute_unprepared("CREATE TABLE lock_probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
+        .await
+        .expect("table");
+    other
+        .execute_unprepared("INSERT INTO lock_probe VALUES (1, 0)")
+        .await
+        .expect("row");
+    // Another transaction holds the row.
+    let holder = sea_orm::TransactionTrait::begin(&other)
+        .await
+        .expect("begin");
+    holder
+        .execute_unprepared("UPDATE lock_probe SET n = 100 WHERE id = 1")
+        .await
+        .expect("lock the row");
+    let bump = "UPDATE lock_probe SET n = n + 1 WHERE id = 1";
+
+    let started = std::time::Instant::now();
+    let tx = store.begin_write().await.expect("begin grouped");
+    let err = tx
+        .conn()
+        .execute_unprepared(bump)
+        .await
+        .expect_err("the grouped writer gives up the wait");
+    let err = naskah::store::StoreError::from(err);
+    assert!(
+        err.retry_alone(),
+        "a lock wait given up is run again alone: {err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "it gave up long before a deadlock check would: {:?}",
+        started.elapsed()
+    );
+    tx.rollback().await;
+
+    // Alone, the change waits for the holder and commits after it.
+    let mut tx = store.begin_write_alone().await.expect("begin alone");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        holder.commit().await.expect("holder commits");
+    });
+    tx.conn()
+        .execute_unprepared(bump)
+        .await
+        .expect("alone, it waits for the lock");
+    tx.audit(NewEvent::success("test/lock", "probe", "1"));
+    tx.commit().await.expect("commit");
+    release.await.expect("holder task");
+    let n = store
+        .reader()
+        .query_one_raw(sql("SELECT n::bigint FROM lock_probe WHERE id = 1"))
+        .await
+        .expect("read")
+        .expect("row")
+        .try_get_by_index::<i64>(0)
+        .expect("n");
+    assert_eq!(n, 101, "the holder's change, then the alone writer's");
+    let report = store.verify_audit().await.expect("verify");
+    assert_eq!(report.broken, None);
+    other.close().await.expect("close");
+    t.stop().await;
+}
+
+/// Under a load of concurrent writes and reads, a server opens at most
+/// `max(db_max_connections, 2) + write_lanes` PostgreSQL connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_opens_at_most_its_connections_and_its_lanes() {
+    use naskah::proto::letter_service_client::LetterServiceClient;
+    use naskah::proto::{self as pb, SecurityLevel};
+
+    let t = TestServer::start_full(
+        Db::Postgres,
+        std::sync::Arc::new(naskah::clock::SystemClock),
+        true,
+        |c| {
+            c.db_max_connections = 4;
+            c.write_lanes = 3;
+        },
+    )
+    .await;
+    let d = crate::letters::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
+    let observer = sea_orm::Database::connect(t.db_url.as_str())
+        .await
+        .expect("observer");
+    let most = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let watching = {
+        let (observer, most) = (observer.clone(), most.clone());
+        tokio::spawn(async move {
+            loop {
+                let n = observer
+                    .query_one_raw(sql("SELECT COUNT(*)::bigint FROM pg_stat_activity \
+                         WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+                    .await
+                    .expect("count")
+                    .expect("row")
+                    .try_get_by_index::<i64>(0)
+                    .expect("n");
+                most.fetch_max(n, std::sync::atomic::Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for i in 0..32 {
+        let (channel, token, to) = (
+            t.channel.clone(),
+            d.token("kasi.egov").to_owned(),
+            d.pos("kadis.kominfo"),
+        );
+        let from = d.pos("kasi.egov");
+        tasks.push(tokio::spawn(async move {
+            let mut client = LetterServiceClient::new(channel);
+            for j in 0..10 {
+                let letter = client
+                    .create_draft(crate::harness::authed(
+                        pb::CreateDraftRequest {
+                            drafting_position_id: from.clone(),
+                            r#type: pb::LetterType::NotaDinas as i32,
+                            subject: format!("Beban {i}-{j}"),
+                            body: "Isi.".into(),
+                            security_level: SecurityLevel::Biasa as i32,
+                            urgency: pb::Urgency::Biasa as i32,
+                            classification_code: "000.1.2".into(),
+                            recipients: vec![pb::Addressee {
+                                target: Some(pb::addressee::Target::PositionId(to.clone())),
+                                ..Default::default()
+                            }],
+                            ..Default::default()
+                        },
+                        &token,
+                    ))
+                    .await
+                    .expect("create")
+                    .into_inner();
+                client
+                    .get_letter(crate::harness::authed(
+                        pb::GetLetterRequest {
+                            letter_id: letter.id,
+                            ..Default::default()
+                        },
+                        &token,
+                    ))
+                    .await
+                    .expect("get");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("client");
+    }
+    watching.abort();
+    let most = most.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(most >= 2, "the load used connections: {most}");
+    assert!(
+        most <= 4 + 3,
+        "at most db_max_connections + write_lanes: {most}"
+    );
+    observer.close().await.expect("close");
     t.stop().await;
 }
