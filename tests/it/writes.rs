@@ -311,3 +311,56 @@ async fn a_server_opens_at_most_its_connections_and_its_lanes() {
     observer.close().await.expect("close");
     t.stop().await;
 }
+
+/// The writes a transaction holds back are joined into one statement on
+/// PostgreSQL (`pg_batch`) only because no statement writes a table that
+/// another statement of its batch writes. A trigger, or a foreign key that
+/// cascades or sets values on delete or update, would write tables the
+/// statement does not name: the schema must have none, on either engine.
+async fn the_schema_has_no_triggers_and_no_cascading_keys(db: Db) {
+    let t = TestServer::start(db).await;
+    let conn = sea_orm::Database::connect(t.db_url.as_str())
+        .await
+        .expect("connect");
+    let count = async |text: &str| -> i64 {
+        conn.query_one_raw(Statement::from_string(conn.get_database_backend(), text))
+            .await
+            .expect("catalog")
+            .expect("row")
+            .try_get_by_index::<i64>(0)
+            .expect("n")
+    };
+    let (trigger_sql, cascading_sql) = match db {
+        Db::Postgres => (
+            "SELECT COUNT(*)::bigint FROM pg_trigger WHERE NOT tgisinternal",
+            "SELECT COUNT(*)::bigint FROM pg_constraint WHERE contype = 'f' \
+             AND (confdeltype NOT IN ('a', 'r') OR confupdtype NOT IN ('a', 'r'))",
+        ),
+        Db::Sqlite => (
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'",
+            "SELECT COUNT(*) FROM sqlite_master AS m, pragma_foreign_key_list(m.name) AS f \
+             WHERE m.type = 'table' AND (f.on_delete NOT IN ('NO ACTION', 'RESTRICT') \
+             OR f.on_update NOT IN ('NO ACTION', 'RESTRICT'))",
+        ),
+    };
+    assert_eq!(count(trigger_sql).await, 0, "the schema has triggers");
+    assert_eq!(
+        count(cascading_sql).await,
+        0,
+        "the schema has cascading foreign keys"
+    );
+    // The check sees what it looks for: a cascading key of the test's own is
+    // found.
+    conn.execute_unprepared(
+        "CREATE TABLE t_parent_probe (id INTEGER PRIMARY KEY); \
+         CREATE TABLE t_child_probe (id INTEGER PRIMARY KEY, \
+         parent INTEGER REFERENCES t_parent_probe (id) ON DELETE CASCADE)",
+    )
+    .await
+    .expect("probe tables");
+    let cascading_after = count(cascading_sql).await;
+    assert_eq!(cascading_after, 1, "the check finds a cascading key");
+    conn.close().await.expect("close");
+    t.stop().await;
+}
+crate::dual!(the_schema_has_no_triggers_and_no_cascading_keys);
