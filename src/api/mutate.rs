@@ -18,7 +18,7 @@ use crate::store::idempotency::{self, Remembered};
 /// (fingerprinted to detect a reused id); `request_id` may be empty. When the
 /// write group the transaction joined fails as a whole, or the transaction is
 /// a deadlock's victim, `f` runs once more in a transaction of its own
-/// (`Store::begin_write_alone`), so that another request's failure never
+/// (`Store::begin_write`), so that another request's failure never
 /// becomes this one's.
 pub async fn mutate<Q, R, F>(
     app: &App,
@@ -47,9 +47,9 @@ where
     let mut alone = false;
     let (response, notices) = loop {
         let began = if alone {
-            app.store.begin_write_alone().await
-        } else {
             app.store.begin_write().await
+        } else {
+            app.store.begin_write_grouped().await
         };
         let mut tx = began.map_err(|e| to_status(e.into()))?;
         let response = match f.clone()(&mut tx).await {

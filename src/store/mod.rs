@@ -63,7 +63,7 @@ pub enum StoreError {
     /// The write group this transaction's work was in did not commit as a
     /// whole (its commit failed, its connection was lost, another
     /// transaction's lock made it a deadlock's victim). The work itself may
-    /// be sound: run alone ([`Store::begin_write_alone`]) it may commit.
+    /// be sound: run alone ([`Store::begin_write`]) it may commit.
     #[error("{message}")]
     GroupFailed {
         /// What kind of failure.
@@ -374,25 +374,30 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. The writers of this process commit in
-    /// groups (see [`group`]): a writer that finds a group's transaction open
-    /// joins it under a savepoint, and the group's audit events are appended
-    /// and the head moved once, at its commit. A SQLite file has one lane, on
-    /// the store's write connection, which takes SQLite's write lock when a
-    /// group begins (so that no transaction fails later on a lock upgrade);
-    /// PostgreSQL has `write_lanes`, each on a write connection of the
-    /// store's own ([`write_pg`]), which lock the chain head only to append at
-    /// commit. An in-memory SQLite database queues its writers on an
-    /// in-process lock around sea-orm transactions.
+    /// Starts a write transaction that commits in a group of its own: it
+    /// fails only for its own reasons. For writers that cannot run their
+    /// work again; a request's change goes through
+    /// [`Store::begin_write_grouped`] (see `api::mutate`).
     pub async fn begin_write(&self) -> StoreResult<WriteTx> {
-        self.begin(false).await
+        self.begin(true).await
     }
 
-    /// Starts a write transaction that commits in a group of its own: for
-    /// running again the work of a group that failed as a whole
-    /// ([`StoreError::retry_alone`]).
-    pub async fn begin_write_alone(&self) -> StoreResult<WriteTx> {
-        self.begin(true).await
+    /// Starts a write transaction that joins a group (see [`group`]): a writer
+    /// that finds a group's transaction open joins it under a savepoint, and
+    /// the group's audit events are appended and the head moved once, at its
+    /// commit. A SQLite file has one lane, on the store's write connection,
+    /// which takes SQLite's write lock when a group begins (so that no
+    /// transaction fails later on a lock upgrade); PostgreSQL has
+    /// `write_lanes`, each on a write connection of the store's own
+    /// ([`write_pg`]), which lock the chain head only to append at commit. An
+    /// in-memory SQLite database queues its writers on an in-process lock
+    /// around sea-orm transactions. The caller must run its work again with
+    /// [`Store::begin_write`] when it fails with
+    /// [`StoreError::retry_alone`]: the group failed as a whole, or (on
+    /// PostgreSQL) the writer waited too long for a row lock another group
+    /// holds.
+    pub async fn begin_write_grouped(&self) -> StoreResult<WriteTx> {
+        self.begin(false).await
     }
 
     async fn begin(&self, alone: bool) -> StoreResult<WriteTx> {

@@ -268,7 +268,7 @@ async fn concurrent_writers_keep_one_valid_chain(db: Db) {
             other.clone()
         };
         tasks.push(tokio::spawn(async move {
-            let mut tx = store.begin_write().await.expect("tx");
+            let mut tx = store.begin_write_grouped().await.expect("tx");
             tx.audit(NewEvent::success(
                 "test/concurrent",
                 "thing",
@@ -362,7 +362,7 @@ async fn writers_of_one_server_commit_in_groups_linked_to_the_append_before_thei
         .await
         .expect("seq");
     let write = |store: naskah::store::Store, name: String| async move {
-        let mut tx = store.begin_write().await.expect("tx");
+        let mut tx = store.begin_write_grouped().await.expect("tx");
         tx.audit(NewEvent::success("test/queue", "thing", &name));
         tx.commit().await.expect("commit")
     };
@@ -490,8 +490,8 @@ dual!(a_commit_that_fails_keeps_nothing_of_its_transaction);
 
 /// Concurrent writers, every third of which fails after a write of its own
 /// (its commit's last statement breaks a unique key, or it is dropped, or it
-/// rolls back): on SQLite they share group transactions with the others, and
-/// none may take anything of the others with it or leave anything behind.
+/// rolls back): they share group transactions with the others, and none may
+/// take anything of the others with it or leave anything behind.
 async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
     let t = TestServer::start(db).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
@@ -501,7 +501,7 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
     for i in 0..36 {
         let store = t.store().clone();
         tasks.push(tokio::spawn(async move {
-            let mut tx = store.begin_write().await.expect("tx");
+            let mut tx = store.begin_write_grouped().await.expect("tx");
             let name = format!("writer-{i}");
             tx.conn()
                 .execute_unprepared(&format!(
@@ -600,9 +600,9 @@ async fn a_group_whose_commit_fails_is_retried_member_by_member(db: Db) {
         .expect("seq");
     let write = |store: naskah::store::Store, i: i64, parent: i64, alone: bool| async move {
         let mut tx = if alone {
-            store.begin_write_alone().await
-        } else {
             store.begin_write().await
+        } else {
+            store.begin_write_grouped().await
         }
         .expect("tx");
         let parent = if parent == 0 {
@@ -627,7 +627,7 @@ async fn a_group_whose_commit_fails_is_retried_member_by_member(db: Db) {
     let failing = {
         let (store, began) = (t.store().clone(), began.clone());
         tokio::spawn(async move {
-            let mut tx = store.begin_write().await.expect("tx");
+            let mut tx = store.begin_write_grouped().await.expect("tx");
             began.notify_one();
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             tx.conn()

@@ -168,7 +168,7 @@ async fn a_grouped_writer_gives_up_a_long_lock_wait_and_alone_waits_it_out() {
     let bump = "UPDATE lock_probe SET n = n + 1 WHERE id = 1";
 
     let started = std::time::Instant::now();
-    let tx = store.begin_write().await.expect("begin grouped");
+    let tx = store.begin_write_grouped().await.expect("begin grouped");
     let err = tx
         .conn()
         .execute_unprepared(bump)
@@ -187,7 +187,7 @@ async fn a_grouped_writer_gives_up_a_long_lock_wait_and_alone_waits_it_out() {
     tx.rollback().await;
 
     // Alone, the change waits for the holder and commits after it.
-    let mut tx = store.begin_write_alone().await.expect("begin alone");
+    let mut tx = store.begin_write().await.expect("begin alone");
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         holder.commit().await.expect("holder commits");
