@@ -472,19 +472,26 @@ pub async fn cancel(
     Ok(d)
 }
 
+/// The disposition `id` of the caller's agency and the caller's recipient
+/// row in it (at `position`, or the first the caller holds or serves), with
+/// how the caller acts for that position; not found when there is none.
 async fn my_recipient_row(
     tx: &WriteTx,
     p: &Principal,
-    d: &DispositionRecord,
+    id: &str,
     position: &str,
-) -> Result<(RecipientRecord, i16)> {
+) -> Result<(DispositionRecord, RecipientRecord, i16)> {
     let caller = Caller::in_tx(tx, p).await?;
-    let rows = q::recipients_of(tx.conn(), std::slice::from_ref(&d.id)).await?;
-    rows.into_iter()
+    let (d, rows) = q::with_recipients(tx.conn(), &p.agency_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let (r, kind) = rows
+        .into_iter()
         .filter(|r| position.is_empty() || r.position_id == position)
         .find_map(|r| caller.holding(&r.position_id).map(|h| (h.kind, r)))
         .map(|(k, r)| (r, k))
-        .ok_or_else(not_found)
+        .ok_or_else(not_found)?;
+    Ok((d, r, kind))
 }
 
 /// Records that the caller's recipient position read a disposition.
@@ -495,10 +502,7 @@ pub async fn mark_read(
     position: &str,
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let d = q::get(tx.conn(), &p.agency_id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let (mut r, _) = my_recipient_row(tx, p, &d, position).await?;
+    let (d, mut r, _) = my_recipient_row(tx, p, id, position).await?;
     if d.state != state::ACTIVE {
         return Err(Error::rejected(
             Reason::InvalidState,
@@ -535,10 +539,7 @@ pub async fn respond(
     attachment_ids: &[String],
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let d = q::get(tx.conn(), &p.agency_id, id)
-        .await?
-        .ok_or_else(not_found)?;
-    let (mut r, kind) = my_recipient_row(tx, p, &d, position).await?;
+    let (d, mut r, kind) = my_recipient_row(tx, p, id, position).await?;
     if d.state != state::ACTIVE || matches!(r.status, status::DONE | status::CANCELLED) {
         return Err(Error::rejected(
             Reason::InvalidState,

@@ -69,6 +69,23 @@ pub async fn get<C: ConnectionTrait>(
         .await?)
 }
 
+/// A disposition of `agency` with its recipients (sorted by position), in
+/// one statement: inside a write group every statement is a round trip the
+/// group's other writers wait for.
+pub async fn with_recipients<C: ConnectionTrait>(
+    db: &C,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>)>> {
+    Ok(disposition::Entity::find_by_id(id.to_owned())
+        .filter(disposition::Column::AgencyId.eq(agency))
+        .find_with_related(disposition_recipient::Entity)
+        .order_by_asc(disposition_recipient::Column::PositionId)
+        .all(db)
+        .await?
+        .pop())
+}
+
 pub async fn of_letter<C: ConnectionTrait>(
     db: &C,
     letter_id: &str,

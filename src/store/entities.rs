@@ -619,7 +619,18 @@ pub mod disposition {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// Its recipients (for reading a disposition with them in one
+        /// statement; the schema has no foreign key for it).
+        #[sea_orm(has_many = "super::disposition_recipient::Entity")]
+        Recipient,
+    }
+
+    impl Related<super::disposition_recipient::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Recipient.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }
@@ -643,7 +654,21 @@ pub mod disposition_recipient {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The disposition it belongs to.
+        #[sea_orm(
+            belongs_to = "super::disposition::Entity",
+            from = "Column::DispositionId",
+            to = "super::disposition::Column::Id"
+        )]
+        Disposition,
+    }
+
+    impl Related<super::disposition::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Disposition.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -347,6 +347,19 @@ impl Served {
         std::fs::read_to_string(&self.stdout).unwrap_or_default()
     }
 
+    /// What the server printed once it printed `needle` (it prints its
+    /// start-up report after it began answering), waiting at most 10 s.
+    pub async fn printed_with(&self, needle: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let printed = self.printed();
+            if printed.contains(needle) || started.elapsed() > std::time::Duration::from_secs(10) {
+                return printed;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// Stops the server with SIGTERM and waits for it.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         unsafe {

@@ -134,7 +134,8 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
     let url = fresh_db_url(db, dir.path()).await;
     // The installation's first start creates its own administrator.
     let first = crate::harness::serve_binary(&url, dir.path(), &[], &[]).await;
-    assert!(first.printed().contains("one-time password"));
+    let printed = first.printed_with("one-time password").await;
+    assert!(printed.contains("one-time password"), "{printed}");
     assert!(first.terminate().success());
 
     let create = || {
