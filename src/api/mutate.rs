@@ -73,14 +73,7 @@ where
                 request_hash: request_hash.clone(),
                 response: response.encode_to_vec(),
             };
-            let st = idempotency::remember(
-                tx.db_backend(),
-                &p.user_id,
-                request_id,
-                &remembered,
-                tx.now_us(),
-            );
-            tx.defer(st);
+            idempotency::remember_at_commit(&mut tx, &p.user_id, request_id, &remembered);
         }
         match tx.commit_with_notices().await {
             Ok((_, notices)) => break (response, notices),

@@ -178,21 +178,16 @@ async fn deliver(
 ) -> Result<Vec<RecipientRecord>> {
     let now = tx.now_us();
     let rows = recipient_rows(d, recipients, status::UNREAD, now);
-    let backend = tx.db_backend();
     if !fresh {
-        tx.write(q::delete_recipients_stmt(backend, &d.id)).await?;
+        q::delete_recipients(tx, &d.id).await?;
     }
-    if let Some(insert) = q::insert_recipients_stmt(backend, &rows) {
-        tx.write(insert).await?;
-    }
+    q::insert_recipients(tx, &rows).await?;
     // Recipients join the letter's participants: they may see it, whatever its level.
     let entries: Vec<(&str, i16)> = recipients
         .iter()
         .map(|p| (p.as_str(), folder::ALL))
         .collect();
-    if let Some(put) = lq::box_put_many_stmt(backend, &d.agency_id, &entries, &d.letter_id, now) {
-        tx.write(put).await?;
-    }
+    lq::put_in_folders(tx, &d.agency_id, &entries, &d.letter_id, now).await?;
     for p in recipients {
         tx.notify(Notice {
             kind: NoticeKind::DispositionReceived,
@@ -260,7 +255,7 @@ pub async fn create(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result
         revision: 1,
         created_at_us: tx.now_us(),
     };
-    tx.write(q::insert_stmt(tx.db_backend(), &rec)).await?;
+    q::insert(tx, &rec).await?;
     let recipients = deliver(tx, &rec, &d.recipients, true).await?;
     let mut ev = ctx.event(
         "disposition",
@@ -306,12 +301,9 @@ pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<
         created_at_us: tx.now_us(),
     };
     // Held back and sent together (see WriteTx::write).
-    let backend = tx.db_backend();
-    tx.write(q::insert_stmt(backend, &rec)).await?;
+    q::insert(tx, &rec).await?;
     let rows = recipient_rows(&rec, &d.recipients, status::DRAFT, rec.created_at_us);
-    if let Some(insert) = q::insert_recipients_stmt(backend, &rows) {
-        tx.write(insert).await?;
-    }
+    q::insert_recipients(tx, &rows).await?;
     tx.audit(ctx.event(
         "disposition",
         &rec.id,
@@ -447,8 +439,7 @@ pub async fn cancel(
     }
     for mut r in recipients {
         r.status = status::CANCELLED;
-        tx.write(q::save_recipient_stmt(tx.db_backend(), &r))
-            .await?;
+        q::save_recipient(tx, &r).await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionUpdated,
             position_id: r.position_id.clone(),
@@ -512,8 +503,7 @@ pub async fn mark_read(
     if r.status == status::UNREAD {
         r.status = status::READ;
         r.read_at_us = Some(tx.now_us());
-        tx.write(q::save_recipient_stmt(tx.db_backend(), &r))
-            .await?;
+        q::save_recipient(tx, &r).await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionUpdated,
             position_id: d.sender_position_id.clone(),
@@ -572,10 +562,9 @@ pub async fn respond(
         r.done_at_us = Some(now);
     }
     // Held back and sent together (see WriteTx::write).
-    let backend = tx.db_backend();
-    tx.write(q::save_recipient_stmt(backend, &r)).await?;
-    tx.write(q::insert_response_stmt(
-        backend,
+    q::save_recipient(tx, &r).await?;
+    q::insert_response(
+        tx,
         &ResponseRecord {
             id: uuid::Uuid::new_v4().to_string(),
             disposition_id: d.id.clone(),
@@ -587,7 +576,7 @@ pub async fn respond(
             attachment_ids: attachment_ids.join(","),
             created_at_us: now,
         },
-    ))
+    )
     .await?;
     tx.notify(Notice {
         kind: NoticeKind::DispositionUpdated,

@@ -384,10 +384,7 @@ async fn save(tx: &mut WriteTx, l: &mut LetterRecord) -> Result<()> {
     let expected = l.revision;
     l.revision += 1;
     l.updated_at_us = tx.now_us();
-    if !tx
-        .write_one(q::save_letter_stmt(tx.db_backend(), l, expected))
-        .await?
-    {
+    if !q::save_letter(tx, l, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the letter changed since it was read",
@@ -473,13 +470,10 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
     let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &d.recipients).await?;
     rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &d.carbon_copies).await?);
     // Held back and sent together (see WriteTx::write).
-    let db = tx.db_backend();
-    tx.write(q::insert_letter_stmt(db, &l)).await?;
-    if let Some(st) = q::insert_addressees_stmt(db, &rows) {
-        tx.write(st).await?;
-    }
-    tx.write(q::insert_version_stmt(
-        db,
+    q::create_letter(tx, &l).await?;
+    q::insert_addressees(tx, &rows).await?;
+    q::create_version(
+        tx,
         &q::VersionRecord {
             letter_id: id.clone(),
             version: 1,
@@ -490,18 +484,17 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
             author_position_id: held.position_id.clone(),
             created_at_us: now,
         },
-    ))
+    )
     .await?;
     let own = held.position_id.as_str();
-    if let Some(st) = q::box_put_many_stmt(
-        db,
+    q::put_in_folders(
+        tx,
         &p.agency_id,
         &[(own, folder::DRAFTS), (own, folder::ALL)],
         &id,
         now,
-    ) {
-        tx.write(st).await?;
-    }
+    )
+    .await?;
     tx.audit(actor_event(
         ctx,
         &held.position_id,
@@ -736,16 +729,17 @@ async fn route_to(
     };
     // Reached: the step's position now takes part in the letter (its ALL
     // folder) besides finding it in its folder to act on.
-    let st = q::box_put_reached_stmt(
-        tx.db_backend(),
+    let now = tx.now_us();
+    q::put_reached(
+        tx,
         &l.agency_id,
         &s.position_id,
         f,
         &l.id,
-        tx.now_us(),
+        now,
         l.created_at_us,
-    );
-    tx.write(st).await?;
+    )
+    .await?;
     notice(tx, kind, &s.position_id, &l.id);
     Ok(())
 }
@@ -898,15 +892,8 @@ pub async fn approve(
         l.state = state::APPROVED;
     }
     // Held back and sent together (see WriteTx::write).
-    let db = tx.db_backend();
-    tx.write(q::save_step_stmt(db, &s)).await?;
-    tx.write(q::box_remove_stmt(
-        db,
-        id,
-        folder::TO_REVIEW,
-        Some(&s.position_id),
-    ))
-    .await?;
+    q::update_step(tx, &s).await?;
+    q::take_from_folder(tx, id, folder::TO_REVIEW, Some(&s.position_id)).await?;
     route_to(tx, &l, &steps, next).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(

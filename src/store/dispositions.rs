@@ -10,7 +10,7 @@ use sea_orm::{
 use super::entities::{disposition, disposition_recipient, disposition_response};
 use super::letters::{self, LetterRecord};
 use super::read::{Cells, Decode, Reach, must};
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, WriteTx};
 
 /// A disposition row.
 pub type DispositionRecord = disposition::Model;
@@ -461,4 +461,38 @@ pub async fn list_sent<C: ConnectionTrait>(
         .limit(limit)
         .all(db)
         .await?)
+}
+
+// Writes of a change, held back in its transaction (see `WriteTx::write`).
+
+/// Inserts a new disposition.
+pub async fn insert(tx: &mut WriteTx, d: &DispositionRecord) -> StoreResult<()> {
+    let st = insert_stmt(tx.db_backend(), d);
+    tx.write(st).await
+}
+
+/// Deletes a disposition's recipients.
+pub async fn delete_recipients(tx: &mut WriteTx, disposition_id: &str) -> StoreResult<()> {
+    let st = delete_recipients_stmt(tx.db_backend(), disposition_id);
+    tx.write(st).await
+}
+
+/// Inserts recipients.
+pub async fn insert_recipients(tx: &mut WriteTx, rows: &[RecipientRecord]) -> StoreResult<()> {
+    match insert_recipients_stmt(tx.db_backend(), rows) {
+        Some(st) => tx.write(st).await,
+        None => Ok(()),
+    }
+}
+
+/// Saves a recipient row.
+pub async fn save_recipient(tx: &mut WriteTx, r: &RecipientRecord) -> StoreResult<()> {
+    let st = save_recipient_stmt(tx.db_backend(), r);
+    tx.write(st).await
+}
+
+/// Inserts a follow-up report.
+pub async fn insert_response(tx: &mut WriteTx, r: &ResponseRecord) -> StoreResult<()> {
+    let st = insert_response_stmt(tx.db_backend(), r);
+    tx.write(st).await
 }

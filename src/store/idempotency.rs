@@ -53,3 +53,16 @@ pub fn remember(
     })
     .build(db)
 }
+
+/// Remembers the response of `request_id` with the change that answered it:
+/// held back to its commit, where a concurrent retry that committed first
+/// makes the commit fail as a unique violation.
+pub fn remember_at_commit(
+    tx: &mut super::WriteTx,
+    user_id: &str,
+    request_id: &str,
+    r: &Remembered,
+) {
+    let st = remember(tx.db_backend(), user_id, request_id, r, tx.now_us());
+    tx.defer(st);
+}

@@ -12,7 +12,7 @@ use super::entities::{
     letter_version, number_counter,
 };
 use super::read::{Cells, Decode, Reach, must};
-use super::{Store, StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult, WriteTx};
 
 /// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
 pub mod folder {
@@ -1285,6 +1285,90 @@ pub async fn verification_of(store: &Store, code: &str) -> StoreResult<Option<Ve
         .rows(stmt, verification_row, Reach::Keyed)
         .await?
         .pop())
+}
+
+// Writes of a change, held back in its transaction and sent with its next
+// statement or its commit (see `WriteTx::write`); a guarded save is sent at
+// once and answers whether the revision still matched.
+
+/// Inserts a new letter.
+pub async fn create_letter(tx: &mut WriteTx, l: &LetterRecord) -> StoreResult<()> {
+    let st = insert_letter_stmt(tx.db_backend(), l);
+    tx.write(st).await
+}
+
+/// Saves `l` if its stored revision is still `expected`: false (and nothing
+/// changed) when another change came first.
+pub async fn save_letter(tx: &mut WriteTx, l: &LetterRecord, expected: i64) -> StoreResult<bool> {
+    let st = save_letter_stmt(tx.db_backend(), l, expected);
+    tx.write_one(st).await
+}
+
+/// Inserts a letter's addressees.
+pub async fn insert_addressees(tx: &mut WriteTx, rows: &[AddresseeRecord]) -> StoreResult<()> {
+    match insert_addressees_stmt(tx.db_backend(), rows) {
+        Some(st) => tx.write(st).await,
+        None => Ok(()),
+    }
+}
+
+/// Inserts a version of a letter's text.
+pub async fn create_version(tx: &mut WriteTx, v: &VersionRecord) -> StoreResult<()> {
+    let st = insert_version_stmt(tx.db_backend(), v);
+    tx.write(st).await
+}
+
+/// Saves a route step.
+pub async fn update_step(tx: &mut WriteTx, s: &StepRecord) -> StoreResult<()> {
+    let st = save_step_stmt(tx.db_backend(), s);
+    tx.write(st).await
+}
+
+/// Puts a letter in several folders (see [`box_put_many_stmt`]).
+pub async fn put_in_folders(
+    tx: &mut WriteTx,
+    agency: &str,
+    entries: &[(&str, i16)],
+    letter_id: &str,
+    sort_us: i64,
+) -> StoreResult<()> {
+    match box_put_many_stmt(tx.db_backend(), agency, entries, letter_id, sort_us) {
+        Some(st) => tx.write(st).await,
+        None => Ok(()),
+    }
+}
+
+/// A route step reached (see [`box_put_reached_stmt`]).
+pub async fn put_reached(
+    tx: &mut WriteTx,
+    agency: &str,
+    position_id: &str,
+    folder: i16,
+    letter_id: &str,
+    now_us: i64,
+    created_us: i64,
+) -> StoreResult<()> {
+    let st = box_put_reached_stmt(
+        tx.db_backend(),
+        agency,
+        position_id,
+        folder,
+        letter_id,
+        now_us,
+        created_us,
+    );
+    tx.write(st).await
+}
+
+/// Takes a letter out of a folder (of one position, or of all).
+pub async fn take_from_folder(
+    tx: &mut WriteTx,
+    letter_id: &str,
+    folder: i16,
+    position_id: Option<&str>,
+) -> StoreResult<()> {
+    let st = box_remove_stmt(tx.db_backend(), letter_id, folder, position_id);
+    tx.write(st).await
 }
 
 #[cfg(test)]
