@@ -19,14 +19,15 @@ pub(super) struct Head {
     hash: String,
 }
 
-/// The turn to append to the chain among this process's PostgreSQL writers,
-/// with the head the last append of this process left (none at start and
-/// after an append that failed or was abandoned). A writer takes the turn
-/// before it links its events and keeps it until its append has moved the
-/// head (not through its commit), so the writers of one process link to a
-/// head already known and queue in the process rather than on the head row's
-/// lock; the one whose turn comes next waits on that lock, in the database,
-/// only while the writer before it commits (see [`Linking::Predicted`]).
+/// The turn to append to the chain among this process's PostgreSQL write
+/// groups (one per lane at a time), with the head the last append of this
+/// process left (none at start and after an append that failed or was
+/// abandoned). A group's commit takes the turn before it links its events and
+/// keeps it until its append has moved the head (not through its commit), so
+/// the lanes of one process link to a head already known and queue in the
+/// process rather than on the head row's lock; the one whose turn comes next
+/// waits on that lock, in the database, only while the group before it
+/// commits (see [`Linking::Predicted`]).
 #[derive(Clone, Debug, Default)]
 pub(super) struct Appender(std::sync::Arc<tokio::sync::Mutex<Guesses>>);
 

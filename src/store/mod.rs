@@ -150,17 +150,24 @@ pub struct Store {
     /// The database file, for SQLite databases kept in a file.
     sqlite_file: Option<std::path::PathBuf>,
     caches: Arc<cache::Caches>,
-    /// In-memory SQLite: one write transaction of this process at a time (see
-    /// [`Store::begin_write`]).
-    write_gate: Option<Arc<tokio::sync::Mutex<()>>>,
     /// A SQLite file's or PostgreSQL's hot reads' own connections (see
     /// [`read`]).
     readers: Option<Arc<read::Readers>>,
-    /// SQLite file: group commit on the one connection of write
-    /// transactions (see [`Store::begin_write`]).
-    sqlite_lanes: Option<Arc<Lanes<SqliteLane>>>,
-    /// PostgreSQL: group commit on the store's write connections.
-    pg_lanes: Option<Arc<Lanes<write_pg::PgTx>>>,
+    /// Where write transactions run.
+    writes: Writes,
+}
+
+/// Where a store's write transactions run (see [`Store::begin_write_grouped`]).
+#[derive(Clone, Debug)]
+enum Writes {
+    /// A SQLite file: group commit on its one write connection, one lane.
+    SqliteFile(Arc<Lanes<SqliteLane>>),
+    /// PostgreSQL: group commit on `write_lanes` connections of the store's
+    /// own.
+    Postgres(Arc<Lanes<write_pg::PgTx>>),
+    /// In-memory SQLite (no file for a second connection): sea-orm
+    /// transactions, one of this process at a time.
+    Memory(Arc<tokio::sync::Mutex<()>>),
 }
 
 impl Store {
@@ -213,19 +220,16 @@ impl Store {
         // A SQLite file gets one connection of its own for write transactions,
         // one lane (see `begin_write` and `group`); an in-memory database has
         // no file to share.
-        let sqlite_lanes = match &sqlite_file {
-            Some(f) => Some(Arc::new(Lanes::new(
+        let writes = match (backend, &sqlite_file) {
+            (Backend::Sqlite, Some(f)) => Writes::SqliteFile(Arc::new(Lanes::new(
                 Arc::new(write_conn::WriteConn::open(f)?),
                 GroupLimits {
                     lanes: 1,
                     ..opts.groups
                 },
             ))),
-            None => None,
-        };
-        let write_gate = (backend == Backend::Sqlite && sqlite_lanes.is_none()).then(Arc::default);
-        let pg_lanes = match backend {
-            Backend::Postgres => Some(Arc::new(Lanes::new(
+            (Backend::Sqlite, None) => Writes::Memory(Arc::default()),
+            (Backend::Postgres, _) => Writes::Postgres(Arc::new(Lanes::new(
                 write_pg::PgSource {
                     conns: Arc::new(read_pg::PgConns::writes(
                         &opts.url,
@@ -235,7 +239,6 @@ impl Store {
                 },
                 opts.groups,
             ))),
-            Backend::Sqlite => None,
         };
         Ok(Self {
             db,
@@ -243,10 +246,8 @@ impl Store {
             clock,
             sqlite_file,
             readers,
-            sqlite_lanes,
             caches: Arc::default(),
-            write_gate,
-            pg_lanes,
+            writes,
         })
     }
 
@@ -313,15 +314,24 @@ impl Store {
         .await
     }
 
-    /// How many PostgreSQL appends of this store linked to the head its last
-    /// append left without reading it, and how many of those found it still
-    /// (or, once the writer before committed, then) the head; the others
-    /// linked to the head their statement found. Zero on SQLite, whose writers
+    /// How many PostgreSQL group appends of this store linked to the head its
+    /// last append left without reading it, and how many of those found it
+    /// still (or, once the group before committed, then) the head; the others
+    /// linked to the head their statement found. Zero on SQLite, whose groups
     /// read the head when they take the write lock.
     pub async fn audit_guesses(&self) -> (u64, u64) {
-        match &self.pg_lanes {
-            Some(l) => l.source().appender.guessed().await,
-            None => (0, 0),
+        match &self.writes {
+            Writes::Postgres(l) => l.source().appender.guessed().await,
+            _ => (0, 0),
+        }
+    }
+
+    /// A SQLite file's lane (for the lanes' own tests).
+    #[cfg(test)]
+    pub(in crate::store) fn sqlite_lanes(&self) -> Option<Arc<Lanes<SqliteLane>>> {
+        match &self.writes {
+            Writes::SqliteFile(l) => Some(l.clone()),
+            _ => None,
         }
     }
 
@@ -329,10 +339,10 @@ impl Store {
     /// committed in them (their ratio is the mean group size). Zero for an
     /// in-memory SQLite database, which has no groups.
     pub fn write_groups(&self) -> (u64, u64) {
-        match (&self.sqlite_lanes, &self.pg_lanes) {
-            (Some(l), _) => l.committed(),
-            (_, Some(l)) => l.committed(),
-            _ => (0, 0),
+        match &self.writes {
+            Writes::SqliteFile(l) => l.committed(),
+            Writes::Postgres(l) => l.committed(),
+            Writes::Memory(_) => (0, 0),
         }
     }
 
@@ -401,15 +411,14 @@ impl Store {
     }
 
     async fn begin(&self, alone: bool) -> StoreResult<WriteTx> {
-        if let Some(l) = &self.sqlite_lanes {
-            return Ok(self.write_tx(TxConn::Sqlite(l.begin(alone).await?), None));
-        }
-        if let Some(l) = &self.pg_lanes {
-            return Ok(self.write_tx(TxConn::Pg(l.begin(alone).await?), None));
-        }
-        let gate = match &self.write_gate {
-            Some(g) => Some(g.clone().lock_owned().await),
-            None => None,
+        let gate = match &self.writes {
+            Writes::SqliteFile(l) => {
+                return Ok(self.write_tx(TxConn::Sqlite(l.begin(alone).await?), None));
+            }
+            Writes::Postgres(l) => {
+                return Ok(self.write_tx(TxConn::Pg(l.begin(alone).await?), None));
+            }
+            Writes::Memory(gate) => gate.clone().lock_owned().await,
         };
         let tx = self.db.begin().await?;
         // Takes the lock and reads the chain head in one statement.
@@ -436,14 +445,11 @@ impl Store {
 
 /// The connection of a write transaction.
 pub enum TxConn {
-    /// A sea-orm transaction (in-memory SQLite), with the
-    /// in-process write queue's turn on SQLite, released after the transaction
-    /// (fields drop in order): a rolled-back transaction lets the next writer
-    /// in only once SQLite's lock is free.
-    Shared(
-        DatabaseTransaction,
-        Option<tokio::sync::OwnedMutexGuard<()>>,
-    ),
+    /// A sea-orm transaction (in-memory SQLite), with the in-process write
+    /// queue's turn, released after the transaction (fields drop in order): a
+    /// rolled-back transaction lets the next writer in only once SQLite's lock
+    /// is free.
+    Shared(DatabaseTransaction, tokio::sync::OwnedMutexGuard<()>),
     /// A writer's part of a group transaction on a SQLite file's write
     /// connection.
     Sqlite(group::Writer<SqliteLane>),

@@ -7,8 +7,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use naskah::domain::demo::DEMO_PASSWORD;
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::{self as pb, LetterType, SecurityLevel, Urgency};
 use sea_orm::{ConnectionTrait, Database, Statement};
@@ -16,30 +14,17 @@ use tonic::transport::Channel;
 
 use crate::dual;
 use crate::harness::{Db, authed, fresh_db_url, serve_binary};
+use crate::letters::Demo;
 
-/// A demo user's access token and first position on the server behind
-/// `channel`.
-async fn sign_in(channel: &Channel, user: &str) -> (String, String) {
-    let token = AuthServiceClient::new(channel.clone())
-        .login(pb::LoginRequest {
-            username: user.into(),
-            password: DEMO_PASSWORD.into(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("login of {user}: {e:?}"))
-        .into_inner()
-        .access_token;
-    let me = AuthServiceClient::new(channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, &token))
-        .await
-        .expect("whoami")
-        .into_inner();
-    let pos = me
-        .positions
-        .first()
-        .map(|p| p.position_id.clone())
-        .expect("a position");
-    (token, pos)
+/// The drafter's token and position, and the addressee's position, on the
+/// server behind `channel`.
+async fn sign_in(channel: &Channel) -> (String, String, String) {
+    let d = Demo::login_on(channel, &["kasi.egov", "kadis.kominfo"]).await;
+    (
+        d.token("kasi.egov").to_owned(),
+        d.pos("kasi.egov"),
+        d.pos("kadis.kominfo"),
+    )
 }
 
 fn draft_request(from: &str, to: &str, n: usize) -> pb::CreateDraftRequest {
@@ -128,8 +113,7 @@ async fn a_server_killed_during_a_write_load_keeps_every_acknowledged_write(db: 
     let dir = tempfile::tempdir().expect("tempdir");
     let url = fresh_db_url(db, dir.path()).await;
     let mut served = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
-    let (token, from) = sign_in(&served.channel, "kasi.egov").await;
-    let (_, to) = sign_in(&served.channel, "kadis.kominfo").await;
+    let (token, from, to) = sign_in(&served.channel).await;
     let stop = Arc::new(AtomicBool::new(false));
     let tasks = load(&served.channel, &token, &from, &to, 16, &stop);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -145,7 +129,7 @@ async fn a_server_killed_during_a_write_load_keeps_every_acknowledged_write(db: 
     drop(served);
 
     let again = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
-    let (token, _) = sign_in(&again.channel, "kasi.egov").await;
+    let (token, _, _) = sign_in(&again.channel).await;
     let mut client = LetterServiceClient::new(again.channel.clone());
     for id in &acknowledged {
         let letter = client
@@ -176,8 +160,7 @@ async fn two_servers_on_one_postgres_write_concurrently_into_one_chain() {
     let url = fresh_db_url(Db::Postgres, dir.path()).await;
     let first = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
     let second = serve_binary(&url, dir.path(), &[], &[]).await;
-    let (token, from) = sign_in(&first.channel, "kasi.egov").await;
-    let (_, to) = sign_in(&first.channel, "kadis.kominfo").await;
+    let (token, from, to) = sign_in(&first.channel).await;
     let conn = Database::connect(url.as_str()).await.expect("connect");
     let count = async |conn: &sea_orm::DatabaseConnection| -> i64 {
         conn.query_one_raw(Statement::from_string(

@@ -25,10 +25,23 @@ pub struct Demo {
 
 impl Demo {
     pub async fn login(t: &TestServer, names: &[&'static str]) -> Self {
+        Self::login_on(&t.channel, names).await
+    }
+
+    /// The same against the server behind `channel` (the real binary, for one).
+    pub async fn login_on(channel: &Channel, names: &[&'static str]) -> Self {
         let mut users = HashMap::new();
         for n in names {
-            let token = t.login(n, DEMO_PASSWORD).await;
-            let me = AuthServiceClient::new(t.channel.clone())
+            let token = AuthServiceClient::new(channel.clone())
+                .login(pb::LoginRequest {
+                    username: (*n).into(),
+                    password: DEMO_PASSWORD.into(),
+                })
+                .await
+                .unwrap_or_else(|e| panic!("login of {n}: {e:?}"))
+                .into_inner()
+                .access_token;
+            let me = AuthServiceClient::new(channel.clone())
                 .who_am_i(authed(pb::WhoAmIRequest {}, &token))
                 .await
                 .expect("whoami")

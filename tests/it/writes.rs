@@ -364,3 +364,78 @@ async fn the_schema_has_no_triggers_and_no_cascading_keys(db: Db) {
     t.stop().await;
 }
 crate::dual!(the_schema_has_no_triggers_and_no_cascading_keys);
+
+/// Through the server: a change whose grouped attempt gives up a row lock
+/// held elsewhere is run again alone by `mutate`, waits for the lock and
+/// succeeds, instead of answering a conflict.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_blocked_by_a_row_lock_runs_again_alone_and_succeeds() {
+    use naskah::proto::{self as pb, SecurityLevel};
+
+    let t = TestServer::start_demo(Db::Postgres).await;
+    let d = crate::letters::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
+    let letter = crate::letters::draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &["kadis.kominfo"],
+        &[],
+        SecurityLevel::Biasa,
+        "000.1.2",
+    )
+    .await;
+    let other = sea_orm::Database::connect(t.db_url.as_str())
+        .await
+        .expect("other connection");
+    let holder = sea_orm::TransactionTrait::begin(&other)
+        .await
+        .expect("begin");
+    holder
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 FROM letter WHERE id = $1 FOR UPDATE",
+            [letter.id.clone().into()],
+        ))
+        .await
+        .expect("lock the letter's row");
+    let update = tokio::spawn({
+        let (mut client, token, id, etag) = (
+            crate::letters::letters(&t),
+            d.token("kasi.egov").to_owned(),
+            letter.id.clone(),
+            letter.etag.clone(),
+        );
+        async move {
+            client
+                .update_draft(crate::harness::authed(
+                    pb::UpdateDraftRequest {
+                        letter: Some(pb::Letter {
+                            id,
+                            body: "Isi yang diperbarui.".into(),
+                            ..Default::default()
+                        }),
+                        update_mask: Some(prost_types::FieldMask {
+                            paths: vec!["body".into()],
+                        }),
+                        etag,
+                        request_id: String::new(),
+                    },
+                    &token,
+                ))
+                .await
+        }
+    });
+    // Well past the grouped attempt's 50 ms: it gave up and the alone run
+    // waits.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert!(!update.is_finished(), "the change waits for the lock");
+    holder.commit().await.expect("holder commits");
+    let answer = tokio::time::timeout(Duration::from_secs(10), update)
+        .await
+        .expect("answered once the lock is free")
+        .expect("task")
+        .expect("the change succeeds");
+    assert_eq!(answer.into_inner().body, "Isi yang diperbarui.");
+    other.close().await.expect("close");
+    t.stop().await;
+}

@@ -123,7 +123,6 @@ struct Pending {
 /// The lanes of a store, and counts of what they committed.
 pub(in crate::store) struct Lanes<T: LaneTx> {
     lanes: Vec<Lane<T>>,
-    limits: GroupLimits,
     stats: Arc<Stats>,
 }
 
@@ -131,7 +130,6 @@ impl<T: LaneTx> std::fmt::Debug for Lanes<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Lanes")
             .field("lanes", &self.lanes.len())
-            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -234,11 +232,7 @@ impl<T: LaneTx> Lanes<T> {
                 stats: stats.clone(),
             })
             .collect();
-        Self {
-            lanes,
-            limits,
-            stats,
-        }
+        Self { lanes, stats }
     }
 
     /// The shared source of the transactions.
@@ -350,13 +344,15 @@ impl<T: LaneTx> Lane<T> {
 
     /// A writer leaves without its work: back to its savepoint (if it took
     /// one), then the group goes on with the next writer, or is committed
-    /// when nobody waits. When the savepoint cannot be returned to, the
-    /// transaction is lost: the whole group fails. Returns the group to wait
-    /// for when it goes on with other writers' work in it.
+    /// when nobody waits or the writer was alone in it (a group begun for one
+    /// writer takes nobody else). When the savepoint cannot be returned to,
+    /// the transaction is lost: the whole group fails. Returns the group to
+    /// wait for when it goes on with other writers' work in it.
     async fn leave(
         &self,
         mut state: OwnedMutexGuard<State<T>>,
         savepoint: bool,
+        alone: bool,
     ) -> Option<(u64, watch::Receiver<Outcome>)> {
         let g = state.open.take()?;
         let undone = !savepoint
@@ -371,7 +367,7 @@ impl<T: LaneTx> Lane<T> {
                 "its transaction ended in an error",
             ))));
             None
-        } else if self.nobody_waits() {
+        } else if alone || self.nobody_waits() {
             self.close_group(g).await;
             None
         } else {
@@ -400,7 +396,7 @@ impl<T: LaneTx> Lane<T> {
         };
         if let Err(e) = g.tx.end_member(savepoint, writes).await {
             // The savepoint came before the writes: it was taken.
-            let pending = self.leave(state, true).await;
+            let pending = self.leave(state, true, alone).await;
             return Err((e.into(), pending));
         }
         let start = g.events.len();
@@ -570,11 +566,11 @@ impl<T: LaneTx> Writer<T> {
         let Some(state) = self.state.take() else {
             return;
         };
-        let savepoint = self.savepoint.load(Ordering::SeqCst);
+        let (savepoint, alone) = (self.savepoint.load(Ordering::SeqCst), self.alone);
         let lane = self.lane.clone();
         let left = tokio::spawn({
             let lane = lane.clone();
-            async move { lane.leave(state, savepoint).await }
+            async move { lane.leave(state, savepoint, alone).await }
         })
         .await;
         if let Ok(Some((id, rx))) = left {
@@ -589,10 +585,10 @@ impl<T: LaneTx> Drop for Writer<T> {
             return;
         };
         let lane = self.lane.clone();
-        let savepoint = self.savepoint.load(Ordering::SeqCst);
+        let (savepoint, alone) = (self.savepoint.load(Ordering::SeqCst), self.alone);
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
-                rt.spawn(async move { lane.leave(state, savepoint).await });
+                rt.spawn(async move { lane.leave(state, savepoint, alone).await });
             }
             // The next turn rolls the group back.
             Err(_) => state.broken = true,
@@ -662,10 +658,7 @@ mod tests {
         .await
         .expect("connect");
         store.migrate().await.expect("migrate");
-        let lanes = store
-            .sqlite_lanes
-            .clone()
-            .expect("a SQLite file has a lane");
+        let lanes = store.sqlite_lanes().expect("a SQLite file has a lane");
         lanes
             .source()
             .execute_unprepared("CREATE TABLE probe (x INTEGER NOT NULL)")
