@@ -505,7 +505,7 @@ impl LetterService for LetterApi {
         .await?;
         let ids: Vec<String> = rows.iter().map(|x| x.author_user_id.clone()).collect();
         let names: std::collections::HashMap<String, String> =
-            crate::store::org::users_by_ids(self.app.store.reader(), &p.agency_id, &ids)
+            crate::store::org::users_by_ids(&self.app.store, &p.agency_id, &ids)
                 .await
                 .map_err(Error::from)?
                 .into_iter()
@@ -725,7 +725,7 @@ impl LetterService for LetterApi {
         };
         if !r.request_id.is_empty()
             && let Some(prev) = crate::store::idempotency::lookup(
-                self.app.store.reader(),
+                &self.app.store,
                 &p.user_id,
                 &r.request_id,
             )
@@ -1005,7 +1005,7 @@ impl LetterService for LetterApi {
             created_at_us: store.clock().now_us(),
         };
         let out = mutate(&self.app, &p, &m, &md.request_id, &md, async |tx| {
-            aq::insert(tx.conn(), &rec).await?;
+            aq::insert(&*tx, &rec).await?;
             tx.audit(Ctx::new(&p, &m).event(
                 "letter",
                 &rec.letter_id,
@@ -1037,7 +1037,7 @@ impl LetterService for LetterApi {
                 "attachment not found",
             ))
         };
-        let a = aq::get(store.reader(), &p.agency_id, &r.attachment_id)
+        let a = aq::get(store, &p.agency_id, &r.attachment_id)
             .await
             .map_err(Error::from)?
             .ok_or_else(not_found)?;

@@ -107,7 +107,7 @@ async fn remembered(
     if request_id.is_empty() {
         return Ok(None);
     }
-    idempotency::lookup(app.store.reader(), &p.user_id, request_id)
+    idempotency::lookup(&app.store, &p.user_id, request_id)
         .await
         .map_err(|e| to_status(e.into()))
 }

@@ -191,7 +191,7 @@ impl RecordsService for RecordsApi {
                 &r.description,
             )
             .await?;
-            Ok(case_file_pb(domain::view(tx.conn(), c).await?))
+            Ok(case_file_pb(domain::view(&*tx, c).await?))
         })
         .await?;
         Ok(Response::new(out))
@@ -209,7 +209,7 @@ impl RecordsService for RecordsApi {
         v.finish()?;
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             let c = domain::close(tx, Ctx::new(&p, &m), &r.case_file_id, &r.etag).await?;
-            Ok(case_file_pb(domain::view(tx.conn(), c).await?))
+            Ok(case_file_pb(domain::view(&*tx, c).await?))
         })
         .await?;
         Ok(Response::new(out))
@@ -229,7 +229,7 @@ impl RecordsService for RecordsApi {
             let c =
                 domain::file_letter(tx, Ctx::new(&p, &m), &r.case_file_id, &r.letter_id).await?;
             Ok(pb::FileLetterResponse {
-                case_file: Some(case_file_pb(domain::view(tx.conn(), c).await?)),
+                case_file: Some(case_file_pb(domain::view(&*tx, c).await?)),
             })
         })
         .await?;
@@ -489,12 +489,12 @@ impl RecordsService for RecordsApi {
             // Blobs go after the commit (a rolled-back destruction keeps them); the
             // check is repeated per blob, so a retry finishes an interrupted purge.
             let blobs = Blobs::new(&self.app.settings.data_dir);
-            for sha in crate::store::disposal::destroyed_blobs(self.app.store.reader(), &out.id)
+            for sha in crate::store::disposal::destroyed_blobs(&self.app.store, &out.id)
                 .await
                 .map_err(Error::from)?
             {
                 if !crate::store::disposal::blob_in_use(
-                    self.app.store.reader(),
+                    &self.app.store,
                     &sha,
                     crate::domain::letters::state::DESTROYED,
                 )
@@ -569,7 +569,7 @@ async fn record_export(
         exported_by_user_id: p.user_id.clone(),
         exported_at_us: tx.now_us(),
     };
-    crate::store::disposal::insert_export(tx.conn(), &e).await?;
+    crate::store::disposal::insert_export(&tx, &e).await?;
     tx.audit(Ctx::new(p, m).event(
         "case_file",
         case_file_id,

@@ -192,7 +192,7 @@ impl VerificationService for VerificationApi {
                 let revoked_at = if signer.serial == letter.cert_serial {
                     letter.key_revoked_at_us
                 } else {
-                    sq::key_by_serial_any(self.app.store.reader(), &signer.serial)
+                    sq::key_by_serial_any(&self.app.store, &signer.serial)
                         .await
                         .map_err(Error::from)?
                         .map(|k| k.revoked_at_us)
@@ -235,7 +235,7 @@ impl VerificationService for VerificationApi {
         let Some(serial) = signer_serial(&r.signature) else {
             return fail("MALFORMED_SIGNATURE");
         };
-        let db = self.app.store.reader();
+        let db = &self.app.store;
         let Some(key) = sq::key_by_serial_any(db, &serial)
             .await
             .map_err(Error::from)?

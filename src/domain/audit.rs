@@ -100,7 +100,7 @@ pub async fn list(
         })?),
         None => None,
     };
-    let mut events = q::list(store.reader(), &filter, before, limit + 1).await?;
+    let mut events = q::list(store, &filter, before, limit + 1).await?;
     let next_page_token = if events.len() as u64 > limit {
         events.truncate(limit as usize);
         events
@@ -148,7 +148,7 @@ pub async fn verify(store: &Store, p: &Principal) -> Result<Verified> {
     let events_checked = if whole {
         report.checked as i64
     } else {
-        q::count_of_agency(store.reader(), &p.agency_id).await? as i64
+        q::count_of_agency(store, &p.agency_id).await? as i64
     };
     Ok(Verified {
         ok: report.broken.is_none(),

@@ -222,7 +222,7 @@ pub async fn import(
         } else if let Some(p) = resolved.get(&parent_code) {
             Some(p.clone())
         } else {
-            q::classification(tx.conn(), agency, &parent_code).await?
+            q::classification(&*tx, agency, &parent_code).await?
         };
         if !parent_code.is_empty() && parent.is_none() {
             errors.push(FieldViolation {
@@ -279,11 +279,11 @@ pub async fn import(
     let mut records: Vec<&ClassificationRecord> = resolved.values().collect();
     records.sort_by(|a, b| a.code.cmp(&b.code));
     for c in records {
-        let exists = q::classification(tx.conn(), agency, &c.code)
+        let exists = q::classification(&*tx, agency, &c.code)
             .await?
             .is_some();
         if !dry_run {
-            q::upsert_classification(tx.conn(), agency, c, tx.now_us()).await?;
+            q::upsert_classification(&*tx, agency, c, tx.now_us()).await?;
         }
         if exists {
             summary.updated += 1;

@@ -220,7 +220,7 @@ pub const REFUSAL: &str = "--demo refuses to run on a database that already hold
 /// Seeds the demo agency on an empty database; leaves a demo database as it is;
 /// refuses a database with real users.
 pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
-    let (all, real) = idq::count_users(store.reader()).await?;
+    let (all, real) = idq::count_users(store).await?;
     if real > 0 {
         return Err(Error::Internal(REFUSAL.into()));
     }
@@ -245,7 +245,7 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
     let now = tx.now_us();
     let agency = uuid::Uuid::new_v4().to_string();
     idq::insert_agency(
-        tx.conn(),
+        &tx,
         &agency,
         "DEMO-PROV",
         "Pemerintah Provinsi Nusantara (demo)",
@@ -270,7 +270,7 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
             created_at_us: now,
             updated_at_us: now,
         };
-        q::insert_unit(tx.conn(), &u).await?;
+        q::insert_unit(&tx, &u).await?;
         unit_ids.insert(*code, id);
     }
     let mut position_ids = std::collections::HashMap::new();
@@ -289,7 +289,7 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
             created_at_us: now,
             updated_at_us: now,
         };
-        q::insert_position(tx.conn(), &p).await?;
+        q::insert_position(&tx, &p).await?;
         position_ids.insert(*key, id);
     }
     let mut user_ids = std::collections::HashMap::new();
@@ -305,10 +305,10 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
             true,
             now,
         );
-        idq::insert_user(tx.conn(), &u).await?;
+        idq::insert_user(&tx, &u).await?;
         if let Some(pid) = position_ids.get(position) {
             q::insert_assignment(
-                tx.conn(),
+                &tx,
                 &AssignmentRecord {
                     id: uuid::Uuid::new_v4().to_string(),
                     agency_id: agency.clone(),
@@ -327,14 +327,14 @@ pub async fn seed(store: &Store, master: &[u8; 32]) -> Result<DemoOutcome> {
         user_ids.insert(*username, u.id);
     }
     if let (Some(kadis), Some(tu)) = (position_ids.get("kadis"), user_ids.get("tu.kominfo")) {
-        q::add_secretary(tx.conn(), &agency, kadis, tu).await?;
+        q::add_secretary(&tx, &agency, kadis, tu).await?;
     }
     super::classification::import(&mut tx, &agency, DEMO_CLASSIFICATIONS_CSV, false).await?;
     for (i, (code, text)) in STANDARD_INSTRUCTIONS.iter().enumerate() {
-        setup::insert_instruction(tx.conn(), &agency, code, text, i as i32).await?;
+        setup::insert_instruction(&tx, &agency, code, text, i as i32).await?;
     }
     setup::set_numbering(
-        tx.conn(),
+        &tx,
         &agency,
         DEMO_NUMBER_TEMPLATE,
         DEMO_NUMBERING_SCOPE,

@@ -2,6 +2,7 @@
 //! approvers, and execution — destruction with a residual record and a signed
 //! berita acara, or transfer of permanent records after their archival export.
 
+use crate::store::Db;
 use sha2::{Digest, Sha256};
 
 use super::context::{Ctx, check_etag, etag};
@@ -62,8 +63,8 @@ fn disposition_of(kind: DueKind) -> Result<FinalDisposition> {
 }
 
 /// Loads a proposal with its case files and approvals.
-pub async fn load<C: sea_orm::ConnectionTrait>(
-    db: &C,
+pub async fn load(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> Result<ProposalView> {
@@ -79,14 +80,14 @@ pub async fn load<C: sea_orm::ConnectionTrait>(
 
 /// Reads a proposal's row (without its case files and approvals).
 pub async fn proposal(store: &Store, agency: &str, id: &str) -> Result<ProposalRecord> {
-    q::get(store.reader(), agency, id)
+    q::get(store, agency, id)
         .await?
         .ok_or_else(proposal_not_found)
 }
 
 /// True when a hold covers the case file or any letter filed in it.
 async fn held(tx: &WriteTx, case_file_id: &str) -> Result<bool> {
-    Ok(rq::case_file_or_letters_held(tx.conn(), case_file_id).await?)
+    Ok(rq::case_file_or_letters_held(tx, case_file_id).await?)
 }
 
 /// The head position of a unit: the unit's own head, else the nearest ancestor's.
@@ -122,7 +123,7 @@ async fn required_approvers(
     proposer_unit: &str,
     files: &[CaseFileRecord],
 ) -> Result<Vec<String>> {
-    let setting = q::setting(tx.conn(), agency).await?;
+    let setting = q::setting(tx, agency).await?;
     if let Some(s) = &setting {
         let configured = split_ids(&s.approver_position_ids);
         if !configured.is_empty() {
@@ -133,8 +134,8 @@ async fn required_approvers(
         .map(|s| s.records_unit_id)
         .filter(|u| !u.is_empty())
         .unwrap_or_else(|| proposer_unit.to_owned());
-    let units = orgq::all_units(tx.conn(), agency).await?;
-    let positions = orgq::all_positions(tx.conn(), agency).await?;
+    let units = orgq::all_units(tx, agency).await?;
+    let positions = orgq::all_positions(tx, agency).await?;
     let no_head = |unit: &str| {
         Error::rejected(
             Reason::InvalidState,
@@ -190,7 +191,7 @@ pub async fn propose(
     ids.dedup();
     let mut files = Vec::new();
     for id in &ids {
-        let c = rq::get(tx.conn(), agency, id)
+        let c = rq::get(&*tx, agency, id)
             .await?
             .ok_or_else(case_file_not_found)?;
         if c.state != cf_state::CLOSED
@@ -208,7 +209,7 @@ pub async fn propose(
                 format!("case file {id} or one of its letters is on legal hold"),
             ));
         }
-        if let Some(other) = q::pending_for(tx.conn(), id).await? {
+        if let Some(other) = q::pending_for(&*tx, id).await? {
             return Err(Error::rejected(
                 Reason::AlreadyProposed,
                 format!("case file {id} is already in proposal {other}"),
@@ -231,7 +232,7 @@ pub async fn propose(
         berita_acara_letter_id: String::new(),
         revision: 1,
     };
-    q::insert(tx.conn(), &p, &ids).await?;
+    q::insert(&*tx, &p, &ids).await?;
     let mut ev = ctx.event(
         "disposal_proposal",
         &p.id,
@@ -263,7 +264,7 @@ pub async fn approve(
     position_id: &str,
     etag_sent: &str,
 ) -> Result<ProposalView> {
-    let mut v = load(tx.conn(), ctx.agency(), id).await?;
+    let mut v = load(&*tx, ctx.agency(), id).await?;
     check_etag(etag_sent, v.p.revision)?;
     if v.p.state != state::PROPOSED {
         return Err(Error::rejected(
@@ -300,7 +301,7 @@ pub async fn approve(
         user_id: ctx.principal.user_id.clone(),
         approve_at_us: tx.now_us(),
     };
-    q::insert_approval(tx.conn(), &a).await?;
+    q::insert_approval(&*tx, &a).await?;
     v.approvals.push(a);
     let complete = required
         .iter()
@@ -310,7 +311,7 @@ pub async fn approve(
     if complete {
         v.p.state = state::APPROVED;
     }
-    if !q::save(tx.conn(), &v.p, expected).await? {
+    if !q::save(&*tx, &v.p, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the proposal changed since it was read",
@@ -347,7 +348,7 @@ pub async fn execute(
     signer: Option<BeritaAcaraSigner<'_>>,
 ) -> Result<ProposalView> {
     let agency = ctx.agency();
-    let mut v = load(tx.conn(), agency, id).await?;
+    let mut v = load(&*tx, agency, id).await?;
     check_etag(etag_sent, v.p.revision)?;
     if v.p.state != state::APPROVED {
         return Err(Error::rejected(
@@ -368,7 +369,7 @@ pub async fn execute(
             ));
         }
         files.push(
-            rq::get(tx.conn(), agency, cf)
+            rq::get(&*tx, agency, cf)
                 .await?
                 .ok_or_else(case_file_not_found)?,
         );
@@ -384,7 +385,7 @@ pub async fn execute(
         })?;
         let mut destroyed = Vec::new();
         for f in &files {
-            for letter_id in q::letters_of(tx.conn(), &f.id).await? {
+            for letter_id in q::letters_of(&*tx, &f.id).await? {
                 destroyed.push(destroy_letter(tx, ctx, &v.p.id, &f.id, &letter_id, now).await?);
             }
         }
@@ -393,7 +394,7 @@ pub async fn execute(
         cf_state::DESTROYED
     } else {
         for f in &files {
-            if q::last_export(tx.conn(), &f.id).await?.is_none() {
+            if q::last_export(&*tx, &f.id).await?.is_none() {
                 return Err(Error::rejected(
                     Reason::NotExported,
                     format!(
@@ -409,7 +410,7 @@ pub async fn execute(
         let expected = f.revision;
         f.state = new_state;
         f.revision += 1;
-        if !rq::save(tx.conn(), &f, expected).await? {
+        if !rq::save(&*tx, &f, expected).await? {
             return Err(Error::rejected(
                 Reason::EtagMismatch,
                 "a case file changed during the disposal",
@@ -421,7 +422,7 @@ pub async fn execute(
     v.p.executed_by_user_id = ctx.principal.user_id.clone();
     v.p.execute_at_us = Some(now);
     v.p.revision += 1;
-    if !q::save(tx.conn(), &v.p, expected).await? {
+    if !q::save(&*tx, &v.p, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the proposal changed since it was read",
@@ -462,7 +463,7 @@ async fn destroy_letter(
     letter_id: &str,
     now: i64,
 ) -> Result<DestroyedLetter> {
-    let l = lq::letter(tx.conn(), ctx.agency(), letter_id)
+    let l = lq::letter(&*tx, ctx.agency(), letter_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("filed letter {letter_id} vanished")))?;
     let mut done = DestroyedLetter {
@@ -486,7 +487,7 @@ async fn destroy_letter(
         destroyed_at_us: now,
     };
     let mut out = vec![item("body", letter_id, l.body_sha256.clone(), l.body.len())];
-    for ver in lq::versions(tx.conn(), letter_id, 0, 1_000_000).await? {
+    for ver in lq::versions(&*tx, letter_id, 0, 1_000_000).await? {
         out.push(item(
             "version",
             &ver.version.to_string(),
@@ -494,7 +495,7 @@ async fn destroy_letter(
             ver.body.len(),
         ));
     }
-    for c in lq::comments(tx.conn(), letter_id, None, 1_000_000).await? {
+    for c in lq::comments(&*tx, letter_id, None, 1_000_000).await? {
         out.push(item(
             "comment",
             &c.id,
@@ -502,7 +503,7 @@ async fn destroy_letter(
             c.body.len(),
         ));
     }
-    for a in aq::list(tx.conn(), letter_id).await? {
+    for a in aq::list(&*tx, letter_id).await? {
         out.push(item(
             "attachment",
             &a.id,
@@ -510,7 +511,7 @@ async fn destroy_letter(
             a.size_bytes as usize,
         ));
     }
-    if let Some(s) = lq::signature(tx.conn(), letter_id).await? {
+    if let Some(s) = lq::signature(&*tx, letter_id).await? {
         out.push(item(
             "signed_manifest",
             letter_id,
@@ -518,7 +519,7 @@ async fn destroy_letter(
             s.manifest.len(),
         ));
     }
-    let dispositions = dq::of_letter(tx.conn(), letter_id).await?;
+    let dispositions = dq::of_letter(&*tx, letter_id).await?;
     let ids: Vec<String> = dispositions.iter().map(|d| d.id.clone()).collect();
     for d in dispositions.iter().filter(|d| !d.note.is_empty()) {
         out.push(item(
@@ -528,7 +529,7 @@ async fn destroy_letter(
             d.note.len(),
         ));
     }
-    for r in dq::responses_of(tx.conn(), &ids)
+    for r in dq::responses_of(&*tx, &ids)
         .await?
         .into_iter()
         .filter(|r| !r.note.is_empty())
@@ -541,9 +542,9 @@ async fn destroy_letter(
         ));
     }
     for d in &out {
-        q::insert_destroyed(tx.conn(), d).await?;
+        q::insert_destroyed(&*tx, d).await?;
     }
-    q::clear_letter_content(tx.conn(), letter_id, letter_state::DESTROYED, now).await?;
+    q::clear_letter_content(&*tx, letter_id, letter_state::DESTROYED, now).await?;
     tx.audit(ctx.event(
         "letter",
         letter_id,
@@ -560,12 +561,12 @@ async fn destroy_letter(
 /// first PERMANEN classification of the scheme (it must outlive what it records),
 /// else the first case file's.
 async fn record_class(tx: &WriteTx, agency: &str, files: &[CaseFileRecord]) -> Result<String> {
-    if let Some(s) = q::setting(tx.conn(), agency).await?
+    if let Some(s) = q::setting(tx, agency).await?
         && !s.record_class_code.is_empty()
     {
         return Ok(s.record_class_code);
     }
-    let scheme = setupq::list_classifications(tx.conn(), agency, None, None, 100_000).await?;
+    let scheme = setupq::list_classifications(tx, agency, None, None, 100_000).await?;
     if let Some(c) = scheme
         .iter()
         .find(|c| c.final_disposition == FinalDisposition::Permanen as i16)
@@ -598,8 +599,8 @@ async fn berita_acara(
     let approver_positions: Vec<String> =
         v.approvals.iter().map(|a| a.position_id.clone()).collect();
     let approver_users: Vec<String> = v.approvals.iter().map(|a| a.user_id.clone()).collect();
-    let positions = orgq::positions_by_ids(tx.conn(), agency, &approver_positions).await?;
-    let users = orgq::users_by_ids(tx.conn(), agency, &approver_users).await?;
+    let positions = orgq::positions_by_ids(&*tx, agency, &approver_positions).await?;
+    let users = orgq::users_by_ids(&*tx, agency, &approver_users).await?;
     let mut body = String::new();
     body.push_str(&format!("# {BERITA_ACARA_SUBJECT}\n\n"));
     body.push_str(&format!(
@@ -701,7 +702,7 @@ pub struct RecordsSettings {
 pub async fn configure_in(tx: &mut WriteTx, agency: &str, s: &RecordsSettings) -> Result<()> {
     let mut unit_id = String::new();
     if !s.records_unit_code.is_empty() {
-        unit_id = orgq::unit_by_code(tx.conn(), agency, &s.records_unit_code)
+        unit_id = orgq::unit_by_code(&*tx, agency, &s.records_unit_code)
             .await?
             .ok_or_else(|| {
                 Error::invalid(
@@ -721,14 +722,14 @@ pub async fn configure_in(tx: &mut WriteTx, agency: &str, s: &RecordsSettings) -
         ));
     }
     for id in &ids {
-        orgq::position(tx.conn(), agency, id)
+        orgq::position(&*tx, agency, id)
             .await?
             .ok_or_else(|| {
                 Error::invalid("approvers", format!("no position {id} in the agency"))
             })?;
     }
     if !s.record_class_code.is_empty()
-        && setupq::classification(tx.conn(), agency, &s.record_class_code)
+        && setupq::classification(&*tx, agency, &s.record_class_code)
             .await?
             .is_none()
     {
@@ -741,7 +742,7 @@ pub async fn configure_in(tx: &mut WriteTx, agency: &str, s: &RecordsSettings) -
         ));
     }
     q::put_setting(
-        tx.conn(),
+        &*tx,
         &q::SettingRecord {
             agency_id: agency.to_owned(),
             records_unit_id: unit_id,
@@ -766,7 +767,7 @@ pub async fn configure_in(tx: &mut WriteTx, agency: &str, s: &RecordsSettings) -
 /// Sets the records settings of the agency with this code.
 pub async fn configure(store: &Store, agency_code: &str, s: &RecordsSettings) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    let agency = crate::store::identity::agency_id_by_code(tx.conn(), agency_code)
+    let agency = crate::store::identity::agency_id_by_code(&tx, agency_code)
         .await?
         .ok_or_else(|| Error::invalid("agency", format!("no agency with code {agency_code}")))?;
     configure_in(&mut tx, &agency, s).await?;

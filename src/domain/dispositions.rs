@@ -1,6 +1,7 @@
 //! Dispositions (disposisi): forwarding a received letter down the office
 //! hierarchy with instructions, due dates and per-recipient follow-up.
 
+use crate::store::Db;
 use std::collections::{HashMap, HashSet};
 
 use super::context::{Ctx, check_etag};
@@ -49,7 +50,7 @@ fn is_below(superiors: &HashMap<String, Option<String>>, candidate: &str, ancest
 async fn check_content(tx: &WriteTx, agency: &str, sender: &str, d: &NewDisposition) -> Result<()> {
     let superiors = tx
         .caches()
-        .superiors(tx.conn(), agency, tx.now_us())
+        .superiors(tx, agency, tx.now_us())
         .await?;
     let mut seen = HashSet::new();
     for r in &d.recipients {
@@ -80,7 +81,7 @@ async fn check_content(tx: &WriteTx, agency: &str, sender: &str, d: &NewDisposit
         .filter(|c| !tx.caches().known_code(kind, agency, c))
         .collect();
     if !unknown.is_empty() {
-        let known: HashSet<String> = setupq::instructions(tx.conn(), agency)
+        let known: HashSet<String> = setupq::instructions(tx, agency)
             .await?
             .into_iter()
             .map(|(c, _)| c)
@@ -109,10 +110,10 @@ async fn received(
     d: &NewDisposition,
 ) -> Result<(String, String)> {
     if !d.parent_id.is_empty() {
-        let parent = q::get(tx.conn(), agency, &d.parent_id)
+        let parent = q::get(tx, agency, &d.parent_id)
             .await?
             .ok_or_else(not_found)?;
-        let to_sender = q::recipients_of(tx.conn(), std::slice::from_ref(&parent.id))
+        let to_sender = q::recipients_of(tx, std::slice::from_ref(&parent.id))
             .await?
             .iter()
             .any(|r| r.position_id == sender);
@@ -129,12 +130,12 @@ async fn received(
         }
         return Ok((parent.letter_id, parent.id));
     }
-    let in_inbox = lq::in_inbox_of(tx.conn(), agency, &d.letter_id, sender)
+    let in_inbox = lq::in_inbox_of(tx, agency, &d.letter_id, sender)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
     if !in_inbox {
         // A letter the position takes no part in does not exist for it.
-        if !lq::is_participant(tx.conn(), &d.letter_id, &[sender.to_owned()]).await? {
+        if !lq::is_participant(tx, &d.letter_id, &[sender.to_owned()]).await? {
             return Err(Error::rejected(Reason::LetterNotFound, "letter not found"));
         }
         return Err(Error::rejected(
@@ -333,7 +334,7 @@ pub async fn confirm(
     c: Confirmation,
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let mut d = q::get(tx.conn(), &p.agency_id, id)
+    let mut d = q::get(&*tx, &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
     let caller = Caller::in_tx(tx, p).await?;
@@ -347,7 +348,7 @@ pub async fn confirm(
             "the disposition is not a draft",
         ));
     }
-    let current: Vec<String> = q::recipients_of(tx.conn(), std::slice::from_ref(&d.id))
+    let current: Vec<String> = q::recipients_of(&*tx, std::slice::from_ref(&d.id))
         .await?
         .into_iter()
         .map(|r| r.position_id)
@@ -388,7 +389,7 @@ pub async fn confirm(
     d.sent_by_assignment_kind = held.kind;
     d.revision += 1;
     d.created_at_us = tx.now_us();
-    if !q::save(tx.conn(), &d, expected).await? {
+    if !q::save(&*tx, &d, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the disposition changed since it was read",
@@ -416,7 +417,7 @@ pub async fn cancel(
     etag_sent: &str,
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
-    let mut d = q::get(tx.conn(), &p.agency_id, id)
+    let mut d = q::get(&*tx, &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
     let caller = Caller::in_tx(tx, p).await?;
@@ -430,7 +431,7 @@ pub async fn cancel(
             "only a sent disposition can be cancelled",
         ));
     }
-    let recipients = q::recipients_of(tx.conn(), std::slice::from_ref(&d.id)).await?;
+    let recipients = q::recipients_of(&*tx, std::slice::from_ref(&d.id)).await?;
     if recipients.iter().any(|r| r.status != status::UNREAD) {
         return Err(Error::rejected(
             Reason::AlreadyRead,
@@ -451,7 +452,7 @@ pub async fn cancel(
     let expected = d.revision;
     d.state = state::CANCELLED;
     d.revision += 1;
-    if !q::save(tx.conn(), &d, expected).await? {
+    if !q::save(&*tx, &d, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the disposition changed since it was read",
@@ -473,7 +474,7 @@ async fn my_recipient_row(
     position: &str,
 ) -> Result<(DispositionRecord, RecipientRecord, i16)> {
     let caller = Caller::in_tx(tx, p).await?;
-    let (d, rows) = q::with_recipients(tx.conn(), &p.agency_id, id)
+    let (d, rows) = q::with_recipients(tx, &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
     let (r, kind) = rows
@@ -539,7 +540,7 @@ pub async fn respond(
     let letter_attachments: HashSet<String> = if attachment_ids.is_empty() {
         HashSet::new()
     } else {
-        crate::store::attachments::list(tx.conn(), &d.letter_id)
+        crate::store::attachments::list(&*tx, &d.letter_id)
             .await?
             .into_iter()
             .map(|a| a.id)
@@ -616,8 +617,8 @@ impl View {
     }
 }
 
-async fn views<C: sea_orm::ConnectionTrait>(
-    db: &C,
+async fn views(
+    db: &impl Db,
     ds: Vec<DispositionRecord>,
     now: i64,
 ) -> Result<Vec<View>> {
@@ -692,7 +693,7 @@ pub async fn list(
     token: &str,
 ) -> Result<(Vec<View>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store.reader();
+    let db = store;
     let now = store.clock().now_us();
     let caller = Caller::cached(store, p).await?;
     let mut positions = if which == Box::Drafts {
@@ -831,7 +832,7 @@ pub async fn tree(store: &Store, p: &Principal, letter_id: &str) -> Result<Vec<N
 
 /// The agency's instructions: (code, text).
 pub async fn instructions(store: &Store, p: &Principal) -> Result<Vec<(String, String)>> {
-    Ok(setupq::instructions(store.reader(), &p.agency_id).await?)
+    Ok(setupq::instructions(store, &p.agency_id).await?)
 }
 
 #[cfg(test)]

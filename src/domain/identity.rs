@@ -105,7 +105,7 @@ async fn open_session(
         .map_err(Error::Internal)?;
     let (refresh_token, hash) = new_refresh_token();
     q::insert_refresh(
-        tx.conn(),
+        tx,
         &hash,
         family_id,
         &user.id,
@@ -150,7 +150,7 @@ async fn refuse_guess(
         0 => 0,
         d => tx.now_us() + d,
     };
-    q::set_login_failures(tx.conn(), &u.id, failures, locked_until).await?;
+    q::set_login_failures(&*tx, &u.id, failures, locked_until).await?;
     let summary = if locked_until > 0 {
         format!("{what} failed ({failures} in a row); account locked")
     } else {
@@ -181,7 +181,7 @@ pub async fn login(
     username: &str,
     pw: &str,
 ) -> Result<Session> {
-    let user = q::user_by_username(store.reader(), username).await?;
+    let user = q::user_by_username(store, username).await?;
     // The password is checked even while the account is locked (and against
     // a dummy hash for an unknown user), so that every failure takes the same
     // time and a guess during a lock tells nothing.
@@ -197,7 +197,7 @@ pub async fn login(
         .is_some_and(|u| u.locked_until_us > tx.now_us());
     let Some(user) = user.filter(|_| ok && !locked) else {
         // Re-read inside the write transaction so concurrent failures all count.
-        match q::user_by_username(tx.conn(), username).await? {
+        match q::user_by_username(&tx, username).await? {
             Some(u) => refuse_guess(&mut tx, meta, &u, locked, "login").await?,
             None => {
                 tx.audit(event(
@@ -227,7 +227,7 @@ pub async fn login(
         ));
     }
     if user.failed_logins != 0 || user.locked_until_us != 0 {
-        q::set_login_failures(tx.conn(), &user.id, 0, 0).await?;
+        q::set_login_failures(&tx, &user.id, 0, 0).await?;
     }
     let family = uuid::Uuid::new_v4().to_string();
     let session = open_session(&tx, keys, &user, &family, life).await?;
@@ -254,7 +254,7 @@ pub async fn refresh(
     };
     let hash = refresh_token_hash(token);
     let mut tx = store.begin_write().await?;
-    let Some(rec) = q::refresh_by_hash(tx.conn(), &hash).await? else {
+    let Some(rec) = q::refresh_by_hash(&tx, &hash).await? else {
         return Err(invalid());
     };
     // Another user's token is treated as unknown: it is neither spent nor
@@ -262,14 +262,14 @@ pub async fn refresh(
     if caller.is_some_and(|c| c != rec.user_id) {
         return Err(invalid());
     }
-    let user = q::user_by_id(tx.conn(), &rec.user_id)
+    let user = q::user_by_id(&tx, &rec.user_id)
         .await?
         .ok_or_else(invalid)?;
     if rec.revoked_at_us.is_some() || rec.expires_at_us <= tx.now_us() || user.disabled {
         return Err(invalid());
     }
-    if rec.used_at_us.is_some() || !q::spend_refresh(tx.conn(), &hash, tx.now_us()).await? {
-        let n = q::revoke_family(tx.conn(), &rec.family_id, tx.now_us()).await?;
+    if rec.used_at_us.is_some() || !q::spend_refresh(&tx, &hash, tx.now_us()).await? {
+        let n = q::revoke_family(&tx, &rec.family_id, tx.now_us()).await?;
         tx.audit(event(
             meta,
             Some(&user),
@@ -298,15 +298,15 @@ pub async fn logout(store: &Store, meta: &RequestMeta, caller: &str, token: &str
     let hash = refresh_token_hash(token);
     // Only a family of the caller's own: another user's token is treated as
     // an unknown one (nothing revoked, nothing told).
-    let Some(rec) = q::refresh_by_hash(store.reader(), &hash)
+    let Some(rec) = q::refresh_by_hash(store, &hash)
         .await?
         .filter(|r| r.user_id == caller)
     else {
         return Ok(());
     };
     let mut tx = store.begin_write().await?;
-    let user = q::user_by_id(tx.conn(), &rec.user_id).await?;
-    let n = q::revoke_family(tx.conn(), &rec.family_id, tx.now_us()).await?;
+    let user = q::user_by_id(&tx, &rec.user_id).await?;
+    let n = q::revoke_family(&tx, &rec.family_id, tx.now_us()).await?;
     tx.audit(event(
         meta,
         user.as_ref(),
@@ -331,7 +331,7 @@ pub async fn authenticate(store: &Store, keys: &TokenKeys, token: &str) -> Resul
     })?;
     let rows = store
         .caches()
-        .caller(store.reader(), &claims.sub, now)
+        .caller(store, &claims.sub, now)
         .await?
         .filter(|r| r.user.agency_id == claims.agency)
         .ok_or_else(|| Error::rejected(Reason::TokenInvalid, "the access token is not valid"))?;
@@ -359,7 +359,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<()> {
-    let user = q::user_by_id(store.reader(), &p.user_id)
+    let user = q::user_by_id(store, &p.user_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::TokenInvalid, "the access token is not valid"))?;
     if let Err(why) = password::check_strength(new, &user.username) {
@@ -381,7 +381,7 @@ pub async fn change_password(
     let locked = user.locked_until_us > store.clock().now_us();
     if !ok || locked {
         let mut tx = store.begin_write().await?;
-        match q::user_by_id(tx.conn(), &user.id).await? {
+        match q::user_by_id(&tx, &user.id).await? {
             Some(u) => refuse_guess(&mut tx, meta, &u, locked, "password change").await?,
             None => {
                 tx.audit(event(
@@ -405,9 +405,9 @@ pub async fn change_password(
         .map_err(|e| Error::Internal(format!("password task: {e}")))?
         .map_err(Error::Internal)?;
     let mut tx = store.begin_write().await?;
-    q::set_password(tx.conn(), &user.id, &phc, false, tx.now_us()).await?;
+    q::set_password(&tx, &user.id, &phc, false, tx.now_us()).await?;
     if user.failed_logins != 0 {
-        q::set_login_failures(tx.conn(), &user.id, 0, 0).await?;
+        q::set_login_failures(&tx, &user.id, 0, 0).await?;
     }
     tx.audit(event(
         meta,
@@ -433,12 +433,12 @@ pub struct WhoAmI {
 
 /// Describes the caller.
 pub async fn who_am_i(store: &Store, p: &Principal) -> Result<WhoAmI> {
-    let user = q::user_by_id(store.reader(), &p.user_id)
+    let user = q::user_by_id(store, &p.user_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::TokenInvalid, "the access token is not valid"))?;
     let now = store.clock().now_us();
-    let positions = q::held_positions(store.reader(), &user.id, now).await?;
-    let secretary_of = q::secretary_of(store.reader(), &user.id).await?;
+    let positions = q::held_positions(store, &user.id, now).await?;
+    let secretary_of = q::secretary_of(store, &user.id).await?;
     Ok(WhoAmI {
         user,
         positions,
@@ -483,7 +483,7 @@ pub fn new_user(
 /// administrator `admin` with a random one-time password, returned once so the
 /// operator can be shown it. Returns `None` when users exist already.
 pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<String>> {
-    if q::count_users(store.reader()).await?.0 > 0 {
+    if q::count_users(store).await?.0 > 0 {
         return Ok(None);
     }
     let otp = password::one_time();
@@ -495,7 +495,7 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
     let mut tx = store.begin_write().await?;
     let agency_id = uuid::Uuid::new_v4().to_string();
     q::insert_agency(
-        tx.conn(),
+        &tx,
         &agency_id,
         "INSTANSI",
         "Instansi",
@@ -515,7 +515,7 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
         false,
         tx.now_us(),
     );
-    q::insert_user(tx.conn(), &admin).await?;
+    q::insert_user(&tx, &admin).await?;
     let mut ev = NewEvent::success("system/bootstrap", "user", &admin.id);
     ev.agency_id = agency_id;
     ev.summary = "bootstrap: agency and administrator created".into();
@@ -581,7 +581,7 @@ pub async fn create_agency(
     if crate::text::fault(name, false).is_some() {
         return Err(Error::invalid("name", "must be one line of printable text"));
     }
-    let (users, real_users) = q::count_users(store.reader()).await?;
+    let (users, real_users) = q::count_users(store).await?;
     if users == 0 {
         return Err(Error::rejected(
             Reason::InvalidState,
@@ -603,7 +603,7 @@ pub async fn create_agency(
         )
     };
     // A create of the same code at the same moment meets the unique key.
-    q::insert_agency(tx.conn(), &agency_id, code, name, &domain, tx.now_us())
+    q::insert_agency(&tx, &agency_id, code, name, &domain, tx.now_us())
         .await
         .map_err(|e| {
             if e.is_unique_violation() {
@@ -614,7 +614,7 @@ pub async fn create_agency(
         })?;
     super::signing::agency_ca(&mut tx, master, &agency_id).await?;
     crate::store::setup::set_numbering(
-        tx.conn(),
+        &tx,
         &agency_id,
         super::demo::DEMO_NUMBER_TEMPLATE,
         super::numbering::Scope::Agency as i16,
@@ -622,7 +622,7 @@ pub async fn create_agency(
     )
     .await?;
     for (i, (c, text)) in super::demo::STANDARD_INSTRUCTIONS.iter().enumerate() {
-        crate::store::setup::insert_instruction(tx.conn(), &agency_id, c, text, i as i32).await?;
+        crate::store::setup::insert_instruction(&tx, &agency_id, c, text, i as i32).await?;
     }
     let admin = new_user(
         &agency_id,
@@ -635,7 +635,7 @@ pub async fn create_agency(
         demo,
         tx.now_us(),
     );
-    q::insert_user(tx.conn(), &admin).await.map_err(|e| {
+    q::insert_user(&tx, &admin).await.map_err(|e| {
         if e.is_unique_violation() {
             exists()
         } else {

@@ -9,6 +9,7 @@
 //! LETTER_NOT_FOUND, and every read of a RAHASIA or SANGAT_RAHASIA letter's
 //! content is audited.
 
+use crate::store::Db;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
@@ -151,7 +152,7 @@ impl Caller {
     pub async fn cached(store: &Store, p: &Principal) -> Result<Self> {
         let rows = store
             .caches()
-            .caller(store.reader(), &p.user_id, store.clock().now_us())
+            .caller(store, &p.user_id, store.clock().now_us())
             .await?;
         Ok(Self::of(rows.as_deref()))
     }
@@ -163,7 +164,7 @@ impl Caller {
     pub async fn in_tx(tx: &WriteTx, p: &Principal) -> Result<Self> {
         let rows = tx
             .caches()
-            .caller(tx.conn(), &p.user_id, tx.now_us())
+            .caller(tx, &p.user_id, tx.now_us())
             .await?;
         Ok(Self::of(rows.as_deref()))
     }
@@ -268,8 +269,8 @@ async fn audit_secret_read(
 }
 
 /// Loads a letter the caller may see, or LETTER_NOT_FOUND.
-pub async fn visible_letter<C: sea_orm::ConnectionTrait>(
-    db: &C,
+pub async fn visible_letter(
+    db: &impl Db,
     p: &Principal,
     caller: &Caller,
     id: &str,
@@ -289,7 +290,7 @@ async fn check_classification(tx: &WriteTx, agency: &str, code: &str) -> Result<
     if tx.caches().known_code(kind, agency, code) {
         return Ok(());
     }
-    setupq::classification(tx.conn(), agency, code)
+    setupq::classification(tx, agency, code)
         .await?
         .ok_or_else(|| {
             Error::rejected(
@@ -322,7 +323,7 @@ async fn addressee_rows(
         HashMap::new()
     } else {
         tx.caches()
-            .position_names(tx.conn(), agency, &ids, tx.now_us())
+            .position_names(tx, agency, &ids, tx.now_us())
             .await?
     };
     for (i, t) in targets.iter().enumerate() {
@@ -375,7 +376,7 @@ async fn load_for_update(
 ) -> Result<LetterRecord> {
     // An earlier step of this transaction may have written the letter: the
     // read meets those writes (the transaction sends them first).
-    let l = visible_letter(tx.conn(), ctx.principal, caller, id).await?;
+    let l = visible_letter(&*tx, ctx.principal, caller, id).await?;
     check_etag(etag_sent, l.revision)?;
     Ok(l)
 }
@@ -561,7 +562,7 @@ pub async fn update_draft(
         l.reference_letter_id = r;
     }
     if ch.recipients.is_some() || ch.carbon_copies.is_some() {
-        let current = q::addressees(tx.conn(), id).await?;
+        let current = q::addressees(&*tx, id).await?;
         let keep = |kind: i16| {
             current
                 .iter()
@@ -577,12 +578,12 @@ pub async fn update_draft(
             Some(t) => addressee_rows(tx, &p.agency_id, id, CC, t).await?,
             None => keep(CC),
         });
-        q::replace_addressees(tx.conn(), id, &rows).await?;
+        q::replace_addressees(&*tx, id, &rows).await?;
     }
     if content_changed {
         l.version += 1;
         q::insert_version(
-            tx.conn(),
+            &*tx,
             &q::VersionRecord {
                 letter_id: l.id.clone(),
                 version: l.version,
@@ -612,7 +613,7 @@ pub async fn delete_draft(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, etag_sent: &
     let caller = Caller::in_tx(tx, ctx.principal).await?;
     let l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
-    let submitted = q::steps(tx.conn(), id)
+    let submitted = q::steps(&*tx, id)
         .await?
         .iter()
         .any(|s| s.decision != step::PENDING)
@@ -623,13 +624,13 @@ pub async fn delete_draft(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, etag_sent: &
             "only a draft that was never submitted can be deleted; withdraw it instead",
         ));
     }
-    if crate::store::records::letter_held(tx.conn(), id).await? {
+    if crate::store::records::letter_held(&*tx, id).await? {
         return Err(Error::rejected(
             Reason::LegalHold,
             "a legal hold blocks deleting this letter",
         ));
     }
-    q::delete_letter(tx.conn(), id).await?;
+    q::delete_letter(&*tx, id).await?;
     tx.audit(actor_event(ctx, &drafter, "letter", id, "draft deleted"));
     Ok(())
 }
@@ -656,7 +657,7 @@ pub async fn set_route(
                 "a position appears twice in the route",
             ));
         }
-        orgq::position(tx.conn(), &p.agency_id, pid)
+        orgq::position(&*tx, &p.agency_id, pid)
             .await?
             .ok_or_else(|| {
                 Error::rejected(
@@ -690,7 +691,7 @@ pub async fn set_route(
     }
     // A route step takes part in the letter (its ALL folder) only once the
     // route reaches it (`route_to`), not when it is named here.
-    q::replace_steps(tx.conn(), id, &steps).await?;
+    q::replace_steps(&*tx, id, &steps).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(
         ctx,
@@ -755,14 +756,14 @@ pub async fn submit(
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
     editable(&l)?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
-    let mut steps = q::steps(tx.conn(), id).await?;
+    let mut steps = q::steps(&*tx, id).await?;
     if steps.is_empty() {
         return Err(Error::rejected(
             Reason::RouteMissing,
             "set a route (SetRoute) before submitting",
         ));
     }
-    if !q::addressees(tx.conn(), id)
+    if !q::addressees(&*tx, id)
         .await?
         .iter()
         .any(|a| a.kind == TO)
@@ -779,14 +780,14 @@ pub async fn submit(
         s.decided_by_assignment_kind = 0;
         s.decide_time_us = None;
     }
-    q::replace_steps(tx.conn(), id, &steps).await?;
+    q::replace_steps(&*tx, id, &steps).await?;
     l.current_step = 0;
     l.state = if steps.first().is_some_and(|s| s.kind == step::SIGNER) {
         state::APPROVED
     } else {
         state::IN_REVIEW
     };
-    q::box_remove(tx.conn(), id, folder::DRAFTS, None).await?;
+    q::box_remove(&*tx, id, folder::DRAFTS, None).await?;
     route_to(tx, &l, &steps, 0).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(
@@ -852,7 +853,7 @@ async fn comment(
         author_position_id: position.to_owned(),
         created_at_us: tx.now_us(),
     };
-    q::insert_comment(tx.conn(), &c).await?;
+    q::insert_comment(tx, &c).await?;
     Ok(c)
 }
 
@@ -873,7 +874,7 @@ pub async fn approve(
             "the letter is not in review",
         ));
     }
-    let mut steps = q::steps(tx.conn(), id).await?;
+    let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
     decide(s, p, &held, step::APPROVED, l.version, now);
@@ -923,17 +924,17 @@ pub async fn return_letter(
             "the letter is not in its route",
         ));
     }
-    let mut steps = q::steps(tx.conn(), id).await?;
+    let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
     decide(s, p, &held, step::RETURNED, l.version, now);
     let s = s.clone();
-    q::save_step(tx.conn(), &s).await?;
+    q::save_step(&*tx, &s).await?;
     comment(tx, &l, p, &held.position_id, l.version, text).await?;
-    q::box_remove(tx.conn(), id, folder::TO_REVIEW, Some(&s.position_id)).await?;
-    q::box_remove(tx.conn(), id, folder::TO_SIGN, Some(&s.position_id)).await?;
+    q::box_remove(&*tx, id, folder::TO_REVIEW, Some(&s.position_id)).await?;
+    q::box_remove(&*tx, id, folder::TO_SIGN, Some(&s.position_id)).await?;
     q::box_put(
-        tx.conn(),
+        &*tx,
         &l.agency_id,
         &l.drafting_position_id,
         folder::DRAFTS,
@@ -990,14 +991,14 @@ pub async fn withdraw(
         ));
     }
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
-    if crate::store::records::letter_held(tx.conn(), id).await? {
+    if crate::store::records::letter_held(&*tx, id).await? {
         return Err(Error::rejected(
             Reason::LegalHold,
             "a legal hold blocks withdrawing this letter",
         ));
     }
     for f in [folder::DRAFTS, folder::TO_REVIEW, folder::TO_SIGN] {
-        q::box_remove(tx.conn(), id, f, None).await?;
+        q::box_remove(&*tx, id, f, None).await?;
     }
     l.state = state::WITHDRAWN;
     l.current_step = -1;
@@ -1024,7 +1025,7 @@ pub async fn add_comment(
 ) -> Result<q::CommentRecord> {
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
-    let l = visible_letter(tx.conn(), p, &caller, id).await?;
+    let l = visible_letter(&*tx, p, &caller, id).await?;
     let version = if version == 0 { l.version } else { version };
     if version < 1 || version > l.version {
         return Err(Error::invalid(
@@ -1034,7 +1035,7 @@ pub async fn add_comment(
     }
     let mut position = String::new();
     for h in &caller.held {
-        if q::is_participant(tx.conn(), id, std::slice::from_ref(&h.position_id)).await? {
+        if q::is_participant(&*tx, id, std::slice::from_ref(&h.position_id)).await? {
             position = h.position_id.clone();
             break;
         }
@@ -1144,8 +1145,8 @@ fn kind_name(k: i16) -> &'static str {
 }
 
 async fn approval(tx: &WriteTx, agency: &str, s: &StepRecord) -> Result<ManifestApproval> {
-    let user = idq::user_by_id(tx.conn(), &s.decided_by_user_id).await?;
-    let pos = orgq::position(tx.conn(), agency, &s.position_id).await?;
+    let user = idq::user_by_id(tx, &s.decided_by_user_id).await?;
+    let pos = orgq::position(tx, agency, &s.position_id).await?;
     Ok(ManifestApproval {
         step: s.idx + 1,
         position_id: s.position_id.clone(),
@@ -1203,7 +1204,7 @@ pub async fn sign(
             "only an approved letter can be signed",
         ));
     }
-    let mut steps = q::steps(tx.conn(), id).await?;
+    let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
     if s.kind != step::SIGNER {
@@ -1214,23 +1215,23 @@ pub async fn sign(
     }
     decide(s, p, &held, step::APPROVED, l.version, now);
     let signer_step = s.clone();
-    q::save_step(tx.conn(), &signer_step).await?;
+    q::save_step(&*tx, &signer_step).await?;
 
     // Number.
-    let signer_pos = orgq::position(tx.conn(), &p.agency_id, &held.position_id)
+    let signer_pos = orgq::position(&*tx, &p.agency_id, &held.position_id)
         .await?
         .ok_or_else(|| Error::Internal("signer position vanished".into()))?;
-    let unit = orgq::unit(tx.conn(), &p.agency_id, &signer_pos.unit_id)
+    let unit = orgq::unit(&*tx, &p.agency_id, &signer_pos.unit_id)
         .await?
         .ok_or_else(|| Error::Internal("signer unit vanished".into()))?;
-    let (template, scope) = setupq::numbering(tx.conn(), &p.agency_id)
+    let (template, scope) = setupq::numbering(&*tx, &p.agency_id)
         .await?
         .unwrap_or_else(|| ("{class}/{seq}/{unit}/{year}".into(), Scope::Agency as i16));
     let lt = LetterType::try_from(i32::from(l.letter_type)).unwrap_or(LetterType::Lainnya);
     let sec = SecurityLevel::try_from(i32::from(l.security_level)).unwrap_or(SecurityLevel::Biasa);
     let (year, month) = numbering::year_month(now);
     let seq = q::next_seq(
-        tx.conn(),
+        &*tx,
         &p.agency_id,
         &Scope::from_code(scope).key(&unit.id, lt),
         year,
@@ -1252,10 +1253,10 @@ pub async fn sign(
 
     // Manifest.
     let code = verification_code();
-    let (agency_name, agency_code) = signq::agency(tx.conn(), &p.agency_id)
+    let (agency_name, agency_code) = signq::agency(&*tx, &p.agency_id)
         .await?
         .unwrap_or_default();
-    let addressees = q::addressees(tx.conn(), id).await?;
+    let addressees = q::addressees(&*tx, id).await?;
     let to: Vec<ManifestAddressee<'_>> = addressees
         .iter()
         .filter(|a| a.kind == TO)
@@ -1276,7 +1277,7 @@ pub async fn sign(
     for st in steps.iter().filter(|st| st.kind == step::REVIEWER) {
         approvals.push(approval(tx, &p.agency_id, st).await?);
     }
-    let attachments = crate::store::attachments::list(tx.conn(), id)
+    let attachments = crate::store::attachments::list(&*tx, id)
         .await?
         .into_iter()
         .map(|a| ManifestAttachment {
@@ -1313,7 +1314,7 @@ pub async fn sign(
     let signature = crate::crypto::cms_sign::sign_detached(key, &key_rec.cert_der, &manifest_bytes)
         .map_err(|e| Error::Internal(e.to_string()))?;
     q::insert_signature(
-        tx.conn(),
+        &*tx,
         &q::SignatureRecord {
             letter_id: id.to_owned(),
             manifest_sha256: sha256_hex(&manifest_bytes),
@@ -1327,16 +1328,16 @@ pub async fn sign(
     .await?;
 
     // Delivery.
-    q::box_remove(tx.conn(), id, folder::TO_SIGN, None).await?;
+    q::box_remove(&*tx, id, folder::TO_SIGN, None).await?;
     for a in addressees.iter().filter(|a| !a.position_id.is_empty()) {
         let (f, kind) = if a.kind == TO {
             (folder::INBOX, NoticeKind::LetterReceived)
         } else {
             (folder::CC, NoticeKind::LetterCopied)
         };
-        q::box_put(tx.conn(), &p.agency_id, &a.position_id, f, id, now).await?;
+        q::box_put(&*tx, &p.agency_id, &a.position_id, f, id, now).await?;
         q::box_put(
-            tx.conn(),
+            &*tx,
             &p.agency_id,
             &a.position_id,
             folder::ALL,
@@ -1347,7 +1348,7 @@ pub async fn sign(
         notice(tx, kind, &a.position_id, id);
     }
     q::box_put(
-        tx.conn(),
+        &*tx,
         &p.agency_id,
         &l.drafting_position_id,
         folder::SENT,
@@ -1357,7 +1358,7 @@ pub async fn sign(
     .await?;
     if held.position_id != l.drafting_position_id {
         q::box_put(
-            tx.conn(),
+            &*tx,
             &p.agency_id,
             &held.position_id,
             folder::SENT,
@@ -1460,10 +1461,10 @@ pub async fn register_incoming(
         created_at_us: now,
         updated_at_us: now,
     };
-    q::insert_letter(tx.conn(), &l).await?;
-    q::replace_addressees(tx.conn(), &id, &rows).await?;
+    q::insert_letter(&*tx, &l).await?;
+    q::replace_addressees(&*tx, &id, &rows).await?;
     q::insert_version(
-        tx.conn(),
+        &*tx,
         &q::VersionRecord {
             letter_id: id.clone(),
             version: 1,
@@ -1478,7 +1479,7 @@ pub async fn register_incoming(
     .await?;
     if !registrar_position.is_empty() {
         q::box_put(
-            tx.conn(),
+            &*tx,
             &p.agency_id,
             &registrar_position,
             folder::ALL,
@@ -1493,9 +1494,9 @@ pub async fn register_incoming(
         } else {
             (folder::CC, NoticeKind::LetterCopied)
         };
-        q::box_put(tx.conn(), &p.agency_id, &a.position_id, f, &id, now).await?;
+        q::box_put(&*tx, &p.agency_id, &a.position_id, f, &id, now).await?;
         q::box_put(
-            tx.conn(),
+            &*tx,
             &p.agency_id,
             &a.position_id,
             folder::ALL,
@@ -1519,7 +1520,7 @@ pub async fn register_incoming(
 pub async fn mark_read(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, position_id: &str) -> Result<i64> {
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
-    let l = visible_letter(tx.conn(), p, &caller, id).await?;
+    let l = visible_letter(&*tx, p, &caller, id).await?;
     let candidates: Vec<String> = if position_id.is_empty() {
         caller.held_ids()
     } else {
@@ -1530,7 +1531,7 @@ pub async fn mark_read(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, position_id: &s
     };
     let now = tx.now_us();
     for pid in candidates {
-        if let Some(first) = q::box_mark_read(tx.conn(), &pid, id, now).await? {
+        if let Some(first) = q::box_mark_read(&*tx, &pid, id, now).await? {
             if first == now {
                 notice(tx, NoticeKind::LetterRead, &l.drafting_position_id, id);
                 if !l.signer_position_id.is_empty()
@@ -1608,7 +1609,7 @@ async fn views_with(
     details: q::LetterDetails,
     with_body: bool,
 ) -> Result<Vec<LetterView>> {
-    let db = store.reader();
+    let db = store;
     let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
         return Ok(Vec::new());
     };
@@ -1797,7 +1798,7 @@ pub async fn versions(
     token: &str,
 ) -> Result<(Vec<q::VersionRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store.reader();
+    let db = store;
     read_content(store, p, meta, id, "versions").await?;
     let fp = page::fingerprint(&["versions", id]);
     let after = page::decode(token, &fp)?
@@ -1820,7 +1821,7 @@ pub async fn comments(
     token: &str,
 ) -> Result<(Vec<q::CommentRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store.reader();
+    let db = store;
     read_content(store, p, meta, id, "comments").await?;
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
@@ -1838,7 +1839,7 @@ pub async fn signed_document(
     meta: &RequestMeta,
     id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
-    let db = store.reader();
+    let db = store;
     let l = read_content(store, p, meta, id, "signed document").await?;
     if l.state == state::DESTROYED {
         return Err(Error::rejected(

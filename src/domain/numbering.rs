@@ -166,10 +166,10 @@ pub async fn configure(
     use crate::error::Error;
     check_template(template).map_err(|e| Error::invalid("template", e))?;
     let mut tx = store.begin_write().await?;
-    let agency = crate::store::identity::agency_id_by_code(tx.conn(), agency_code)
+    let agency = crate::store::identity::agency_id_by_code(&tx, agency_code)
         .await?
         .ok_or_else(|| Error::invalid("agency", format!("no agency with code {agency_code}")))?;
-    crate::store::setup::set_numbering(tx.conn(), &agency, template, scope as i16, tx.now_us())
+    crate::store::setup::set_numbering(&tx, &agency, template, scope as i16, tx.now_us())
         .await?;
     let mut ev = crate::audit::NewEvent::success("system/agency-set-numbering", "agency", &agency);
     ev.agency_id = agency.clone();

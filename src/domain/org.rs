@@ -66,7 +66,7 @@ async fn check_unit_parent(tx: &WriteTx, agency: &str, unit_id: &str, parent: &s
                 "the unit tree is too deep",
             ));
         }
-        cursor = q::unit(tx.conn(), agency, &id)
+        cursor = q::unit(tx, agency, &id)
             .await?
             .ok_or_else(|| not_found(Reason::ParentUnitNotFound, "parent unit"))?
             .parent_unit_id;
@@ -84,11 +84,11 @@ pub async fn create_unit(
 ) -> Result<UnitRecord> {
     let agency = ctx.agency();
     if let Some(p) = &parent {
-        q::unit(tx.conn(), agency, p)
+        q::unit(&*tx, agency, p)
             .await?
             .ok_or_else(|| not_found(Reason::ParentUnitNotFound, "parent unit"))?;
     }
-    if q::unit_by_code(tx.conn(), agency, code).await?.is_some() {
+    if q::unit_by_code(&*tx, agency, code).await?.is_some() {
         return Err(Error::rejected(
             Reason::UnitCodeTaken,
             format!("unit code {code} is taken"),
@@ -105,7 +105,7 @@ pub async fn create_unit(
         created_at_us: now,
         updated_at_us: now,
     };
-    q::insert_unit(tx.conn(), &u)
+    q::insert_unit(&*tx, &u)
         .await
         .map_err(|e| taken(e, Reason::UnitCodeTaken, "unit code is taken"))?;
     tx.audit(ctx.event("unit", &u.id, format!("unit {} created", u.code)));
@@ -121,7 +121,7 @@ pub async fn update_unit(
     ch: UnitChanges,
 ) -> Result<UnitRecord> {
     let agency = ctx.agency();
-    let mut u = q::unit(tx.conn(), agency, id)
+    let mut u = q::unit(&*tx, agency, id)
         .await?
         .ok_or_else(|| not_found(Reason::UnitNotFound, "unit"))?;
     check_etag(etag, u.version)?;
@@ -135,7 +135,7 @@ pub async fn update_unit(
         changed.push("parent_unit_id");
     }
     if let Some(code) = ch.code {
-        if code != u.code && q::unit_by_code(tx.conn(), agency, &code).await?.is_some() {
+        if code != u.code && q::unit_by_code(&*tx, agency, &code).await?.is_some() {
             return Err(Error::rejected(
                 Reason::UnitCodeTaken,
                 format!("unit code {code} is taken"),
@@ -150,7 +150,7 @@ pub async fn update_unit(
     }
     u.version += 1;
     u.updated_at_us = tx.now_us();
-    if !q::update_unit(tx.conn(), &u, expected)
+    if !q::update_unit(&*tx, &u, expected)
         .await
         .map_err(|e| taken(e, Reason::UnitCodeTaken, "unit code is taken"))?
     {
@@ -169,7 +169,7 @@ pub async fn update_unit(
 
 /// Reads a unit.
 pub async fn get_unit(store: &Store, p: &Principal, id: &str) -> Result<UnitRecord> {
-    q::unit(store.reader(), &p.agency_id, id)
+    q::unit(store, &p.agency_id, id)
         .await?
         .ok_or_else(|| not_found(Reason::UnitNotFound, "unit"))
 }
@@ -186,7 +186,7 @@ pub async fn list_units(
     let fp = page::fingerprint(&["units", parent.unwrap_or("")]);
     let after = page::decode(token, &fp)?;
     let mut rows = q::list_units(
-        store.reader(),
+        store,
         &p.agency_id,
         parent,
         after.as_deref(),
@@ -234,7 +234,7 @@ async fn check_superior(
                 "the hierarchy is too deep",
             ));
         }
-        cursor = q::position(tx.conn(), agency, &id)
+        cursor = q::position(tx, agency, &id)
             .await?
             .ok_or_else(|| not_found(Reason::SuperiorNotFound, "superior position"))?
             .superior_position_id;
@@ -252,11 +252,11 @@ pub async fn create_position(
     is_unit_head: bool,
 ) -> Result<PositionRecord> {
     let agency = ctx.agency();
-    q::unit(tx.conn(), agency, unit_id)
+    q::unit(&*tx, agency, unit_id)
         .await?
         .ok_or_else(|| not_found(Reason::UnitNotFound, "unit"))?;
     if let Some(s) = &superior {
-        q::position(tx.conn(), agency, s)
+        q::position(&*tx, agency, s)
             .await?
             .ok_or_else(|| not_found(Reason::SuperiorNotFound, "superior position"))?;
     }
@@ -272,7 +272,7 @@ pub async fn create_position(
         created_at_us: now,
         updated_at_us: now,
     };
-    q::insert_position(tx.conn(), &p).await?;
+    q::insert_position(&*tx, &p).await?;
     tx.audit(ctx.event("position", &p.id, "position created"));
     Ok(p)
 }
@@ -286,14 +286,14 @@ pub async fn update_position(
     ch: PositionChanges,
 ) -> Result<PositionRecord> {
     let agency = ctx.agency();
-    let mut p = q::position(tx.conn(), agency, id)
+    let mut p = q::position(&*tx, agency, id)
         .await?
         .ok_or_else(|| not_found(Reason::PositionNotFound, "position"))?;
     check_etag(etag, p.version)?;
     let expected = p.version;
     let mut changed = Vec::new();
     if let Some(unit_id) = ch.unit_id {
-        q::unit(tx.conn(), agency, &unit_id)
+        q::unit(&*tx, agency, &unit_id)
             .await?
             .ok_or_else(|| not_found(Reason::UnitNotFound, "unit"))?;
         p.unit_id = unit_id;
@@ -316,7 +316,7 @@ pub async fn update_position(
     }
     p.version += 1;
     p.updated_at_us = tx.now_us();
-    if !q::update_position(tx.conn(), &p, expected).await? {
+    if !q::update_position(&*tx, &p, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the position changed since it was read",
@@ -341,7 +341,7 @@ pub async fn list_positions(
     let limit = page::page_size(size, 50, 500)?;
     let fp = page::fingerprint(&["positions", unit.unwrap_or("")]);
     let after = page::decode_time_key(token, &fp)?;
-    let mut rows = q::list_positions(store.reader(), &p.agency_id, unit, after, limit + 1).await?;
+    let mut rows = q::list_positions(store, &p.agency_id, unit, after, limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |r| {
         page::encode_time_key(&fp, r.created_at_us, &r.id)
     });
@@ -381,7 +381,7 @@ pub async fn create_user(
     // In an agency with a login domain the stored (login) name is
     // `name@domain`: unique inside the agency, never clashing with another's.
     let mut n = n;
-    let domain = idq::login_domain(tx.conn(), ctx.agency()).await?;
+    let domain = idq::login_domain(&*tx, ctx.agency()).await?;
     if !domain.is_empty() {
         n.username = format!("{}@{domain}", n.username);
         if n.username.len() > 64 {
@@ -393,7 +393,7 @@ pub async fn create_user(
             ));
         }
     }
-    if idq::user_by_username(tx.conn(), &n.username)
+    if idq::user_by_username(&*tx, &n.username)
         .await?
         .is_some()
     {
@@ -415,7 +415,7 @@ pub async fn create_user(
         now,
     );
     u.email = n.email;
-    idq::insert_user(tx.conn(), &u)
+    idq::insert_user(&*tx, &u)
         .await
         .map_err(|e| taken(e, Reason::UsernameTaken, "username is taken"))?;
     tx.audit(ctx.event(
@@ -436,7 +436,7 @@ pub struct UserChanges {
 }
 
 async fn load_user(tx: &WriteTx, ctx: Ctx<'_>, id: &str) -> Result<UserRecord> {
-    q::user(tx.conn(), ctx.agency(), id)
+    q::user(tx, ctx.agency(), id)
         .await?
         .ok_or_else(|| not_found(Reason::UserNotFound, "user"))
 }
@@ -445,7 +445,7 @@ async fn save_user(tx: &mut WriteTx, mut u: UserRecord) -> Result<UserRecord> {
     let expected = u.version;
     u.version += 1;
     u.updated_at_us = tx.now_us();
-    if !q::update_user(tx.conn(), &u, expected).await? {
+    if !q::update_user(&*tx, &u, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the user changed since it was read",
@@ -505,7 +505,7 @@ pub async fn list_users(
     let fp = page::fingerprint(&["users", query]);
     let after = page::decode(token, &fp)?;
     let mut rows = q::list_users(
-        store.reader(),
+        store,
         &p.agency_id,
         query,
         after.as_deref(),
@@ -527,7 +527,7 @@ pub async fn disable_user(
     check_etag(etag, u.version)?;
     u.disabled = true;
     let u = save_user(tx, u).await?;
-    let n = idq::revoke_user_tokens(tx.conn(), &u.id, tx.now_us()).await?;
+    let n = idq::revoke_user_tokens(&*tx, &u.id, tx.now_us()).await?;
     tx.audit(ctx.event(
         "user",
         &u.id,
@@ -540,7 +540,7 @@ pub async fn disable_user(
 pub async fn unlock_user(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str) -> Result<UserRecord> {
     let mut u = load_user(tx, ctx, id).await?;
     if u.failed_logins != 0 || u.locked_until_us != 0 {
-        idq::set_login_failures(tx.conn(), &u.id, 0, 0).await?;
+        idq::set_login_failures(&*tx, &u.id, 0, 0).await?;
         u.failed_logins = 0;
         u.locked_until_us = 0;
     }
@@ -551,8 +551,8 @@ pub async fn unlock_user(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str) -> Result<Use
 /// Sets a new one-time password hash (`phc`) that must be changed at next login.
 pub async fn reset_password(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, phc: &str) -> Result<()> {
     let u = load_user(tx, ctx, id).await?;
-    idq::set_password(tx.conn(), &u.id, phc, true, tx.now_us()).await?;
-    let n = idq::revoke_user_tokens(tx.conn(), &u.id, tx.now_us()).await?;
+    idq::set_password(&*tx, &u.id, phc, true, tx.now_us()).await?;
+    let n = idq::revoke_user_tokens(&*tx, &u.id, tx.now_us()).await?;
     tx.audit(ctx.event(
         "user",
         &u.id,
@@ -578,7 +578,7 @@ pub struct NewAssignment {
 pub async fn assign(tx: &mut WriteTx, ctx: Ctx<'_>, n: NewAssignment) -> Result<AssignmentRecord> {
     let agency = ctx.agency();
     let user = load_user(tx, ctx, &n.user_id).await?;
-    q::position(tx.conn(), agency, &n.position_id)
+    q::position(&*tx, agency, &n.position_id)
         .await?
         .ok_or_else(|| not_found(Reason::PositionNotFound, "position"))?;
     let from = n.valid_from_us.unwrap_or(tx.now_us());
@@ -597,7 +597,7 @@ pub async fn assign(tx: &mut WriteTx, ctx: Ctx<'_>, n: NewAssignment) -> Result<
     let kind = n.kind as i16;
     if n.kind == AssignmentKind::Definitive {
         let others =
-            q::overlapping(tx.conn(), &n.position_id, kind, from, n.valid_until_us).await?;
+            q::overlapping(&*tx, &n.position_id, kind, from, n.valid_until_us).await?;
         if others.iter().any(|a| a.user_id != user.id) {
             return Err(Error::rejected(
                 Reason::PositionOccupied,
@@ -617,7 +617,7 @@ pub async fn assign(tx: &mut WriteTx, ctx: Ctx<'_>, n: NewAssignment) -> Result<
         version: 1,
         created_at_us: tx.now_us(),
     };
-    q::insert_assignment(tx.conn(), &a).await?;
+    q::insert_assignment(&*tx, &a).await?;
     tx.audit(ctx.event(
         "assignment",
         &a.id,
@@ -638,7 +638,7 @@ pub async fn end_assignment(
     id: &str,
     end_us: Option<i64>,
 ) -> Result<AssignmentRecord> {
-    let mut a = q::assignment(tx.conn(), ctx.agency(), id)
+    let mut a = q::assignment(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(|| not_found(Reason::AssignmentNotFound, "assignment"))?;
     let now = tx.now_us();
@@ -656,7 +656,7 @@ pub async fn end_assignment(
         ));
     }
     let end = a.valid_until_us.map_or(end, |u| u.min(end));
-    q::set_assignment_end(tx.conn(), &a.id, end).await?;
+    q::set_assignment_end(&*tx, &a.id, end).await?;
     a.valid_until_us = Some(end);
     a.version += 1;
     tx.audit(ctx.event("assignment", &a.id, "assignment ended"));
@@ -684,7 +684,7 @@ pub async fn list_assignments(
     let after = page::decode_time_key(token, &fp)?;
     let active_at = (!include_ended).then(|| store.clock().now_us());
     let mut rows = q::list_assignments(
-        store.reader(),
+        store,
         &p.agency_id,
         position,
         user,
@@ -710,12 +710,12 @@ pub async fn set_secretary(
     remove: bool,
 ) -> Result<Vec<String>> {
     let agency = ctx.agency();
-    q::position(tx.conn(), agency, position_id)
+    q::position(&*tx, agency, position_id)
         .await?
         .ok_or_else(|| not_found(Reason::PositionNotFound, "position"))?;
     let user = load_user(tx, ctx, user_id).await?;
     if remove {
-        q::remove_secretary(tx.conn(), position_id, &user.id).await?;
+        q::remove_secretary(&*tx, position_id, &user.id).await?;
     } else {
         if !roles_from_db(&user.roles).contains(&Role::Secretary) {
             return Err(Error::rejected(
@@ -723,7 +723,7 @@ pub async fn set_secretary(
                 "the user needs the SECRETARY role",
             ));
         }
-        q::add_secretary(tx.conn(), agency, position_id, &user.id).await?;
+        q::add_secretary(&*tx, agency, position_id, &user.id).await?;
     }
     tx.audit(ctx.event(
         "position",
@@ -734,7 +734,7 @@ pub async fn set_secretary(
             if remove { "removed" } else { "added" }
         ),
     ));
-    Ok(q::secretaries(tx.conn(), agency)
+    Ok(q::secretaries(&*tx, agency)
         .await?
         .into_iter()
         .filter(|(p, _)| p == position_id)
@@ -770,7 +770,7 @@ pub struct ChartUnit {
 
 /// The unit tree with positions and current holders, from `root` (or all roots).
 pub async fn org_chart(store: &Store, p: &Principal, root: Option<&str>) -> Result<Vec<ChartUnit>> {
-    let db = store.reader();
+    let db = store;
     let agency = &p.agency_id;
     let units = q::all_units(db, agency).await?;
     if let Some(r) = root

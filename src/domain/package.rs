@@ -315,7 +315,7 @@ fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 
 /// Checks that a case file can be exported and returns it.
 pub async fn exportable(store: &Store, agency: &str, id: &str) -> Result<CaseFileRecord> {
-    let c = rq::get(store.reader(), agency, id)
+    let c = rq::get(store, agency, id)
         .await?
         .ok_or_else(super::records::not_found)?;
     if c.state == rq::state::DESTROYED {
@@ -341,7 +341,7 @@ pub async fn admit(
     c: &CaseFileRecord,
     access_reason: &str,
 ) -> Result<Vec<String>> {
-    let db = store.reader();
+    let db = store;
     let caller = super::letters::Caller::cached(store, p).await?;
     let visible = caller.visible_ids();
     let mut outside = Vec::new();
@@ -426,7 +426,7 @@ async fn feed(
     letter_ids: &[String],
     f: &Feeder,
 ) -> Result<()> {
-    let db = store.reader();
+    let db = store;
     let agency = &c.agency_id;
     let class = setupq::classification(db, agency, &c.classification_code).await?;
     let (agency_name, agency_code) = signq::agency(db, agency).await?.unwrap_or_default();

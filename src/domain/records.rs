@@ -1,6 +1,7 @@
 //! Records management: the classification scheme, case files (berkas), filing,
 //! retention phases and legal holds.
 
+use crate::store::Db;
 use super::classification::{self as scheme, ImportSummary, is_within};
 use super::context::{Ctx, check_etag};
 use super::letters::state as letter_state;
@@ -110,7 +111,7 @@ pub async fn classifications(
     let after = page::decode(token, &fp)?;
     let root = (!root.is_empty()).then_some(root);
     let mut rows = setupq::list_classifications(
-        store.reader(),
+        store,
         &p.agency_id,
         root,
         after.as_deref(),
@@ -131,7 +132,7 @@ pub async fn create(
     description: &str,
 ) -> Result<CaseFileRecord> {
     let agency = ctx.agency();
-    let class = setupq::classification(tx.conn(), agency, code)
+    let class = setupq::classification(&*tx, agency, code)
         .await?
         .ok_or_else(|| {
             Error::rejected(
@@ -139,7 +140,7 @@ pub async fn create(
                 format!("classification {code} is not in the scheme"),
             )
         })?;
-    orgq::unit(tx.conn(), agency, unit_id)
+    orgq::unit(&*tx, agency, unit_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::UnitNotFound, "unit not found"))?;
     let c = CaseFileRecord {
@@ -157,7 +158,7 @@ pub async fn create(
         final_disposition: class.final_disposition,
         revision: 1,
     };
-    q::insert(tx.conn(), &c).await?;
+    q::insert(&*tx, &c).await?;
     tx.audit(ctx.event("case_file", &c.id, format!("case file opened under {code}")));
     Ok(c)
 }
@@ -169,7 +170,7 @@ pub async fn close(
     id: &str,
     etag_sent: &str,
 ) -> Result<CaseFileRecord> {
-    let mut c = q::get(tx.conn(), ctx.agency(), id)
+    let mut c = q::get(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(not_found)?;
     check_etag(etag_sent, c.revision)?;
@@ -179,7 +180,7 @@ pub async fn close(
             "the case file is already closed",
         ));
     }
-    let class = setupq::classification(tx.conn(), ctx.agency(), &c.classification_code)
+    let class = setupq::classification(&*tx, ctx.agency(), &c.classification_code)
         .await?
         .ok_or_else(|| {
             Error::rejected(
@@ -196,7 +197,7 @@ pub async fn close(
     c.final_disposition = class.final_disposition;
     let expected = c.revision;
     c.revision += 1;
-    if !q::save(tx.conn(), &c, expected).await? {
+    if !q::save(&*tx, &c, expected).await? {
         return Err(Error::rejected(
             Reason::EtagMismatch,
             "the case file changed since it was read",
@@ -220,7 +221,7 @@ pub async fn file_letter(
     id: &str,
     letter_id: &str,
 ) -> Result<CaseFileRecord> {
-    let c = q::get(tx.conn(), ctx.agency(), id)
+    let c = q::get(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(not_found)?;
     if c.state != state::OPEN {
@@ -229,7 +230,7 @@ pub async fn file_letter(
             "letters can be filed only into an open case file",
         ));
     }
-    let l = lq::letter(tx.conn(), ctx.agency(), letter_id)
+    let l = lq::letter(&*tx, ctx.agency(), letter_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
     if !matches!(l.state, letter_state::SENT | letter_state::DELIVERED) {
@@ -247,13 +248,13 @@ pub async fn file_letter(
             ),
         ));
     }
-    if q::filed_in(tx.conn(), letter_id).await?.is_some() {
+    if q::filed_in(&*tx, letter_id).await?.is_some() {
         return Err(Error::rejected(
             Reason::AlreadyFiled,
             "the letter is already in a case file",
         ));
     }
-    q::file_letter(tx.conn(), ctx.agency(), id, letter_id, tx.now_us()).await?;
+    q::file_letter(&*tx, ctx.agency(), id, letter_id, tx.now_us()).await?;
     tx.audit(ctx.event("case_file", id, format!("letter {letter_id} filed")));
     Ok(c)
 }
@@ -267,7 +268,7 @@ pub struct CaseFileView {
 }
 
 /// Adds counts and hold status.
-pub async fn view<C: sea_orm::ConnectionTrait>(db: &C, c: CaseFileRecord) -> Result<CaseFileView> {
+pub async fn view(db: &impl Db, c: CaseFileRecord) -> Result<CaseFileView> {
     Ok(CaseFileView {
         letters: q::letter_count(db, &c.id).await?,
         on_hold: q::case_file_held(db, &c.id).await?,
@@ -276,8 +277,8 @@ pub async fn view<C: sea_orm::ConnectionTrait>(db: &C, c: CaseFileRecord) -> Res
 }
 
 /// Adds counts and hold status to a page of case files, in two statements.
-async fn views<C: sea_orm::ConnectionTrait>(
-    db: &C,
+async fn views(
+    db: &impl Db,
     rows: Vec<CaseFileRecord>,
 ) -> Result<Vec<CaseFileView>> {
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
@@ -295,10 +296,10 @@ async fn views<C: sea_orm::ConnectionTrait>(
 
 /// Reads one case file.
 pub async fn get(store: &Store, p: &Principal, id: &str) -> Result<CaseFileView> {
-    let c = q::get(store.reader(), &p.agency_id, id)
+    let c = q::get(store, &p.agency_id, id)
         .await?
         .ok_or_else(not_found)?;
-    view(store.reader(), c).await
+    view(store, c).await
 }
 
 /// Lists case files, newest first.
@@ -315,7 +316,7 @@ pub async fn list(
     let st: Vec<String> = states.iter().map(|s| s.to_string()).collect();
     let fp = page::fingerprint(&["case_files", unit, class_root, &st.join(",")]);
     let after = page::decode_time_key(token, &fp)?;
-    let db = store.reader();
+    let db = store;
     let mut rows = q::list(
         db,
         &p.agency_id,
@@ -344,7 +345,7 @@ pub async fn due(
     let limit = page::page_size(size, 50, 200)?;
     let fp = page::fingerprint(&["due", &(fd as i32).to_string(), &as_of.to_string()]);
     let mut after = page::decode_time_key(token, &fp)?;
-    let db = store.reader();
+    let db = store;
     let mut out = Vec::new();
     // Held files are skipped; keep reading until the page is full or the list ends.
     loop {
@@ -387,11 +388,11 @@ pub async fn place_hold(
 ) -> Result<HoldRecord> {
     let agency = ctx.agency();
     if !case_file_id.is_empty() {
-        q::get(tx.conn(), agency, case_file_id)
+        q::get(&*tx, agency, case_file_id)
             .await?
             .ok_or_else(not_found)?;
     } else {
-        lq::letter(tx.conn(), agency, letter_id)
+        lq::letter(&*tx, agency, letter_id)
             .await?
             .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
     }
@@ -407,7 +408,7 @@ pub async fn place_hold(
         released_by_user_id: String::new(),
         released_at_us: None,
     };
-    q::insert_hold(tx.conn(), &h).await?;
+    q::insert_hold(&*tx, &h).await?;
     let (rtype, rid) = if case_file_id.is_empty() {
         ("letter", letter_id)
     } else {
@@ -419,7 +420,7 @@ pub async fn place_hold(
 
 /// Releases a legal hold.
 pub async fn release_hold(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str) -> Result<HoldRecord> {
-    let mut h = q::hold(tx.conn(), ctx.agency(), id)
+    let mut h = q::hold(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::HoldNotFound, "hold not found"))?;
     if h.released_at_us.is_some() {
@@ -430,7 +431,7 @@ pub async fn release_hold(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str) -> Result<Ho
     }
     h.released_at_us = Some(tx.now_us());
     h.released_by_user_id = ctx.principal.user_id.clone();
-    q::save_hold(tx.conn(), &h).await?;
+    q::save_hold(&*tx, &h).await?;
     let (rtype, rid) = if h.case_file_id.is_empty() {
         ("letter", h.letter_id.clone())
     } else {

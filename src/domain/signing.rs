@@ -25,17 +25,17 @@ pub async fn agency_ca(
     master: &[u8; 32],
     agency_id: &str,
 ) -> Result<(Vec<u8>, SigningKey)> {
-    if let Some((cert, sealed)) = q::agency_ca(tx.conn(), agency_id).await? {
+    if let Some((cert, sealed)) = q::agency_ca(&*tx, agency_id).await? {
         let key_der = seal::open_with_key(master, &sealed).map_err(crypto)?;
         return Ok((cert, x509::load_key(&key_der).map_err(crypto)?));
     }
-    let (name, code) = q::agency(tx.conn(), agency_id)
+    let (name, code) = q::agency(&*tx, agency_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("agency {agency_id} is missing")))?;
     let now_secs = (tx.now_us() / 1_000_000).max(0) as u64;
     let (cert, key_der) = x509::new_agency_ca(&name, &code, now_secs).map_err(crypto)?;
     let sealed = seal::seal_with_key(master, &key_der).map_err(crypto)?;
-    q::insert_agency_ca(tx.conn(), agency_id, &cert, &sealed, tx.now_us()).await?;
+    q::insert_agency_ca(&*tx, agency_id, &cert, &sealed, tx.now_us()).await?;
     let mut ev = crate::audit::NewEvent::success("system/agency-ca", "agency", agency_id);
     ev.agency_id = agency_id.to_owned();
     ev.summary = "agency CA created".into();
@@ -45,7 +45,7 @@ pub async fn agency_ca(
 
 /// The agency CA certificate DER, if it exists yet.
 pub async fn agency_ca_cert(store: &Store, agency_id: &str) -> Result<Option<Vec<u8>>> {
-    Ok(q::agency_ca(store.reader(), agency_id)
+    Ok(q::agency_ca(store, agency_id)
         .await?
         .map(|(c, _)| c))
 }
@@ -80,7 +80,7 @@ pub async fn enroll(
     sealed: Vec<u8>,
 ) -> Result<KeyRecord> {
     let p = ctx.principal;
-    let held = idq::held_positions(tx.conn(), &p.user_id, tx.now_us()).await?;
+    let held = idq::held_positions(&*tx, &p.user_id, tx.now_us()).await?;
     let position = held
         .iter()
         .find(|h| h.position_id == position_id)
@@ -90,10 +90,10 @@ pub async fn enroll(
                 "you do not hold that position now",
             )
         })?;
-    let user = idq::user_by_id(tx.conn(), &p.user_id)
+    let user = idq::user_by_id(&*tx, &p.user_id)
         .await?
         .ok_or_else(|| Error::Internal("caller vanished".into()))?;
-    let (agency_name, _) = q::agency(tx.conn(), &p.agency_id)
+    let (agency_name, _) = q::agency(&*tx, &p.agency_id)
         .await?
         .unwrap_or_default();
     let (ca_cert, ca_key) = agency_ca(tx, master, &p.agency_id).await?;
@@ -111,7 +111,7 @@ pub async fn enroll(
         der::Decode::from_der(&cert_der).map_err(|e| Error::Internal(e.to_string()))?;
     let (nb, na) = x509::validity_secs(&cert);
     let replaced = q::revoke_user_keys(
-        tx.conn(),
+        &*tx,
         &p.user_id,
         tx.now_us(),
         "superseded by a new enrolment",
@@ -131,7 +131,7 @@ pub async fn enroll(
         revoke_reason: String::new(),
         created_at_us: tx.now_us(),
     };
-    q::insert_key(tx.conn(), &rec).await?;
+    q::insert_key(&*tx, &rec).await?;
     let mut ev = ctx.event(
         "certificate",
         &serial,
@@ -144,7 +144,7 @@ pub async fn enroll(
 
 /// The caller's current certificate.
 pub async fn my_certificate(store: &Store, p: &Principal) -> Result<KeyRecord> {
-    q::current_key(store.reader(), &p.user_id)
+    q::current_key(store, &p.user_id)
         .await?
         .ok_or_else(|| {
             Error::rejected(
@@ -162,7 +162,7 @@ pub async fn revoke(
     reason: &str,
 ) -> Result<KeyRecord> {
     let p = ctx.principal;
-    let mut rec = q::key_by_serial(tx.conn(), &p.agency_id, serial)
+    let mut rec = q::key_by_serial(&*tx, &p.agency_id, serial)
         .await?
         .ok_or_else(|| Error::rejected(Reason::CertificateNotFound, "certificate not found"))?;
     if rec.user_id != p.user_id && !p.has(Role::AgencyAdmin) {
@@ -172,7 +172,7 @@ pub async fn revoke(
         ));
     }
     if rec.revoked_at_us.is_none() {
-        q::revoke(tx.conn(), serial, tx.now_us(), reason).await?;
+        q::revoke(&*tx, serial, tx.now_us(), reason).await?;
         rec.revoked_at_us = Some(tx.now_us());
         rec.revoke_reason = reason.to_owned();
     }
@@ -186,7 +186,7 @@ pub async fn unlock(
     user_id: &str,
     passphrase: &str,
 ) -> Result<(SigningKey, KeyRecord)> {
-    let rec = match q::latest_key(store.reader(), user_id).await? {
+    let rec = match q::latest_key(store, user_id).await? {
         None => {
             return Err(Error::rejected(
                 Reason::NoSigningKey,

@@ -1,5 +1,6 @@
 //! Audit events in the database: appending to the chain, listing, verifying.
 
+use crate::store::Db;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QueryResult,
     QuerySelect, QueryTrait, Statement,
@@ -351,7 +352,8 @@ pub struct EventFilter {
 
 /// Lists events newest first, `limit` of them with seq below `before_seq`.
 /// How many events of the chain belong to `agency`.
-pub async fn count_of_agency<C: ConnectionTrait>(db: &C, agency: &str) -> StoreResult<u64> {
+pub async fn count_of_agency(db: &impl Db, agency: &str) -> StoreResult<u64> {
+    let db = db.conn();
     use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
     Ok(audit_event::Entity::find()
         .filter(audit_event::Column::AgencyId.eq(agency))
@@ -359,12 +361,13 @@ pub async fn count_of_agency<C: ConnectionTrait>(db: &C, agency: &str) -> StoreR
         .await?)
 }
 
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
+pub async fn list(
+    db: &impl Db,
     filter: &EventFilter,
     before_seq: Option<i64>,
     limit: u64,
 ) -> StoreResult<Vec<Event>> {
+    let db = db.conn();
     let mut q = audit_event::Entity::find();
     if let Some(agency) = &filter.agency_id {
         q = q.filter(audit_event::Column::AgencyId.eq(agency.as_str()));
@@ -443,7 +446,8 @@ pub(super) fn report(reports: &[RangeReport], head_seq: i64, head_hash: &str) ->
 }
 
 /// Seq of the newest event.
-pub async fn last_seq<C: ConnectionTrait>(db: &C) -> StoreResult<i64> {
+pub async fn last_seq(db: &impl Db) -> StoreResult<i64> {
+    let db = db.conn();
     let max: Option<i64> = audit_event::Entity::find()
         .select_only()
         .column_as(audit_event::Column::Seq.max(), "m")

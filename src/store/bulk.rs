@@ -2,6 +2,7 @@
 //! large datasets for benchmarks without going through the request path. Rows are
 //! written as given: the caller keeps them consistent with what the domain writes.
 
+use crate::store::Db;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use super::StoreResult;
@@ -51,7 +52,8 @@ bulk_insert!(recipients, disposition_recipient);
 bulk_insert!(audit_events, audit_event);
 
 /// The chain head (last seq, last hash), for appending events in bulk.
-pub async fn audit_head<C: ConnectionTrait>(db: &C) -> StoreResult<(i64, String)> {
+pub async fn audit_head(db: &impl Db) -> StoreResult<(i64, String)> {
+    let db = db.conn();
     let head = audit_head::Entity::find_by_id(1)
         .one(db)
         .await?
@@ -60,7 +62,8 @@ pub async fn audit_head<C: ConnectionTrait>(db: &C) -> StoreResult<(i64, String)
 }
 
 /// Moves the chain head after events appended in bulk.
-pub async fn set_audit_head<C: ConnectionTrait>(db: &C, seq: i64, hash: &str) -> StoreResult<()> {
+pub async fn set_audit_head(db: &impl Db, seq: i64, hash: &str) -> StoreResult<()> {
+    let db = db.conn();
     audit_head::ActiveModel {
         id: sea_orm::Set(1),
         last_seq: sea_orm::Set(seq),

@@ -17,11 +17,11 @@
 //! inserts or updates; instructions are only added), so a code once read is
 //! remembered without expiry; a code not found is never remembered.
 
+use crate::store::Db;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sea_orm::ConnectionTrait;
 
 use super::StoreResult;
 use super::identity::{self, HeldPositionRecord, UserRecord};
@@ -100,12 +100,13 @@ impl Caches {
 
     /// The user `user_id` with the positions held at `now_us` and served; `None`
     /// when there is no such user.
-    pub async fn caller<C: ConnectionTrait>(
+    pub async fn caller(
         &self,
-        db: &C,
+        db: &impl Db,
         user_id: &str,
         now_us: i64,
     ) -> StoreResult<Option<Arc<CallerRows>>> {
+        let db = db.conn();
         let generation = self.generation();
         if let Some(hit) = self
             .callers
@@ -145,12 +146,13 @@ impl Caches {
     }
 
     /// Every position of the agency with its superior.
-    pub async fn superiors<C: ConnectionTrait>(
+    pub async fn superiors(
         &self,
-        db: &C,
+        db: &impl Db,
         agency: &str,
         now_us: i64,
     ) -> StoreResult<Arc<Superiors>> {
+        let db = db.conn();
         let generation = self.generation();
         if let Some(h) = self.hierarchies.lock().ok().and_then(|m| {
             m.get(agency)
@@ -208,35 +210,38 @@ impl Caches {
     }
 
     /// Full names of the agency's users among `ids` (unknown ids are left out).
-    pub async fn user_names<C: ConnectionTrait>(
+    pub async fn user_names(
         &self,
-        db: &C,
+        db: &impl Db,
         agency: &str,
         ids: &[String],
         now_us: i64,
     ) -> StoreResult<HashMap<String, String>> {
+        let db = db.conn();
         self.names_of(db, agency, ids, now_us, true).await
     }
 
     /// Names of the agency's positions among `ids` (unknown ids are left out).
-    pub async fn position_names<C: ConnectionTrait>(
+    pub async fn position_names(
         &self,
-        db: &C,
+        db: &impl Db,
         agency: &str,
         ids: &[String],
         now_us: i64,
     ) -> StoreResult<HashMap<String, String>> {
+        let db = db.conn();
         self.names_of(db, agency, ids, now_us, false).await
     }
 
-    async fn names_of<C: ConnectionTrait>(
+    async fn names_of(
         &self,
-        db: &C,
+        db: &impl Db,
         agency: &str,
         ids: &[String],
         now_us: i64,
         users: bool,
     ) -> StoreResult<HashMap<String, String>> {
+        let db = db.conn();
         let generation = self.generation();
         let mut out = HashMap::with_capacity(ids.len());
         let mut missing = Vec::new();

@@ -1,10 +1,11 @@
 //! Disposal proposals, approvals, records settings, the residual record of
 //! destroyed content and archival exports in the database.
 
+use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 
@@ -34,17 +35,19 @@ pub mod state {
     pub const EXECUTED: i16 = 3;
 }
 
-pub async fn setting<C: ConnectionTrait>(
-    db: &C,
+pub async fn setting(
+    db: &impl Db,
     agency: &str,
 ) -> StoreResult<Option<SettingRecord>> {
+    let db = db.conn();
     Ok(records_setting::Entity::find_by_id(agency.to_owned())
         .one(db)
         .await?)
 }
 
 /// Inserts or replaces the agency's records settings.
-pub async fn put_setting<C: ConnectionTrait>(db: &C, s: &SettingRecord) -> StoreResult<()> {
+pub async fn put_setting(db: &impl Db, s: &SettingRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: records_setting::ActiveModel = s.clone().into();
     if setting(db, &s.agency_id).await?.is_some() {
         am.reset_all().update(db).await?;
@@ -56,11 +59,12 @@ pub async fn put_setting<C: ConnectionTrait>(db: &C, s: &SettingRecord) -> Store
     Ok(())
 }
 
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert(
+    db: &impl Db,
     p: &ProposalRecord,
     case_files: &[String],
 ) -> StoreResult<()> {
+    let db = db.conn();
     let am: disposal_proposal::ActiveModel = p.clone().into();
     disposal_proposal::Entity::insert(am.reset_all())
         .exec(db)
@@ -77,11 +81,12 @@ pub async fn insert<C: ConnectionTrait>(
 }
 
 /// Saves a proposal if its revision is still `expected`.
-pub async fn save<C: ConnectionTrait>(
-    db: &C,
+pub async fn save(
+    db: &impl Db,
     p: &ProposalRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let am: disposal_proposal::ActiveModel = p.clone().into();
     let r = disposal_proposal::Entity::update_many()
         .set(am.reset_all())
@@ -92,11 +97,12 @@ pub async fn save<C: ConnectionTrait>(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
+pub async fn get(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<ProposalRecord>> {
+    let db = db.conn();
     Ok(disposal_proposal::Entity::find_by_id(id.to_owned())
         .filter(disposal_proposal::Column::AgencyId.eq(agency))
         .one(db)
@@ -104,7 +110,8 @@ pub async fn get<C: ConnectionTrait>(
 }
 
 /// Case files of a proposal, in id order.
-pub async fn items<C: ConnectionTrait>(db: &C, proposal_id: &str) -> StoreResult<Vec<String>> {
+pub async fn items(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<String>> {
+    let db = db.conn();
     Ok(disposal_item::Entity::find()
         .filter(disposal_item::Column::ProposalId.eq(proposal_id))
         .order_by_asc(disposal_item::Column::CaseFileId)
@@ -116,10 +123,11 @@ pub async fn items<C: ConnectionTrait>(db: &C, proposal_id: &str) -> StoreResult
 }
 
 /// A proposal not yet executed that contains the case file.
-pub async fn pending_for<C: ConnectionTrait>(
-    db: &C,
+pub async fn pending_for(
+    db: &impl Db,
     case_file_id: &str,
 ) -> StoreResult<Option<String>> {
+    let db = db.conn();
     let ids: Vec<String> = disposal_item::Entity::find()
         .filter(disposal_item::Column::CaseFileId.eq(case_file_id))
         .all(db)
@@ -138,10 +146,11 @@ pub async fn pending_for<C: ConnectionTrait>(
         .map(|p| p.id))
 }
 
-pub async fn approvals<C: ConnectionTrait>(
-    db: &C,
+pub async fn approvals(
+    db: &impl Db,
     proposal_id: &str,
 ) -> StoreResult<Vec<ApprovalRecord>> {
+    let db = db.conn();
     Ok(disposal_approval::Entity::find()
         .filter(disposal_approval::Column::ProposalId.eq(proposal_id))
         .order_by_asc(disposal_approval::Column::ApproveAtUs)
@@ -150,7 +159,8 @@ pub async fn approvals<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn insert_approval<C: ConnectionTrait>(db: &C, a: &ApprovalRecord) -> StoreResult<()> {
+pub async fn insert_approval(db: &impl Db, a: &ApprovalRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: disposal_approval::ActiveModel = a.clone().into();
     disposal_approval::Entity::insert(am.reset_all())
         .exec(db)
@@ -159,10 +169,11 @@ pub async fn insert_approval<C: ConnectionTrait>(db: &C, a: &ApprovalRecord) -> 
 }
 
 /// Letters filed in a case file, in id order.
-pub async fn letters_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn letters_of(
+    db: &impl Db,
     case_file_id: &str,
 ) -> StoreResult<Vec<String>> {
+    let db = db.conn();
     Ok(case_file_letter::Entity::find()
         .filter(case_file_letter::Column::CaseFileId.eq(case_file_id))
         .order_by_asc(case_file_letter::Column::LetterId)
@@ -173,7 +184,8 @@ pub async fn letters_of<C: ConnectionTrait>(
         .collect())
 }
 
-pub async fn insert_destroyed<C: ConnectionTrait>(db: &C, d: &DestroyedRecord) -> StoreResult<()> {
+pub async fn insert_destroyed(db: &impl Db, d: &DestroyedRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: destroyed_item::ActiveModel = d.clone().into();
     destroyed_item::Entity::insert(am.reset_all())
         .exec(db)
@@ -182,10 +194,11 @@ pub async fn insert_destroyed<C: ConnectionTrait>(db: &C, d: &DestroyedRecord) -
 }
 
 /// The residual record of a proposal's destruction.
-pub async fn destroyed_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn destroyed_of(
+    db: &impl Db,
     proposal_id: &str,
 ) -> StoreResult<Vec<DestroyedRecord>> {
+    let db = db.conn();
     Ok(destroyed_item::Entity::find()
         .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
         .order_by_asc(destroyed_item::Column::LetterId)
@@ -199,12 +212,13 @@ pub async fn destroyed_of<C: ConnectionTrait>(
 /// every version, its comments, the notes of its dispositions and their
 /// responses, and the signed manifest and signature bytes.
 /// Hashes, ids, numbers and dates stay.
-pub async fn clear_letter_content<C: ConnectionTrait>(
-    db: &C,
+pub async fn clear_letter_content(
+    db: &impl Db,
     letter_id: &str,
     destroyed_state: i16,
     now: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     letter::Entity::update_many()
         .col_expr(letter::Column::Subject, Expr::value(""))
         .col_expr(letter::Column::Body, Expr::value(""))
@@ -263,11 +277,12 @@ pub async fn clear_letter_content<C: ConnectionTrait>(
 }
 
 /// True when an attachment of a letter that is not destroyed still uses the blob.
-pub async fn blob_in_use<C: ConnectionTrait>(
-    db: &C,
+pub async fn blob_in_use(
+    db: &impl Db,
     sha256: &str,
     destroyed_state: i16,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let letters: Vec<String> = attachment::Entity::find()
         .filter(attachment::Column::Sha256.eq(sha256))
         .select_only()
@@ -287,10 +302,11 @@ pub async fn blob_in_use<C: ConnectionTrait>(
 }
 
 /// The blobs of attachments destroyed under a proposal.
-pub async fn destroyed_blobs<C: ConnectionTrait>(
-    db: &C,
+pub async fn destroyed_blobs(
+    db: &impl Db,
     proposal_id: &str,
 ) -> StoreResult<Vec<String>> {
+    let db = db.conn();
     let mut v: Vec<String> = destroyed_item::Entity::find()
         .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
         .filter(destroyed_item::Column::Kind.eq("attachment"))
@@ -304,7 +320,8 @@ pub async fn destroyed_blobs<C: ConnectionTrait>(
     Ok(v)
 }
 
-pub async fn insert_export<C: ConnectionTrait>(db: &C, e: &ExportRecord) -> StoreResult<()> {
+pub async fn insert_export(db: &impl Db, e: &ExportRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: case_file_export::ActiveModel = e.clone().into();
     case_file_export::Entity::insert(am.reset_all())
         .exec(db)
@@ -313,10 +330,11 @@ pub async fn insert_export<C: ConnectionTrait>(db: &C, e: &ExportRecord) -> Stor
 }
 
 /// The newest export of a case file.
-pub async fn last_export<C: ConnectionTrait>(
-    db: &C,
+pub async fn last_export(
+    db: &impl Db,
     case_file_id: &str,
 ) -> StoreResult<Option<ExportRecord>> {
+    let db = db.conn();
     Ok(case_file_export::Entity::find()
         .filter(case_file_export::Column::CaseFileId.eq(case_file_id))
         .order_by_desc(case_file_export::Column::ExportedAtUs)
@@ -325,13 +343,14 @@ pub async fn last_export<C: ConnectionTrait>(
 }
 
 /// Audit events about one resource, oldest first, after `after_seq`.
-pub async fn events_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn events_of(
+    db: &impl Db,
     resource_type: &str,
     resource_id: &str,
     after_seq: i64,
     limit: u64,
 ) -> StoreResult<Vec<Event>> {
+    let db = db.conn();
     let rows = audit_event::Entity::find()
         .filter(audit_event::Column::ResourceType.eq(resource_type))
         .filter(audit_event::Column::ResourceId.eq(resource_id))

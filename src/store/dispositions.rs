@@ -1,9 +1,10 @@
 //! Dispositions, their recipients and follow-up reports in the database.
 
+use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
@@ -43,11 +44,12 @@ pub fn insert_stmt(db: DbBackend, d: &DispositionRecord) -> Statement {
 }
 
 /// Writes `d` if its revision is still `expected`.
-pub async fn save<C: ConnectionTrait>(
-    db: &C,
+pub async fn save(
+    db: &impl Db,
     d: &DispositionRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let am: disposition::ActiveModel = d.clone().into();
     let r = disposition::Entity::update_many()
         .set(am.reset_all())
@@ -58,11 +60,12 @@ pub async fn save<C: ConnectionTrait>(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
+pub async fn get(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<DispositionRecord>> {
+    let db = db.conn();
     Ok(disposition::Entity::find_by_id(id.to_owned())
         .filter(disposition::Column::AgencyId.eq(agency))
         .one(db)
@@ -72,11 +75,12 @@ pub async fn get<C: ConnectionTrait>(
 /// A disposition of `agency` with its recipients (sorted by position), in
 /// one statement: inside a write group every statement is a round trip the
 /// group's other writers wait for.
-pub async fn with_recipients<C: ConnectionTrait>(
-    db: &C,
+pub async fn with_recipients(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>)>> {
+    let db = db.conn();
     Ok(disposition::Entity::find_by_id(id.to_owned())
         .filter(disposition::Column::AgencyId.eq(agency))
         .find_with_related(disposition_recipient::Entity)
@@ -86,10 +90,11 @@ pub async fn with_recipients<C: ConnectionTrait>(
         .pop())
 }
 
-pub async fn of_letter<C: ConnectionTrait>(
-    db: &C,
+pub async fn of_letter(
+    db: &impl Db,
     letter_id: &str,
 ) -> StoreResult<Vec<DispositionRecord>> {
+    let db = db.conn();
     Ok(disposition::Entity::find()
         .filter(disposition::Column::LetterId.eq(letter_id))
         .order_by_asc(disposition::Column::CreatedAtUs)
@@ -141,7 +146,7 @@ pub async fn one(
     id: &str,
 ) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>, Vec<ResponseRecord>)>> {
     let backend = store.reader().get_database_backend();
-    let (id_at, agency_at) = (letters::mark(backend, 1), letters::mark(backend, 2));
+    let (id_at, agency_at) = (super::engine::mark(backend, 1), super::engine::mark(backend, 2));
     let sql = tree_sql_of(&format!("id = {id_at} AND agency_id = {agency_at}"));
     let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), agency.into()]);
     let rows = store.rows(stmt, tree_row, Reach::Keyed).await?;
@@ -187,7 +192,7 @@ pub type Tree = (
 /// in no order — [`tree_for`] sorts the rows. On PostgreSQL the three reads
 /// one after the other were three round trips of the four a tree took.
 fn tree_sql(backend: DbBackend) -> String {
-    tree_sql_of(&format!("letter_id = {}", letters::mark(backend, 1)))
+    tree_sql_of(&format!("letter_id = {}", super::engine::mark(backend, 1)))
 }
 
 /// [`tree_sql`] of the dispositions `filter` selects.
@@ -271,10 +276,11 @@ fn tree_row(r: &dyn Cells) -> StoreResult<TreeRow> {
     })
 }
 
-pub async fn by_ids<C: ConnectionTrait>(
-    db: &C,
+pub async fn by_ids(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<Vec<DispositionRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -314,10 +320,11 @@ pub fn save_recipient_stmt(db: DbBackend, r: &RecipientRecord) -> Statement {
         .build(db)
 }
 
-pub async fn recipients_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn recipients_of(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<Vec<RecipientRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -334,10 +341,11 @@ pub fn insert_response_stmt(db: DbBackend, r: &ResponseRecord) -> Statement {
     disposition_response::Entity::insert(am.reset_all()).build(db)
 }
 
-pub async fn responses_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn responses_of(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<Vec<ResponseRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -363,13 +371,14 @@ fn overdue(now: i64) -> Condition {
 }
 
 /// Received: recipient rows of `positions`, newest first, after (created, disposition id).
-pub async fn list_received<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_received(
+    db: &impl Db,
     positions: &[String],
     f: &ListFilter,
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<RecipientRecord>> {
+    let db = db.conn();
     if positions.is_empty() {
         return Ok(Vec::new());
     }
@@ -401,14 +410,15 @@ pub async fn list_received<C: ConnectionTrait>(
 }
 
 /// Sent (or, with `drafts`, drafts) by `positions` (or drafted by `user`), newest first.
-pub async fn list_sent<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_sent(
+    db: &impl Db,
     positions: &[String],
     drafts_of_user: Option<&str>,
     f: &ListFilter,
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<DispositionRecord>> {
+    let db = db.conn();
     let mut q = disposition::Entity::find();
     match drafts_of_user {
         Some(_) => {

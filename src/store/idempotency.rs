@@ -1,6 +1,7 @@
 //! Remembered responses of mutating requests that carried a `request_id`.
 
-use sea_orm::{ConnectionTrait, DbBackend, EntityTrait, QueryTrait, Set, Statement};
+use crate::store::Db;
+use sea_orm::{DbBackend, EntityTrait, QueryTrait, Set, Statement};
 
 use super::StoreResult;
 use super::entities::idempotency_key;
@@ -17,11 +18,12 @@ pub struct Remembered {
 }
 
 /// The response remembered for `(user_id, request_id)`, if any.
-pub async fn lookup<C: ConnectionTrait>(
-    db: &C,
+pub async fn lookup(
+    db: &impl Db,
     user_id: &str,
     request_id: &str,
 ) -> StoreResult<Option<Remembered>> {
+    let db = db.conn();
     Ok(
         idempotency_key::Entity::find_by_id((user_id.to_owned(), request_id.to_owned()))
             .one(db)

@@ -1,5 +1,6 @@
 //! Users, agencies, assignments and refresh tokens in the database.
 
+use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
@@ -68,14 +69,15 @@ impl From<app_user::Model> for UserRecord {
 }
 
 /// Inserts an agency.
-pub async fn insert_agency<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert_agency(
+    db: &impl Db,
     id: &str,
     code: &str,
     name: &str,
     login_domain: &str,
     now_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     agency::ActiveModel {
         id: Set(id.to_owned()),
         code: Set(code.to_owned()),
@@ -89,7 +91,8 @@ pub async fn insert_agency<C: ConnectionTrait>(
 }
 
 /// The login domain of an agency (empty: its users log in with bare names).
-pub async fn login_domain<C: ConnectionTrait>(db: &C, agency_id: &str) -> StoreResult<String> {
+pub async fn login_domain(db: &impl Db, agency_id: &str) -> StoreResult<String> {
+    let db = db.conn();
     Ok(agency::Entity::find_by_id(agency_id.to_owned())
         .one(db)
         .await?
@@ -98,7 +101,8 @@ pub async fn login_domain<C: ConnectionTrait>(db: &C, agency_id: &str) -> StoreR
 }
 
 /// Inserts a user.
-pub async fn insert_user<C: ConnectionTrait>(db: &C, u: &UserRecord) -> StoreResult<()> {
+pub async fn insert_user(db: &impl Db, u: &UserRecord) -> StoreResult<()> {
+    let db = db.conn();
     app_user::ActiveModel {
         id: Set(u.id.clone()),
         agency_id: Set(u.agency_id.clone()),
@@ -123,10 +127,11 @@ pub async fn insert_user<C: ConnectionTrait>(db: &C, u: &UserRecord) -> StoreRes
 }
 
 /// Finds a user by username.
-pub async fn user_by_username<C: ConnectionTrait>(
-    db: &C,
+pub async fn user_by_username(
+    db: &impl Db,
     username: &str,
 ) -> StoreResult<Option<UserRecord>> {
+    let db = db.conn();
     Ok(app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
         .one(db)
@@ -135,7 +140,8 @@ pub async fn user_by_username<C: ConnectionTrait>(
 }
 
 /// Finds a user by id.
-pub async fn user_by_id<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<Option<UserRecord>> {
+pub async fn user_by_id(db: &impl Db, id: &str) -> StoreResult<Option<UserRecord>> {
+    let db = db.conn();
     Ok(app_user::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
@@ -143,7 +149,8 @@ pub async fn user_by_id<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<Opt
 }
 
 /// Number of users, and of those not created by the demo seed.
-pub async fn count_users<C: ConnectionTrait>(db: &C) -> StoreResult<(u64, u64)> {
+pub async fn count_users(db: &impl Db) -> StoreResult<(u64, u64)> {
+    let db = db.conn();
     use sea_orm::PaginatorTrait;
     let all = app_user::Entity::find().count(db).await?;
     let real = app_user::Entity::find()
@@ -154,12 +161,13 @@ pub async fn count_users<C: ConnectionTrait>(db: &C) -> StoreResult<(u64, u64)> 
 }
 
 /// Records a login failure: bumps the counter and sets the lock.
-pub async fn set_login_failures<C: ConnectionTrait>(
-    db: &C,
+pub async fn set_login_failures(
+    db: &impl Db,
     user_id: &str,
     failures: i32,
     locked_until_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     app_user::Entity::update_many()
         .col_expr(app_user::Column::FailedLogins, Expr::value(failures))
         .col_expr(
@@ -173,13 +181,14 @@ pub async fn set_login_failures<C: ConnectionTrait>(
 }
 
 /// Replaces a user's password hash and clears the forced change and failures.
-pub async fn set_password<C: ConnectionTrait>(
-    db: &C,
+pub async fn set_password(
+    db: &impl Db,
     user_id: &str,
     phc: &str,
     must_change: bool,
     now_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     app_user::Entity::update_many()
         .col_expr(app_user::Column::PasswordHash, Expr::value(phc))
         .col_expr(
@@ -219,11 +228,12 @@ pub struct HeldPositionRecord {
 }
 
 /// Positions `user_id` holds at `now_us`: one query (assignment ⋈ position ⋈ unit).
-pub async fn held_positions<C: ConnectionTrait>(
-    db: &C,
+pub async fn held_positions(
+    db: &impl Db,
     user_id: &str,
     now_us: i64,
 ) -> StoreResult<Vec<HeldPositionRecord>> {
+    let db = db.conn();
     let backend = db.get_database_backend();
     let sql = if backend == sea_orm::DatabaseBackend::Postgres {
         HELD_SQL.replace("?1", "$1").replace("?2", "$2")
@@ -263,7 +273,8 @@ const HELD_SQL: &str = "SELECT a.id AS assignment_id, a.kind AS kind, a.valid_un
      ORDER BY a.valid_from_us, a.id";
 
 /// Positions whose mail `user_id` handles as secretary.
-pub async fn secretary_of<C: ConnectionTrait>(db: &C, user_id: &str) -> StoreResult<Vec<String>> {
+pub async fn secretary_of(db: &impl Db, user_id: &str) -> StoreResult<Vec<String>> {
+    let db = db.conn();
     Ok(secretary::Entity::find()
         .filter(secretary::Column::UserId.eq(user_id))
         .all(db)
@@ -289,14 +300,15 @@ pub struct RefreshRecord {
 }
 
 /// Stores a new refresh token.
-pub async fn insert_refresh<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert_refresh(
+    db: &impl Db,
     hash: &str,
     family_id: &str,
     user_id: &str,
     expires_at_us: i64,
     now_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     refresh_token::ActiveModel {
         token_hash: Set(hash.to_owned()),
         family_id: Set(family_id.to_owned()),
@@ -312,10 +324,11 @@ pub async fn insert_refresh<C: ConnectionTrait>(
 }
 
 /// Finds a refresh token by its hash.
-pub async fn refresh_by_hash<C: ConnectionTrait>(
-    db: &C,
+pub async fn refresh_by_hash(
+    db: &impl Db,
     hash: &str,
 ) -> StoreResult<Option<RefreshRecord>> {
+    let db = db.conn();
     Ok(refresh_token::Entity::find_by_id(hash.to_owned())
         .one(db)
         .await?
@@ -329,11 +342,12 @@ pub async fn refresh_by_hash<C: ConnectionTrait>(
 }
 
 /// Marks a refresh token spent; false when it was already spent (a race or a reuse).
-pub async fn spend_refresh<C: ConnectionTrait>(
-    db: &C,
+pub async fn spend_refresh(
+    db: &impl Db,
     hash: &str,
     now_us: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAtUs, Expr::value(now_us))
         .filter(refresh_token::Column::TokenHash.eq(hash))
@@ -344,11 +358,12 @@ pub async fn spend_refresh<C: ConnectionTrait>(
 }
 
 /// Revokes every token of a family.
-pub async fn revoke_family<C: ConnectionTrait>(
-    db: &C,
+pub async fn revoke_family(
+    db: &impl Db,
     family_id: &str,
     now_us: i64,
 ) -> StoreResult<u64> {
+    let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAtUs, Expr::value(now_us))
         .filter(refresh_token::Column::FamilyId.eq(family_id))
@@ -359,11 +374,12 @@ pub async fn revoke_family<C: ConnectionTrait>(
 }
 
 /// Revokes every refresh token of a user.
-pub async fn revoke_user_tokens<C: ConnectionTrait>(
-    db: &C,
+pub async fn revoke_user_tokens(
+    db: &impl Db,
     user_id: &str,
     now_us: i64,
 ) -> StoreResult<u64> {
+    let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAtUs, Expr::value(now_us))
         .filter(refresh_token::Column::UserId.eq(user_id))
@@ -374,10 +390,11 @@ pub async fn revoke_user_tokens<C: ConnectionTrait>(
 }
 
 /// An agency's id by its code.
-pub async fn agency_id_by_code<C: ConnectionTrait>(
-    db: &C,
+pub async fn agency_id_by_code(
+    db: &impl Db,
     code: &str,
 ) -> StoreResult<Option<String>> {
+    let db = db.conn();
     Ok(agency::Entity::find()
         .filter(agency::Column::Code.eq(code))
         .one(db)

@@ -1,6 +1,7 @@
 //! Letters, their versions, routes, addressees, comments, folders, number
 //! counters and signatures in the database.
 
+use crate::store::Db;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, OnConflict, Order, Query, UnionType};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, ExprTrait,
@@ -11,6 +12,7 @@ use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
     letter_version, number_counter,
 };
+use super::engine::mark;
 use super::read::{Cells, Decode, Reach, must};
 use super::{Store, StoreError, StoreResult, WriteTx};
 
@@ -42,7 +44,8 @@ fn active<M: Clone, A: From<M>>(m: &M) -> A {
     A::from(m.clone())
 }
 
-pub async fn insert_letter<C: ConnectionTrait>(db: &C, l: &LetterRecord) -> StoreResult<()> {
+pub async fn insert_letter(db: &impl Db, l: &LetterRecord) -> StoreResult<()> {
+    let db = db.conn();
     db.execute_raw(insert_letter_stmt(db.get_database_backend(), l))
         .await?;
     Ok(())
@@ -65,18 +68,20 @@ pub fn save_letter_stmt(db: DbBackend, l: &LetterRecord, expected: i64) -> State
         .build(db)
 }
 
-pub async fn letter<C: ConnectionTrait>(
-    db: &C,
+pub async fn letter(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<LetterRecord>> {
+    let db = db.conn();
     Ok(letter::Entity::find_by_id(id.to_owned())
         .filter(letter::Column::AgencyId.eq(agency))
         .one(db)
         .await?)
 }
 
-pub async fn delete_letter<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<()> {
+pub async fn delete_letter(db: &impl Db, id: &str) -> StoreResult<()> {
+    let db = db.conn();
     letter_box::Entity::delete_many()
         .filter(letter_box::Column::LetterId.eq(id))
         .exec(db)
@@ -103,7 +108,8 @@ pub async fn delete_letter<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<
 
 // ---- route ----
 
-pub async fn steps<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<Vec<StepRecord>> {
+pub async fn steps(db: &impl Db, letter_id: &str) -> StoreResult<Vec<StepRecord>> {
+    let db = db.conn();
     Ok(letter_step::Entity::find()
         .filter(letter_step::Column::LetterId.eq(letter_id))
         .order_by_asc(letter_step::Column::Idx)
@@ -111,11 +117,12 @@ pub async fn steps<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<V
         .await?)
 }
 
-pub async fn replace_steps<C: ConnectionTrait>(
-    db: &C,
+pub async fn replace_steps(
+    db: &impl Db,
     letter_id: &str,
     steps: &[StepRecord],
 ) -> StoreResult<()> {
+    let db = db.conn();
     letter_step::Entity::delete_many()
         .filter(letter_step::Column::LetterId.eq(letter_id))
         .exec(db)
@@ -130,7 +137,8 @@ pub async fn replace_steps<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn save_step<C: ConnectionTrait>(db: &C, s: &StepRecord) -> StoreResult<()> {
+pub async fn save_step(db: &impl Db, s: &StepRecord) -> StoreResult<()> {
+    let db = db.conn();
     db.execute_raw(save_step_stmt(db.get_database_backend(), s))
         .await?;
     Ok(())
@@ -148,10 +156,11 @@ pub fn save_step_stmt(db: DbBackend, s: &StepRecord) -> Statement {
 
 // ---- addressees ----
 
-pub async fn addressees<C: ConnectionTrait>(
-    db: &C,
+pub async fn addressees(
+    db: &impl Db,
     letter_id: &str,
 ) -> StoreResult<Vec<AddresseeRecord>> {
+    let db = db.conn();
     Ok(letter_addressee::Entity::find()
         .filter(letter_addressee::Column::LetterId.eq(letter_id))
         .order_by_asc(letter_addressee::Column::Kind)
@@ -160,11 +169,12 @@ pub async fn addressees<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn replace_addressees<C: ConnectionTrait>(
-    db: &C,
+pub async fn replace_addressees(
+    db: &impl Db,
     letter_id: &str,
     list: &[AddresseeRecord],
 ) -> StoreResult<()> {
+    let db = db.conn();
     letter_addressee::Entity::delete_many()
         .filter(letter_addressee::Column::LetterId.eq(letter_id))
         .exec(db)
@@ -190,7 +200,8 @@ pub fn insert_addressees_stmt(db: DbBackend, list: &[AddresseeRecord]) -> Option
 
 // ---- versions and comments ----
 
-pub async fn insert_version<C: ConnectionTrait>(db: &C, v: &VersionRecord) -> StoreResult<()> {
+pub async fn insert_version(db: &impl Db, v: &VersionRecord) -> StoreResult<()> {
+    let db = db.conn();
     db.execute_raw(insert_version_stmt(db.get_database_backend(), v))
         .await?;
     Ok(())
@@ -202,12 +213,13 @@ pub fn insert_version_stmt(db: DbBackend, v: &VersionRecord) -> Statement {
     letter_version::Entity::insert(am.reset_all()).build(db)
 }
 
-pub async fn versions<C: ConnectionTrait>(
-    db: &C,
+pub async fn versions(
+    db: &impl Db,
     letter_id: &str,
     after: i32,
     limit: u64,
 ) -> StoreResult<Vec<VersionRecord>> {
+    let db = db.conn();
     Ok(letter_version::Entity::find()
         .filter(letter_version::Column::LetterId.eq(letter_id))
         .filter(letter_version::Column::Version.gt(after))
@@ -217,7 +229,8 @@ pub async fn versions<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn insert_comment<C: ConnectionTrait>(db: &C, c: &CommentRecord) -> StoreResult<()> {
+pub async fn insert_comment(db: &impl Db, c: &CommentRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: letter_comment::ActiveModel = active(c);
     letter_comment::Entity::insert(am.reset_all())
         .exec(db)
@@ -225,12 +238,13 @@ pub async fn insert_comment<C: ConnectionTrait>(db: &C, c: &CommentRecord) -> St
     Ok(())
 }
 
-pub async fn comments<C: ConnectionTrait>(
-    db: &C,
+pub async fn comments(
+    db: &impl Db,
     letter_id: &str,
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<CommentRecord>> {
+    let db = db.conn();
     let mut q =
         letter_comment::Entity::find().filter(letter_comment::Column::LetterId.eq(letter_id));
     if let Some((t, id)) = after {
@@ -254,14 +268,15 @@ pub async fn comments<C: ConnectionTrait>(
 // ---- folders ----
 
 /// Puts a letter into a position's folder (or moves it to the top).
-pub async fn box_put<C: ConnectionTrait>(
-    db: &C,
+pub async fn box_put(
+    db: &impl Db,
     agency: &str,
     position_id: &str,
     folder: i16,
     letter_id: &str,
     sort_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     db.execute_raw(box_put_stmt(
         db.get_database_backend(),
         agency,
@@ -368,12 +383,13 @@ fn box_upsert(db: DbBackend, rows: impl IntoIterator<Item = letter_box::ActiveMo
 }
 
 /// Removes a letter from one folder of every position (or of one position).
-pub async fn box_remove<C: ConnectionTrait>(
-    db: &C,
+pub async fn box_remove(
+    db: &impl Db,
     letter_id: &str,
     folder: i16,
     position_id: Option<&str>,
 ) -> StoreResult<()> {
+    let db = db.conn();
     db.execute_raw(box_remove_stmt(
         db.get_database_backend(),
         letter_id,
@@ -401,12 +417,13 @@ pub fn box_remove_stmt(
 }
 
 /// Marks a letter read in the INBOX and CC folders of a position; the first read time.
-pub async fn box_mark_read<C: ConnectionTrait>(
-    db: &C,
+pub async fn box_mark_read(
+    db: &impl Db,
     position_id: &str,
     letter_id: &str,
     now_us: i64,
 ) -> StoreResult<Option<i64>> {
+    let db = db.conn();
     let rows = letter_box::Entity::find()
         .filter(letter_box::Column::PositionId.eq(position_id))
         .filter(letter_box::Column::LetterId.eq(letter_id))
@@ -433,12 +450,13 @@ pub async fn box_mark_read<C: ConnectionTrait>(
 }
 
 /// True when the letter sits in `folder` of any of `positions` (one indexed lookup).
-pub async fn in_folder<C: ConnectionTrait>(
-    db: &C,
+pub async fn in_folder(
+    db: &impl Db,
     letter_id: &str,
     positions: &[String],
     folder: i16,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     if positions.is_empty() {
         return Ok(false);
     }
@@ -452,11 +470,12 @@ pub async fn in_folder<C: ConnectionTrait>(
 }
 
 /// True when any of `positions` takes part in the letter.
-pub async fn is_participant<C: ConnectionTrait>(
-    db: &C,
+pub async fn is_participant(
+    db: &impl Db,
     letter_id: &str,
     positions: &[String],
 ) -> StoreResult<bool> {
+    let db = db.conn();
     in_folder(db, letter_id, positions, folder::ALL).await
 }
 
@@ -642,7 +661,6 @@ pub async fn list_box(
             backend.build(&all)
         }
     };
-    let rows = super::read::inline_limits(rows);
     let (page, details) = store
         .rows_then(
             rows,
@@ -668,12 +686,13 @@ pub async fn list_box(
 
 /// The next number of a counter, inside the signing transaction: unique and
 /// gap-free (a rolled-back transaction gives its number back).
-pub async fn next_seq<C: ConnectionTrait>(
-    db: &C,
+pub async fn next_seq(
+    db: &impl Db,
     agency: &str,
     scope_key: &str,
     year: i32,
 ) -> StoreResult<i64> {
+    let db = db.conn();
     let seed = number_counter::ActiveModel {
         agency_id: Set(agency.to_owned()),
         scope_key: Set(scope_key.to_owned()),
@@ -707,7 +726,8 @@ pub async fn next_seq<C: ConnectionTrait>(
 
 // ---- signatures ----
 
-pub async fn insert_signature<C: ConnectionTrait>(db: &C, s: &SignatureRecord) -> StoreResult<()> {
+pub async fn insert_signature(db: &impl Db, s: &SignatureRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: letter_signature::ActiveModel = active(s);
     letter_signature::Entity::insert(am.reset_all())
         .exec(db)
@@ -715,17 +735,19 @@ pub async fn insert_signature<C: ConnectionTrait>(db: &C, s: &SignatureRecord) -
     Ok(())
 }
 
-pub async fn signature<C: ConnectionTrait>(
-    db: &C,
+pub async fn signature(
+    db: &impl Db,
     letter_id: &str,
 ) -> StoreResult<Option<SignatureRecord>> {
+    let db = db.conn();
     Ok(letter_signature::Entity::find_by_id(letter_id.to_owned())
         .one(db)
         .await?)
 }
 
 /// Route steps of several letters.
-pub async fn steps_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult<Vec<StepRecord>> {
+pub async fn steps_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<StepRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -738,10 +760,11 @@ pub async fn steps_of<C: ConnectionTrait>(db: &C, ids: &[String]) -> StoreResult
 }
 
 /// Addressees of several letters.
-pub async fn addressees_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn addressees_of(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<Vec<AddresseeRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -755,10 +778,11 @@ pub async fn addressees_of<C: ConnectionTrait>(
 }
 
 /// Read receipts of several letters: (letter, position, read time).
-pub async fn receipts_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn receipts_of(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<Vec<(String, String, i64)>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -771,14 +795,6 @@ pub async fn receipts_of<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|b| b.read_at_us.map(|t| (b.letter_id, b.position_id, t)))
         .collect())
-}
-
-/// The mark of the `k`-th (from 1) bound parameter.
-pub(super) fn mark(backend: DbBackend, k: usize) -> String {
-    match backend {
-        DbBackend::Postgres => format!("${k}"),
-        _ => "?".to_owned(),
-    }
 }
 
 /// `n` comma-separated parameter marks, after `before` earlier ones.
@@ -813,12 +829,13 @@ pub async fn letter_for(
 
 /// Whether letter `id` of `agency` exists and, if so, whether it is in the
 /// inbox of `position`: one statement.
-pub async fn in_inbox_of<C: ConnectionTrait>(
-    db: &C,
+pub async fn in_inbox_of(
+    db: &impl Db,
     agency: &str,
     id: &str,
     position: &str,
 ) -> StoreResult<Option<bool>> {
+    let db = db.conn();
     let backend = db.get_database_backend();
     let sql = format!(
         "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM letter_box b WHERE b.letter_id = l.id \
@@ -845,12 +862,13 @@ pub async fn in_inbox_of<C: ConnectionTrait>(
 /// one round trip instead of two). SQLite's write connection types its rows by
 /// entity column, which the by-position decoder does not read; its statements
 /// do not leave the writer's thread, so it reads the two apart.
-pub async fn letter_for_in<C: ConnectionTrait>(
-    db: &C,
+pub async fn letter_for_in(
+    db: &impl Db,
     agency: &str,
     id: &str,
     positions: &[String],
 ) -> StoreResult<Option<(LetterRecord, bool)>> {
+    let db = db.conn();
     let backend = db.get_database_backend();
     if backend != sea_orm::DbBackend::Postgres {
         let Some(l) = letter(db, agency, id).await? else {

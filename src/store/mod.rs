@@ -121,6 +121,58 @@ impl StoreError {
 /// Result of the storage layer.
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// What the repository functions of `src/store/*.rs` read from and write to:
+/// a write transaction ([`WriteTx`], whose writes held back are sent before
+/// any statement of it, so it reads its own writes) or the store itself
+/// ([`Store`], sea-orm's pool, for reads outside a transaction). Only the
+/// store reaches the connection behind it: the trait that hands it out lives
+/// in a module private to `store`.
+pub trait Db: access::Access {}
+
+impl<T: access::Access> Db for T {}
+
+mod access {
+    use sea_orm::ConnectionTrait;
+
+    /// The connection behind a [`super::Db`].
+    pub trait Access: Sync {
+        /// The sea-orm connection the statements go through.
+        type Conn: ConnectionTrait + Access + Sync;
+        /// That connection.
+        fn conn(&self) -> &Self::Conn;
+    }
+
+    macro_rules! itself {
+        ($($t:ty),*) => {$(
+            impl Access for $t {
+                type Conn = $t;
+                fn conn(&self) -> &$t {
+                    self
+                }
+            }
+        )*};
+    }
+    itself!(
+        sea_orm::DatabaseConnection,
+        sea_orm::DatabaseTransaction,
+        super::TxConnection
+    );
+
+    impl Access for super::Store {
+        type Conn = sea_orm::DatabaseConnection;
+        fn conn(&self) -> &sea_orm::DatabaseConnection {
+            &self.db
+        }
+    }
+
+    impl Access for super::WriteTx {
+        type Conn = super::TxConnection;
+        fn conn(&self) -> &super::TxConnection {
+            &self.tx
+        }
+    }
+}
+
 /// Which database engine a store runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -632,12 +684,6 @@ fn touches_identity(action: &str) -> bool {
 }
 
 impl WriteTx {
-    /// The transaction, for the queries of the change. Every statement sent
-    /// through it is preceded by the writes held back before it.
-    pub fn conn(&self) -> &TxConnection {
-        &self.tx
-    }
-
     /// The caches of callers and names of the store.
     pub fn caches(&self) -> &cache::Caches {
         &self.caches
@@ -656,7 +702,7 @@ impl WriteTx {
     /// Holds `statement` back like [`WriteTx::write`]; the name says that the
     /// caller expects it to go with the commit (on SQLite in the round trip of
     /// the audit append). An error of it fails the statement that sends it.
-    pub fn defer(&mut self, statement: sea_orm::Statement) {
+    pub(in crate::store) fn defer(&mut self, statement: sea_orm::Statement) {
         self.tx.hold(statement);
     }
 
@@ -672,7 +718,7 @@ impl WriteTx {
     /// none, on both engines. It is sent now, after the writes held back
     /// before it (on PostgreSQL in the same statement when [`pg_batch`] can
     /// join them; its rows are the guard's).
-    pub async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
+    pub(in crate::store) async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
         let rows = match self.backend {
             Backend::Sqlite => {
                 self.flush().await?;
@@ -694,13 +740,13 @@ impl WriteTx {
     /// PostgreSQL in as few statements as [`pg_batch`] allows. SQLite's write
     /// lock is held since the transaction began, so a write meets the rows the
     /// transaction read.
-    pub async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
+    pub(in crate::store) async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
         self.tx.hold(statement);
         Ok(())
     }
 
     /// The database backend of this transaction.
-    pub fn db_backend(&self) -> DbBackend {
+    pub(in crate::store) fn db_backend(&self) -> DbBackend {
         db_backend(self.backend)
     }
 
@@ -769,6 +815,37 @@ impl WriteTx {
     }
 }
 
+/// Raw statements on a write transaction, for the engine's own tests only
+/// (a member that fails its group, a guarded update, a lock wait): compiled
+/// with the `test-hooks` feature, which only the test suite turns on.
+#[cfg(feature = "test-hooks")]
+impl WriteTx {
+    /// The transaction's connection.
+    pub fn raw_conn(&self) -> &TxConnection {
+        &self.tx
+    }
+
+    /// [`WriteTx::defer`].
+    pub fn raw_defer(&mut self, statement: sea_orm::Statement) {
+        self.defer(statement)
+    }
+
+    /// [`WriteTx::write`].
+    pub async fn raw_write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
+        self.write(statement).await
+    }
+
+    /// [`WriteTx::write_one`].
+    pub async fn raw_write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
+        self.write_one(statement).await
+    }
+
+    /// The transaction's sea-orm backend.
+    pub fn raw_backend(&self) -> DbBackend {
+        self.db_backend()
+    }
+}
+
 /// SQLite statements as one multi-statement text, run as one call (each
 /// statement binds as many of the values as it has parameters, in order; the
 /// statements are joined by `;` and a line break, where the write connection
@@ -799,26 +876,7 @@ pub(crate) fn db_backend(backend: Backend) -> DbBackend {
 
 #[cfg(test)]
 mod tests {
-    use super::{prepare_sqlite_file, redact_url};
-
-    #[test]
-    fn a_new_sqlite_file_is_created_in_wal_mode_before_the_pool_opens() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("n.db");
-        let url = format!("sqlite://{}?mode=rwc", path.display());
-        prepare_sqlite_file(&url).expect("prepared");
-        // A connection that sets nothing finds WAL mode in the file.
-        let conn = rusqlite::Connection::open(&path).expect("open");
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
-            .expect("mode");
-        assert_eq!(mode, "wal");
-        // Read-only and in-memory URLs are left alone.
-        let ro = dir.path().join("ro.db");
-        prepare_sqlite_file(&format!("sqlite://{}?mode=ro", ro.display())).expect("ro");
-        assert!(!ro.exists());
-        prepare_sqlite_file("sqlite::memory:").expect("memory");
-    }
+    use super::redact_url;
 
     #[test]
     fn passwords_are_redacted_from_urls() {

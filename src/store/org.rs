@@ -1,9 +1,10 @@
 //! Units, positions, assignments and secretaries in the database. Every query is
 //! scoped to one agency.
 
+use crate::store::Db;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 
@@ -108,11 +109,12 @@ fn bounded(limit: u64) -> Option<u64> {
 
 // ---- units ----
 
-pub async fn unit<C: ConnectionTrait>(
-    db: &C,
+pub async fn unit(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<UnitRecord>> {
+    let db = db.conn();
     Ok(unit::Entity::find_by_id(id.to_owned())
         .filter(unit::Column::AgencyId.eq(agency))
         .one(db)
@@ -120,11 +122,12 @@ pub async fn unit<C: ConnectionTrait>(
         .map(Into::into))
 }
 
-pub async fn unit_by_code<C: ConnectionTrait>(
-    db: &C,
+pub async fn unit_by_code(
+    db: &impl Db,
     agency: &str,
     code: &str,
 ) -> StoreResult<Option<UnitRecord>> {
+    let db = db.conn();
     Ok(unit::Entity::find()
         .filter(unit::Column::AgencyId.eq(agency))
         .filter(unit::Column::Code.eq(code))
@@ -133,7 +136,8 @@ pub async fn unit_by_code<C: ConnectionTrait>(
         .map(Into::into))
 }
 
-pub async fn insert_unit<C: ConnectionTrait>(db: &C, u: &UnitRecord) -> StoreResult<()> {
+pub async fn insert_unit(db: &impl Db, u: &UnitRecord) -> StoreResult<()> {
+    let db = db.conn();
     unit::ActiveModel {
         id: Set(u.id.clone()),
         agency_id: Set(u.agency_id.clone()),
@@ -150,11 +154,12 @@ pub async fn insert_unit<C: ConnectionTrait>(db: &C, u: &UnitRecord) -> StoreRes
 }
 
 /// Writes `u` if the stored version is still `expected`; false otherwise.
-pub async fn update_unit<C: ConnectionTrait>(
-    db: &C,
+pub async fn update_unit(
+    db: &impl Db,
     u: &UnitRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let r = unit::Entity::update_many()
         .col_expr(
             unit::Column::ParentUnitId,
@@ -172,13 +177,14 @@ pub async fn update_unit<C: ConnectionTrait>(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn list_units<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_units(
+    db: &impl Db,
     agency: &str,
     parent: Option<&str>,
     after_code: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<UnitRecord>> {
+    let db = db.conn();
     let mut q = unit::Entity::find().filter(unit::Column::AgencyId.eq(agency));
     if let Some(p) = parent {
         q = q.filter(unit::Column::ParentUnitId.eq(p));
@@ -195,7 +201,8 @@ pub async fn list_units<C: ConnectionTrait>(
         .collect())
 }
 
-pub async fn all_units<C: ConnectionTrait>(db: &C, agency: &str) -> StoreResult<Vec<UnitRecord>> {
+pub async fn all_units(db: &impl Db, agency: &str) -> StoreResult<Vec<UnitRecord>> {
+    let db = db.conn();
     Ok(unit::Entity::find()
         .filter(unit::Column::AgencyId.eq(agency))
         .order_by_asc(unit::Column::Code)
@@ -208,11 +215,12 @@ pub async fn all_units<C: ConnectionTrait>(db: &C, agency: &str) -> StoreResult<
 
 // ---- positions ----
 
-pub async fn position<C: ConnectionTrait>(
-    db: &C,
+pub async fn position(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<PositionRecord>> {
+    let db = db.conn();
     Ok(position::Entity::find_by_id(id.to_owned())
         .filter(position::Column::AgencyId.eq(agency))
         .one(db)
@@ -220,7 +228,8 @@ pub async fn position<C: ConnectionTrait>(
         .map(Into::into))
 }
 
-pub async fn insert_position<C: ConnectionTrait>(db: &C, p: &PositionRecord) -> StoreResult<()> {
+pub async fn insert_position(db: &impl Db, p: &PositionRecord) -> StoreResult<()> {
+    let db = db.conn();
     position::ActiveModel {
         id: Set(p.id.clone()),
         agency_id: Set(p.agency_id.clone()),
@@ -238,11 +247,12 @@ pub async fn insert_position<C: ConnectionTrait>(db: &C, p: &PositionRecord) -> 
 }
 
 /// Writes `p` if the stored version is still `expected`; false otherwise.
-pub async fn update_position<C: ConnectionTrait>(
-    db: &C,
+pub async fn update_position(
+    db: &impl Db,
     p: &PositionRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let r = position::Entity::update_many()
         .col_expr(position::Column::UnitId, Expr::value(p.unit_id.clone()))
         .col_expr(position::Column::Name, Expr::value(p.name.clone()))
@@ -262,13 +272,14 @@ pub async fn update_position<C: ConnectionTrait>(
 }
 
 /// Positions ordered by (created_at_us, id), after the given key.
-pub async fn list_positions<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_positions(
+    db: &impl Db,
     agency: &str,
     unit: Option<&str>,
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<PositionRecord>> {
+    let db = db.conn();
     let mut q = position::Entity::find().filter(position::Column::AgencyId.eq(agency));
     if let Some(u) = unit {
         q = q.filter(position::Column::UnitId.eq(u));
@@ -294,20 +305,22 @@ pub async fn list_positions<C: ConnectionTrait>(
         .collect())
 }
 
-pub async fn all_positions<C: ConnectionTrait>(
-    db: &C,
+pub async fn all_positions(
+    db: &impl Db,
     agency: &str,
 ) -> StoreResult<Vec<PositionRecord>> {
+    let db = db.conn();
     list_positions(db, agency, None, None, u64::MAX).await
 }
 
 // ---- users ----
 
-pub async fn user<C: ConnectionTrait>(
-    db: &C,
+pub async fn user(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<UserRecord>> {
+    let db = db.conn();
     Ok(app_user::Entity::find_by_id(id.to_owned())
         .filter(app_user::Column::AgencyId.eq(agency))
         .one(db)
@@ -316,11 +329,12 @@ pub async fn user<C: ConnectionTrait>(
 }
 
 /// Writes the profile fields and status of `u` if the version is still `expected`.
-pub async fn update_user<C: ConnectionTrait>(
-    db: &C,
+pub async fn update_user(
+    db: &impl Db,
     u: &UserRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let r = app_user::Entity::update_many()
         .col_expr(app_user::Column::FullName, Expr::value(u.full_name.clone()))
         .col_expr(app_user::Column::Nip, Expr::value(u.nip.clone()))
@@ -338,13 +352,14 @@ pub async fn update_user<C: ConnectionTrait>(
 }
 
 /// Users ordered by username, after `after`, optionally matching `query`.
-pub async fn list_users<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_users(
+    db: &impl Db,
     agency: &str,
     query: &str,
     after: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<UserRecord>> {
+    let db = db.conn();
     let mut q = app_user::Entity::find().filter(app_user::Column::AgencyId.eq(agency));
     if !query.is_empty() {
         q = q.filter(
@@ -368,10 +383,11 @@ pub async fn list_users<C: ConnectionTrait>(
 
 // ---- assignments ----
 
-pub async fn insert_assignment<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert_assignment(
+    db: &impl Db,
     a: &AssignmentRecord,
 ) -> StoreResult<()> {
+    let db = db.conn();
     assignment::ActiveModel {
         id: Set(a.id.clone()),
         agency_id: Set(a.agency_id.clone()),
@@ -389,11 +405,12 @@ pub async fn insert_assignment<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn assignment<C: ConnectionTrait>(
-    db: &C,
+pub async fn assignment(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<AssignmentRecord>> {
+    let db = db.conn();
     Ok(assignment::Entity::find_by_id(id.to_owned())
         .filter(assignment::Column::AgencyId.eq(agency))
         .one(db)
@@ -401,11 +418,12 @@ pub async fn assignment<C: ConnectionTrait>(
         .map(Into::into))
 }
 
-pub async fn set_assignment_end<C: ConnectionTrait>(
-    db: &C,
+pub async fn set_assignment_end(
+    db: &impl Db,
     id: &str,
     until_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     assignment::Entity::update_many()
         .col_expr(
             assignment::Column::ValidUntilUs,
@@ -422,13 +440,14 @@ pub async fn set_assignment_end<C: ConnectionTrait>(
 }
 
 /// Assignments of a position of `kind` whose window overlaps [from, until).
-pub async fn overlapping<C: ConnectionTrait>(
-    db: &C,
+pub async fn overlapping(
+    db: &impl Db,
     position_id: &str,
     kind: i16,
     from_us: i64,
     until_us: Option<i64>,
 ) -> StoreResult<Vec<AssignmentRecord>> {
+    let db = db.conn();
     let mut q = assignment::Entity::find()
         .filter(assignment::Column::PositionId.eq(position_id))
         .filter(assignment::Column::Kind.eq(kind))
@@ -445,8 +464,8 @@ pub async fn overlapping<C: ConnectionTrait>(
 
 /// Assignments by position and/or user, ordered by (created_at_us, id).
 #[allow(clippy::too_many_arguments)]
-pub async fn list_assignments<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_assignments(
+    db: &impl Db,
     agency: &str,
     position: Option<&str>,
     user: Option<&str>,
@@ -454,6 +473,7 @@ pub async fn list_assignments<C: ConnectionTrait>(
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<AssignmentRecord>> {
+    let db = db.conn();
     let mut q = assignment::Entity::find().filter(assignment::Column::AgencyId.eq(agency));
     if let Some(p) = position {
         q = q.filter(assignment::Column::PositionId.eq(p));
@@ -490,11 +510,12 @@ pub async fn list_assignments<C: ConnectionTrait>(
 }
 
 /// Users of the agency by id (for names on the org chart).
-pub async fn users_by_ids<C: ConnectionTrait>(
-    db: &C,
+pub async fn users_by_ids(
+    db: &impl Db,
     agency: &str,
     ids: &[String],
 ) -> StoreResult<Vec<UserRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -510,12 +531,13 @@ pub async fn users_by_ids<C: ConnectionTrait>(
 
 // ---- secretaries ----
 
-pub async fn add_secretary<C: ConnectionTrait>(
-    db: &C,
+pub async fn add_secretary(
+    db: &impl Db,
     agency: &str,
     position_id: &str,
     user_id: &str,
 ) -> StoreResult<()> {
+    let db = db.conn();
     let exists = secretary::Entity::find_by_id((position_id.to_owned(), user_id.to_owned()))
         .one(db)
         .await?;
@@ -531,11 +553,12 @@ pub async fn add_secretary<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn remove_secretary<C: ConnectionTrait>(
-    db: &C,
+pub async fn remove_secretary(
+    db: &impl Db,
     position_id: &str,
     user_id: &str,
 ) -> StoreResult<()> {
+    let db = db.conn();
     secretary::Entity::delete_many()
         .filter(secretary::Column::PositionId.eq(position_id))
         .filter(secretary::Column::UserId.eq(user_id))
@@ -545,10 +568,11 @@ pub async fn remove_secretary<C: ConnectionTrait>(
 }
 
 /// (position_id, user_id) pairs of the agency's secretaries.
-pub async fn secretaries<C: ConnectionTrait>(
-    db: &C,
+pub async fn secretaries(
+    db: &impl Db,
     agency: &str,
 ) -> StoreResult<Vec<(String, String)>> {
+    let db = db.conn();
     Ok(secretary::Entity::find()
         .filter(secretary::Column::AgencyId.eq(agency))
         .order_by_asc(secretary::Column::UserId)
@@ -560,11 +584,12 @@ pub async fn secretaries<C: ConnectionTrait>(
 }
 
 /// Positions of the agency by id.
-pub async fn positions_by_ids<C: ConnectionTrait>(
-    db: &C,
+pub async fn positions_by_ids(
+    db: &impl Db,
     agency: &str,
     ids: &[String],
 ) -> StoreResult<Vec<PositionRecord>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
     }

@@ -1,7 +1,8 @@
 //! Case files, filed letters and legal holds in the database.
 
+use crate::store::Db;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect,
 };
 
@@ -21,17 +22,19 @@ pub mod state {
     pub const TRANSFERRED: i16 = 4;
 }
 
-pub async fn insert<C: ConnectionTrait>(db: &C, c: &CaseFileRecord) -> StoreResult<()> {
+pub async fn insert(db: &impl Db, c: &CaseFileRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: case_file::ActiveModel = c.clone().into();
     case_file::Entity::insert(am.reset_all()).exec(db).await?;
     Ok(())
 }
 
-pub async fn save<C: ConnectionTrait>(
-    db: &C,
+pub async fn save(
+    db: &impl Db,
     c: &CaseFileRecord,
     expected: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let am: case_file::ActiveModel = c.clone().into();
     let r = case_file::Entity::update_many()
         .set(am.reset_all())
@@ -42,11 +45,12 @@ pub async fn save<C: ConnectionTrait>(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get<C: ConnectionTrait>(
-    db: &C,
+pub async fn get(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<CaseFileRecord>> {
+    let db = db.conn();
     Ok(case_file::Entity::find_by_id(id.to_owned())
         .filter(case_file::Column::AgencyId.eq(agency))
         .one(db)
@@ -54,8 +58,8 @@ pub async fn get<C: ConnectionTrait>(
 }
 
 /// Case files by open time, newest first.
-pub async fn list<C: ConnectionTrait>(
-    db: &C,
+pub async fn list(
+    db: &impl Db,
     agency: &str,
     unit: Option<&str>,
     class_root: Option<&str>,
@@ -63,6 +67,7 @@ pub async fn list<C: ConnectionTrait>(
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<CaseFileRecord>> {
+    let db = db.conn();
     let mut q = case_file::Entity::find().filter(case_file::Column::AgencyId.eq(agency));
     if let Some(u) = unit {
         q = q.filter(case_file::Column::UnitId.eq(u));
@@ -94,14 +99,15 @@ pub async fn list<C: ConnectionTrait>(
 }
 
 /// Closed case files of a final disposition whose retention ended by `as_of`, oldest first.
-pub async fn due<C: ConnectionTrait>(
-    db: &C,
+pub async fn due(
+    db: &impl Db,
     agency: &str,
     final_disposition: i16,
     as_of: i64,
     after: Option<(i64, String)>,
     limit: u64,
 ) -> StoreResult<Vec<CaseFileRecord>> {
+    let db = db.conn();
     let mut q = case_file::Entity::find()
         .filter(case_file::Column::AgencyId.eq(agency))
         .filter(case_file::Column::State.eq(state::CLOSED))
@@ -125,13 +131,14 @@ pub async fn due<C: ConnectionTrait>(
         .await?)
 }
 
-pub async fn file_letter<C: ConnectionTrait>(
-    db: &C,
+pub async fn file_letter(
+    db: &impl Db,
     agency: &str,
     case_file_id: &str,
     letter_id: &str,
     now: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     let am = case_file_letter::ActiveModel {
         letter_id: sea_orm::Set(letter_id.to_owned()),
         case_file_id: sea_orm::Set(case_file_id.to_owned()),
@@ -143,37 +150,42 @@ pub async fn file_letter<C: ConnectionTrait>(
 }
 
 /// The case file a letter is filed in.
-pub async fn filed_in<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<Option<String>> {
+pub async fn filed_in(db: &impl Db, letter_id: &str) -> StoreResult<Option<String>> {
+    let db = db.conn();
     Ok(case_file_letter::Entity::find_by_id(letter_id.to_owned())
         .one(db)
         .await?
         .map(|r| r.case_file_id))
 }
 
-pub async fn letter_count<C: ConnectionTrait>(db: &C, case_file_id: &str) -> StoreResult<u64> {
+pub async fn letter_count(db: &impl Db, case_file_id: &str) -> StoreResult<u64> {
+    let db = db.conn();
     Ok(case_file_letter::Entity::find()
         .filter(case_file_letter::Column::CaseFileId.eq(case_file_id))
         .count(db)
         .await?)
 }
 
-pub async fn insert_hold<C: ConnectionTrait>(db: &C, h: &HoldRecord) -> StoreResult<()> {
+pub async fn insert_hold(db: &impl Db, h: &HoldRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: legal_hold::ActiveModel = h.clone().into();
     legal_hold::Entity::insert(am.reset_all()).exec(db).await?;
     Ok(())
 }
 
-pub async fn save_hold<C: ConnectionTrait>(db: &C, h: &HoldRecord) -> StoreResult<()> {
+pub async fn save_hold(db: &impl Db, h: &HoldRecord) -> StoreResult<()> {
+    let db = db.conn();
     let am: legal_hold::ActiveModel = h.clone().into();
     am.reset_all().update(db).await?;
     Ok(())
 }
 
-pub async fn hold<C: ConnectionTrait>(
-    db: &C,
+pub async fn hold(
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<HoldRecord>> {
+    let db = db.conn();
     Ok(legal_hold::Entity::find_by_id(id.to_owned())
         .filter(legal_hold::Column::AgencyId.eq(agency))
         .one(db)
@@ -181,7 +193,8 @@ pub async fn hold<C: ConnectionTrait>(
 }
 
 /// True when an active hold covers the case file.
-pub async fn case_file_held<C: ConnectionTrait>(db: &C, case_file_id: &str) -> StoreResult<bool> {
+pub async fn case_file_held(db: &impl Db, case_file_id: &str) -> StoreResult<bool> {
+    let db = db.conn();
     Ok(legal_hold::Entity::find()
         .filter(legal_hold::Column::CaseFileId.eq(case_file_id))
         .filter(legal_hold::Column::ReleasedAtUs.is_null())
@@ -191,7 +204,8 @@ pub async fn case_file_held<C: ConnectionTrait>(db: &C, case_file_id: &str) -> S
 }
 
 /// True when an active hold covers the letter, directly or through its case file.
-pub async fn letter_held<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreResult<bool> {
+pub async fn letter_held(db: &impl Db, letter_id: &str) -> StoreResult<bool> {
+    let db = db.conn();
     let direct = legal_hold::Entity::find()
         .filter(legal_hold::Column::LetterId.eq(letter_id))
         .filter(legal_hold::Column::ReleasedAtUs.is_null())
@@ -208,11 +222,12 @@ pub async fn letter_held<C: ConnectionTrait>(db: &C, letter_id: &str) -> StoreRe
 }
 
 /// Every hold, active or released, on a case file or on any of the letters.
-pub async fn holds_for<C: ConnectionTrait>(
-    db: &C,
+pub async fn holds_for(
+    db: &impl Db,
     case_file_id: &str,
     letter_ids: &[String],
 ) -> StoreResult<Vec<HoldRecord>> {
+    let db = db.conn();
     let mut cond = Condition::any().add(legal_hold::Column::CaseFileId.eq(case_file_id));
     if !letter_ids.is_empty() {
         cond = cond.add(legal_hold::Column::LetterId.is_in(letter_ids.iter().cloned()));
@@ -226,10 +241,11 @@ pub async fn holds_for<C: ConnectionTrait>(
 }
 
 /// True when an active hold covers the case file or any letter filed in it (one statement).
-pub async fn case_file_or_letters_held<C: ConnectionTrait>(
-    db: &C,
+pub async fn case_file_or_letters_held(
+    db: &impl Db,
     case_file_id: &str,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let filed = sea_orm::sea_query::Query::select()
         .column(case_file_letter::Column::LetterId)
         .from(case_file_letter::Entity)
@@ -248,10 +264,11 @@ pub async fn case_file_or_letters_held<C: ConnectionTrait>(
 }
 
 /// Letters filed per case file, for several case files in one statement.
-pub async fn letter_counts<C: ConnectionTrait>(
-    db: &C,
+pub async fn letter_counts(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<std::collections::HashMap<String, u64>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Default::default());
     }
@@ -278,10 +295,11 @@ pub async fn letter_counts<C: ConnectionTrait>(
 }
 
 /// Which of these case files an active hold covers, in one statement.
-pub async fn held_case_files<C: ConnectionTrait>(
-    db: &C,
+pub async fn held_case_files(
+    db: &impl Db,
     ids: &[String],
 ) -> StoreResult<std::collections::HashSet<String>> {
+    let db = db.conn();
     if ids.is_empty() {
         return Ok(Default::default());
     }

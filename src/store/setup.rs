@@ -1,7 +1,8 @@
 //! Per-agency setup in the database: numbering settings, classifications, instructions.
 
+use crate::store::Db;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
 };
 
@@ -39,12 +40,13 @@ impl From<classification::Model> for ClassificationRecord {
 }
 
 /// Inserts or replaces a classification; true when it was new.
-pub async fn upsert_classification<C: ConnectionTrait>(
-    db: &C,
+pub async fn upsert_classification(
+    db: &impl Db,
     agency: &str,
     c: &ClassificationRecord,
     now_us: i64,
 ) -> StoreResult<bool> {
+    let db = db.conn();
     let existing = classification::Entity::find_by_id((agency.to_owned(), c.code.clone()))
         .one(db)
         .await?;
@@ -70,11 +72,12 @@ pub async fn upsert_classification<C: ConnectionTrait>(
 }
 
 /// One classification.
-pub async fn classification<C: ConnectionTrait>(
-    db: &C,
+pub async fn classification(
+    db: &impl Db,
     agency: &str,
     code: &str,
 ) -> StoreResult<Option<ClassificationRecord>> {
+    let db = db.conn();
     Ok(
         classification::Entity::find_by_id((agency.to_owned(), code.to_owned()))
             .one(db)
@@ -84,13 +87,14 @@ pub async fn classification<C: ConnectionTrait>(
 }
 
 /// Classifications in code order, optionally under `root`, after a code.
-pub async fn list_classifications<C: ConnectionTrait>(
-    db: &C,
+pub async fn list_classifications(
+    db: &impl Db,
     agency: &str,
     root: Option<&str>,
     after: Option<&str>,
     limit: u64,
 ) -> StoreResult<Vec<ClassificationRecord>> {
+    let db = db.conn();
     let mut q = classification::Entity::find().filter(classification::Column::AgencyId.eq(agency));
     if let Some(r) = root {
         q = q.filter(
@@ -112,13 +116,14 @@ pub async fn list_classifications<C: ConnectionTrait>(
 }
 
 /// Inserts an instruction.
-pub async fn insert_instruction<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert_instruction(
+    db: &impl Db,
     agency: &str,
     code: &str,
     text: &str,
     order: i32,
 ) -> StoreResult<()> {
+    let db = db.conn();
     instruction::ActiveModel {
         agency_id: Set(agency.to_owned()),
         code: Set(code.to_owned()),
@@ -131,10 +136,11 @@ pub async fn insert_instruction<C: ConnectionTrait>(
 }
 
 /// The agency's instructions in display order: (code, text).
-pub async fn instructions<C: ConnectionTrait>(
-    db: &C,
+pub async fn instructions(
+    db: &impl Db,
     agency: &str,
 ) -> StoreResult<Vec<(String, String)>> {
+    let db = db.conn();
     Ok(instruction::Entity::find()
         .filter(instruction::Column::AgencyId.eq(agency))
         .order_by_asc(instruction::Column::SortOrder)
@@ -146,13 +152,14 @@ pub async fn instructions<C: ConnectionTrait>(
 }
 
 /// Sets the agency's number template and numbering scope.
-pub async fn set_numbering<C: ConnectionTrait>(
-    db: &C,
+pub async fn set_numbering(
+    db: &impl Db,
     agency: &str,
     template: &str,
     scope: i16,
     now_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     let model = agency_setting::ActiveModel {
         agency_id: Set(agency.to_owned()),
         number_template: Set(template.to_owned()),
@@ -172,10 +179,11 @@ pub async fn set_numbering<C: ConnectionTrait>(
 }
 
 /// The agency's number template and numbering scope, if set.
-pub async fn numbering<C: ConnectionTrait>(
-    db: &C,
+pub async fn numbering(
+    db: &impl Db,
     agency: &str,
 ) -> StoreResult<Option<(String, i16)>> {
+    let db = db.conn();
     Ok(agency_setting::Entity::find_by_id(agency.to_owned())
         .one(db)
         .await?

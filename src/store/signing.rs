@@ -1,8 +1,9 @@
 //! Agency CAs and signing keys in the database.
 
+use crate::store::Db;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
 use super::StoreResult;
@@ -45,7 +46,8 @@ impl From<signing_key::Model> for KeyRecord {
 }
 
 /// The agency's name and code.
-pub async fn agency<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<Option<(String, String)>> {
+pub async fn agency(db: &impl Db, id: &str) -> StoreResult<Option<(String, String)>> {
+    let db = db.conn();
     Ok(agency::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
@@ -53,10 +55,11 @@ pub async fn agency<C: ConnectionTrait>(db: &C, id: &str) -> StoreResult<Option<
 }
 
 /// The agency's CA: (certificate DER, key sealed under the master key).
-pub async fn agency_ca<C: ConnectionTrait>(
-    db: &C,
+pub async fn agency_ca(
+    db: &impl Db,
     agency_id: &str,
 ) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+    let db = db.conn();
     Ok(agency_ca::Entity::find_by_id(agency_id.to_owned())
         .one(db)
         .await?
@@ -64,13 +67,14 @@ pub async fn agency_ca<C: ConnectionTrait>(
 }
 
 /// Stores the agency's CA.
-pub async fn insert_agency_ca<C: ConnectionTrait>(
-    db: &C,
+pub async fn insert_agency_ca(
+    db: &impl Db,
     agency_id: &str,
     cert_der: &[u8],
     sealed_key: &[u8],
     now_us: i64,
 ) -> StoreResult<()> {
+    let db = db.conn();
     agency_ca::ActiveModel {
         agency_id: Set(agency_id.to_owned()),
         cert_der: Set(cert_der.to_vec()),
@@ -83,7 +87,8 @@ pub async fn insert_agency_ca<C: ConnectionTrait>(
 }
 
 /// Stores a signing key.
-pub async fn insert_key<C: ConnectionTrait>(db: &C, k: &KeyRecord) -> StoreResult<()> {
+pub async fn insert_key(db: &impl Db, k: &KeyRecord) -> StoreResult<()> {
+    let db = db.conn();
     signing_key::ActiveModel {
         serial: Set(k.serial.clone()),
         agency_id: Set(k.agency_id.clone()),
@@ -104,10 +109,11 @@ pub async fn insert_key<C: ConnectionTrait>(db: &C, k: &KeyRecord) -> StoreResul
 }
 
 /// The user's newest key that is not revoked.
-pub async fn current_key<C: ConnectionTrait>(
-    db: &C,
+pub async fn current_key(
+    db: &impl Db,
     user_id: &str,
 ) -> StoreResult<Option<KeyRecord>> {
+    let db = db.conn();
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::UserId.eq(user_id))
         .filter(signing_key::Column::RevokedAtUs.is_null())
@@ -118,10 +124,11 @@ pub async fn current_key<C: ConnectionTrait>(
 }
 
 /// The user's newest key, revoked or not.
-pub async fn latest_key<C: ConnectionTrait>(
-    db: &C,
+pub async fn latest_key(
+    db: &impl Db,
     user_id: &str,
 ) -> StoreResult<Option<KeyRecord>> {
+    let db = db.conn();
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::UserId.eq(user_id))
         .order_by_desc(signing_key::Column::CreatedAtUs)
@@ -131,11 +138,12 @@ pub async fn latest_key<C: ConnectionTrait>(
 }
 
 /// A key of the agency by certificate serial.
-pub async fn key_by_serial<C: ConnectionTrait>(
-    db: &C,
+pub async fn key_by_serial(
+    db: &impl Db,
     agency_id: &str,
     serial: &str,
 ) -> StoreResult<Option<KeyRecord>> {
+    let db = db.conn();
     Ok(signing_key::Entity::find_by_id(serial.to_owned())
         .filter(signing_key::Column::AgencyId.eq(agency_id))
         .one(db)
@@ -144,10 +152,11 @@ pub async fn key_by_serial<C: ConnectionTrait>(
 }
 
 /// Any key by serial (verification across the installation).
-pub async fn key_by_serial_any<C: ConnectionTrait>(
-    db: &C,
+pub async fn key_by_serial_any(
+    db: &impl Db,
     serial: &str,
 ) -> StoreResult<Option<KeyRecord>> {
+    let db = db.conn();
     Ok(signing_key::Entity::find_by_id(serial.to_owned())
         .one(db)
         .await?
@@ -155,12 +164,13 @@ pub async fn key_by_serial_any<C: ConnectionTrait>(
 }
 
 /// Revokes one key (no-op if already revoked).
-pub async fn revoke<C: ConnectionTrait>(
-    db: &C,
+pub async fn revoke(
+    db: &impl Db,
     serial: &str,
     now_us: i64,
     reason: &str,
 ) -> StoreResult<u64> {
+    let db = db.conn();
     let r = signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RevokedAtUs, Expr::value(now_us))
         .col_expr(signing_key::Column::RevokeReason, Expr::value(reason))
@@ -172,12 +182,13 @@ pub async fn revoke<C: ConnectionTrait>(
 }
 
 /// Revokes every live key of a user.
-pub async fn revoke_user_keys<C: ConnectionTrait>(
-    db: &C,
+pub async fn revoke_user_keys(
+    db: &impl Db,
     user_id: &str,
     now_us: i64,
     reason: &str,
 ) -> StoreResult<u64> {
+    let db = db.conn();
     let r = signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RevokedAtUs, Expr::value(now_us))
         .col_expr(signing_key::Column::RevokeReason, Expr::value(reason))

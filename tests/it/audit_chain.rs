@@ -418,7 +418,7 @@ async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
         .await
         .expect("seq");
     let tx = t.store().begin_write().await.expect("tx");
-    tx.conn()
+    tx.raw_conn()
         .execute_unprepared("UPDATE app_user SET full_name = 'changed' WHERE username = 'admin'")
         .await
         .expect("update");
@@ -455,12 +455,12 @@ async fn a_commit_that_fails_keeps_nothing_of_its_transaction(db: Db) {
     let mut tx = t.store().begin_write().await.expect("tx");
     // A write that runs at once, then one that fails in the commit's round
     // trip (the chain head row already exists).
-    tx.conn()
+    tx.raw_conn()
         .execute_unprepared("UPDATE app_user SET full_name = 'changed' WHERE username = 'admin'")
         .await
         .expect("update");
-    tx.defer(Statement::from_string(
-        tx.db_backend(),
+    tx.raw_defer(Statement::from_string(
+        tx.raw_backend(),
         "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '')",
     ));
     tx.audit(NewEvent::success("test/failing", "thing", "failing"));
@@ -503,7 +503,7 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
         tasks.push(tokio::spawn(async move {
             let mut tx = store.begin_write_grouped().await.expect("tx");
             let name = format!("writer-{i}");
-            tx.conn()
+            tx.raw_conn()
                 .execute_unprepared(&format!(
                     "UPDATE app_user SET full_name = '{name}' WHERE username = 'admin'"
                 ))
@@ -512,8 +512,8 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
             tx.audit(NewEvent::success("test/group", "thing", &name));
             match i % 6 {
                 1 => {
-                    tx.defer(Statement::from_string(
-                        tx.db_backend(),
+                    tx.raw_defer(Statement::from_string(
+                        tx.raw_backend(),
                         "INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, '')",
                     ));
                     let err = tx.commit().await.unwrap_err();
@@ -610,7 +610,7 @@ async fn a_group_whose_commit_fails_is_retried_member_by_member(db: Db) {
         } else {
             parent.to_string()
         };
-        tx.conn()
+        tx.raw_conn()
             .execute_unprepared(&format!(
                 "INSERT INTO t_child (id, parent) VALUES ({i}, {parent})"
             ))
@@ -630,7 +630,7 @@ async fn a_group_whose_commit_fails_is_retried_member_by_member(db: Db) {
             let mut tx = store.begin_write_grouped().await.expect("tx");
             began.notify_one();
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-            tx.conn()
+            tx.raw_conn()
                 .execute_unprepared("INSERT INTO t_child (id, parent) VALUES (0, 999)")
                 .await
                 .expect("insert (the key is checked at commit)");
@@ -748,11 +748,11 @@ async fn deferred_writes_land_in_order_and_a_guarded_update_still_counts(db: Db)
     // A stale revision: the guarded update changes nothing, and both engines
     // say so (PostgreSQL although it went with the writes before it).
     let mut tx = t.store().begin_write().await.expect("tx");
-    tx.write(st("INSERT INTO t_log (id, note) VALUES (1, 'stale')"))
+    tx.raw_write(st("INSERT INTO t_log (id, note) VALUES (1, 'stale')"))
         .await
         .expect("deferred");
     let changed = tx
-        .write_one(st(
+        .raw_write_one(st(
             "UPDATE t_rev SET revision = 2 WHERE id = 1 AND revision = 7",
         ))
         .await
@@ -770,23 +770,23 @@ async fn deferred_writes_land_in_order_and_a_guarded_update_still_counts(db: Db)
         "INSERT INTO t_item (id, note) VALUES (1, 'new')",
         "INSERT INTO t_log (id, note) VALUES (1, 'first')",
     ] {
-        tx.write(st(sql)).await.expect("deferred");
+        tx.raw_write(st(sql)).await.expect("deferred");
     }
     let changed = tx
-        .write_one(st(
+        .raw_write_one(st(
             "UPDATE t_rev SET revision = 2 WHERE id = 1 AND revision = 1",
         ))
         .await
         .expect("guarded");
     assert!(changed, "the revision matched");
-    tx.write(st("UPDATE t_log SET note = 'second' WHERE id = 1"))
+    tx.raw_write(st("UPDATE t_log SET note = 'second' WHERE id = 1"))
         .await
         .expect("deferred");
-    tx.write(st("INSERT INTO t_item (id, note) VALUES (2, 'added')"))
+    tx.raw_write(st("INSERT INTO t_item (id, note) VALUES (2, 'added')"))
         .await
         .expect("deferred");
     let seen = tx
-        .conn()
+        .raw_conn()
         .query_one_raw(st("SELECT note FROM t_log WHERE id = 1"))
         .await
         .expect("read")

@@ -242,7 +242,7 @@ impl TestServer {
             agency, username, username, "", roles, phc, false, false, now,
         );
         let mut tx = self.store().begin_write().await.expect("tx");
-        naskah::store::identity::insert_user(tx.conn(), &user)
+        naskah::store::identity::insert_user(&tx, &user)
             .await
             .expect("insert user");
         tx.audit(naskah::audit::NewEvent::success(
@@ -258,7 +258,7 @@ impl TestServer {
     pub async fn seed_agency(&self, code: &str) -> String {
         let id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.store().begin_write().await.expect("tx");
-        naskah::store::identity::insert_agency(tx.conn(), &id, code, code, "", tx.now_us())
+        naskah::store::identity::insert_agency(&tx, &id, code, code, "", tx.now_us())
             .await
             .expect("insert agency");
         tx.audit(naskah::audit::NewEvent::success(

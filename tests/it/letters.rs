@@ -971,10 +971,10 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
             // The same read inside a write transaction (one statement on
             // PostgreSQL, the letter and its folder entry apart on SQLite).
             let tx = t.store().begin_write().await.expect("tx");
-            let within = q::letter_for_in(tx.conn(), &agency, id, &positions)
+            let within = q::letter_for_in(&tx, &agency, id, &positions)
                 .await
                 .expect("letter in a transaction");
-            let elsewhere = q::letter_for_in(tx.conn(), "", id, &positions)
+            let elsewhere = q::letter_for_in(&tx, "", id, &positions)
                 .await
                 .expect("letter in a transaction");
             tx.rollback().await;

@@ -21,7 +21,7 @@ fn sql(text: &str) -> Statement {
 
 /// One integer the transaction's connection answers to `text`.
 async fn int_in(tx: &WriteTx, text: &str) -> i64 {
-    tx.conn()
+    tx.raw_conn()
         .query_one_raw(sql(text))
         .await
         .expect("query")
@@ -38,7 +38,7 @@ async fn begin(store: &Store) -> (WriteTx, i64) {
 }
 
 async fn commit(mut tx: WriteTx, x: i64) {
-    tx.conn()
+    tx.raw_conn()
         .execute_unprepared(&format!("INSERT INTO write_probe (x) VALUES ({x})"))
         .await
         .expect("insert");
@@ -91,7 +91,7 @@ async fn postgres_write_connections_are_used_again_only_after_their_transaction_
     // Dropped halfway (a cancelled request): rolled back before the
     // connection serves the next write, which therefore sees nothing of it
     // (the same session would see its own uncommitted row).
-    tx.conn()
+    tx.raw_conn()
         .execute_unprepared("INSERT INTO write_probe (x) VALUES (2)")
         .await
         .expect("insert");
@@ -111,7 +111,7 @@ async fn postgres_write_connections_are_used_again_only_after_their_transaction_
     let (tx, pid) = begin(store).await;
     assert_eq!(pid, first);
     let dup = tx
-        .conn()
+        .raw_conn()
         .execute_unprepared("INSERT INTO write_probe (x) VALUES (1)")
         .await;
     assert!(dup.is_err(), "a duplicate key");
@@ -170,7 +170,7 @@ async fn a_grouped_writer_gives_up_a_long_lock_wait_and_alone_waits_it_out() {
     let started = std::time::Instant::now();
     let tx = store.begin_write_grouped().await.expect("begin grouped");
     let err = tx
-        .conn()
+        .raw_conn()
         .execute_unprepared(bump)
         .await
         .expect_err("the grouped writer gives up the wait");
@@ -192,7 +192,7 @@ async fn a_grouped_writer_gives_up_a_long_lock_wait_and_alone_waits_it_out() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         holder.commit().await.expect("holder commits");
     });
-    tx.conn()
+    tx.raw_conn()
         .execute_unprepared(bump)
         .await
         .expect("alone, it waits for the lock");
@@ -438,4 +438,89 @@ async fn a_request_blocked_by_a_row_lock_runs_again_alone_and_succeeds() {
     assert_eq!(answer.into_inner().body, "Isi yang diperbarui.");
     other.close().await.expect("close");
     t.stop().await;
+}
+
+/// Every file under `dir` ending in `.rs`, with its text.
+fn sources(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).expect("read source");
+            out.push((path, text));
+        }
+    }
+}
+
+/// The lines of `text` that are code: comments dropped.
+fn code_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
+        let code = line.split("//").next().unwrap_or("");
+        (!code.trim().is_empty()).then_some((i + 1, code))
+    })
+}
+
+/// The domain and the handlers say what to read and write, never how: they
+/// reach the database only through the repository functions of
+/// `src/store/*.rs`, with a `WriteTx` or the `Store` (the trait that hands
+/// out the connection behind them is private to `store`). No connection,
+/// statement, driver or backend appears in them, and only the engine knows a
+/// driver.
+#[test]
+fn the_domain_and_the_handlers_reach_the_database_only_through_the_store() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let forbidden = [
+        "sea_orm",
+        "sqlx",
+        "rusqlite",
+        "Statement",
+        "ConnectionTrait",
+        "DbBackend",
+        ".conn()",
+        ".reader()",
+        "db_backend",
+        "write_one",
+        "raw_conn",
+        "raw_defer",
+        "raw_write",
+        "execute_unprepared",
+    ];
+    let mut above = Vec::new();
+    for layer in ["domain", "api"] {
+        sources(&root.join(layer), &mut above);
+    }
+    assert!(above.len() > 20, "the domain and api sources were found");
+    let mut found = Vec::new();
+    for (path, text) in &above {
+        for (n, code) in code_lines(text) {
+            for word in forbidden {
+                if code.contains(word) {
+                    found.push(format!("{}:{n}: {word}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(found.is_empty(), "the store's business: {found:#?}");
+
+    // Drivers are the engine's alone (the benchmark tool seeds its
+    // databases with its own connections).
+    let mut all = Vec::new();
+    sources(&root, &mut all);
+    let engine = root.join("store").join("engine");
+    let bench = root.join("bin").join("naskah-bench");
+    let mut drivers = Vec::new();
+    for (path, text) in &all {
+        if path.starts_with(&engine) || path.starts_with(&bench) {
+            continue;
+        }
+        for (n, code) in code_lines(text) {
+            for word in ["rusqlite::", "sqlx::", "libsqlite3_sys", "libmimalloc_sys"] {
+                if code.contains(word) {
+                    drivers.push(format!("{}:{n}: {word}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(drivers.is_empty(), "driver code outside the engine: {drivers:#?}");
 }

@@ -188,3 +188,27 @@ pub(in crate::store) fn prepare_sqlite_file(url: &str) -> StoreResult<()> {
         .map_err(fail)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::prepare_sqlite_file;
+
+    #[test]
+    fn a_new_sqlite_file_is_created_in_wal_mode_before_the_pool_opens() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("n.db");
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        prepare_sqlite_file(&url).expect("prepared");
+        // A connection that sets nothing finds WAL mode in the file.
+        let conn = rusqlite::Connection::open(&path).expect("open");
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        // Read-only and in-memory URLs are left alone.
+        let ro = dir.path().join("ro.db");
+        prepare_sqlite_file(&format!("sqlite://{}?mode=ro", ro.display())).expect("ro");
+        assert!(!ro.exists());
+        prepare_sqlite_file("sqlite::memory:").expect("memory");
+    }
+}

@@ -12,4 +12,13 @@ pub(in crate::store) mod postgres;
 pub(in crate::store) mod sqlite;
 
 pub use error::{ErrorKind, kind_of};
+
+/// The mark of the `k`-th (from 1) bound parameter in the hand-written SQL
+/// of the hot reads: `$k` on PostgreSQL, `?` on SQLite.
+pub(in crate::store) fn mark(backend: sea_orm::DbBackend, k: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${k}"),
+        _ => "?".to_owned(),
+    }
+}
 pub use group::GroupLimits;

@@ -244,6 +244,8 @@ async fn query<T>(
     stmt: &Statement,
     decode: Decode<T>,
 ) -> Result<Vec<T>, Failed> {
+    let inlined = super::limits::inline_limits(stmt);
+    let stmt = inlined.as_ref().unwrap_or(stmt);
     let args = arguments(stmt).map_err(Failed::Driver)?;
     // The statement's text comes from the store's own builders; every value
     // is bound.
