@@ -724,13 +724,10 @@ impl LetterService for LetterApi {
             ..r.clone()
         };
         if !r.request_id.is_empty()
-            && let Some(prev) = crate::store::idempotency::lookup(
-                &self.app.store,
-                &p.user_id,
-                &r.request_id,
-            )
-            .await
-            .map_err(Error::from)?
+            && let Some(prev) =
+                crate::store::idempotency::lookup(&self.app.store, &p.user_id, &r.request_id)
+                    .await
+                    .map_err(Error::from)?
             && prev.method == m.method
         {
             // A retry of a signature that went through: answer without unlocking the key again.

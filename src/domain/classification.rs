@@ -279,9 +279,7 @@ pub async fn import(
     let mut records: Vec<&ClassificationRecord> = resolved.values().collect();
     records.sort_by(|a, b| a.code.cmp(&b.code));
     for c in records {
-        let exists = q::classification(&*tx, agency, &c.code)
-            .await?
-            .is_some();
+        let exists = q::classification(&*tx, agency, &c.code).await?.is_some();
         if !dry_run {
             q::upsert_classification(&*tx, agency, c, tx.now_us()).await?;
         }

@@ -63,11 +63,7 @@ fn disposition_of(kind: DueKind) -> Result<FinalDisposition> {
 }
 
 /// Loads a proposal with its case files and approvals.
-pub async fn load(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> Result<ProposalView> {
+pub async fn load(db: &impl Db, agency: &str, id: &str) -> Result<ProposalView> {
     let p = q::get(db, agency, id)
         .await?
         .ok_or_else(proposal_not_found)?;
@@ -722,11 +718,9 @@ pub async fn configure_in(tx: &mut WriteTx, agency: &str, s: &RecordsSettings) -
         ));
     }
     for id in &ids {
-        orgq::position(&*tx, agency, id)
-            .await?
-            .ok_or_else(|| {
-                Error::invalid("approvers", format!("no position {id} in the agency"))
-            })?;
+        orgq::position(&*tx, agency, id).await?.ok_or_else(|| {
+            Error::invalid("approvers", format!("no position {id} in the agency"))
+        })?;
     }
     if !s.record_class_code.is_empty()
         && setupq::classification(&*tx, agency, &s.record_class_code)

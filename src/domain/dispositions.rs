@@ -48,10 +48,7 @@ fn is_below(superiors: &HashMap<String, Option<String>>, candidate: &str, ancest
 }
 
 async fn check_content(tx: &WriteTx, agency: &str, sender: &str, d: &NewDisposition) -> Result<()> {
-    let superiors = tx
-        .caches()
-        .superiors(tx, agency, tx.now_us())
-        .await?;
+    let superiors = tx.caches().superiors(tx, agency, tx.now_us()).await?;
     let mut seen = HashSet::new();
     for r in &d.recipients {
         if !seen.insert(r) {
@@ -617,11 +614,7 @@ impl View {
     }
 }
 
-async fn views(
-    db: &impl Db,
-    ds: Vec<DispositionRecord>,
-    now: i64,
-) -> Result<Vec<View>> {
+async fn views(db: &impl Db, ds: Vec<DispositionRecord>, now: i64) -> Result<Vec<View>> {
     let ids: Vec<String> = ds.iter().map(|d| d.id.clone()).collect();
     let recipients = q::recipients_of(db, &ids).await?;
     let responses = q::responses_of(db, &ids).await?;

@@ -104,15 +104,7 @@ async fn open_session(
         .issue(&user.id, &user.agency_id, secs(now), life.access.as_secs())
         .map_err(Error::Internal)?;
     let (refresh_token, hash) = new_refresh_token();
-    q::insert_refresh(
-        tx,
-        &hash,
-        family_id,
-        &user.id,
-        refresh_expires_us,
-        now,
-    )
-    .await?;
+    q::insert_refresh(tx, &hash, family_id, &user.id, refresh_expires_us, now).await?;
     Ok(Session {
         access_token,
         refresh_token,
@@ -494,15 +486,7 @@ pub async fn bootstrap_admin(store: &Store, master: &[u8; 32]) -> Result<Option<
         .map_err(Error::Internal)?;
     let mut tx = store.begin_write().await?;
     let agency_id = uuid::Uuid::new_v4().to_string();
-    q::insert_agency(
-        &tx,
-        &agency_id,
-        "INSTANSI",
-        "Instansi",
-        "",
-        tx.now_us(),
-    )
-    .await?;
+    q::insert_agency(&tx, &agency_id, "INSTANSI", "Instansi", "", tx.now_us()).await?;
     super::signing::agency_ca(&mut tx, master, &agency_id).await?;
     let admin = new_user(
         &agency_id,

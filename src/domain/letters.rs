@@ -162,10 +162,7 @@ impl Caller {
     /// see [`crate::store::cache`]), else loaded inside the transaction at its
     /// time.
     pub async fn in_tx(tx: &WriteTx, p: &Principal) -> Result<Self> {
-        let rows = tx
-            .caches()
-            .caller(tx, &p.user_id, tx.now_us())
-            .await?;
+        let rows = tx.caches().caller(tx, &p.user_id, tx.now_us()).await?;
         Ok(Self::of(rows.as_deref()))
     }
 
@@ -763,11 +760,7 @@ pub async fn submit(
             "set a route (SetRoute) before submitting",
         ));
     }
-    if !q::addressees(&*tx, id)
-        .await?
-        .iter()
-        .any(|a| a.kind == TO)
-    {
+    if !q::addressees(&*tx, id).await?.iter().any(|a| a.kind == TO) {
         return Err(Error::rejected(
             Reason::RecipientsMissing,
             "the letter needs at least one recipient",
@@ -1253,9 +1246,7 @@ pub async fn sign(
 
     // Manifest.
     let code = verification_code();
-    let (agency_name, agency_code) = signq::agency(&*tx, &p.agency_id)
-        .await?
-        .unwrap_or_default();
+    let (agency_name, agency_code) = signq::agency(&*tx, &p.agency_id).await?.unwrap_or_default();
     let addressees = q::addressees(&*tx, id).await?;
     let to: Vec<ManifestAddressee<'_>> = addressees
         .iter()
@@ -1357,15 +1348,7 @@ pub async fn sign(
     )
     .await?;
     if held.position_id != l.drafting_position_id {
-        q::box_put(
-            &*tx,
-            &p.agency_id,
-            &held.position_id,
-            folder::SENT,
-            id,
-            now,
-        )
-        .await?;
+        q::box_put(&*tx, &p.agency_id, &held.position_id, folder::SENT, id, now).await?;
     }
     l.state = state::SENT;
     l.number = number.clone();
@@ -1495,15 +1478,7 @@ pub async fn register_incoming(
             (folder::CC, NoticeKind::LetterCopied)
         };
         q::box_put(&*tx, &p.agency_id, &a.position_id, f, &id, now).await?;
-        q::box_put(
-            &*tx,
-            &p.agency_id,
-            &a.position_id,
-            folder::ALL,
-            &id,
-            now,
-        )
-        .await?;
+        q::box_put(&*tx, &p.agency_id, &a.position_id, folder::ALL, &id, now).await?;
         notice(tx, kind, &a.position_id, &id);
     }
     tx.audit(actor_event(

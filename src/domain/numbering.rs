@@ -169,8 +169,7 @@ pub async fn configure(
     let agency = crate::store::identity::agency_id_by_code(&tx, agency_code)
         .await?
         .ok_or_else(|| Error::invalid("agency", format!("no agency with code {agency_code}")))?;
-    crate::store::setup::set_numbering(&tx, &agency, template, scope as i16, tx.now_us())
-        .await?;
+    crate::store::setup::set_numbering(&tx, &agency, template, scope as i16, tx.now_us()).await?;
     let mut ev = crate::audit::NewEvent::success("system/agency-set-numbering", "agency", &agency);
     ev.agency_id = agency.clone();
     ev.summary = format!("number template set to {template:?}, scope {scope:?}");

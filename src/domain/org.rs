@@ -185,14 +185,7 @@ pub async fn list_units(
     let limit = page::page_size(size, 50, 500)?;
     let fp = page::fingerprint(&["units", parent.unwrap_or("")]);
     let after = page::decode(token, &fp)?;
-    let mut rows = q::list_units(
-        store,
-        &p.agency_id,
-        parent,
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let mut rows = q::list_units(store, &p.agency_id, parent, after.as_deref(), limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |u| page::encode(&fp, &u.code));
     Ok((rows, next))
 }
@@ -393,10 +386,7 @@ pub async fn create_user(
             ));
         }
     }
-    if idq::user_by_username(&*tx, &n.username)
-        .await?
-        .is_some()
-    {
+    if idq::user_by_username(&*tx, &n.username).await?.is_some() {
         return Err(Error::rejected(
             Reason::UsernameTaken,
             format!("username {} is taken", n.username),
@@ -504,14 +494,7 @@ pub async fn list_users(
     let limit = page::page_size(size, 50, 500)?;
     let fp = page::fingerprint(&["users", query]);
     let after = page::decode(token, &fp)?;
-    let mut rows = q::list_users(
-        store,
-        &p.agency_id,
-        query,
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let mut rows = q::list_users(store, &p.agency_id, query, after.as_deref(), limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |u| page::encode(&fp, &u.username));
     Ok((rows, next))
 }
@@ -596,8 +579,7 @@ pub async fn assign(tx: &mut WriteTx, ctx: Ctx<'_>, n: NewAssignment) -> Result<
     }
     let kind = n.kind as i16;
     if n.kind == AssignmentKind::Definitive {
-        let others =
-            q::overlapping(&*tx, &n.position_id, kind, from, n.valid_until_us).await?;
+        let others = q::overlapping(&*tx, &n.position_id, kind, from, n.valid_until_us).await?;
         if others.iter().any(|a| a.user_id != user.id) {
             return Err(Error::rejected(
                 Reason::PositionOccupied,

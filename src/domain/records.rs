@@ -1,7 +1,6 @@
 //! Records management: the classification scheme, case files (berkas), filing,
 //! retention phases and legal holds.
 
-use crate::store::Db;
 use super::classification::{self as scheme, ImportSummary, is_within};
 use super::context::{Ctx, check_etag};
 use super::letters::state as letter_state;
@@ -9,6 +8,7 @@ use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
 use crate::proto::{FinalDisposition, RetentionPhase};
+use crate::store::Db;
 use crate::store::records::{self as q, CaseFileRecord, HoldRecord, state};
 use crate::store::{Store, WriteTx, letters as lq, org as orgq, setup as setupq};
 
@@ -110,14 +110,9 @@ pub async fn classifications(
     let fp = page::fingerprint(&["classifications", root]);
     let after = page::decode(token, &fp)?;
     let root = (!root.is_empty()).then_some(root);
-    let mut rows = setupq::list_classifications(
-        store,
-        &p.agency_id,
-        root,
-        after.as_deref(),
-        limit + 1,
-    )
-    .await?;
+    let mut rows =
+        setupq::list_classifications(store, &p.agency_id, root, after.as_deref(), limit + 1)
+            .await?;
     let next = page::next_token(&mut rows, limit, |c| page::encode(&fp, &c.code));
     Ok((rows, next))
 }
@@ -277,10 +272,7 @@ pub async fn view(db: &impl Db, c: CaseFileRecord) -> Result<CaseFileView> {
 }
 
 /// Adds counts and hold status to a page of case files, in two statements.
-async fn views(
-    db: &impl Db,
-    rows: Vec<CaseFileRecord>,
-) -> Result<Vec<CaseFileView>> {
+async fn views(db: &impl Db, rows: Vec<CaseFileRecord>) -> Result<Vec<CaseFileView>> {
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
     let counts = q::letter_counts(db, &ids).await?;
     let held = q::held_case_files(db, &ids).await?;

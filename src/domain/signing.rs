@@ -45,9 +45,7 @@ pub async fn agency_ca(
 
 /// The agency CA certificate DER, if it exists yet.
 pub async fn agency_ca_cert(store: &Store, agency_id: &str) -> Result<Option<Vec<u8>>> {
-    Ok(q::agency_ca(store, agency_id)
-        .await?
-        .map(|(c, _)| c))
+    Ok(q::agency_ca(store, agency_id).await?.map(|(c, _)| c))
 }
 
 /// A new key sealed under the passphrase: (key, sealed PKCS#8). Made off the async threads.
@@ -93,9 +91,7 @@ pub async fn enroll(
     let user = idq::user_by_id(&*tx, &p.user_id)
         .await?
         .ok_or_else(|| Error::Internal("caller vanished".into()))?;
-    let (agency_name, _) = q::agency(&*tx, &p.agency_id)
-        .await?
-        .unwrap_or_default();
+    let (agency_name, _) = q::agency(&*tx, &p.agency_id).await?.unwrap_or_default();
     let (ca_cert, ca_key) = agency_ca(tx, master, &p.agency_id).await?;
     let subject = x509::SignerSubject {
         name: user.full_name.clone(),
@@ -144,14 +140,12 @@ pub async fn enroll(
 
 /// The caller's current certificate.
 pub async fn my_certificate(store: &Store, p: &Principal) -> Result<KeyRecord> {
-    q::current_key(store, &p.user_id)
-        .await?
-        .ok_or_else(|| {
-            Error::rejected(
-                Reason::NoSigningKey,
-                "you have no signing key; enroll one first",
-            )
-        })
+    q::current_key(store, &p.user_id).await?.ok_or_else(|| {
+        Error::rejected(
+            Reason::NoSigningKey,
+            "you have no signing key; enroll one first",
+        )
+    })
 }
 
 /// Revokes a certificate: one's own, or any of the agency's for an AGENCY_ADMIN.

@@ -18,10 +18,7 @@ pub async fn insert(db: &impl Db, a: &AttachmentRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn list(
-    db: &impl Db,
-    letter_id: &str,
-) -> StoreResult<Vec<AttachmentRecord>> {
+pub async fn list(db: &impl Db, letter_id: &str) -> StoreResult<Vec<AttachmentRecord>> {
     let db = db.conn();
     Ok(attachment::Entity::find()
         .filter(attachment::Column::LetterId.eq(letter_id))
@@ -31,11 +28,7 @@ pub async fn list(
         .await?)
 }
 
-pub async fn get(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<AttachmentRecord>> {
+pub async fn get(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<AttachmentRecord>> {
     let db = db.conn();
     Ok(attachment::Entity::find_by_id(id.to_owned())
         .filter(attachment::Column::AgencyId.eq(agency))
@@ -44,10 +37,7 @@ pub async fn get(
 }
 
 /// Attachments of several letters.
-pub async fn list_of(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<AttachmentRecord>> {
+pub async fn list_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<AttachmentRecord>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -22,7 +22,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-
 use super::StoreResult;
 use super::identity::{self, HeldPositionRecord, UserRecord};
 use super::org;

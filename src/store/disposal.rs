@@ -5,8 +5,8 @@ use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::StoreResult;
@@ -35,10 +35,7 @@ pub mod state {
     pub const EXECUTED: i16 = 3;
 }
 
-pub async fn setting(
-    db: &impl Db,
-    agency: &str,
-) -> StoreResult<Option<SettingRecord>> {
+pub async fn setting(db: &impl Db, agency: &str) -> StoreResult<Option<SettingRecord>> {
     let db = db.conn();
     Ok(records_setting::Entity::find_by_id(agency.to_owned())
         .one(db)
@@ -59,11 +56,7 @@ pub async fn put_setting(db: &impl Db, s: &SettingRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn insert(
-    db: &impl Db,
-    p: &ProposalRecord,
-    case_files: &[String],
-) -> StoreResult<()> {
+pub async fn insert(db: &impl Db, p: &ProposalRecord, case_files: &[String]) -> StoreResult<()> {
     let db = db.conn();
     let am: disposal_proposal::ActiveModel = p.clone().into();
     disposal_proposal::Entity::insert(am.reset_all())
@@ -81,11 +74,7 @@ pub async fn insert(
 }
 
 /// Saves a proposal if its revision is still `expected`.
-pub async fn save(
-    db: &impl Db,
-    p: &ProposalRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn save(db: &impl Db, p: &ProposalRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let am: disposal_proposal::ActiveModel = p.clone().into();
     let r = disposal_proposal::Entity::update_many()
@@ -97,11 +86,7 @@ pub async fn save(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<ProposalRecord>> {
+pub async fn get(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<ProposalRecord>> {
     let db = db.conn();
     Ok(disposal_proposal::Entity::find_by_id(id.to_owned())
         .filter(disposal_proposal::Column::AgencyId.eq(agency))
@@ -123,10 +108,7 @@ pub async fn items(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<String>> 
 }
 
 /// A proposal not yet executed that contains the case file.
-pub async fn pending_for(
-    db: &impl Db,
-    case_file_id: &str,
-) -> StoreResult<Option<String>> {
+pub async fn pending_for(db: &impl Db, case_file_id: &str) -> StoreResult<Option<String>> {
     let db = db.conn();
     let ids: Vec<String> = disposal_item::Entity::find()
         .filter(disposal_item::Column::CaseFileId.eq(case_file_id))
@@ -146,10 +128,7 @@ pub async fn pending_for(
         .map(|p| p.id))
 }
 
-pub async fn approvals(
-    db: &impl Db,
-    proposal_id: &str,
-) -> StoreResult<Vec<ApprovalRecord>> {
+pub async fn approvals(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<ApprovalRecord>> {
     let db = db.conn();
     Ok(disposal_approval::Entity::find()
         .filter(disposal_approval::Column::ProposalId.eq(proposal_id))
@@ -169,10 +148,7 @@ pub async fn insert_approval(db: &impl Db, a: &ApprovalRecord) -> StoreResult<()
 }
 
 /// Letters filed in a case file, in id order.
-pub async fn letters_of(
-    db: &impl Db,
-    case_file_id: &str,
-) -> StoreResult<Vec<String>> {
+pub async fn letters_of(db: &impl Db, case_file_id: &str) -> StoreResult<Vec<String>> {
     let db = db.conn();
     Ok(case_file_letter::Entity::find()
         .filter(case_file_letter::Column::CaseFileId.eq(case_file_id))
@@ -194,10 +170,7 @@ pub async fn insert_destroyed(db: &impl Db, d: &DestroyedRecord) -> StoreResult<
 }
 
 /// The residual record of a proposal's destruction.
-pub async fn destroyed_of(
-    db: &impl Db,
-    proposal_id: &str,
-) -> StoreResult<Vec<DestroyedRecord>> {
+pub async fn destroyed_of(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<DestroyedRecord>> {
     let db = db.conn();
     Ok(destroyed_item::Entity::find()
         .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
@@ -277,11 +250,7 @@ pub async fn clear_letter_content(
 }
 
 /// True when an attachment of a letter that is not destroyed still uses the blob.
-pub async fn blob_in_use(
-    db: &impl Db,
-    sha256: &str,
-    destroyed_state: i16,
-) -> StoreResult<bool> {
+pub async fn blob_in_use(db: &impl Db, sha256: &str, destroyed_state: i16) -> StoreResult<bool> {
     let db = db.conn();
     let letters: Vec<String> = attachment::Entity::find()
         .filter(attachment::Column::Sha256.eq(sha256))
@@ -302,10 +271,7 @@ pub async fn blob_in_use(
 }
 
 /// The blobs of attachments destroyed under a proposal.
-pub async fn destroyed_blobs(
-    db: &impl Db,
-    proposal_id: &str,
-) -> StoreResult<Vec<String>> {
+pub async fn destroyed_blobs(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<String>> {
     let db = db.conn();
     let mut v: Vec<String> = destroyed_item::Entity::find()
         .filter(destroyed_item::Column::ProposalId.eq(proposal_id))
@@ -330,10 +296,7 @@ pub async fn insert_export(db: &impl Db, e: &ExportRecord) -> StoreResult<()> {
 }
 
 /// The newest export of a case file.
-pub async fn last_export(
-    db: &impl Db,
-    case_file_id: &str,
-) -> StoreResult<Option<ExportRecord>> {
+pub async fn last_export(db: &impl Db, case_file_id: &str) -> StoreResult<Option<ExportRecord>> {
     let db = db.conn();
     Ok(case_file_export::Entity::find()
         .filter(case_file_export::Column::CaseFileId.eq(case_file_id))

@@ -4,8 +4,8 @@ use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Statement,
 };
 
 use super::entities::{disposition, disposition_recipient, disposition_response};
@@ -44,11 +44,7 @@ pub fn insert_stmt(db: DbBackend, d: &DispositionRecord) -> Statement {
 }
 
 /// Writes `d` if its revision is still `expected`.
-pub async fn save(
-    db: &impl Db,
-    d: &DispositionRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn save(db: &impl Db, d: &DispositionRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let am: disposition::ActiveModel = d.clone().into();
     let r = disposition::Entity::update_many()
@@ -60,11 +56,7 @@ pub async fn save(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<DispositionRecord>> {
+pub async fn get(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<DispositionRecord>> {
     let db = db.conn();
     Ok(disposition::Entity::find_by_id(id.to_owned())
         .filter(disposition::Column::AgencyId.eq(agency))
@@ -90,10 +82,7 @@ pub async fn with_recipients(
         .pop())
 }
 
-pub async fn of_letter(
-    db: &impl Db,
-    letter_id: &str,
-) -> StoreResult<Vec<DispositionRecord>> {
+pub async fn of_letter(db: &impl Db, letter_id: &str) -> StoreResult<Vec<DispositionRecord>> {
     let db = db.conn();
     Ok(disposition::Entity::find()
         .filter(disposition::Column::LetterId.eq(letter_id))
@@ -146,7 +135,10 @@ pub async fn one(
     id: &str,
 ) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>, Vec<ResponseRecord>)>> {
     let backend = store.reader().get_database_backend();
-    let (id_at, agency_at) = (super::engine::mark(backend, 1), super::engine::mark(backend, 2));
+    let (id_at, agency_at) = (
+        super::engine::mark(backend, 1),
+        super::engine::mark(backend, 2),
+    );
     let sql = tree_sql_of(&format!("id = {id_at} AND agency_id = {agency_at}"));
     let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), agency.into()]);
     let rows = store.rows(stmt, tree_row, Reach::Keyed).await?;
@@ -276,10 +268,7 @@ fn tree_row(r: &dyn Cells) -> StoreResult<TreeRow> {
     })
 }
 
-pub async fn by_ids(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<DispositionRecord>> {
+pub async fn by_ids(db: &impl Db, ids: &[String]) -> StoreResult<Vec<DispositionRecord>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -320,10 +309,7 @@ pub fn save_recipient_stmt(db: DbBackend, r: &RecipientRecord) -> Statement {
         .build(db)
 }
 
-pub async fn recipients_of(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<RecipientRecord>> {
+pub async fn recipients_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<RecipientRecord>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -341,10 +327,7 @@ pub fn insert_response_stmt(db: DbBackend, r: &ResponseRecord) -> Statement {
     disposition_response::Entity::insert(am.reset_all()).build(db)
 }
 
-pub async fn responses_of(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<ResponseRecord>> {
+pub async fn responses_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<ResponseRecord>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -127,10 +127,7 @@ pub async fn insert_user(db: &impl Db, u: &UserRecord) -> StoreResult<()> {
 }
 
 /// Finds a user by username.
-pub async fn user_by_username(
-    db: &impl Db,
-    username: &str,
-) -> StoreResult<Option<UserRecord>> {
+pub async fn user_by_username(db: &impl Db, username: &str) -> StoreResult<Option<UserRecord>> {
     let db = db.conn();
     Ok(app_user::Entity::find()
         .filter(app_user::Column::Username.eq(username))
@@ -324,10 +321,7 @@ pub async fn insert_refresh(
 }
 
 /// Finds a refresh token by its hash.
-pub async fn refresh_by_hash(
-    db: &impl Db,
-    hash: &str,
-) -> StoreResult<Option<RefreshRecord>> {
+pub async fn refresh_by_hash(db: &impl Db, hash: &str) -> StoreResult<Option<RefreshRecord>> {
     let db = db.conn();
     Ok(refresh_token::Entity::find_by_id(hash.to_owned())
         .one(db)
@@ -342,11 +336,7 @@ pub async fn refresh_by_hash(
 }
 
 /// Marks a refresh token spent; false when it was already spent (a race or a reuse).
-pub async fn spend_refresh(
-    db: &impl Db,
-    hash: &str,
-    now_us: i64,
-) -> StoreResult<bool> {
+pub async fn spend_refresh(db: &impl Db, hash: &str, now_us: i64) -> StoreResult<bool> {
     let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::UsedAtUs, Expr::value(now_us))
@@ -358,11 +348,7 @@ pub async fn spend_refresh(
 }
 
 /// Revokes every token of a family.
-pub async fn revoke_family(
-    db: &impl Db,
-    family_id: &str,
-    now_us: i64,
-) -> StoreResult<u64> {
+pub async fn revoke_family(db: &impl Db, family_id: &str, now_us: i64) -> StoreResult<u64> {
     let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAtUs, Expr::value(now_us))
@@ -374,11 +360,7 @@ pub async fn revoke_family(
 }
 
 /// Revokes every refresh token of a user.
-pub async fn revoke_user_tokens(
-    db: &impl Db,
-    user_id: &str,
-    now_us: i64,
-) -> StoreResult<u64> {
+pub async fn revoke_user_tokens(db: &impl Db, user_id: &str, now_us: i64) -> StoreResult<u64> {
     let db = db.conn();
     let r = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RevokedAtUs, Expr::value(now_us))
@@ -390,10 +372,7 @@ pub async fn revoke_user_tokens(
 }
 
 /// An agency's id by its code.
-pub async fn agency_id_by_code(
-    db: &impl Db,
-    code: &str,
-) -> StoreResult<Option<String>> {
+pub async fn agency_id_by_code(db: &impl Db, code: &str) -> StoreResult<Option<String>> {
     let db = db.conn();
     Ok(agency::Entity::find()
         .filter(agency::Column::Code.eq(code))

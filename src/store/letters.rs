@@ -8,11 +8,11 @@ use sea_orm::{
     IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 
+use super::engine::mark;
 use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
     letter_version, number_counter,
 };
-use super::engine::mark;
 use super::read::{Cells, Decode, Reach, must};
 use super::{Store, StoreError, StoreResult, WriteTx};
 
@@ -68,11 +68,7 @@ pub fn save_letter_stmt(db: DbBackend, l: &LetterRecord, expected: i64) -> State
         .build(db)
 }
 
-pub async fn letter(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<LetterRecord>> {
+pub async fn letter(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<LetterRecord>> {
     let db = db.conn();
     Ok(letter::Entity::find_by_id(id.to_owned())
         .filter(letter::Column::AgencyId.eq(agency))
@@ -117,11 +113,7 @@ pub async fn steps(db: &impl Db, letter_id: &str) -> StoreResult<Vec<StepRecord>
         .await?)
 }
 
-pub async fn replace_steps(
-    db: &impl Db,
-    letter_id: &str,
-    steps: &[StepRecord],
-) -> StoreResult<()> {
+pub async fn replace_steps(db: &impl Db, letter_id: &str, steps: &[StepRecord]) -> StoreResult<()> {
     let db = db.conn();
     letter_step::Entity::delete_many()
         .filter(letter_step::Column::LetterId.eq(letter_id))
@@ -156,10 +148,7 @@ pub fn save_step_stmt(db: DbBackend, s: &StepRecord) -> Statement {
 
 // ---- addressees ----
 
-pub async fn addressees(
-    db: &impl Db,
-    letter_id: &str,
-) -> StoreResult<Vec<AddresseeRecord>> {
+pub async fn addressees(db: &impl Db, letter_id: &str) -> StoreResult<Vec<AddresseeRecord>> {
     let db = db.conn();
     Ok(letter_addressee::Entity::find()
         .filter(letter_addressee::Column::LetterId.eq(letter_id))
@@ -686,12 +675,7 @@ pub async fn list_box(
 
 /// The next number of a counter, inside the signing transaction: unique and
 /// gap-free (a rolled-back transaction gives its number back).
-pub async fn next_seq(
-    db: &impl Db,
-    agency: &str,
-    scope_key: &str,
-    year: i32,
-) -> StoreResult<i64> {
+pub async fn next_seq(db: &impl Db, agency: &str, scope_key: &str, year: i32) -> StoreResult<i64> {
     let db = db.conn();
     let seed = number_counter::ActiveModel {
         agency_id: Set(agency.to_owned()),
@@ -735,10 +719,7 @@ pub async fn insert_signature(db: &impl Db, s: &SignatureRecord) -> StoreResult<
     Ok(())
 }
 
-pub async fn signature(
-    db: &impl Db,
-    letter_id: &str,
-) -> StoreResult<Option<SignatureRecord>> {
+pub async fn signature(db: &impl Db, letter_id: &str) -> StoreResult<Option<SignatureRecord>> {
     let db = db.conn();
     Ok(letter_signature::Entity::find_by_id(letter_id.to_owned())
         .one(db)
@@ -760,10 +741,7 @@ pub async fn steps_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<StepRecor
 }
 
 /// Addressees of several letters.
-pub async fn addressees_of(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<AddresseeRecord>> {
+pub async fn addressees_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<AddresseeRecord>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -778,10 +756,7 @@ pub async fn addressees_of(
 }
 
 /// Read receipts of several letters: (letter, position, read time).
-pub async fn receipts_of(
-    db: &impl Db,
-    ids: &[String],
-) -> StoreResult<Vec<(String, String, i64)>> {
+pub async fn receipts_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<(String, String, i64)>> {
     let db = db.conn();
     if ids.is_empty() {
         return Ok(Vec::new());

@@ -718,7 +718,10 @@ impl WriteTx {
     /// none, on both engines. It is sent now, after the writes held back
     /// before it (on PostgreSQL in the same statement when [`pg_batch`] can
     /// join them; its rows are the guard's).
-    pub(in crate::store) async fn write_one(&mut self, statement: sea_orm::Statement) -> StoreResult<bool> {
+    pub(in crate::store) async fn write_one(
+        &mut self,
+        statement: sea_orm::Statement,
+    ) -> StoreResult<bool> {
         let rows = match self.backend {
             Backend::Sqlite => {
                 self.flush().await?;
@@ -740,7 +743,10 @@ impl WriteTx {
     /// PostgreSQL in as few statements as [`pg_batch`] allows. SQLite's write
     /// lock is held since the transaction began, so a write meets the rows the
     /// transaction read.
-    pub(in crate::store) async fn write(&mut self, statement: sea_orm::Statement) -> StoreResult<()> {
+    pub(in crate::store) async fn write(
+        &mut self,
+        statement: sea_orm::Statement,
+    ) -> StoreResult<()> {
         self.tx.hold(statement);
         Ok(())
     }

@@ -4,8 +4,8 @@
 use crate::store::Db;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 
 use super::StoreResult;
@@ -109,11 +109,7 @@ fn bounded(limit: u64) -> Option<u64> {
 
 // ---- units ----
 
-pub async fn unit(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<UnitRecord>> {
+pub async fn unit(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<UnitRecord>> {
     let db = db.conn();
     Ok(unit::Entity::find_by_id(id.to_owned())
         .filter(unit::Column::AgencyId.eq(agency))
@@ -154,11 +150,7 @@ pub async fn insert_unit(db: &impl Db, u: &UnitRecord) -> StoreResult<()> {
 }
 
 /// Writes `u` if the stored version is still `expected`; false otherwise.
-pub async fn update_unit(
-    db: &impl Db,
-    u: &UnitRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn update_unit(db: &impl Db, u: &UnitRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let r = unit::Entity::update_many()
         .col_expr(
@@ -215,11 +207,7 @@ pub async fn all_units(db: &impl Db, agency: &str) -> StoreResult<Vec<UnitRecord
 
 // ---- positions ----
 
-pub async fn position(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<PositionRecord>> {
+pub async fn position(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<PositionRecord>> {
     let db = db.conn();
     Ok(position::Entity::find_by_id(id.to_owned())
         .filter(position::Column::AgencyId.eq(agency))
@@ -247,11 +235,7 @@ pub async fn insert_position(db: &impl Db, p: &PositionRecord) -> StoreResult<()
 }
 
 /// Writes `p` if the stored version is still `expected`; false otherwise.
-pub async fn update_position(
-    db: &impl Db,
-    p: &PositionRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn update_position(db: &impl Db, p: &PositionRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let r = position::Entity::update_many()
         .col_expr(position::Column::UnitId, Expr::value(p.unit_id.clone()))
@@ -305,21 +289,14 @@ pub async fn list_positions(
         .collect())
 }
 
-pub async fn all_positions(
-    db: &impl Db,
-    agency: &str,
-) -> StoreResult<Vec<PositionRecord>> {
+pub async fn all_positions(db: &impl Db, agency: &str) -> StoreResult<Vec<PositionRecord>> {
     let db = db.conn();
     list_positions(db, agency, None, None, u64::MAX).await
 }
 
 // ---- users ----
 
-pub async fn user(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<UserRecord>> {
+pub async fn user(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<UserRecord>> {
     let db = db.conn();
     Ok(app_user::Entity::find_by_id(id.to_owned())
         .filter(app_user::Column::AgencyId.eq(agency))
@@ -329,11 +306,7 @@ pub async fn user(
 }
 
 /// Writes the profile fields and status of `u` if the version is still `expected`.
-pub async fn update_user(
-    db: &impl Db,
-    u: &UserRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn update_user(db: &impl Db, u: &UserRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let r = app_user::Entity::update_many()
         .col_expr(app_user::Column::FullName, Expr::value(u.full_name.clone()))
@@ -383,10 +356,7 @@ pub async fn list_users(
 
 // ---- assignments ----
 
-pub async fn insert_assignment(
-    db: &impl Db,
-    a: &AssignmentRecord,
-) -> StoreResult<()> {
+pub async fn insert_assignment(db: &impl Db, a: &AssignmentRecord) -> StoreResult<()> {
     let db = db.conn();
     assignment::ActiveModel {
         id: Set(a.id.clone()),
@@ -418,11 +388,7 @@ pub async fn assignment(
         .map(Into::into))
 }
 
-pub async fn set_assignment_end(
-    db: &impl Db,
-    id: &str,
-    until_us: i64,
-) -> StoreResult<()> {
+pub async fn set_assignment_end(db: &impl Db, id: &str, until_us: i64) -> StoreResult<()> {
     let db = db.conn();
     assignment::Entity::update_many()
         .col_expr(
@@ -553,11 +519,7 @@ pub async fn add_secretary(
     Ok(())
 }
 
-pub async fn remove_secretary(
-    db: &impl Db,
-    position_id: &str,
-    user_id: &str,
-) -> StoreResult<()> {
+pub async fn remove_secretary(db: &impl Db, position_id: &str, user_id: &str) -> StoreResult<()> {
     let db = db.conn();
     secretary::Entity::delete_many()
         .filter(secretary::Column::PositionId.eq(position_id))
@@ -568,10 +530,7 @@ pub async fn remove_secretary(
 }
 
 /// (position_id, user_id) pairs of the agency's secretaries.
-pub async fn secretaries(
-    db: &impl Db,
-    agency: &str,
-) -> StoreResult<Vec<(String, String)>> {
+pub async fn secretaries(db: &impl Db, agency: &str) -> StoreResult<Vec<(String, String)>> {
     let db = db.conn();
     Ok(secretary::Entity::find()
         .filter(secretary::Column::AgencyId.eq(agency))

@@ -2,8 +2,8 @@
 
 use crate::store::Db;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 
 use super::StoreResult;
@@ -29,11 +29,7 @@ pub async fn insert(db: &impl Db, c: &CaseFileRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn save(
-    db: &impl Db,
-    c: &CaseFileRecord,
-    expected: i64,
-) -> StoreResult<bool> {
+pub async fn save(db: &impl Db, c: &CaseFileRecord, expected: i64) -> StoreResult<bool> {
     let db = db.conn();
     let am: case_file::ActiveModel = c.clone().into();
     let r = case_file::Entity::update_many()
@@ -45,11 +41,7 @@ pub async fn save(
     Ok(r.rows_affected == 1)
 }
 
-pub async fn get(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<CaseFileRecord>> {
+pub async fn get(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<CaseFileRecord>> {
     let db = db.conn();
     Ok(case_file::Entity::find_by_id(id.to_owned())
         .filter(case_file::Column::AgencyId.eq(agency))
@@ -180,11 +172,7 @@ pub async fn save_hold(db: &impl Db, h: &HoldRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub async fn hold(
-    db: &impl Db,
-    agency: &str,
-    id: &str,
-) -> StoreResult<Option<HoldRecord>> {
+pub async fn hold(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<HoldRecord>> {
     let db = db.conn();
     Ok(legal_hold::Entity::find_by_id(id.to_owned())
         .filter(legal_hold::Column::AgencyId.eq(agency))
@@ -241,10 +229,7 @@ pub async fn holds_for(
 }
 
 /// True when an active hold covers the case file or any letter filed in it (one statement).
-pub async fn case_file_or_letters_held(
-    db: &impl Db,
-    case_file_id: &str,
-) -> StoreResult<bool> {
+pub async fn case_file_or_letters_held(db: &impl Db, case_file_id: &str) -> StoreResult<bool> {
     let db = db.conn();
     let filed = sea_orm::sea_query::Query::select()
         .column(case_file_letter::Column::LetterId)

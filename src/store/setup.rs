@@ -2,8 +2,8 @@
 
 use crate::store::Db;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
 };
 
 use super::StoreResult;
@@ -136,10 +136,7 @@ pub async fn insert_instruction(
 }
 
 /// The agency's instructions in display order: (code, text).
-pub async fn instructions(
-    db: &impl Db,
-    agency: &str,
-) -> StoreResult<Vec<(String, String)>> {
+pub async fn instructions(db: &impl Db, agency: &str) -> StoreResult<Vec<(String, String)>> {
     let db = db.conn();
     Ok(instruction::Entity::find()
         .filter(instruction::Column::AgencyId.eq(agency))
@@ -179,10 +176,7 @@ pub async fn set_numbering(
 }
 
 /// The agency's number template and numbering scope, if set.
-pub async fn numbering(
-    db: &impl Db,
-    agency: &str,
-) -> StoreResult<Option<(String, i16)>> {
+pub async fn numbering(db: &impl Db, agency: &str) -> StoreResult<Option<(String, i16)>> {
     let db = db.conn();
     Ok(agency_setting::Entity::find_by_id(agency.to_owned())
         .one(db)

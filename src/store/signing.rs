@@ -2,9 +2,7 @@
 
 use crate::store::Db;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use super::StoreResult;
 use super::entities::{agency, agency_ca, signing_key};
@@ -55,10 +53,7 @@ pub async fn agency(db: &impl Db, id: &str) -> StoreResult<Option<(String, Strin
 }
 
 /// The agency's CA: (certificate DER, key sealed under the master key).
-pub async fn agency_ca(
-    db: &impl Db,
-    agency_id: &str,
-) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+pub async fn agency_ca(db: &impl Db, agency_id: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
     let db = db.conn();
     Ok(agency_ca::Entity::find_by_id(agency_id.to_owned())
         .one(db)
@@ -109,10 +104,7 @@ pub async fn insert_key(db: &impl Db, k: &KeyRecord) -> StoreResult<()> {
 }
 
 /// The user's newest key that is not revoked.
-pub async fn current_key(
-    db: &impl Db,
-    user_id: &str,
-) -> StoreResult<Option<KeyRecord>> {
+pub async fn current_key(db: &impl Db, user_id: &str) -> StoreResult<Option<KeyRecord>> {
     let db = db.conn();
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::UserId.eq(user_id))
@@ -124,10 +116,7 @@ pub async fn current_key(
 }
 
 /// The user's newest key, revoked or not.
-pub async fn latest_key(
-    db: &impl Db,
-    user_id: &str,
-) -> StoreResult<Option<KeyRecord>> {
+pub async fn latest_key(db: &impl Db, user_id: &str) -> StoreResult<Option<KeyRecord>> {
     let db = db.conn();
     Ok(signing_key::Entity::find()
         .filter(signing_key::Column::UserId.eq(user_id))
@@ -152,10 +141,7 @@ pub async fn key_by_serial(
 }
 
 /// Any key by serial (verification across the installation).
-pub async fn key_by_serial_any(
-    db: &impl Db,
-    serial: &str,
-) -> StoreResult<Option<KeyRecord>> {
+pub async fn key_by_serial_any(db: &impl Db, serial: &str) -> StoreResult<Option<KeyRecord>> {
     let db = db.conn();
     Ok(signing_key::Entity::find_by_id(serial.to_owned())
         .one(db)
@@ -164,12 +150,7 @@ pub async fn key_by_serial_any(
 }
 
 /// Revokes one key (no-op if already revoked).
-pub async fn revoke(
-    db: &impl Db,
-    serial: &str,
-    now_us: i64,
-    reason: &str,
-) -> StoreResult<u64> {
+pub async fn revoke(db: &impl Db, serial: &str, now_us: i64, reason: &str) -> StoreResult<u64> {
     let db = db.conn();
     let r = signing_key::Entity::update_many()
         .col_expr(signing_key::Column::RevokedAtUs, Expr::value(now_us))

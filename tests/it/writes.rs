@@ -522,5 +522,8 @@ fn the_domain_and_the_handlers_reach_the_database_only_through_the_store() {
             }
         }
     }
-    assert!(drivers.is_empty(), "driver code outside the engine: {drivers:#?}");
+    assert!(
+        drivers.is_empty(),
+        "driver code outside the engine: {drivers:#?}"
+    );
 }
