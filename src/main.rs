@@ -87,6 +87,19 @@ enum AgencyCommand {
         #[arg(long, value_enum, default_value = "agency")]
         scope: ScopeArg,
     },
+    /// Sets the agency's time zone: the month and year of the letter numbers
+    /// signed from then on are those of the signing time there.
+    SetTimeZone {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code, e.g. DEMO-PROV.
+        #[arg(long)]
+        agency: String,
+        /// An IANA time zone name: Asia/Jakarta (WIB, the default), Asia/Makassar
+        /// (WITA) or Asia/Jayapura (WIT).
+        #[arg(long)]
+        zone: String,
+    },
     /// Sets the records unit, the disposal approvers and the berita acara classification.
     SetRecords {
         #[command(flatten)]
@@ -268,6 +281,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(cli_error)?;
             println!("naskah: agency {agency} now numbers letters as {template:?} ({scope:?})");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Agency {
+            command: AgencyCommand::SetTimeZone { opts, agency, zone },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            naskah::domain::calendar::set_agency_zone(&store, &agency, &zone)
+                .await
+                .map_err(cli_error)?;
+            println!("naskah: agency {agency} now numbers letters in the time zone {zone}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Agency {

@@ -916,17 +916,7 @@ impl LetterService for LetterApi {
         // the registrar of an incoming letter.
         let store = &self.app.store;
         let caller = Caller::cached(store, &p).await?;
-        let letter = domain::seen_letter(store, &p, &caller, &md.letter_id).await?;
-        let may_add = match letter.state {
-            domain::state::DRAFT | domain::state::RETURNED => {
-                caller.holding(&letter.drafting_position_id).is_some()
-            }
-            domain::state::DELIVERED => letter.drafted_by_user_id == p.user_id,
-            _ => false,
-        };
-        if !may_add {
-            return Err(Error::rejected(Reason::LetterNotEditable, "attachments can be added only to an editable draft, or by the registrar of an incoming letter").into());
-        }
+        domain::check_attachment_upload(store, &p, &caller, &md.letter_id).await?;
         let blobs = Blobs::new(&self.app.settings.data_dir);
         let mut w = blobs
             .writer()
@@ -1002,15 +992,7 @@ impl LetterService for LetterApi {
             created_at_us: store.clock().now_us(),
         };
         let out = mutate(&self.app, &p, &m, &md.request_id, &md, async |tx| {
-            aq::insert(&*tx, &rec).await?;
-            tx.audit(Ctx::new(&p, &m).event(
-                "letter",
-                &rec.letter_id,
-                format!(
-                    "attachment {} added ({} bytes, sha256 {})",
-                    rec.id, rec.size_bytes, rec.sha256
-                ),
-            ));
+            domain::add_attachment(tx, Ctx::new(&p, &m), &caller, &rec).await?;
             Ok(attachment_pb(rec.clone()))
         })
         .await?;

@@ -466,7 +466,7 @@ async fn destroy_letter(
         case_file_id: case_file_id.to_owned(),
         letter_id: letter_id.to_owned(),
         number: l.number.clone(),
-        date: letters::rfc3339(l.sign_time_us.unwrap_or(l.created_at_us)),
+        date: super::calendar::rfc3339(l.sign_time_us.unwrap_or(l.created_at_us)),
         class: l.classification_code.clone(),
         items: Vec::new(),
     };
@@ -602,7 +602,7 @@ async fn berita_acara(
     body.push_str(&format!(
         "Pada {} telah dimusnahkan isi arsip berikut berdasarkan usulan penyusutan `{}`, \
          dilaksanakan oleh {} selaku {}.\n\n## Persetujuan\n\n",
-        letters::rfc3339(tx.now_us()),
+        super::calendar::rfc3339(tx.now_us()),
         v.p.id,
         ctx.principal.username,
         own.position_name
@@ -620,7 +620,7 @@ async fn berita_acara(
             .unwrap_or("-");
         body.push_str(&format!(
             "- {pos}: {user}, {}\n",
-            letters::rfc3339(a.approve_at_us)
+            super::calendar::rfc3339(a.approve_at_us)
         ));
     }
     body.push_str("\n## Daftar arsip yang dimusnahkan\n");

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::calendar::rfc3339;
 use super::context::{Ctx, check_etag, etag};
 use super::numbering::{self, Parts, Scope};
 use super::page;
@@ -22,6 +23,7 @@ use crate::auth::{Principal, RequestMeta};
 use crate::error::{Error, Reason, Result};
 use crate::notify::{Notice, NoticeKind};
 use crate::proto::{LetterType, SecurityLevel};
+use crate::store::attachments::AttachmentRecord;
 use crate::store::cache::CodeKind;
 use crate::store::identity::{self as idq, HeldPositionRecord};
 use crate::store::letters::{self as q, AddresseeRecord, LetterRecord, StepRecord, folder};
@@ -262,6 +264,70 @@ async fn audit_secret_read(
         .unwrap_or_default();
     tx.audit(ev);
     tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the caller may add an attachment to `l`: the holder of its
+/// drafting position while the draft is editable (DRAFT, RETURNED), or the
+/// registrar of an incoming letter (DELIVERED).
+pub fn may_add_attachment(l: &LetterRecord, p: &Principal, caller: &Caller) -> bool {
+    match l.state {
+        state::DRAFT | state::RETURNED => caller.holding(&l.drafting_position_id).is_some(),
+        state::DELIVERED => l.drafted_by_user_id == p.user_id,
+        _ => false,
+    }
+}
+
+fn not_editable_for_attachments() -> Error {
+    Error::rejected(
+        Reason::LetterNotEditable,
+        "attachments can be added only to an editable draft, or by the registrar of an incoming letter",
+    )
+}
+
+/// Refuses an upload early, before its bytes are received, when the caller
+/// may not add an attachment to the letter as it is now. [`add_attachment`]
+/// decides again inside its transaction.
+pub async fn check_attachment_upload(
+    store: &Store,
+    p: &Principal,
+    caller: &Caller,
+    letter_id: &str,
+) -> Result<()> {
+    let l = seen_letter(store, p, caller, letter_id).await?;
+    if may_add_attachment(&l, p, caller) {
+        Ok(())
+    } else {
+        Err(not_editable_for_attachments())
+    }
+}
+
+/// Records an uploaded attachment (its content already stored under its
+/// SHA-256) on its letter. Who may add it is decided here, on the letter as
+/// this transaction sees it with its row locked until the commit: a letter
+/// submitted or signed after the upload began refuses it.
+pub async fn add_attachment(
+    tx: &mut WriteTx,
+    ctx: Ctx<'_>,
+    caller: &Caller,
+    rec: &AttachmentRecord,
+) -> Result<()> {
+    let p = ctx.principal;
+    let l = q::letter_locked(tx, &p.agency_id, &rec.letter_id)
+        .await?
+        .ok_or_else(not_found)?;
+    if !may_add_attachment(&l, p, caller) {
+        return Err(not_editable_for_attachments());
+    }
+    crate::store::attachments::insert(&*tx, rec).await?;
+    tx.audit(ctx.event(
+        "letter",
+        &rec.letter_id,
+        format!(
+            "attachment {} added ({} bytes, sha256 {})",
+            rec.id, rec.size_bytes, rec.sha256
+        ),
+    ));
     Ok(())
 }
 
@@ -1108,27 +1174,6 @@ struct ManifestApproval {
     version: i32,
 }
 
-pub(crate) fn rfc3339(us: i64) -> String {
-    let secs = us.div_euclid(1_000_000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn kind_name(k: i16) -> &'static str {
     match k {
         2 => "PLT",
@@ -1222,7 +1267,9 @@ pub async fn sign(
         .unwrap_or_else(|| ("{class}/{seq}/{unit}/{year}".into(), Scope::Agency as i16));
     let lt = LetterType::try_from(i32::from(l.letter_type)).unwrap_or(LetterType::Lainnya);
     let sec = SecurityLevel::try_from(i32::from(l.security_level)).unwrap_or(SecurityLevel::Biasa);
-    let (year, month) = numbering::year_month(now);
+    let names = signq::agency(&*tx, &p.agency_id).await?.unwrap_or_default();
+    let zone = super::calendar::zone_or_default(&names.time_zone);
+    let (year, month) = super::calendar::year_month(now, &zone)?;
     let seq = q::next_seq(
         &*tx,
         &p.agency_id,
@@ -1246,7 +1293,7 @@ pub async fn sign(
 
     // Manifest.
     let code = verification_code();
-    let (agency_name, agency_code) = signq::agency(&*tx, &p.agency_id).await?.unwrap_or_default();
+    let (agency_name, agency_code) = (names.name, names.code);
     let addressees = q::addressees(&*tx, id).await?;
     let to: Vec<ManifestAddressee<'_>> = addressees
         .iter()

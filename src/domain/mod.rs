@@ -2,6 +2,7 @@
 //! sea-orm types appear in this module's signatures.
 
 pub mod audit;
+pub mod calendar;
 pub mod classification;
 pub mod context;
 pub mod demo;

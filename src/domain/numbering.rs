@@ -5,7 +5,7 @@
 //! `{type}` (letter type name), `{month}` (01–12), `{roman_month}` (I–XII) and
 //! `{year}`. A nota dinas carries no security code: `{security}` and the one
 //! separator next to it are dropped. Month and year are those of the signing
-//! time in the agency's time zone (WIB, UTC+7, for now).
+//! time in the agency's time zone (`calendar`; WIB unless the agency set another).
 
 use crate::proto::{LetterType, SecurityLevel};
 
@@ -38,25 +38,6 @@ impl Scope {
             Scope::UnitAndType => format!("unit:{unit_id}:type:{}", letter_type as i32),
         }
     }
-}
-
-/// Offset of the agency's time zone from UTC, in microseconds (WIB).
-pub const TZ_OFFSET_US: i64 = 7 * 3600 * 1_000_000;
-
-/// (year, month 1–12) of a time in the agency's time zone.
-pub fn year_month(us: i64) -> (i32, u32) {
-    let days = (us + TZ_OFFSET_US).div_euclid(86_400_000_000);
-    // Civil-from-days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = if m <= 2 { y + 1 } else { y };
-    (y as i32, m as u32)
 }
 
 /// The security code printed in numbers.
@@ -234,14 +215,6 @@ mod tests {
         assert!(check_template("{class}/{unit}").is_err());
         assert!(check_template("{seq}/{nope}").is_err());
         assert!(check_template("{seq}/{year").is_err());
-    }
-
-    #[test]
-    fn year_and_month_follow_wib() {
-        // 2025-12-31T17:00:00Z is 2026-01-01 00:00 WIB.
-        assert_eq!(year_month(1_767_200_400_000_000), (2026, 1));
-        assert_eq!(year_month(1_767_200_399_000_000), (2025, 12));
-        assert_eq!(year_month(0), (1970, 1));
     }
 
     #[test]

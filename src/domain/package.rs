@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio::sync::mpsc;
 
-use super::letters::rfc3339;
+use super::calendar::rfc3339;
 use crate::audit::{Event, NewEvent, Outcome, chain_hash, decode_hash};
 use crate::error::{Error, Reason, Result};
 use crate::store::blobs::Blobs;
@@ -429,7 +429,8 @@ async fn feed(
     let db = store;
     let agency = &c.agency_id;
     let class = setupq::classification(db, agency, &c.classification_code).await?;
-    let (agency_name, agency_code) = signq::agency(db, agency).await?.unwrap_or_default();
+    let names = signq::agency(db, agency).await?.unwrap_or_default();
+    let (agency_name, agency_code) = (names.name, names.code);
     let ca_der = signq::agency_ca(db, agency)
         .await?
         .map(|(cert_der, _)| cert_der)

@@ -29,9 +29,10 @@ pub async fn agency_ca(
         let key_der = seal::open_with_key(master, &sealed).map_err(crypto)?;
         return Ok((cert, x509::load_key(&key_der).map_err(crypto)?));
     }
-    let (name, code) = q::agency(&*tx, agency_id)
+    let names = q::agency(&*tx, agency_id)
         .await?
         .ok_or_else(|| Error::Internal(format!("agency {agency_id} is missing")))?;
+    let (name, code) = (names.name, names.code);
     let now_secs = (tx.now_us() / 1_000_000).max(0) as u64;
     let (cert, key_der) = x509::new_agency_ca(&name, &code, now_secs).map_err(crypto)?;
     let sealed = seal::seal_with_key(master, &key_der).map_err(crypto)?;
@@ -91,7 +92,10 @@ pub async fn enroll(
     let user = idq::user_by_id(&*tx, &p.user_id)
         .await?
         .ok_or_else(|| Error::Internal("caller vanished".into()))?;
-    let (agency_name, _) = q::agency(&*tx, &p.agency_id).await?.unwrap_or_default();
+    let agency_name = q::agency(&*tx, &p.agency_id)
+        .await?
+        .unwrap_or_default()
+        .name;
     let (ca_cert, ca_key) = agency_ca(tx, master, &p.agency_id).await?;
     let subject = x509::SignerSubject {
         name: user.full_name.clone(),

@@ -14,6 +14,8 @@ pub mod agency {
         pub created_at_us: i64,
         /// Users of the agency log in as `name@login_domain`; empty: bare names.
         pub login_domain: String,
+        /// The agency's time zone, an IANA name (`Asia/Jakarta` by default).
+        pub time_zone: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

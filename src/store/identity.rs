@@ -84,6 +84,7 @@ pub async fn insert_agency(
         name: Set(name.to_owned()),
         created_at_us: Set(now_us),
         login_domain: Set(login_domain.to_owned()),
+        ..Default::default()
     }
     .insert(db)
     .await?;

@@ -8,6 +8,7 @@ use sea_orm::{
     IdenStatic, Iterable, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set, Statement,
 };
 
+use super::access::Access;
 use super::engine::mark;
 use super::entities::{
     letter, letter_addressee, letter_box, letter_comment, letter_signature, letter_step,
@@ -72,6 +73,23 @@ pub async fn letter(db: &impl Db, agency: &str, id: &str) -> StoreResult<Option<
     let db = db.conn();
     Ok(letter::Entity::find_by_id(id.to_owned())
         .filter(letter::Column::AgencyId.eq(agency))
+        .one(db)
+        .await?)
+}
+
+/// The letter `id` of `agency`, its row locked against changes by other
+/// transactions until this one ends (`FOR SHARE` on PostgreSQL; a SQLite write
+/// transaction holds the database's write lock already): a decision taken on
+/// it cannot be overtaken by a concurrent submit or signature.
+pub async fn letter_locked(
+    tx: &WriteTx,
+    agency: &str,
+    id: &str,
+) -> StoreResult<Option<LetterRecord>> {
+    let db = tx.conn();
+    Ok(letter::Entity::find_by_id(id.to_owned())
+        .filter(letter::Column::AgencyId.eq(agency))
+        .lock_shared()
         .one(db)
         .await?)
 }

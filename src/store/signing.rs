@@ -43,13 +43,37 @@ impl From<signing_key::Model> for KeyRecord {
     }
 }
 
-/// The agency's name and code.
-pub async fn agency(db: &impl Db, id: &str) -> StoreResult<Option<(String, String)>> {
+/// An agency's name, code and time zone.
+#[derive(Clone, Debug, Default)]
+pub struct AgencyNames {
+    pub name: String,
+    pub code: String,
+    /// An IANA time zone name.
+    pub time_zone: String,
+}
+
+/// The agency's name, code and time zone.
+pub async fn agency(db: &impl Db, id: &str) -> StoreResult<Option<AgencyNames>> {
     let db = db.conn();
     Ok(agency::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
-        .map(|a| (a.name, a.code)))
+        .map(|a| AgencyNames {
+            name: a.name,
+            code: a.code,
+            time_zone: a.time_zone,
+        }))
+}
+
+/// Sets the agency's time zone (an IANA name the caller checked).
+pub async fn set_time_zone(db: &impl Db, id: &str, time_zone: &str) -> StoreResult<()> {
+    let db = db.conn();
+    agency::Entity::update_many()
+        .col_expr(agency::Column::TimeZone, Expr::value(time_zone.to_owned()))
+        .filter(agency::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The agency's CA: (certificate DER, key sealed under the master key).

@@ -1007,7 +1007,7 @@ impl<'a> ReadsById<'a> {
 /// step an ALL entry at once; migration 9 removes those of unreached steps and
 /// keeps the drafter's and the reached steps'.
 async fn the_migration_removes_unreached_steps_from_old_letters(db: Db) {
-    use migration::MigratorTrait;
+    use migration::{MigrationName, MigratorTrait};
     use sea_orm::{ConnectionTrait, Database};
     let t = TestServer::start_demo(db).await;
     let d = Demo::login(&t, &["kasi.egov", "kabid.aptika", "kadis.kominfo", "sekda"]).await;
@@ -1064,7 +1064,14 @@ async fn the_migration_removes_unreached_steps_from_old_letters(db: Db) {
         reads("kadis.kominfo").await,
         "the old entry grants the read"
     );
-    migration::Migrator::down(&conn, Some(1))
+    // Down to just before the migration, then up again.
+    let undo = migration::Migrator::migrations()
+        .iter()
+        .rev()
+        .position(|m| m.name() == "m20261202_000009_unreached_steps")
+        .expect("the migration")
+        + 1;
+    migration::Migrator::down(&conn, Some(undo as u32))
         .await
         .expect("down");
     migration::Migrator::up(&conn, None).await.expect("up");

@@ -190,9 +190,18 @@ async fn get_as(t: &TestServer, token: &str, id: &str) -> pb::Letter {
         .into_inner()
 }
 
+/// (year, month) now in WIB, the demo agency's time zone.
+fn wib_now() -> (i32, u32) {
+    let wib = naskah::domain::calendar::zone("tz", "Asia/Jakarta").expect("WIB");
+    naskah::domain::calendar::year_month(
+        naskah::clock::Clock::now_us(&naskah::clock::SystemClock),
+        &wib,
+    )
+    .expect("now")
+}
+
 fn year_now() -> i32 {
-    naskah::domain::numbering::year_month(naskah::clock::Clock::now_us(&naskah::clock::SystemClock))
-        .0
+    wib_now().0
 }
 
 async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
@@ -1962,9 +1971,7 @@ async fn the_agency_number_template_is_configurable(db: Db) {
         .await
         .expect("sign")
         .into_inner();
-    let (year, month) = naskah::domain::numbering::year_month(naskah::clock::Clock::now_us(
-        &naskah::clock::SystemClock,
-    ));
+    let (year, month) = wib_now();
     // A nota dinas drops the security code.
     assert_eq!(
         signed.number,
@@ -2125,3 +2132,188 @@ async fn a_new_drafts_answer_is_what_get_letter_answers(db: Db) {
     t.stop().await;
 }
 dual!(a_new_drafts_answer_is_what_get_letter_answers);
+
+/// An upload whose letter is submitted while its bytes are on the way: who
+/// may add the attachment is decided again inside the transaction that
+/// records it, so the submitted letter refuses it (the check before the bytes
+/// only refuses early). An upload that ends before the submit is kept.
+async fn an_attachment_racing_a_submit_is_refused_when_the_submit_wins(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "kabid.aptika", "kadis.kominfo"]).await;
+    let mut l = letters(&t);
+    let letter = draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &["kadis.kominfo"],
+        &[],
+        SecurityLevel::Biasa,
+        "000.1.2",
+    )
+    .await;
+    let letter = l
+        .set_route(authed(
+            pb::SetRouteRequest {
+                letter_id: letter.id.clone(),
+                reviewer_position_ids: vec![d.pos("kabid.aptika")],
+                signer_position_id: d.pos("kadis.kominfo"),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("route")
+        .into_inner();
+    let content = b"lampiran: data layanan".to_vec();
+    let metadata = |name: &str| pb::UploadAttachmentRequest {
+        part: Some(pb::upload_attachment_request::Part::Metadata(
+            pb::UploadAttachmentMetadata {
+                letter_id: letter.id.clone(),
+                file_name: name.into(),
+                media_type: "text/plain".into(),
+                size_bytes: content.len() as i64,
+                sha256: hex::encode(sha2::Sha256::digest(&content)),
+                is_scan: false,
+                request_id: String::new(),
+            },
+        )),
+    };
+    let chunk = || pb::UploadAttachmentRequest {
+        part: Some(pb::upload_attachment_request::Part::Chunk(content.clone())),
+    };
+    let attachments = async |l: &mut LetterServiceClient<Channel>| -> Vec<String> {
+        l.get_letter(authed(
+            pb::GetLetterRequest {
+                letter_id: letter.id.clone(),
+                ..Default::default()
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("get")
+        .into_inner()
+        .attachments
+        .into_iter()
+        .map(|a| a.file_name)
+        .collect()
+    };
+
+    // Before the submit: kept.
+    l.upload_attachment(authed(
+        tokio_stream::iter(vec![metadata("before.txt"), chunk()]),
+        d.token("kasi.egov"),
+    ))
+    .await
+    .expect("an upload to an editable draft");
+    assert_eq!(attachments(&mut l).await, vec!["before.txt".to_owned()]);
+
+    // The metadata goes first and passes the early check; the letter is
+    // submitted; then the bytes arrive.
+    let (send, recv) = tokio::sync::mpsc::channel(4);
+    send.send(metadata("racing.txt")).await.expect("metadata");
+    let upload = {
+        let mut l = l.clone();
+        let token = d.token("kasi.egov").to_owned();
+        tokio::spawn(async move {
+            l.upload_attachment(authed(
+                tokio_stream::wrappers::ReceiverStream::new(recv),
+                &token,
+            ))
+            .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!upload.is_finished(), "the upload waits for its bytes");
+    let submitted = l
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: letter.id.clone(),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
+    assert_eq!(submitted.state, LetterState::InReview as i32);
+    send.send(chunk()).await.expect("chunk");
+    drop(send);
+    let e = upload.await.expect("task").unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::FailedPrecondition, "LETTER_NOT_EDITABLE"),
+        "{e:?}"
+    );
+    assert_eq!(
+        attachments(&mut l).await,
+        vec!["before.txt".to_owned()],
+        "the refused attachment was not recorded"
+    );
+    t.stop().await;
+}
+dual!(an_attachment_racing_a_submit_is_refused_when_the_submit_wins);
+
+/// The month and year of a letter number are those of the signing time in
+/// the agency's time zone, a setting (WIB unless set): at 16:30 UTC on 31
+/// December it is still 2026 in Jakarta, but already 2027 in Makassar (WITA)
+/// and Jayapura (WIT), and the new year's sequence starts again at 1.
+async fn numbers_take_their_month_and_year_in_the_agency_time_zone(db: Db) {
+    // 2026-12-31T16:30:00Z.
+    let clock = naskah::clock::ManualClock::new(1_798_734_600_000_000);
+    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+    naskah::domain::numbering::configure(
+        t.store(),
+        "DEMO-PROV",
+        "{seq}/{roman_month}/{month}/{year}",
+        naskah::domain::numbering::Scope::Agency,
+    )
+    .await
+    .expect("template");
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
+    let sign = async || {
+        let x = approved_letters(&t, &d, 1).await.remove(0);
+        letters(&t)
+            .sign_letter(authed(
+                pb::SignLetterRequest {
+                    letter_id: x.id.clone(),
+                    etag: x.etag.clone(),
+                    passphrase: DEMO_PASSPHRASE.into(),
+                    request_id: String::new(),
+                },
+                d.token("kadis.kominfo"),
+            ))
+            .await
+            .expect("sign")
+            .into_inner()
+            .number
+    };
+    assert_eq!(sign().await, "1/XII/12/2026", "23:30 WIB, the default");
+    assert_eq!(sign().await, "2/XII/12/2026");
+
+    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Makassar")
+        .await
+        .expect("WITA");
+    assert_eq!(sign().await, "1/I/01/2027", "00:30 WITA: the new year");
+    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Jayapura")
+        .await
+        .expect("WIT");
+    assert_eq!(sign().await, "2/I/01/2027", "01:30 WIT");
+    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Jakarta")
+        .await
+        .expect("WIB");
+    assert_eq!(sign().await, "3/XII/12/2026", "back in 2026's sequence");
+
+    // A name that is not a time zone changes nothing.
+    let e = naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "WITA")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, naskah::error::Error::Invalid(_)),
+        "refused as invalid: {e:?}"
+    );
+    assert_eq!(sign().await, "4/XII/12/2026");
+    t.stop().await;
+}
+dual!(numbers_take_their_month_and_year_in_the_agency_time_zone);

@@ -300,11 +300,11 @@ async fn retention_phases_follow_the_clock_and_holds_block(db: Db) {
     let close_time = clock.now_us();
     assert_eq!(
         active_until,
-        naskah::domain::records::add_years(close_time, 2)
+        naskah::domain::calendar::add_years(close_time, 2).expect("years")
     );
     assert_eq!(
         inactive_until,
-        naskah::domain::records::add_years(active_until, 3)
+        naskah::domain::calendar::add_years(active_until, 3).expect("years")
     );
     let phase_at = async |at: i64, r: &mut RecordsServiceClient<Channel>| {
         clock.advance(at - clock.now_us());
