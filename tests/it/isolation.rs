@@ -1007,7 +1007,7 @@ impl<'a> ReadsById<'a> {
 /// step an ALL entry at once; migration 9 removes those of unreached steps and
 /// keeps the drafter's and the reached steps'.
 async fn the_migration_removes_unreached_steps_from_old_letters(db: Db) {
-    use migration::{MigrationName, MigratorTrait};
+    use migration::MigratorTrait;
     use sea_orm::{ConnectionTrait, Database};
     let t = TestServer::start_demo(db).await;
     let d = Demo::login(&t, &["kasi.egov", "kabid.aptika", "kadis.kominfo", "sekda"]).await;
