@@ -318,7 +318,7 @@ impl LetterService for LetterApi {
         v.uuid("acting_position_id", &r.acting_position_id, false);
         v.finish()?;
         Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
+            domain::get_as(&self.app.store, &p, &m, &r.letter_id, &r.acting_position_id).await?,
         )))
     }
 
@@ -332,6 +332,9 @@ impl LetterService for LetterApi {
         let l = r.letter.clone().unwrap_or_default();
         v.uuid("letter.id", &l.id, true);
         etag_rule(&mut v, &r.etag);
+        if !l.etag.is_empty() && l.etag != r.etag {
+            v.add("letter.etag", "must be empty or equal to etag");
+        }
         let allowed = [
             "subject",
             "body",
@@ -355,9 +358,9 @@ impl LetterService for LetterApi {
         for path in &paths {
             match path.as_str() {
                 "subject" => {
-                    if l.subject.len() > 2000 {
-                        v.add("letter.subject", "must be at most 500 characters");
-                    }
+                    // Required or forbidden by the letter's type, which the
+                    // domain checks after the change.
+                    v.len("letter.subject", &l.subject, 0, 500);
                     ch.subject = Some(l.subject.clone());
                 }
                 "body" => {

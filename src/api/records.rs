@@ -486,27 +486,8 @@ impl RecordsService for RecordsApi {
         })
         .await?;
         if destroys {
-            // Blobs go after the commit (a rolled-back destruction keeps them); the
-            // check is repeated per blob, so a retry finishes an interrupted purge.
             let blobs = Blobs::new(&self.app.settings.data_dir);
-            for sha in crate::store::disposal::destroyed_blobs(&self.app.store, &out.id)
-                .await
-                .map_err(Error::from)?
-            {
-                if !crate::store::disposal::blob_in_use(
-                    &self.app.store,
-                    &sha,
-                    crate::domain::letters::state::DESTROYED,
-                )
-                .await
-                .map_err(Error::from)?
-                {
-                    blobs
-                        .remove(&sha)
-                        .await
-                        .map_err(|e| Error::Internal(format!("removing blob {sha}: {e}")))?;
-                }
-            }
+            disposal::purge_destroyed(&self.app.store, &blobs, &out.id).await?;
         }
         Ok(Response::new(out))
     }
@@ -539,7 +520,9 @@ impl RecordsService for RecordsApi {
             let blobs = Blobs::new(&app.settings.data_dir);
             let case_file_id = c.id.clone();
             let result = match package::export(&app.store, &blobs, c, letter_ids, zip_tx).await {
-                Ok(done) => record_export(&app, &p, &m, &case_file_id, &done).await,
+                Ok(done) => {
+                    package::record_export(&app.store, Ctx::new(&p, &m), &case_file_id, &done).await
+                }
                 Err(e) => Err(e),
             };
             if let Err(e) = result {
@@ -549,35 +532,4 @@ impl RecordsService for RecordsApi {
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(out_rx))))
     }
-}
-
-/// Records a finished export (and audits it) in its own transaction.
-async fn record_export(
-    app: &App,
-    p: &crate::auth::Principal,
-    m: &crate::auth::RequestMeta,
-    case_file_id: &str,
-    done: &package::Exported,
-) -> Result<(), Error> {
-    let mut tx = app.store.begin_write().await?;
-    let e = crate::store::disposal::ExportRecord {
-        id: uuid::Uuid::new_v4().to_string(),
-        agency_id: p.agency_id.clone(),
-        case_file_id: case_file_id.to_owned(),
-        sha256: done.sha256.clone(),
-        size_bytes: done.size as i64,
-        exported_by_user_id: p.user_id.clone(),
-        exported_at_us: tx.now_us(),
-    };
-    crate::store::disposal::insert_export(&tx, &e).await?;
-    tx.audit(Ctx::new(p, m).event(
-        "case_file",
-        case_file_id,
-        format!(
-            "archival package exported: {} bytes, sha256 {}",
-            done.size, done.sha256
-        ),
-    ));
-    tx.commit().await?;
-    Ok(())
 }

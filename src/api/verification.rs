@@ -1,20 +1,18 @@
-//! VerificationService: public checks of signed letters, rate-limited per client address.
+//! VerificationService: public checks of signed letters (`domain::verification`),
+//! rate-limited per client address.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use der::Decode;
 use tonic::{Request, Response, Status};
 
 use super::{App, meta};
 use crate::clock::to_timestamp;
-use crate::crypto::memo::Memo;
-use crate::crypto::{cms_sign, x509};
+use crate::domain::verification::Verifier;
 use crate::error::{Error, Reason, Violations};
 use crate::proto::verification_service_server::VerificationService;
-use crate::proto::{self as pb, SecurityLevel};
-use crate::store::{letters as lq, signing as sq};
+use crate::proto::{self as pb};
 
 /// A token bucket per client address: `per_minute` requests, refilled continuously.
 #[derive(Debug)]
@@ -62,34 +60,11 @@ impl RateLimiter {
     }
 }
 
-/// The signer of a signature that verified.
-#[derive(Clone, Debug)]
-struct Signer {
-    serial: String,
-    name: String,
-    position: String,
-}
-
-/// Signatures that verified are remembered (see [`Memo`]) by the SHA-256 of
-/// (signature, content, CA), each length-prefixed: a published letter's code is
-/// checked again and again. At most this many.
-const VERIFIED_MAX: usize = 10_000;
-
-fn verified_key(signature: &[u8], content: &[u8], ca: &[u8]) -> [u8; 32] {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for part in [signature, content, ca] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    h.finalize().into()
-}
-
 /// Implements naskah.v1.VerificationService.
 #[derive(Debug, Clone)]
 pub struct VerificationApi {
     app: Arc<App>,
-    verified: Arc<Memo<Signer>>,
+    verifier: Arc<Verifier>,
 }
 
 impl VerificationApi {
@@ -97,30 +72,8 @@ impl VerificationApi {
     pub fn new(app: Arc<App>) -> Self {
         Self {
             app,
-            verified: Arc::new(Memo::new(VERIFIED_MAX)),
+            verifier: Arc::default(),
         }
-    }
-
-    /// [`cms_sign::verify_detached`], remembering signatures that verified.
-    fn verified(
-        &self,
-        signature: &[u8],
-        content: &[u8],
-        ca: &[u8],
-    ) -> Result<Signer, cms_sign::Invalid> {
-        let key = verified_key(signature, content, ca);
-        if let Some(s) = self.verified.get(&key) {
-            return Ok(s);
-        }
-        let v = cms_sign::verify_detached(signature, content, ca)?;
-        let subject = x509::subject_of(&v.cert);
-        let signer = Signer {
-            serial: v.serial,
-            name: subject.name,
-            position: subject.position,
-        };
-        self.verified.put(key, signer.clone());
-        Ok(signer)
     }
 
     fn limit<T>(&self, req: &Request<T>) -> Result<(), Status> {
@@ -136,14 +89,6 @@ impl VerificationApi {
     }
 }
 
-fn invalid(reason: &str) -> pb::VerifyLetterResponse {
-    pb::VerifyLetterResponse {
-        valid: false,
-        reason: reason.to_owned(),
-        ..Default::default()
-    }
-}
-
 #[tonic::async_trait]
 impl VerificationService for VerificationApi {
     async fn verify_letter(
@@ -155,59 +100,21 @@ impl VerificationService for VerificationApi {
         let mut v = Violations::new();
         v.len("verification_code", &r.verification_code, 8, 64);
         v.finish()?;
-        let Some(letter) = lq::verification_of(&self.app.store, &r.verification_code)
-            .await
-            .map_err(Error::from)?
-        else {
-            return Ok(Response::new(invalid("UNKNOWN_CODE")));
-        };
-        let mut out = pb::VerifyLetterResponse {
-            valid: true,
-            reason: String::new(),
-            number: letter.number.clone(),
-            sign_time: letter.sign_time_us.map(to_timestamp),
-            signer_name: String::new(),
-            signer_position: String::new(),
-            agency_name: letter.agency_name.clone(),
-            manifest_sha256: letter.manifest_sha256.clone(),
-            subject: if letter.security_level == SecurityLevel::Biasa as i16 {
-                letter.subject.clone()
-            } else {
-                String::new()
-            },
-        };
-        if letter.state == crate::domain::letters::state::DESTROYED {
-            // The residual record still names the number, date and manifest hash.
-            out.valid = false;
-            out.reason = "CONTENT_DESTROYED".into();
-            return Ok(Response::new(out));
-        }
-        let ca = letter.ca_der.as_deref().unwrap_or_default();
-        match self.verified(&letter.signature, &letter.manifest, ca) {
-            Ok(signer) => {
-                out.signer_name = signer.name;
-                out.signer_position = signer.position;
-                // The key's revocation came with the letter when the signature
-                // names the certificate recorded with it (it always does).
-                let revoked_at = if signer.serial == letter.cert_serial {
-                    letter.key_revoked_at_us
-                } else {
-                    sq::key_by_serial_any(&self.app.store, &signer.serial)
-                        .await
-                        .map_err(Error::from)?
-                        .map(|k| k.revoked_at_us)
-                };
-                if revoked_at.is_none_or(|t| t.is_some()) {
-                    out.valid = false;
-                    out.reason = "CERTIFICATE_REVOKED".into();
-                }
-            }
-            Err(e) => {
-                out.valid = false;
-                out.reason = e.code().into();
-            }
-        }
-        Ok(Response::new(out))
+        let c = self
+            .verifier
+            .letter(&self.app.store, &r.verification_code)
+            .await?;
+        Ok(Response::new(pb::VerifyLetterResponse {
+            valid: c.valid,
+            reason: c.reason,
+            number: c.number,
+            sign_time: c.sign_time_us.map(to_timestamp),
+            signer_name: c.signer_name,
+            signer_position: c.signer_position,
+            agency_name: c.agency_name,
+            manifest_sha256: c.manifest_sha256,
+            subject: c.subject,
+        }))
     }
 
     async fn verify_signature(
@@ -224,63 +131,18 @@ impl VerificationService for VerificationApi {
             v.add("signature", "must be 1 byte to 1 MiB");
         }
         v.finish()?;
-        let fail = |reason: &str| {
-            Ok(Response::new(pb::VerifySignatureResponse {
-                valid: false,
-                reason: reason.to_owned(),
-                ..Default::default()
-            }))
-        };
-        // Find the signer's certificate to know which agency's CA to check against.
-        let Some(serial) = signer_serial(&r.signature) else {
-            return fail("MALFORMED_SIGNATURE");
-        };
-        let db = &self.app.store;
-        let Some(key) = sq::key_by_serial_any(db, &serial)
-            .await
-            .map_err(Error::from)?
-        else {
-            return fail("UNKNOWN_ISSUER");
-        };
-        let Some((ca, _)) = sq::agency_ca(db, &key.agency_id)
-            .await
-            .map_err(Error::from)?
-        else {
-            return fail("UNKNOWN_ISSUER");
-        };
-        match cms_sign::verify_detached(&r.signature, &r.manifest, &ca) {
-            Ok(verified) => {
-                let s = x509::subject_of(&verified.cert);
-                let revoked = key.revoked_at_us.is_some();
-                Ok(Response::new(pb::VerifySignatureResponse {
-                    valid: !revoked,
-                    reason: if revoked {
-                        "CERTIFICATE_REVOKED".into()
-                    } else {
-                        String::new()
-                    },
-                    signer_name: s.name,
-                    signer_nip: s.nip,
-                    signer_position: s.position,
-                    sign_time: verified
-                        .signing_time_secs
-                        .map(|t| to_timestamp(t * 1_000_000)),
-                }))
-            }
-            Err(e) => fail(e.code()),
-        }
-    }
-}
-
-/// The serial (hex) of the certificate the signature names as its signer.
-fn signer_serial(signature: &[u8]) -> Option<String> {
-    let ci = cms::content_info::ContentInfo::from_der(signature).ok()?;
-    let sd: cms::signed_data::SignedData = ci.content.decode_as().ok()?;
-    match &sd.signer_infos.0.iter().next()?.sid {
-        cms::signed_data::SignerIdentifier::IssuerAndSerialNumber(ias) => {
-            Some(hex::encode(ias.serial_number.as_bytes()))
-        }
-        _ => None,
+        let c = self
+            .verifier
+            .signature(&self.app.store, &r.manifest, &r.signature)
+            .await?;
+        Ok(Response::new(pb::VerifySignatureResponse {
+            valid: c.valid,
+            reason: c.reason,
+            signer_name: c.signer_name,
+            signer_nip: c.signer_nip,
+            signer_position: c.signer_position,
+            sign_time: c.sign_time_us.map(to_timestamp),
+        }))
     }
 }
 

@@ -328,6 +328,27 @@ pub async fn approve(
     Ok(v)
 }
 
+/// The step after a destruction's commit: removes the content files of the
+/// letters it destroyed that no letter still holding content shares (a
+/// rolled-back destruction keeps them all). Each file is checked again when
+/// its turn comes, so running it again, as a retry of the request does,
+/// finishes a purge that was interrupted.
+pub async fn purge_destroyed(
+    store: &Store,
+    blobs: &crate::store::blobs::Blobs,
+    proposal_id: &str,
+) -> Result<()> {
+    for sha in q::destroyed_blobs(store, proposal_id).await? {
+        if !q::blob_in_use(store, &sha, letter_state::DESTROYED).await? {
+            blobs
+                .remove(&sha)
+                .await
+                .map_err(|e| Error::Internal(format!("removing blob {sha}: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
 /// An unlocked signing key for the berita acara.
 pub struct BeritaAcaraSigner<'a> {
     pub key: &'a p256::ecdsa::SigningKey,

@@ -1698,12 +1698,25 @@ async fn views_with(
 
 /// Reads a letter; a read of an R/SR letter is audited.
 pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> Result<LetterView> {
+    get_as(store, p, meta, id, "").await
+}
+
+/// [`get`] as one of the caller's positions (`acting`, held or served; empty:
+/// any of them): the letter must reach that position, and the view's read
+/// flag is that position's. A position the caller neither holds nor serves
+/// now is refused with NOT_POSITION_HOLDER.
+pub async fn get_as(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    acting: &str,
+) -> Result<LetterView> {
     let caller = Caller::cached(store, p).await?;
+    let positions = positions_as(&caller, acting)?;
     // The letter and, when the caller may see it, its details in one read.
     let (l, details) =
-        match q::letter_for_with_details(store, &p.agency_id, id, &caller.visible_ids(), may_see)
-            .await?
-        {
+        match q::letter_for_with_details(store, &p.agency_id, id, &positions, may_see).await? {
             Some((l, part, details)) if may_see(&l, part) => (l, details),
             _ => return Err(not_found()),
         };
@@ -1713,9 +1726,29 @@ pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> 
     // Read by the caller: a read time on an inbox or copy entry of a position
     // the caller holds (the view's receipts are those entries).
     let mut v = view_with(store, l, false, details, true).await?;
-    let held = caller.held_ids();
-    v.read = v.receipts.keys().any(|pid| held.contains(pid));
+    let readers = if acting.is_empty() {
+        caller.held_ids()
+    } else {
+        positions
+    };
+    v.read = v.receipts.keys().any(|pid| readers.contains(pid));
     Ok(v)
+}
+
+/// The positions a read goes through: `acting` alone when set (it must be
+/// one the caller holds or serves now), else all the caller's.
+fn positions_as(caller: &Caller, acting: &str) -> Result<Vec<String>> {
+    let visible = caller.visible_ids();
+    if acting.is_empty() {
+        Ok(visible)
+    } else if visible.iter().any(|v| v == acting) {
+        Ok(vec![acting.to_owned()])
+    } else {
+        Err(Error::rejected(
+            Reason::NotPositionHolder,
+            "you do not hold that position now",
+        ))
+    }
 }
 
 /// The creator's view of a letter its transaction created, once committed:
@@ -1754,16 +1787,7 @@ pub async fn list(
 ) -> Result<(Vec<LetterView>, String)> {
     let limit = page::page_size(size, 50, 200)?;
     let caller = Caller::cached(store, p).await?;
-    let positions = if position.is_empty() {
-        caller.visible_ids()
-    } else if caller.visible_ids().iter().any(|v| v == position) {
-        vec![position.to_owned()]
-    } else {
-        return Err(Error::rejected(
-            Reason::NotPositionHolder,
-            "you do not hold that position now",
-        ));
-    };
+    let positions = positions_as(&caller, position)?;
     let types: Vec<String> = filter.types.iter().map(|t| t.to_string()).collect();
     let fp = page::fingerprint(&[
         "letters",

@@ -17,3 +17,4 @@ pub mod page;
 pub mod policy;
 pub mod records;
 pub mod signing;
+pub mod verification;

@@ -391,6 +391,38 @@ pub struct Exported {
     pub size: u64,
 }
 
+/// Records a finished export of case file `case_file_id` (what was exported:
+/// its hash and size, by whom, when) and audits it, in a transaction of its
+/// own after the package was sent.
+pub async fn record_export(
+    store: &Store,
+    ctx: super::context::Ctx<'_>,
+    case_file_id: &str,
+    done: &Exported,
+) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    let e = crate::store::disposal::ExportRecord {
+        id: uuid::Uuid::new_v4().to_string(),
+        agency_id: ctx.principal.agency_id.clone(),
+        case_file_id: case_file_id.to_owned(),
+        sha256: done.sha256.clone(),
+        size_bytes: done.size as i64,
+        exported_by_user_id: ctx.principal.user_id.clone(),
+        exported_at_us: tx.now_us(),
+    };
+    crate::store::disposal::insert_export(&tx, &e).await?;
+    tx.audit(ctx.event(
+        "case_file",
+        case_file_id,
+        format!(
+            "archival package exported: {} bytes, sha256 {}",
+            done.size, done.sha256
+        ),
+    ));
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Streams the package of `c` into `out` (chunks of the ZIP). Memory stays flat:
 /// letters are read one at a time, blobs in 64 KiB pieces, through bounded channels.
 pub async fn export(

@@ -1159,3 +1159,85 @@ async fn an_inbox_stream_follows_the_acting_window(db: Db) {
     t.stop().await;
 }
 dual!(an_inbox_stream_follows_the_acting_window);
+
+/// GetLetter reads as the position it names: one the caller holds or serves
+/// (else NOT_POSITION_HOLDER), through which alone the letter must be
+/// reached. kasi.egov, standing in (PLH) for kabid.ikp, sees a letter to
+/// kabid.ikp as kabid.ikp, not as the Kasi.
+async fn get_letter_reads_as_the_position_it_names(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(
+        &t,
+        &[
+            "pencatat",
+            "kabid.ikp",
+            "kasi.egov",
+            "kadis.kominfo",
+            "admin",
+        ],
+    )
+    .await;
+    let kasi = AuthServiceClient::new(t.channel.clone())
+        .who_am_i(authed(pb::WhoAmIRequest {}, d.token("kasi.egov")))
+        .await
+        .expect("whoami")
+        .into_inner()
+        .user_id;
+    let now = naskah::clock::Clock::now_us(&naskah::clock::SystemClock);
+    OrgServiceClient::new(t.channel.clone())
+        .assign_position(authed(
+            pb::AssignPositionRequest {
+                user_id: kasi,
+                position_id: d.pos("kabid.ikp"),
+                kind: pb::AssignmentKind::Plh as i32,
+                valid_from: Some(naskah::clock::to_timestamp(now - 60_000_000)),
+                valid_until: Some(naskah::clock::to_timestamp(now + 3_600_000_000)),
+                basis: "Surat perintah PLH".into(),
+                request_id: String::new(),
+            },
+            d.token("admin"),
+        ))
+        .await
+        .expect("PLH");
+    let id = letters(&t)
+        .register_incoming_letter(authed(
+            incoming_request(
+                vec![d.pos("kabid.ikp")],
+                "Undangan",
+                "000.1.1",
+                SecurityLevel::Biasa,
+            ),
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("register")
+        .into_inner()
+        .id;
+    let get = async |acting: String| {
+        letters(&t)
+            .get_letter(authed(
+                pb::GetLetterRequest {
+                    letter_id: id.clone(),
+                    acting_position_id: acting,
+                },
+                d.token("kasi.egov"),
+            ))
+            .await
+    };
+    assert!(get(String::new()).await.is_ok(), "through any position");
+    assert!(get(d.pos("kabid.ikp")).await.is_ok(), "as the PLH");
+    let e = get(d.pos("kasi.egov")).await.unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::NotFound, "LETTER_NOT_FOUND"),
+        "the Kasi's own position takes no part"
+    );
+    let e = get(d.pos("kadis.kominfo")).await.unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "NOT_POSITION_HOLDER"),
+        "a position the caller does not hold"
+    );
+    t.stop().await;
+}
+dual!(get_letter_reads_as_the_position_it_names);

@@ -2317,3 +2317,66 @@ async fn numbers_take_their_month_and_year_in_the_agency_time_zone(db: Db) {
     t.stop().await;
 }
 dual!(numbers_take_their_month_and_year_in_the_agency_time_zone);
+
+/// UpdateDraft honours what it is sent: `letter.etag`, when set, must equal
+/// `etag`, and the subject has CreateDraft's limit of 500 characters (not
+/// bytes). A refused update changes nothing.
+async fn update_draft_checks_both_etags_and_the_subject_as_create_draft_does(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
+    let mut l = letters(&t);
+    let letter = draft(
+        &t,
+        &d,
+        "kasi.egov",
+        &["kadis.kominfo"],
+        &[],
+        SecurityLevel::Biasa,
+        "000.1.2",
+    )
+    .await;
+    let update = |subject: String, letter_etag: &str| pb::UpdateDraftRequest {
+        letter: Some(pb::Letter {
+            id: letter.id.clone(),
+            subject,
+            etag: letter_etag.to_owned(),
+            ..Default::default()
+        }),
+        update_mask: Some(FieldMask {
+            paths: vec!["subject".into()],
+        }),
+        etag: letter.etag.clone(),
+        request_id: String::new(),
+    };
+    let refused = async |l: &mut LetterServiceClient<Channel>, r: pb::UpdateDraftRequest| {
+        let e = l
+            .update_draft(authed(r, d.token("kasi.egov")))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Code::InvalidArgument, "{e:?}");
+        e.message().to_owned()
+    };
+    // 501 characters of two bytes each: 1,002 bytes, once let through.
+    let msg = refused(&mut l, update("é".repeat(501), "")).await;
+    assert!(msg.contains("letter.subject"), "{msg}");
+    let msg = refused(&mut l, update("Perihal baru".into(), "\"v9\"")).await;
+    assert!(msg.contains("letter.etag"), "{msg}");
+    let now = get_as(&t, d.token("kasi.egov"), &letter.id).await;
+    assert_eq!(
+        (now.subject.as_str(), now.etag.as_str()),
+        (letter.subject.as_str(), letter.etag.as_str()),
+        "nothing changed"
+    );
+    // 500 characters, and letter.etag equal to etag: accepted.
+    let changed = l
+        .update_draft(authed(
+            update("é".repeat(500), &letter.etag),
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("update")
+        .into_inner();
+    assert_eq!(changed.subject, "é".repeat(500));
+    t.stop().await;
+}
+dual!(update_draft_checks_both_etags_and_the_subject_as_create_draft_does);
