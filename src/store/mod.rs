@@ -399,11 +399,10 @@ impl Store {
     }
 
     /// Verifies the whole audit chain, ranges checked apart and joined at their
-    /// ends (see [`crate::audit::join_ranges`]), 40,000 events per range: on
-    /// SQLite each range is one statement on a thread's own connection (fewer,
-    /// longer ranges measured 1.05–1.35 M events/s against 0.8–0.98 M with
-    /// 10,000); on PostgreSQL one binary COPY, one range per CPU in flight
-    /// (1.12–1.18 M events/s against 1.07–1.12 M with 10,000).
+    /// ends (see [`crate::audit::join_ranges`]), 40,000 events per range (the
+    /// size measured fastest on both engines, BENCHMARKS.md): on SQLite each
+    /// range is one statement on a thread's own connection; on PostgreSQL one
+    /// binary COPY, one range per CPU in flight.
     pub async fn verify_audit(&self) -> StoreResult<audit::VerifyReport> {
         self.verify_audit_in_ranges(40_000).await
     }

@@ -54,19 +54,7 @@ async fn unit_id(t: &TestServer, token: &str, code: &str) -> String {
 /// A letter signed by kadis.kominfo (drafted by kasi.egov, class 000.1.1).
 async fn signed_letter(t: &TestServer, d: &Demo) -> pb::Letter {
     let x = approved_letters(t, d, 1).await.remove(0);
-    lsvc(t)
-        .sign_letter(authed(
-            pb::SignLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                passphrase: DEMO_PASSPHRASE.into(),
-                request_id: String::new(),
-            },
-            d.token("kadis.kominfo"),
-        ))
-        .await
-        .expect("sign")
-        .into_inner()
+    crate::letters::signed(t, d, &x).await
 }
 
 /// An incoming letter registered by pencatat for kadis.kominfo.

@@ -1084,16 +1084,9 @@ async fn the_migration_removes_unreached_steps_from_old_letters(db: Db) {
 }
 dual!(the_migration_removes_unreached_steps_from_old_letters);
 
-/// An inbox stream shows a position's notices only while the caller may act
-/// for it: once a PLH window has ended, the position's letters no longer
-/// reach the stream opened during the window, while the caller's own still do.
-async fn an_inbox_stream_follows_the_acting_window(db: Db) {
-    let clock =
-        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
-    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
-    let d = Demo::login(&t, &["pencatat", "kabid.ikp", "kasi.egov", "admin"]).await;
-    let minute = 60_000_000i64;
-    let now = naskah::clock::Clock::now_us(&*clock);
+/// The admin makes kasi.egov PLH of kabid.ikp's position from `from` to
+/// `until` (µs).
+async fn kasi_stands_in_for_kabid_ikp(t: &TestServer, d: &Demo, from: i64, until: i64) {
     let kasi = AuthServiceClient::new(t.channel.clone())
         .who_am_i(authed(pb::WhoAmIRequest {}, d.token("kasi.egov")))
         .await
@@ -1106,8 +1099,8 @@ async fn an_inbox_stream_follows_the_acting_window(db: Db) {
                 user_id: kasi,
                 position_id: d.pos("kabid.ikp"),
                 kind: pb::AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now - minute)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 2 * minute)),
+                valid_from: Some(naskah::clock::to_timestamp(from)),
+                valid_until: Some(naskah::clock::to_timestamp(until)),
                 basis: "Surat perintah PLH".into(),
                 request_id: String::new(),
             },
@@ -1115,6 +1108,19 @@ async fn an_inbox_stream_follows_the_acting_window(db: Db) {
         ))
         .await
         .expect("PLH");
+}
+
+/// An inbox stream shows a position's notices only while the caller may act
+/// for it: once a PLH window has ended, the position's letters no longer
+/// reach the stream opened during the window, while the caller's own still do.
+async fn an_inbox_stream_follows_the_acting_window(db: Db) {
+    let clock =
+        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
+    let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
+    let d = Demo::login(&t, &["pencatat", "kabid.ikp", "kasi.egov", "admin"]).await;
+    let minute = 60_000_000i64;
+    let now = naskah::clock::Clock::now_us(&*clock);
+    kasi_stands_in_for_kabid_ikp(&t, &d, now - minute, now + 2 * minute).await;
     let mut stream = letters(&t)
         .watch_inbox(authed(
             pb::WatchInboxRequest::default(),
@@ -1177,28 +1183,8 @@ async fn get_letter_reads_as_the_position_it_names(db: Db) {
         ],
     )
     .await;
-    let kasi = AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, d.token("kasi.egov")))
-        .await
-        .expect("whoami")
-        .into_inner()
-        .user_id;
     let now = naskah::clock::Clock::now_us(&naskah::clock::SystemClock);
-    OrgServiceClient::new(t.channel.clone())
-        .assign_position(authed(
-            pb::AssignPositionRequest {
-                user_id: kasi,
-                position_id: d.pos("kabid.ikp"),
-                kind: pb::AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now - 60_000_000)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 3_600_000_000)),
-                basis: "Surat perintah PLH".into(),
-                request_id: String::new(),
-            },
-            d.token("admin"),
-        ))
-        .await
-        .expect("PLH");
+    kasi_stands_in_for_kabid_ikp(&t, &d, now - 60_000_000, now + 3_600_000_000).await;
     let id = letters(&t)
         .register_incoming_letter(authed(
             incoming_request(

@@ -255,20 +255,7 @@ async fn the_demo_scenario_runs_from_draft_to_inbox(db: Db) {
         .unwrap_err();
     assert_eq!(e.code(), Code::InvalidArgument);
 
-    letter = l
-        .set_route(authed(
-            pb::SetRouteRequest {
-                letter_id: letter.id.clone(),
-                reviewer_position_ids: vec![d.pos("kabid.aptika")],
-                signer_position_id: d.pos("kadis.kominfo"),
-                etag: letter.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("route")
-        .into_inner();
+    letter = routed(&t, &d, &letter).await;
     letter = l
         .submit_letter(authed(
             pb::SubmitLetterRequest {
@@ -1008,6 +995,42 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
 }
 
 /// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
+/// Routes `letter` (drafted by kasi.egov) through kabid.aptika to
+/// kadis.kominfo.
+pub async fn routed(t: &TestServer, d: &Demo, letter: &pb::Letter) -> pb::Letter {
+    letters(t)
+        .set_route(authed(
+            pb::SetRouteRequest {
+                letter_id: letter.id.clone(),
+                reviewer_position_ids: vec![d.pos("kabid.aptika")],
+                signer_position_id: d.pos("kadis.kominfo"),
+                etag: letter.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("route")
+        .into_inner()
+}
+
+/// kadis.kominfo signs an approved letter.
+pub async fn signed(t: &TestServer, d: &Demo, x: &pb::Letter) -> pb::Letter {
+    letters(t)
+        .sign_letter(authed(
+            pb::SignLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                passphrase: DEMO_PASSPHRASE.into(),
+                request_id: String::new(),
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("sign")
+        .into_inner()
+}
+
 pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
     let mut out = Vec::new();
     for _ in 0..n {
@@ -1958,19 +1981,7 @@ async fn the_agency_number_template_is_configurable(db: Db) {
         .await
         .expect("submit")
         .into_inner();
-    let signed = l
-        .sign_letter(authed(
-            pb::SignLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                passphrase: DEMO_PASSPHRASE.into(),
-                request_id: String::new(),
-            },
-            d.token("kadis.kominfo"),
-        ))
-        .await
-        .expect("sign")
-        .into_inner();
+    let signed = signed(&t, &d, &x).await;
     let (year, month) = wib_now();
     // A nota dinas drops the security code.
     assert_eq!(
@@ -2151,20 +2162,7 @@ async fn an_attachment_racing_a_submit_is_refused_when_the_submit_wins(db: Db) {
         "000.1.2",
     )
     .await;
-    let letter = l
-        .set_route(authed(
-            pb::SetRouteRequest {
-                letter_id: letter.id.clone(),
-                reviewer_position_ids: vec![d.pos("kabid.aptika")],
-                signer_position_id: d.pos("kadis.kominfo"),
-                etag: letter.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("route")
-        .into_inner();
+    let letter = routed(&t, &d, &letter).await;
     let content = b"lampiran: data layanan".to_vec();
     let metadata = |name: &str| pb::UploadAttachmentRequest {
         part: Some(pb::upload_attachment_request::Part::Metadata(
@@ -2274,20 +2272,7 @@ async fn numbers_take_their_month_and_year_in_the_agency_time_zone(db: Db) {
     let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
     let sign = async || {
         let x = approved_letters(&t, &d, 1).await.remove(0);
-        letters(&t)
-            .sign_letter(authed(
-                pb::SignLetterRequest {
-                    letter_id: x.id.clone(),
-                    etag: x.etag.clone(),
-                    passphrase: DEMO_PASSPHRASE.into(),
-                    request_id: String::new(),
-                },
-                d.token("kadis.kominfo"),
-            ))
-            .await
-            .expect("sign")
-            .into_inner()
-            .number
+        signed(&t, &d, &x).await.number
     };
     assert_eq!(sign().await, "1/XII/12/2026", "23:30 WIB, the default");
     assert_eq!(sign().await, "2/XII/12/2026");

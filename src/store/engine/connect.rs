@@ -47,11 +47,9 @@ pub(in crate::store) fn connect_options(url: &str, backend: Backend, pool: u32) 
 
 /// Process-wide SQLite settings, applied once before the first connection: no
 /// global memory statistics (with them every allocation inside SQLite takes one
-/// process-wide mutex, on which the connection threads of the pool queued — a
-/// tenth of the CPU time of a list request went to waking each other), and
-/// SQLite's allocations served by mimalloc, the process's allocator, instead of
-/// glibc's malloc (whose arena locking and consolidation were 8 % of a list
-/// request's CPU time).
+/// process-wide mutex, which the connection threads contend for), and SQLite's
+/// allocations served by mimalloc, the process's allocator, instead of glibc's
+/// malloc. Why they pay: docs/architecture.md, "The engine's own mechanisms".
 pub(in crate::store) fn sqlite_process_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -122,8 +120,7 @@ unsafe extern "C" fn sqlite_mem_shutdown(_: *mut std::ffi::c_void) {}
 /// Turns on SQLite's query planner stability guarantee for a new connection.
 /// Without it SQLite marks a prepared statement stale whenever a parameter that
 /// the planner looked at is bound again — every `LIMIT ?` is — and re-parses and
-/// re-plans it on every execution (a tenth of the CPU time of a list request);
-/// with it a cached statement keeps its plan.
+/// re-plans it on every execution; with it a cached statement keeps its plan.
 async fn stable_plans(
     conn: &mut sea_orm::sqlx::SqliteConnection,
 ) -> Result<(), sea_orm::sqlx::Error> {
