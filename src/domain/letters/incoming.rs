@@ -1,0 +1,162 @@
+//! Incoming letters: registration and read receipts.
+
+use super::*;
+
+/// Registers an incoming letter and delivers it to its positions.
+#[derive(Clone)]
+pub struct IncomingInput {
+    pub letter_type: LetterType,
+    pub subject: String,
+    pub body: String,
+    pub security: SecurityLevel,
+    pub urgency: i16,
+    pub classification_code: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub sender: External,
+    pub sender_number: String,
+    pub letter_date_us: i64,
+    pub receive_time_us: Option<i64>,
+}
+
+/// Registers an incoming letter (REGISTRAR) and delivers it.
+pub async fn register_incoming(
+    tx: &mut WriteTx,
+    ctx: Ctx<'_>,
+    i: IncomingInput,
+) -> Result<LetterRecord> {
+    let p = ctx.principal;
+    check_classification(tx, &p.agency_id, &i.classification_code).await?;
+    let caller = Caller::in_tx(tx, p).await?;
+    let registrar_position = caller
+        .held
+        .first()
+        .map(|h| h.position_id.clone())
+        .unwrap_or_default();
+    let now = tx.now_us();
+    let id = uuid::Uuid::new_v4().to_string();
+    let to: Vec<Target> = i.to.iter().cloned().map(Target::Position).collect();
+    let cc: Vec<Target> = i.cc.iter().cloned().map(Target::Position).collect();
+    let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &to).await?;
+    rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &cc).await?);
+    let incoming = Incoming {
+        sender: i.sender,
+        sender_number: i.sender_number,
+        letter_date_us: i.letter_date_us,
+        receive_time_us: i.receive_time_us.unwrap_or(now),
+        registered_by_user_id: p.user_id.clone(),
+        registered_by_position_id: registrar_position.clone(),
+    };
+    let l = LetterRecord {
+        id: id.clone(),
+        agency_id: p.agency_id.clone(),
+        direction: INCOMING,
+        state: state::DELIVERED,
+        letter_type: i.letter_type as i16,
+        subject: i.subject.clone(),
+        body: i.body.clone(),
+        body_sha256: sha256_hex(i.body.as_bytes()),
+        security_level: i.security as i16,
+        urgency: i.urgency,
+        classification_code: i.classification_code,
+        drafting_position_id: registrar_position.clone(),
+        drafted_by_user_id: p.user_id.clone(),
+        drafted_by_position_id: registrar_position.clone(),
+        current_step: -1,
+        version: 1,
+        number: incoming.sender_number.clone(),
+        sign_time_us: None,
+        signer_user_id: String::new(),
+        signer_position_id: String::new(),
+        verification_code: None,
+        reference_letter_id: String::new(),
+        incoming: serde_json::to_string(&incoming).map_err(|e| Error::Internal(e.to_string()))?,
+        revision: 1,
+        created_at_us: now,
+        updated_at_us: now,
+    };
+    q::insert_letter(&*tx, &l).await?;
+    q::replace_addressees(&*tx, &id, &rows).await?;
+    q::insert_version(
+        &*tx,
+        &q::VersionRecord {
+            letter_id: id.clone(),
+            version: 1,
+            subject: l.subject.clone(),
+            body: l.body.clone(),
+            body_sha256: l.body_sha256.clone(),
+            author_user_id: p.user_id.clone(),
+            author_position_id: registrar_position.clone(),
+            created_at_us: now,
+        },
+    )
+    .await?;
+    if !registrar_position.is_empty() {
+        q::box_put(
+            &*tx,
+            &p.agency_id,
+            &registrar_position,
+            folder::ALL,
+            &id,
+            now,
+        )
+        .await?;
+    }
+    for a in &rows {
+        let (f, kind) = if a.kind == TO {
+            (folder::INBOX, NoticeKind::LetterReceived)
+        } else {
+            (folder::CC, NoticeKind::LetterCopied)
+        };
+        q::box_put(&*tx, &p.agency_id, &a.position_id, f, &id, now).await?;
+        q::box_put(&*tx, &p.agency_id, &a.position_id, folder::ALL, &id, now).await?;
+        notice(tx, kind, &a.position_id, &id);
+    }
+    tx.audit(actor_event(
+        ctx,
+        &registrar_position,
+        "letter",
+        &id,
+        format!("incoming letter registered for {} position(s)", rows.len()),
+    ));
+    Ok(l)
+}
+
+/// Records a read receipt of one of the caller's held positions.
+pub async fn mark_read(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, position_id: &str) -> Result<i64> {
+    let p = ctx.principal;
+    let caller = Caller::in_tx(tx, p).await?;
+    let l = visible_letter(&*tx, p, &caller, id).await?;
+    let candidates: Vec<String> = if position_id.is_empty() {
+        caller.held_ids()
+    } else {
+        caller
+            .holding(position_id)
+            .map(|h| vec![h.position_id.clone()])
+            .unwrap_or_default()
+    };
+    let now = tx.now_us();
+    for pid in candidates {
+        if let Some(first) = q::box_mark_read(&*tx, &pid, id, now).await? {
+            if first == now {
+                notice(tx, NoticeKind::LetterRead, &l.drafting_position_id, id);
+                if !l.signer_position_id.is_empty()
+                    && l.signer_position_id != l.drafting_position_id
+                {
+                    notice(
+                        tx,
+                        NoticeKind::LetterRead,
+                        &l.signer_position_id.clone(),
+                        id,
+                    );
+                }
+            }
+            tx.audit(actor_event(ctx, &pid, "letter", id, "read receipt"));
+            return Ok(first);
+        }
+    }
+    Err(Error::rejected(
+        Reason::NotRecipient,
+        "none of your positions received this letter",
+    ))
+}

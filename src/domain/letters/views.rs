@@ -1,0 +1,323 @@
+//! What a letter looks like to its reader: views, folders, versions,
+//! comments and the signed document.
+
+use super::*;
+
+/// Everything shown about one letter.
+#[derive(Clone, Debug)]
+pub struct LetterView {
+    pub letter: LetterRecord,
+    pub steps: Vec<StepRecord>,
+    pub addressees: Vec<AddresseeRecord>,
+    pub receipts: HashMap<String, i64>,
+    pub attachments: Vec<crate::store::attachments::AttachmentRecord>,
+    pub read: bool,
+    /// Display names of the users and positions the page names (one map for
+    /// the whole page, shared by its letters).
+    pub users: std::sync::Arc<HashMap<String, String>>,
+    pub positions: std::sync::Arc<HashMap<String, String>>,
+    pub with_body: bool,
+}
+
+impl LetterView {
+    /// The etag of the letter.
+    pub fn etag(&self) -> String {
+        etag(self.letter.revision)
+    }
+
+    /// The stored incoming details, if any.
+    pub fn incoming(&self) -> Option<Incoming> {
+        serde_json::from_str(&self.letter.incoming).ok()
+    }
+
+    /// An external addressee's stored details.
+    pub fn external(a: &AddresseeRecord) -> External {
+        serde_json::from_str(&a.external).unwrap_or_default()
+    }
+}
+
+/// The view of one letter whose details were read with it.
+pub(super) async fn view_with(
+    store: &Store,
+    l: LetterRecord,
+    read: bool,
+    details: q::LetterDetails,
+    with_body: bool,
+) -> Result<LetterView> {
+    let mut v = views_with(store, vec![(l, read)], details, with_body).await?;
+    v.pop()
+        .ok_or_else(|| Error::Internal("letter view vanished".into()))
+}
+
+/// Views of letters whose details were read with them (a fixed number of
+/// queries, whatever their number).
+pub(super) async fn views_with(
+    store: &Store,
+    letters: Vec<(LetterRecord, bool)>,
+    details: q::LetterDetails,
+    with_body: bool,
+) -> Result<Vec<LetterView>> {
+    let db = store;
+    let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
+        return Ok(Vec::new());
+    };
+    let mut steps: HashMap<String, Vec<StepRecord>> = HashMap::new();
+    for s in details.steps {
+        steps.entry(s.letter_id.clone()).or_default().push(s);
+    }
+    let mut addressees: HashMap<String, Vec<AddresseeRecord>> = HashMap::new();
+    for a in details.addressees {
+        addressees.entry(a.letter_id.clone()).or_default().push(a);
+    }
+    let mut receipts: HashMap<String, HashMap<String, i64>> = HashMap::new();
+    for (letter, position, t) in details.receipts {
+        receipts.entry(letter).or_default().insert(position, t);
+    }
+    let mut attachments: HashMap<String, Vec<crate::store::attachments::AttachmentRecord>> =
+        HashMap::new();
+    for a in details.attachments {
+        attachments.entry(a.letter_id.clone()).or_default().push(a);
+    }
+    let mut user_ids: Vec<String> = Vec::new();
+    let mut position_ids: Vec<String> = Vec::new();
+    for (l, _) in &letters {
+        user_ids.extend([l.drafted_by_user_id.clone(), l.signer_user_id.clone()]);
+        position_ids.extend([l.drafting_position_id.clone(), l.signer_position_id.clone()]);
+    }
+    for s in steps.values().flatten() {
+        user_ids.push(s.decided_by_user_id.clone());
+        position_ids.push(s.position_id.clone());
+    }
+    for ids in [&mut user_ids, &mut position_ids] {
+        ids.retain(|x| !x.is_empty());
+        ids.sort();
+        ids.dedup();
+    }
+    let now = store.clock().now_us();
+    let users = std::sync::Arc::new(
+        store
+            .caches()
+            .user_names(db, &agency, &user_ids, now)
+            .await?,
+    );
+    let positions = std::sync::Arc::new(
+        store
+            .caches()
+            .position_names(db, &agency, &position_ids, now)
+            .await?,
+    );
+    Ok(letters
+        .into_iter()
+        .map(|(l, read)| LetterView {
+            steps: steps.remove(&l.id).unwrap_or_default(),
+            addressees: addressees.remove(&l.id).unwrap_or_default(),
+            receipts: receipts.remove(&l.id).unwrap_or_default(),
+            attachments: attachments.remove(&l.id).unwrap_or_default(),
+            read,
+            users: users.clone(),
+            positions: positions.clone(),
+            with_body,
+            letter: l,
+        })
+        .collect())
+}
+
+/// Reads a letter; a read of an R/SR letter is audited.
+pub async fn get(store: &Store, p: &Principal, meta: &RequestMeta, id: &str) -> Result<LetterView> {
+    get_as(store, p, meta, id, "").await
+}
+
+/// [`get`] as one of the caller's positions (`acting`, held or served; empty:
+/// any of them): the letter must reach that position, and the view's read
+/// flag is that position's. A position the caller neither holds nor serves
+/// now is refused with NOT_POSITION_HOLDER.
+pub async fn get_as(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    acting: &str,
+) -> Result<LetterView> {
+    let caller = Caller::cached(store, p).await?;
+    let positions = positions_as(&caller, acting)?;
+    // The letter and, when the caller may see it, its details in one read.
+    let (l, details) =
+        match q::letter_for_with_details(store, &p.agency_id, id, &positions, may_see).await? {
+            Some((l, part, details)) if may_see(&l, part) => (l, details),
+            _ => return Err(not_found()),
+        };
+    if is_secret(&l) {
+        audit_secret_read(store, p, meta, &caller, id, "letter").await?;
+    }
+    // Read by the caller: a read time on an inbox or copy entry of a position
+    // the caller holds (the view's receipts are those entries).
+    let mut v = view_with(store, l, false, details, true).await?;
+    let readers = if acting.is_empty() {
+        caller.held_ids()
+    } else {
+        positions
+    };
+    v.read = v.receipts.keys().any(|pid| readers.contains(pid));
+    Ok(v)
+}
+
+/// The creator's view of a letter its transaction created, once committed:
+/// what [`get`] answers then, built from the rows written instead of read back
+/// (a new letter has no route, no read receipts and no attachments yet). A
+/// secret letter's view is read with [`get`], which records that read.
+pub async fn view_of_created(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    c: Created,
+) -> Result<LetterView> {
+    if is_secret(&c.letter) {
+        return get(store, p, meta, &c.letter.id).await;
+    }
+    let details = q::LetterDetails {
+        addressees: c.addressees,
+        ..Default::default()
+    }
+    .sorted();
+    view_with(store, c.letter, false, details, true).await
+}
+
+/// A page of one folder; with `full`, each letter's route, addressees, read
+/// receipts and attachments too (read with the page, one more statement).
+#[allow(clippy::too_many_arguments)]
+pub async fn list(
+    store: &Store,
+    p: &Principal,
+    f: i16,
+    position: &str,
+    filter: q::BoxFilter,
+    size: i32,
+    token: &str,
+    full: bool,
+) -> Result<(Vec<LetterView>, String)> {
+    let limit = page::page_size(size, 50, 200)?;
+    let caller = Caller::cached(store, p).await?;
+    let positions = positions_as(&caller, position)?;
+    let types: Vec<String> = filter.types.iter().map(|t| t.to_string()).collect();
+    let fp = page::fingerprint(&[
+        "letters",
+        &f.to_string(),
+        position,
+        &types.join(","),
+        &filter
+            .urgencies
+            .iter()
+            .map(|u| u.to_string())
+            .collect::<Vec<_>>()
+            .join(","),
+        &filter.query,
+        if filter.unread_only { "1" } else { "0" },
+        &filter
+            .created_from_us
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        &filter
+            .created_to_us
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+    ]);
+    let after = page::decode_time_key(token, &fp)?;
+    let shown = if full {
+        usize::try_from(limit).unwrap_or(usize::MAX)
+    } else {
+        0
+    };
+    let (mut rows, details) =
+        q::list_box(store, &positions, f, &filter, after, limit + 1, shown).await?;
+    let next = page::next_token(&mut rows, limit, |r| {
+        page::encode(&fp, &format!("{}:{}", r.sort_us, r.letter.id))
+    });
+    let out = views_with(
+        store,
+        rows.into_iter()
+            .map(|r| (r.letter, r.read_at_us.is_some()))
+            .collect(),
+        details,
+        false,
+    )
+    .await?;
+    Ok((out, next))
+}
+
+/// Versions of a letter the caller may see.
+pub async fn versions(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    size: i32,
+    token: &str,
+) -> Result<(Vec<q::VersionRecord>, String)> {
+    let limit = page::page_size(size, 50, 200)?;
+    let db = store;
+    read_content(store, p, meta, id, "versions").await?;
+    let fp = page::fingerprint(&["versions", id]);
+    let after = page::decode(token, &fp)?
+        .map(|k| k.parse::<i32>().unwrap_or(i32::MAX))
+        .unwrap_or(0);
+    let mut rows = q::versions(db, id, after, limit + 1).await?;
+    let next = page::next_token(&mut rows, limit, |v| {
+        page::encode(&fp, &v.version.to_string())
+    });
+    Ok((rows, next))
+}
+
+/// Comments of a letter the caller may see.
+pub async fn comments(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    size: i32,
+    token: &str,
+) -> Result<(Vec<q::CommentRecord>, String)> {
+    let limit = page::page_size(size, 50, 200)?;
+    let db = store;
+    read_content(store, p, meta, id, "comments").await?;
+    let fp = page::fingerprint(&["comments", id]);
+    let after = page::decode_time_key(token, &fp)?;
+    let mut rows = q::comments(db, id, after, limit + 1).await?;
+    let next = page::next_token(&mut rows, limit, |c| {
+        page::encode(&fp, &format!("{}:{}", c.created_at_us, c.id))
+    });
+    Ok((rows, next))
+}
+
+/// The signed artefact: (manifest, CMS DER, signer certificate DER, CA certificate DER, code).
+pub async fn signed_document(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
+    let db = store;
+    let l = read_content(store, p, meta, id, "signed document").await?;
+    if l.state == state::DESTROYED {
+        return Err(Error::rejected(
+            Reason::ContentDestroyed,
+            "the signed document was destroyed under an approved disposal; its hash remains",
+        ));
+    }
+    let sig = q::signature(db, id)
+        .await?
+        .ok_or_else(|| Error::rejected(Reason::NotSigned, "the letter is not signed"))?;
+    let key = signq::key_by_serial_any(db, &sig.cert_serial)
+        .await?
+        .ok_or_else(|| Error::Internal("signing key vanished".into()))?;
+    let ca = signq::agency_ca(db, &p.agency_id)
+        .await?
+        .map(|c| c.0)
+        .unwrap_or_default();
+    Ok((
+        sig.manifest,
+        sig.signature,
+        key.cert_der,
+        ca,
+        sig.verification_code,
+    ))
+}

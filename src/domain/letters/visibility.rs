@@ -1,0 +1,163 @@
+//! Who may see a letter: the caller's positions ([`Caller`]), the one access
+//! rule ([`may_see`]), and the reads that apply it.
+
+use super::*;
+
+/// Who the caller is right now: positions held (with how) and positions served as secretary.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub held: Vec<HeldPositionRecord>,
+    pub served: Vec<String>,
+}
+
+impl Caller {
+    /// The caller's positions now, from the store's cache (for reads outside a
+    /// write transaction; writes use [`Caller::in_tx`]).
+    pub async fn cached(store: &Store, p: &Principal) -> Result<Self> {
+        let rows = store
+            .caches()
+            .caller(store, &p.user_id, store.clock().now_us())
+            .await?;
+        Ok(Self::of(rows.as_deref()))
+    }
+
+    /// The caller's positions for a write: the entry the gate has just used
+    /// (the cache is dropped by every committed identity change of this server,
+    /// see [`crate::store::cache`]), else loaded inside the transaction at its
+    /// time.
+    pub async fn in_tx(tx: &WriteTx, p: &Principal) -> Result<Self> {
+        let rows = tx.caches().caller(tx, &p.user_id, tx.now_us()).await?;
+        Ok(Self::of(rows.as_deref()))
+    }
+
+    /// The positions of a cached caller entry; none for an unknown user.
+    fn of(rows: Option<&crate::store::cache::CallerRows>) -> Self {
+        match rows {
+            Some(r) => Self {
+                held: r.held.clone(),
+                served: r.served.clone(),
+            },
+            None => Self {
+                held: Vec::new(),
+                served: Vec::new(),
+            },
+        }
+    }
+
+    /// The held position with this id.
+    pub fn holding(&self, position_id: &str) -> Option<&HeldPositionRecord> {
+        self.held.iter().find(|h| h.position_id == position_id)
+    }
+
+    /// Ids of held positions.
+    pub fn held_ids(&self) -> Vec<String> {
+        self.held.iter().map(|h| h.position_id.clone()).collect()
+    }
+
+    /// Ids of held and served positions (what the caller may see through).
+    pub fn visible_ids(&self) -> Vec<String> {
+        let mut v = self.held_ids();
+        for s in &self.served {
+            if !v.contains(s) {
+                v.push(s.clone());
+            }
+        }
+        v
+    }
+}
+
+/// The one access rule of letters: whether the caller may see letter `l`,
+/// given whether one of the positions they hold or act for takes part in it
+/// (its ALL folder: drafter, route steps once reached, recipients and copies
+/// once delivered, disposition recipients). Nothing else grants a read: not
+/// the letter's security level, not a role. Whatever the caller may not see
+/// answers exactly like an id that does not exist.
+pub(in crate::domain) fn may_see(_l: &LetterRecord, taking_part: bool) -> bool {
+    taking_part
+}
+
+/// [`visible_letter`] outside a transaction: the letter and the caller's part
+/// in it in one statement.
+pub async fn seen_letter(
+    store: &Store,
+    p: &Principal,
+    caller: &Caller,
+    id: &str,
+) -> Result<LetterRecord> {
+    match q::letter_for(store, &p.agency_id, id, &caller.visible_ids()).await? {
+        Some((l, taking_part)) if may_see(&l, taking_part) => Ok(l),
+        _ => Err(not_found()),
+    }
+}
+
+/// [`seen_letter`] for a read of the letter's content (versions, comments,
+/// the signed document, an attachment): a read of a RAHASIA or SANGAT_RAHASIA
+/// letter is recorded in the audit trail, naming `what` was read.
+pub async fn read_content(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    id: &str,
+    what: &str,
+) -> Result<LetterRecord> {
+    let caller = Caller::cached(store, p).await?;
+    let l = seen_letter(store, p, &caller, id).await?;
+    if is_secret(&l) {
+        audit_secret_read(store, p, meta, &caller, id, what).await?;
+    }
+    Ok(l)
+}
+
+/// Records a read of a secret letter's content by the caller.
+pub(super) async fn audit_secret_read(
+    store: &Store,
+    p: &Principal,
+    meta: &RequestMeta,
+    caller: &Caller,
+    id: &str,
+    what: &str,
+) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    let mut ev = Ctx::new(p, meta).event("letter", id, format!("read of a secret letter: {what}"));
+    ev.actor_position_id = caller
+        .held
+        .first()
+        .map(|h| h.position_id.clone())
+        .unwrap_or_default();
+    tx.audit(ev);
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Loads a letter the caller may see, or LETTER_NOT_FOUND.
+pub async fn visible_letter(
+    db: &impl Db,
+    p: &Principal,
+    caller: &Caller,
+    id: &str,
+) -> Result<LetterRecord> {
+    match q::letter_for_in(db, &p.agency_id, id, &caller.visible_ids()).await? {
+        Some((l, taking_part)) if may_see(&l, taking_part) => Ok(l),
+        _ => Err(not_found()),
+    }
+}
+
+pub(super) fn is_secret(l: &LetterRecord) -> bool {
+    l.security_level >= SecurityLevel::Rahasia as i16
+}
+
+/// The positions a read goes through: `acting` alone when set (it must be
+/// one the caller holds or serves now), else all the caller's.
+pub(super) fn positions_as(caller: &Caller, acting: &str) -> Result<Vec<String>> {
+    let visible = caller.visible_ids();
+    if acting.is_empty() {
+        Ok(visible)
+    } else if visible.iter().any(|v| v == acting) {
+        Ok(vec![acting.to_owned()])
+    } else {
+        Err(Error::rejected(
+            Reason::NotPositionHolder,
+            "you do not hold that position now",
+        ))
+    }
+}
