@@ -686,7 +686,6 @@ pub async fn list(
     token: &str,
 ) -> Result<(Vec<View>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store;
     let now = store.clock().now_us();
     let caller = Caller::cached(store, p).await?;
     let mut positions = if which == Box::Drafts {
@@ -718,13 +717,13 @@ pub async fn list(
     };
     let (mut keys, ds): (Vec<(i64, String)>, Vec<DispositionRecord>) = match which {
         Box::Received => {
-            let rows = q::list_received(db, &positions, &filter, after, limit + 1).await?;
+            let rows = q::list_received(store, &positions, &filter, after, limit + 1).await?;
             let keys: Vec<(i64, String)> = rows
                 .iter()
                 .map(|r| (r.created_at_us, r.disposition_id.clone()))
                 .collect();
             let mut by_id: HashMap<String, DispositionRecord> =
-                q::by_ids(db, &keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
+                q::by_ids(store, &keys.iter().map(|k| k.1.clone()).collect::<Vec<_>>())
                     .await?
                     .into_iter()
                     .map(|d| (d.id.clone(), d))
@@ -734,14 +733,14 @@ pub async fn list(
         }
         Box::Sent | Box::Drafts => {
             let user = (which == Box::Drafts).then_some(p.user_id.as_str());
-            let ds = q::list_sent(db, &positions, user, &filter, after, limit + 1).await?;
+            let ds = q::list_sent(store, &positions, user, &filter, after, limit + 1).await?;
             (
                 ds.iter().map(|d| (d.created_at_us, d.id.clone())).collect(),
                 ds,
             )
         }
     };
-    let mut out = views(db, ds, now).await?;
+    let mut out = views(store, ds, now).await?;
     let next = if out.len() as u64 > limit {
         out.truncate(limit as usize);
         keys.truncate(limit as usize);

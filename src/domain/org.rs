@@ -752,19 +752,18 @@ pub struct ChartUnit {
 
 /// The unit tree with positions and current holders, from `root` (or all roots).
 pub async fn org_chart(store: &Store, p: &Principal, root: Option<&str>) -> Result<Vec<ChartUnit>> {
-    let db = store;
     let agency = &p.agency_id;
-    let units = q::all_units(db, agency).await?;
+    let units = q::all_units(store, agency).await?;
     if let Some(r) = root
         && !units.iter().any(|u| u.id == r)
     {
         return Err(not_found(Reason::UnitNotFound, "unit"));
     }
-    let positions = q::all_positions(db, agency).await?;
+    let positions = q::all_positions(store, agency).await?;
     let now = store.clock().now_us();
-    let active = q::list_assignments(db, agency, None, None, Some(now), None, u64::MAX).await?;
+    let active = q::list_assignments(store, agency, None, None, Some(now), None, u64::MAX).await?;
     let user_ids: Vec<String> = active.iter().map(|a| a.user_id.clone()).collect();
-    let names: HashMap<String, String> = q::users_by_ids(db, agency, &user_ids)
+    let names: HashMap<String, String> = q::users_by_ids(store, agency, &user_ids)
         .await?
         .into_iter()
         .filter(|u| !u.disabled)
@@ -784,7 +783,7 @@ pub async fn org_chart(store: &Store, p: &Principal, root: Option<&str>) -> Resu
         }
     }
     let mut secretaries: HashMap<String, Vec<String>> = HashMap::new();
-    for (pos, user) in q::secretaries(db, agency).await? {
+    for (pos, user) in q::secretaries(store, agency).await? {
         secretaries.entry(pos).or_default().push(user);
     }
     let mut by_unit: HashMap<&str, Vec<ChartPosition>> = HashMap::new();

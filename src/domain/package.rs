@@ -341,11 +341,10 @@ pub async fn admit(
     c: &CaseFileRecord,
     access_reason: &str,
 ) -> Result<Vec<String>> {
-    let db = store;
     let caller = super::letters::Caller::cached(store, p).await?;
     let visible = caller.visible_ids();
     let mut outside = Vec::new();
-    let ids = dq::letters_of(db, &c.id).await?;
+    let ids = dq::letters_of(store, &c.id).await?;
     for id in &ids {
         let Some((l, part)) =
             crate::store::letters::letter_for(store, &c.agency_id, id, &visible).await?
@@ -458,12 +457,11 @@ async fn feed(
     letter_ids: &[String],
     f: &Feeder,
 ) -> Result<()> {
-    let db = store;
     let agency = &c.agency_id;
-    let class = setupq::classification(db, agency, &c.classification_code).await?;
-    let names = signq::agency(db, agency).await?.unwrap_or_default();
+    let class = setupq::classification(store, agency, &c.classification_code).await?;
+    let names = signq::agency(store, agency).await?.unwrap_or_default();
     let (agency_name, agency_code) = (names.name, names.code);
-    let ca_der = signq::agency_ca(db, agency)
+    let ca_der = signq::agency_ca(store, agency)
         .await?
         .map(|(cert_der, _)| cert_der)
         .ok_or_else(|| Error::Internal("the agency has no CA".into()))?;
@@ -474,7 +472,7 @@ async fn feed(
     let mut letters = Vec::new();
     let mut resources: Vec<(&str, String)> = vec![("case_file", c.id.clone())];
     for id in letter_ids {
-        let Some(l) = lq::letter(db, agency, id).await? else {
+        let Some(l) = lq::letter(store, agency, id).await? else {
             continue;
         };
         let dir = format!("letters/{id}");
@@ -496,7 +494,7 @@ async fn feed(
             verification_code: l.verification_code.clone().unwrap_or_default(),
             ..Default::default()
         };
-        if let Some(s) = lq::signature(db, id).await?
+        if let Some(s) = lq::signature(store, id).await?
             && !s.signature.is_empty()
         {
             meta.signed_manifest_file = format!("{dir}/signed-manifest.json");
@@ -504,7 +502,7 @@ async fn feed(
             f.file(&meta.signed_manifest_file, s.manifest).await?;
             f.file(&meta.signature_file, s.signature).await?;
         }
-        for a in aq::list(db, id).await? {
+        for a in aq::list(store, id).await? {
             let file = format!("{dir}/attachments/{}", a.id);
             let mut src = blobs.open(&a.sha256).await.map_err(|e| {
                 Error::Internal(format!("attachment {} blob unreadable: {e}", a.id))
@@ -532,7 +530,7 @@ async fn feed(
                 file,
             });
         }
-        for d in dispq::of_letter(db, id).await? {
+        for d in dispq::of_letter(store, id).await? {
             resources.push(("disposition", d.id.clone()));
             meta.dispositions.push(DispositionMeta {
                 id: d.id,
@@ -554,7 +552,7 @@ async fn feed(
     for (rtype, rid) in &resources {
         let mut after = 0;
         loop {
-            let page = dq::events_of(db, rtype, rid, after, 500).await?;
+            let page = dq::events_of(store, rtype, rid, after, 500).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             let mut buf = Vec::new();
@@ -568,7 +566,7 @@ async fn feed(
         }
     }
 
-    let holds = rq::holds_for(db, &c.id, letter_ids)
+    let holds = rq::holds_for(store, &c.id, letter_ids)
         .await?
         .into_iter()
         .map(|h| HoldMeta {

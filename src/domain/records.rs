@@ -271,9 +271,8 @@ pub async fn list(
     let st: Vec<String> = states.iter().map(|s| s.to_string()).collect();
     let fp = page::fingerprint(&["case_files", unit, class_root, &st.join(",")]);
     let after = page::decode_time_key(token, &fp)?;
-    let db = store;
     let mut rows = q::list(
-        db,
+        store,
         &p.agency_id,
         (!unit.is_empty()).then_some(unit),
         (!class_root.is_empty()).then_some(class_root),
@@ -285,7 +284,7 @@ pub async fn list(
     let next = page::next_token(&mut rows, limit, |c| {
         page::encode(&fp, &format!("{}:{}", c.open_at_us, c.id))
     });
-    Ok((views(db, rows).await?, next))
+    Ok((views(store, rows).await?, next))
 }
 
 /// Case files due for `fd` as of `as_of`, not on hold, oldest first.
@@ -300,13 +299,20 @@ pub async fn due(
     let limit = page::page_size(size, 50, 200)?;
     let fp = page::fingerprint(&["due", &(fd as i32).to_string(), &as_of.to_string()]);
     let mut after = page::decode_time_key(token, &fp)?;
-    let db = store;
     let mut out = Vec::new();
     // Held files are skipped; keep reading until the page is full or the list ends.
     loop {
-        let rows = q::due(db, &p.agency_id, fd as i16, as_of, after.clone(), limit + 1).await?;
+        let rows = q::due(
+            store,
+            &p.agency_id,
+            fd as i16,
+            as_of,
+            after.clone(),
+            limit + 1,
+        )
+        .await?;
         let exhausted = rows.len() as u64 <= limit;
-        for v in views(db, rows).await? {
+        for v in views(store, rows).await? {
             let key = (v.c.inactive_until_us.unwrap_or(0), v.c.id.clone());
             if out.len() as u64 == limit {
                 let next = out

@@ -1192,18 +1192,7 @@ async fn secret_letters_are_invisible_to_non_participants(db: Db) {
             .await
             .expect("submit")
             .into_inner();
-        l.sign_letter(authed(
-            pb::SignLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                passphrase: DEMO_PASSPHRASE.into(),
-                request_id: String::new(),
-            },
-            d.token("kadis.kominfo"),
-        ))
-        .await
-        .expect("sign")
-        .into_inner()
+        signed(&t, &d, &x).await
     };
     let secret = make(SecurityLevel::Rahasia).await;
     let ordinary = make(SecurityLevel::Biasa).await;

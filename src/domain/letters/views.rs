@@ -57,7 +57,6 @@ pub(super) async fn views_with(
     details: q::LetterDetails,
     with_body: bool,
 ) -> Result<Vec<LetterView>> {
-    let db = store;
     let Some(agency) = letters.first().map(|(l, _)| l.agency_id.clone()) else {
         return Ok(Vec::new());
     };
@@ -97,13 +96,13 @@ pub(super) async fn views_with(
     let users = std::sync::Arc::new(
         store
             .caches()
-            .user_names(db, &agency, &user_ids, now)
+            .user_names(store, &agency, &user_ids, now)
             .await?,
     );
     let positions = std::sync::Arc::new(
         store
             .caches()
-            .position_names(db, &agency, &position_ids, now)
+            .position_names(store, &agency, &position_ids, now)
             .await?,
     );
     Ok(letters
@@ -254,13 +253,12 @@ pub async fn versions(
     token: &str,
 ) -> Result<(Vec<q::VersionRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store;
     read_content(store, p, meta, id, "versions").await?;
     let fp = page::fingerprint(&["versions", id]);
     let after = page::decode(token, &fp)?
         .map(|k| k.parse::<i32>().unwrap_or(i32::MAX))
         .unwrap_or(0);
-    let mut rows = q::versions(db, id, after, limit + 1).await?;
+    let mut rows = q::versions(store, id, after, limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |v| {
         page::encode(&fp, &v.version.to_string())
     });
@@ -277,11 +275,10 @@ pub async fn comments(
     token: &str,
 ) -> Result<(Vec<q::CommentRecord>, String)> {
     let limit = page::page_size(size, 50, 200)?;
-    let db = store;
     read_content(store, p, meta, id, "comments").await?;
     let fp = page::fingerprint(&["comments", id]);
     let after = page::decode_time_key(token, &fp)?;
-    let mut rows = q::comments(db, id, after, limit + 1).await?;
+    let mut rows = q::comments(store, id, after, limit + 1).await?;
     let next = page::next_token(&mut rows, limit, |c| {
         page::encode(&fp, &format!("{}:{}", c.created_at_us, c.id))
     });
@@ -295,7 +292,6 @@ pub async fn signed_document(
     meta: &RequestMeta,
     id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
-    let db = store;
     let l = read_content(store, p, meta, id, "signed document").await?;
     if l.state == state::DESTROYED {
         return Err(Error::rejected(
@@ -303,13 +299,13 @@ pub async fn signed_document(
             "the signed document was destroyed under an approved disposal; its hash remains",
         ));
     }
-    let sig = q::signature(db, id)
+    let sig = q::signature(store, id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::NotSigned, "the letter is not signed"))?;
-    let key = signq::key_by_serial_any(db, &sig.cert_serial)
+    let key = signq::key_by_serial_any(store, &sig.cert_serial)
         .await?
         .ok_or_else(|| Error::Internal("signing key vanished".into()))?;
-    let ca = signq::agency_ca(db, &p.agency_id)
+    let ca = signq::agency_ca(store, &p.agency_id)
         .await?
         .map(|c| c.0)
         .unwrap_or_default();
