@@ -26,16 +26,6 @@ impl DispositionApi {
     pub fn new(app: Arc<App>) -> Self {
         Self { app }
     }
-
-    async fn answer(
-        &self,
-        p: &crate::auth::Principal,
-        id: &str,
-    ) -> Result<pb::Disposition, Status> {
-        Ok(disposition_pb(
-            domain::get_view(&self.app.store, p, id).await?,
-        ))
-    }
 }
 
 fn actor(user: &str, position: &str, kind: i16) -> Option<pb::Actor> {
@@ -182,25 +172,12 @@ impl DispositionService for DispositionApi {
             due_us: due,
             urgency: r.urgency as i16,
         };
-        // Set by the run that committed (a run retried alone sets it again).
-        let sent = std::sync::Mutex::new(None);
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             let s = domain::create(tx, Ctx::new(&p, &m), d.clone()).await?;
-            let id = s.d.id.clone();
-            *sent.lock().unwrap_or_else(|e| e.into_inner()) = Some(s);
-            Ok(pb::Disposition {
-                id,
-                ..Default::default()
-            })
+            Ok(disposition_pb(s.view(tx.now_us())))
         })
         .await?;
-        // A retry's answer (this run's disposition was not committed) is read.
-        match sent.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(s) if s.d.id == out.id => Ok(Response::new(disposition_pb(
-                s.view(self.app.store.clock().now_us()),
-            ))),
-            _ => Ok(Response::new(self.answer(&p, &out.id).await?)),
-        }
+        Ok(Response::new(out))
     }
 
     async fn draft_disposition(
@@ -234,13 +211,10 @@ impl DispositionService for DispositionApi {
         };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             let d = domain::draft(tx, Ctx::new(&p, &m), d.clone()).await?;
-            Ok(pb::Disposition {
-                id: d.id,
-                ..Default::default()
-            })
+            Ok(disposition_pb(domain::answer(tx, &p, &d.id).await?))
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &out.id).await?))
+        Ok(Response::new(out))
     }
 
     async fn confirm_disposition(
@@ -268,12 +242,14 @@ impl DispositionService for DispositionApi {
             note: r.note.clone(),
             due_us: due,
         };
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             domain::confirm(tx, Ctx::new(&p, &m), &r.disposition_id, &r.etag, c.clone()).await?;
-            Ok(pb::Disposition::default())
+            Ok(disposition_pb(
+                domain::answer(tx, &p, &r.disposition_id).await?,
+            ))
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &r.disposition_id).await?))
+        Ok(Response::new(out))
     }
 
     async fn cancel_disposition(
@@ -287,12 +263,14 @@ impl DispositionService for DispositionApi {
         v.len("etag", &r.etag, 1, 64);
         v.len("reason", &r.reason, 0, 1000);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             domain::cancel(tx, Ctx::new(&p, &m), &r.disposition_id, &r.etag).await?;
-            Ok(pb::Disposition::default())
+            Ok(disposition_pb(
+                domain::answer(tx, &p, &r.disposition_id).await?,
+            ))
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &r.disposition_id).await?))
+        Ok(Response::new(out))
     }
 
     async fn mark_disposition_read(
@@ -305,12 +283,14 @@ impl DispositionService for DispositionApi {
         v.uuid("disposition_id", &r.disposition_id, true);
         v.uuid("position_id", &r.position_id, false);
         v.finish()?;
-        mutate(&self.app, &p, &m, "", &r, async |tx| {
+        let out = mutate(&self.app, &p, &m, "", &r, async |tx| {
             domain::mark_read(tx, Ctx::new(&p, &m), &r.disposition_id, &r.position_id).await?;
-            Ok(pb::Disposition::default())
+            Ok(disposition_pb(
+                domain::answer(tx, &p, &r.disposition_id).await?,
+            ))
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &r.disposition_id).await?))
+        Ok(Response::new(out))
     }
 
     async fn respond_to_disposition(
@@ -336,7 +316,7 @@ impl DispositionService for DispositionApi {
             v.uuid(&format!("attachment_ids[{i}]"), a, true);
         }
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             domain::respond(
                 tx,
                 Ctx::new(&p, &m),
@@ -347,10 +327,12 @@ impl DispositionService for DispositionApi {
                 &r.attachment_ids,
             )
             .await?;
-            Ok(pb::Disposition::default())
+            Ok(disposition_pb(
+                domain::answer(tx, &p, &r.disposition_id).await?,
+            ))
         })
         .await?;
-        Ok(Response::new(self.answer(&p, &r.disposition_id).await?))
+        Ok(Response::new(out))
     }
 
     async fn list_dispositions(

@@ -9,7 +9,7 @@ use futures::Stream;
 use tokio::io::AsyncReadExt;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::mutate::mutate;
+use super::mutate::{mutate, replayed};
 use super::{App, meta, principal};
 use crate::clock::{from_timestamp, to_timestamp};
 use crate::domain::context::Ctx;
@@ -284,27 +284,13 @@ impl LetterService for LetterApi {
             carbon_copies,
             reference_letter_id: r.reference_letter_id.clone(),
         };
-        let app = self.app.clone();
-        // Set by the run that committed (a run retried alone sets it again).
-        let created = std::sync::Mutex::new(None);
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let c = domain::create_draft(tx, Ctx::new(&p, &m), d.clone()).await?;
-            let id = c.letter.id.clone();
-            *created.lock().unwrap_or_else(|e| e.into_inner()) = Some(c);
-            Ok(pb::Letter {
-                id,
-                ..Default::default()
-            })
+            let ctx = Ctx::new(&p, &m);
+            let c = domain::create_draft(tx, ctx, d.clone()).await?;
+            Ok(letter_pb(domain::answer_created(tx, ctx, c).await?))
         })
         .await?;
-        // A retry's answer (this run's letter was not committed) is read.
-        let v = match created.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(c) if c.letter.id == out.id => {
-                domain::view_of_created(&app.store, &p, &m, c).await?
-            }
-            _ => domain::get(&app.store, &p, &m, &out.id).await?,
-        };
-        Ok(Response::new(letter_pb(v)))
+        Ok(Response::new(out))
     }
 
     async fn get_letter(
@@ -404,14 +390,13 @@ impl LetterService for LetterApi {
             }
         }
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::update_draft(tx, Ctx::new(&p, &m), &l.id, &r.etag, ch.clone()).await?;
-            Ok(pb::Letter::default())
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::update_draft(tx, ctx, &l.id, &r.etag, ch.clone()).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &l.id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn delete_draft(
@@ -552,22 +537,21 @@ impl LetterService for LetterApi {
         }
         v.uuid("signer_position_id", &r.signer_position_id, true);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::set_route(
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::set_route(
                 tx,
-                Ctx::new(&p, &m),
+                ctx,
                 &r.letter_id,
                 &r.etag,
                 &r.reviewer_position_ids,
                 &r.signer_position_id,
             )
             .await?;
-            Ok(pb::Letter::default())
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn submit_letter(
@@ -580,17 +564,13 @@ impl LetterService for LetterApi {
         v.uuid("letter_id", &r.letter_id, true);
         etag_rule(&mut v, &r.etag);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let l = domain::submit(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag).await?;
-            Ok(pb::Letter {
-                etag: crate::domain::context::etag(l.revision),
-                ..Default::default()
-            })
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::submit(tx, ctx, &r.letter_id, &r.etag).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn approve_letter(
@@ -604,14 +584,13 @@ impl LetterService for LetterApi {
         etag_rule(&mut v, &r.etag);
         v.len("comment", &r.comment, 0, 4000);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::approve(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag, &r.comment).await?;
-            Ok(pb::Letter::default())
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::approve(tx, ctx, &r.letter_id, &r.etag, &r.comment).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn return_letter(
@@ -625,14 +604,13 @@ impl LetterService for LetterApi {
         etag_rule(&mut v, &r.etag);
         v.len("comment", &r.comment, 1, 4000);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::return_letter(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag, &r.comment).await?;
-            Ok(pb::Letter::default())
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::return_letter(tx, ctx, &r.letter_id, &r.etag, &r.comment).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn add_comment(
@@ -726,27 +704,10 @@ impl LetterService for LetterApi {
             passphrase: String::new(),
             ..r.clone()
         };
-        if !r.request_id.is_empty()
-            && let Some(prev) =
-                crate::store::idempotency::lookup(&self.app.store, &p.user_id, &r.request_id)
-                    .await
-                    .map_err(Error::from)?
-            && prev.method == m.method
-        {
-            // A retry of a signature that went through: answer without unlocking the key again.
-            let out = mutate(
-                &self.app,
-                &p,
-                &m,
-                &r.request_id,
-                &fingerprint,
-                async |_tx| Ok(pb::Letter::default()),
-            )
-            .await?;
-            let _ = out;
-            return Ok(Response::new(letter_pb(
-                domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-            )));
+        // A retry of a signature that went through is answered without
+        // unlocking the key again.
+        if let Some(out) = replayed(&self.app, &p, &m, &r.request_id, &fingerprint).await? {
+            return Ok(Response::new(out));
         }
         let (key, rec) = crate::domain::signing::unlock_audited(
             &self.app.store,
@@ -757,14 +718,13 @@ impl LetterService for LetterApi {
             &r.passphrase,
         )
         .await?;
-        mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
-            domain::sign(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag, &key, &rec).await?;
-            Ok(pb::Letter::default())
+        let out = mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::sign(tx, ctx, &r.letter_id, &r.etag, &key, &rec).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn withdraw_letter(
@@ -778,14 +738,13 @@ impl LetterService for LetterApi {
         etag_rule(&mut v, &r.etag);
         v.len("reason", &r.reason, 0, 1000);
         v.finish()?;
-        mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            domain::withdraw(tx, Ctx::new(&p, &m), &r.letter_id, &r.etag, &r.reason).await?;
-            Ok(pb::Letter::default())
+        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::withdraw(tx, ctx, &r.letter_id, &r.etag, &r.reason).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &r.letter_id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn register_incoming_letter(
@@ -845,16 +804,12 @@ impl LetterService for LetterApi {
             receive_time_us: receive.flatten(),
         };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let l = domain::register_incoming(tx, Ctx::new(&p, &m), input.clone()).await?;
-            Ok(pb::Letter {
-                id: l.id,
-                ..Default::default()
-            })
+            let ctx = Ctx::new(&p, &m);
+            let l = domain::register_incoming(tx, ctx, input.clone()).await?;
+            Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
-        Ok(Response::new(letter_pb(
-            domain::get(&self.app.store, &p, &m, &out.id).await?,
-        )))
+        Ok(Response::new(out))
     }
 
     async fn mark_read(

@@ -39,7 +39,7 @@ where
             "must be at most 128 visible ASCII characters",
         )));
     }
-    let request_hash = hex::encode(Sha256::digest(request.encode_to_vec()));
+    let request_hash = fingerprint(request);
     // A retry of a finished request is answered before any write lock is taken.
     if let Some(prev) = remembered(app, p, request_id).await? {
         return replay(m, &request_hash, prev);
@@ -96,6 +96,28 @@ where
         let _ = app.notices.send(n);
     }
     Ok(response)
+}
+
+/// The first response to `request` when `request_id` has already answered
+/// it, checked before any work that must not be done twice (unlocking a
+/// signing key); `None` when the id is empty, unknown or was used for
+/// another method (left to [`mutate`]).
+pub async fn replayed<Q: Message, R: Message + Default>(
+    app: &App,
+    p: &Principal,
+    m: &RequestMeta,
+    request_id: &str,
+    request: &Q,
+) -> Result<Option<R>, Status> {
+    match remembered(app, p, request_id).await? {
+        Some(prev) if prev.method == m.method => replay(m, &fingerprint(request), prev).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The fingerprint of a request, which a retry must repeat.
+fn fingerprint(request: &impl Message) -> String {
+    hex::encode(Sha256::digest(request.encode_to_vec()))
 }
 
 /// The remembered response of `request_id` of this user, if any.

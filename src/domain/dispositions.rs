@@ -654,14 +654,23 @@ fn assemble(
 
 /// One disposition by id, for its sender, its recipients, or their secretaries.
 pub async fn get_view(store: &Store, p: &Principal, id: &str) -> Result<View> {
-    let (d, recipients, responses) = q::one(store, &p.agency_id, id)
-        .await?
-        .ok_or_else(not_found)?;
+    view_of(store, p, id, store.clock().now_us()).await
+}
+
+/// The view of a disposition its write transaction has just changed, read in
+/// that transaction: what [`get_view`] answers once it commits, and what a
+/// retry with the same `request_id` is answered again.
+pub async fn answer(tx: &WriteTx, p: &Principal, id: &str) -> Result<View> {
+    view_of(tx, p, id, tx.now_us()).await
+}
+
+async fn view_of(db: &impl Db, p: &Principal, id: &str, now_us: i64) -> Result<View> {
+    let (d, recipients, responses) = q::one(db, &p.agency_id, id).await?.ok_or_else(not_found)?;
     Ok(View {
         d,
         recipients,
         responses,
-        now_us: store.clock().now_us(),
+        now_us,
     })
 }
 

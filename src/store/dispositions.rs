@@ -4,8 +4,8 @@ use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 use super::entities::{disposition, disposition_recipient, disposition_response};
@@ -130,18 +130,18 @@ pub async fn tree_for(
 /// statement of [`tree_sql`]'s shape (on PostgreSQL a read connection's, not
 /// the pool's); `None` when there is no such disposition.
 pub async fn one(
-    store: &Store,
+    db: &impl Db,
     agency: &str,
     id: &str,
 ) -> StoreResult<Option<(DispositionRecord, Vec<RecipientRecord>, Vec<ResponseRecord>)>> {
-    let backend = store.reader().get_database_backend();
+    let backend = db.conn().get_database_backend();
     let (id_at, agency_at) = (
         super::engine::mark(backend, 1),
         super::engine::mark(backend, 2),
     );
     let sql = tree_sql_of(&format!("id = {id_at} AND agency_id = {agency_at}"));
     let stmt = Statement::from_sql_and_values(backend, sql, [id.into(), agency.into()]);
-    let rows = store.rows(stmt, tree_row, Reach::Keyed).await?;
+    let rows = super::read::rows_of(db, stmt, tree_row, Reach::Keyed).await?;
     let (mut ds, recipients, responses) = tree_of(rows);
     Ok(ds.pop().map(|d| (d, recipients, responses)))
 }

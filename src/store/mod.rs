@@ -143,6 +143,16 @@ mod access {
         type Conn: ConnectionTrait + Access + Sync;
         /// That connection.
         fn conn(&self) -> &Self::Conn;
+        /// The store's own read connections, for a read outside any
+        /// transaction (see [`super::read`]); a transaction reads through its
+        /// own connection.
+        fn readers(&self) -> Option<&super::read::Readers> {
+            None
+        }
+        /// The write transaction's connection, for a read inside it.
+        fn in_tx(&self) -> Option<&super::TxConnection> {
+            None
+        }
     }
 
     macro_rules! itself {
@@ -155,16 +165,25 @@ mod access {
             }
         )*};
     }
-    itself!(
-        sea_orm::DatabaseConnection,
-        sea_orm::DatabaseTransaction,
-        super::TxConnection
-    );
+    itself!(sea_orm::DatabaseConnection, sea_orm::DatabaseTransaction);
+
+    impl Access for super::TxConnection {
+        type Conn = super::TxConnection;
+        fn conn(&self) -> &super::TxConnection {
+            self
+        }
+        fn in_tx(&self) -> Option<&super::TxConnection> {
+            Some(self)
+        }
+    }
 
     impl Access for super::Store {
         type Conn = sea_orm::DatabaseConnection;
         fn conn(&self) -> &sea_orm::DatabaseConnection {
             &self.db
+        }
+        fn readers(&self) -> Option<&super::read::Readers> {
+            self.readers.as_deref()
         }
     }
 
@@ -172,6 +191,9 @@ mod access {
         type Conn = super::TxConnection;
         fn conn(&self) -> &super::TxConnection {
             &self.tx
+        }
+        fn in_tx(&self) -> Option<&super::TxConnection> {
+            Some(&self.tx)
         }
     }
 }

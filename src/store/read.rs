@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
+use sea_orm::{ConnectionTrait, Statement};
 
 pub use super::engine::sqlite::reads::SqliteReads;
 use super::{StoreError, StoreResult};
@@ -96,11 +96,26 @@ pub enum Readers {
     Postgres(Box<super::read_pg::PgConns>),
 }
 
+/// Runs a read statement on `db`, rows decoded by `decode`: outside a
+/// transaction through the store's own read connections, in a transaction
+/// through its connection.
+pub async fn rows_of<T: Send + 'static>(
+    db: &impl super::Db,
+    stmt: Statement,
+    decode: Decode<T>,
+    reach: Reach,
+) -> StoreResult<Vec<T>> {
+    match db.in_tx() {
+        Some(tx) => tx.rows(stmt, decode).await,
+        None => rows(db.readers(), db.conn(), stmt, decode, reach).await,
+    }
+}
+
 /// Runs a read statement, rows decoded by `decode`: through the store's own
 /// read connections when it has them, else through `db`.
 pub(super) async fn rows<T: Send + 'static>(
     readers: Option<&Readers>,
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     stmt: Statement,
     decode: Decode<T>,
     reach: Reach,
@@ -122,7 +137,7 @@ pub(super) async fn rows<T: Send + 'static>(
 /// together.
 pub(super) async fn rows_then<T, U, F>(
     readers: Option<&Readers>,
-    db: &DatabaseConnection,
+    db: &sea_orm::DatabaseConnection,
     first: Statement,
     decode: Decode<T>,
     then: F,

@@ -132,6 +132,26 @@ impl TxConnection {
     }
 }
 
+impl TxConnection {
+    /// A read in the transaction, after the writes held back, its rows
+    /// decoded by column position (on a SQLite file through SQLite's own rows,
+    /// which keep their columns' order).
+    pub(super) async fn rows<T>(
+        &self,
+        stmt: sea_orm::Statement,
+        decode: read::Decode<T>,
+    ) -> StoreResult<Vec<T>> {
+        self.send_pending().await?;
+        match &self.inner {
+            TxConn::Sqlite(w) => w.for_read().await?.rows(&stmt, decode),
+            other => {
+                let rows = other.query_all_raw(stmt).await?;
+                rows.iter().map(|r| decode(r)).collect()
+            }
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ConnectionTrait for TxConnection {
     fn get_database_backend(&self) -> DbBackend {

@@ -11,6 +11,7 @@ mod disposal;
 mod dispositions;
 mod durability;
 mod hardening;
+mod idempotency;
 mod isolation;
 mod letters;
 mod org;

@@ -38,7 +38,7 @@ impl LetterView {
 
 /// The view of one letter whose details were read with it.
 pub(super) async fn view_with(
-    store: &Store,
+    store: &impl Names,
     l: LetterRecord,
     read: bool,
     details: q::LetterDetails,
@@ -52,7 +52,7 @@ pub(super) async fn view_with(
 /// Views of letters whose details were read with them (a fixed number of
 /// queries, whatever their number).
 pub(super) async fn views_with(
-    store: &Store,
+    store: &impl Names,
     letters: Vec<(LetterRecord, bool)>,
     details: q::LetterDetails,
     with_body: bool,
@@ -92,16 +92,16 @@ pub(super) async fn views_with(
         ids.sort();
         ids.dedup();
     }
-    let now = store.clock().now_us();
+    let now = store.now();
     let users = std::sync::Arc::new(
         store
-            .caches()
+            .names()
             .user_names(store, &agency, &user_ids, now)
             .await?,
     );
     let positions = std::sync::Arc::new(
         store
-            .caches()
+            .names()
             .position_names(store, &agency, &position_ids, now)
             .await?,
     );
@@ -160,25 +160,70 @@ pub async fn get_as(
     Ok(v)
 }
 
-/// The creator's view of a letter its transaction created, once committed:
-/// what [`get`] answers then, built from the rows written instead of read back
-/// (a new letter has no route, no read receipts and no attachments yet). A
-/// secret letter's view is read with [`get`], which records that read.
-pub async fn view_of_created(
-    store: &Store,
-    p: &Principal,
-    meta: &RequestMeta,
-    c: Created,
-) -> Result<LetterView> {
-    if is_secret(&c.letter) {
-        return get(store, p, meta, &c.letter.id).await;
+/// Where a view finds the display names of users and positions: the store
+/// outside a transaction, or a write transaction (which reads its own
+/// writes).
+pub(super) trait Names: Db {
+    /// The names cache.
+    fn names(&self) -> &crate::store::cache::Caches;
+    /// The time the cache entries are judged at.
+    fn now(&self) -> i64;
+}
+
+impl Names for Store {
+    fn names(&self) -> &crate::store::cache::Caches {
+        self.caches()
     }
+    fn now(&self) -> i64 {
+        self.clock().now_us()
+    }
+}
+
+impl Names for WriteTx {
+    fn names(&self) -> &crate::store::cache::Caches {
+        self.caches()
+    }
+    fn now(&self) -> i64 {
+        self.now_us()
+    }
+}
+
+/// The caller's view of a letter its write transaction has just changed,
+/// read in that transaction: what [`get`] answers once it commits, and what
+/// a retry with the same `request_id` is answered again (the response is
+/// remembered with the change). Showing a secret letter is a read of it, and
+/// is audited with the change.
+pub async fn answer(tx: &mut WriteTx, ctx: Ctx<'_>, l: LetterRecord) -> Result<LetterView> {
+    let details = q::details_of(&*tx, std::slice::from_ref(&l.id)).await?;
+    answer_with(tx, ctx, l, details).await
+}
+
+/// [`answer`] for a letter the transaction created, built from the rows
+/// written instead of read back (a new letter has no route, no read receipts
+/// and no attachments yet).
+pub async fn answer_created(tx: &mut WriteTx, ctx: Ctx<'_>, c: Created) -> Result<LetterView> {
     let details = q::LetterDetails {
         addressees: c.addressees,
         ..Default::default()
     }
     .sorted();
-    view_with(store, c.letter, false, details, true).await
+    answer_with(tx, ctx, c.letter, details).await
+}
+
+async fn answer_with(
+    tx: &mut WriteTx,
+    ctx: Ctx<'_>,
+    l: LetterRecord,
+    details: q::LetterDetails,
+) -> Result<LetterView> {
+    let caller = Caller::in_tx(tx, ctx.principal).await?;
+    if is_secret(&l) {
+        tx.audit(secret_read_event(ctx, &caller, &l.id, "letter"));
+    }
+    let mut v = view_with(&*tx, l, false, details, true).await?;
+    let held = caller.held_ids();
+    v.read = v.receipts.keys().any(|pid| held.contains(pid));
+    Ok(v)
 }
 
 /// A page of one folder; with `full`, each letter's route, addressees, read

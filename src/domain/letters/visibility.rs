@@ -118,15 +118,25 @@ pub(super) async fn audit_secret_read(
     what: &str,
 ) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    let mut ev = Ctx::new(p, meta).event("letter", id, format!("read of a secret letter: {what}"));
+    tx.audit(secret_read_event(Ctx::new(p, meta), caller, id, what));
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The audit event of a read of a secret letter.
+pub(super) fn secret_read_event(
+    ctx: Ctx<'_>,
+    caller: &Caller,
+    id: &str,
+    what: &str,
+) -> crate::audit::NewEvent {
+    let mut ev = ctx.event("letter", id, format!("read of a secret letter: {what}"));
     ev.actor_position_id = caller
         .held
         .first()
         .map(|h| h.position_id.clone())
         .unwrap_or_default();
-    tx.audit(ev);
-    tx.commit().await?;
-    Ok(())
+    ev
 }
 
 /// Loads a letter the caller may see, or LETTER_NOT_FOUND.

@@ -513,6 +513,13 @@ impl<T: LaneTx> Writer<T> {
         Ok(())
     }
 
+    /// The lane's transaction for a read the caller decodes itself, once
+    /// this writer's savepoint is taken.
+    pub(in crate::store) async fn for_read(&self) -> Result<&T, DbErr> {
+        self.savepoint().await?;
+        self.tx()
+    }
+
     /// `stmt` (a query) ready to run: preceded by this writer's savepoint in
     /// its own text when the engine allows and it is not taken yet, or after
     /// taking it.

@@ -421,11 +421,11 @@ pub(super) fn details_then(
 
 /// Steps, addressees, read receipts and attachments of several letters, in one
 /// statement (a page's details cost one round trip, whatever its size).
-pub async fn details_of(store: &Store, ids: &[String]) -> StoreResult<LetterDetails> {
-    let backend = store.reader().get_database_backend();
+pub async fn details_of(db: &impl Db, ids: &[String]) -> StoreResult<LetterDetails> {
+    let backend = db.conn().get_database_backend();
     match details_stmt(backend, ids.to_vec()) {
         Some(stmt) => Ok(collect_details(
-            store.rows(stmt, detail, Reach::Keyed).await?,
+            crate::store::read::rows_of(db, stmt, detail, Reach::Keyed).await?,
         )),
         None => Ok(LetterDetails::default()),
     }

@@ -105,6 +105,18 @@ impl LaneTx for SqliteLane {
     }
 }
 
+impl SqliteLane {
+    /// A read in the open transaction, its rows decoded by column position
+    /// (see [`WriteConn::rows`]).
+    pub(in crate::store) fn rows<T>(
+        &self,
+        stmt: &Statement,
+        decode: crate::store::read::Decode<T>,
+    ) -> crate::store::StoreResult<Vec<T>> {
+        self.conn.rows(stmt, decode)
+    }
+}
+
 #[async_trait::async_trait]
 impl ConnectionTrait for SqliteLane {
     fn get_database_backend(&self) -> DbBackend {

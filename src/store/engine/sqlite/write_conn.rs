@@ -20,8 +20,10 @@
 //! the type it was given. A result column with no table column behind it (an
 //! expression) is typed by what SQLite stored: an integer as 64 bits, text,
 //! bytes or a real. Values are found by column name (the mock database's rows
-//! are name → value maps): a query on this connection must not read a
-//! row of two or more columns by position (sea-orm's tuples do).
+//! are name → value maps): a query through sea-orm on this connection must
+//! not read a row of two or more columns by position (sea-orm's tuples do);
+//! a read decoded by position goes through [`WriteConn::rows`], which hands
+//! SQLite's rows to the decoder as they are.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -283,6 +285,36 @@ impl WriteConn {
             return Err(custom("more values than parameters"));
         }
         out.last_insert_id = u64::try_from(conn.last_insert_rowid()).unwrap_or(0);
+        Ok(out)
+    }
+}
+
+impl WriteConn {
+    /// Runs one read statement in the open transaction, its rows decoded by
+    /// column position as the store's hot reads decode them
+    /// ([`crate::store::read`]).
+    pub fn rows<T>(
+        &self,
+        stmt: &Statement,
+        decode: crate::store::read::Decode<T>,
+    ) -> crate::store::StoreResult<Vec<T>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| custom("the connection was poisoned"))?;
+        let mut st = conn.prepare_cached(&stmt.sql).map_err(db_err)?;
+        let values: &[Value] = stmt.values.as_ref().map(|v| v.0.as_slice()).unwrap_or(&[]);
+        if values.len() != st.parameter_count() {
+            return Err(custom("values and parameters differ in number").into());
+        }
+        for (k, v) in values.iter().enumerate() {
+            bind(&mut st, k + 1, v)?;
+        }
+        let mut rows = st.raw_query();
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(db_err)? {
+            out.push(decode(row)?);
+        }
         Ok(out)
     }
 }
