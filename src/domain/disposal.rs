@@ -2,6 +2,7 @@
 //! approvers, and execution — destruction with a residual record and a signed
 //! berita acara, or transfer of permanent records after their archival export.
 
+use super::lifecycle::{CaseFileEvent, CaseFileState, ProposalEvent, ProposalState};
 use crate::store::Db;
 use sha2::{Digest, Sha256};
 
@@ -10,7 +11,7 @@ use super::letters::{self as letters, DraftInput, Target, state as letter_state}
 use super::records::not_found as case_file_not_found;
 use crate::error::{Error, Reason, Result};
 use crate::proto::{DueKind, FinalDisposition, LetterType, SecurityLevel};
-use crate::store::disposal::{self as q, ApprovalRecord, DestroyedRecord, ProposalRecord, state};
+use crate::store::disposal::{self as q, ApprovalRecord, DestroyedRecord, ProposalRecord};
 use crate::store::records::{self as rq, CaseFileRecord, state as cf_state};
 use crate::store::{
     Store, WriteTx, attachments as aq, dispositions as dq, letters as lq, org as orgq,
@@ -218,7 +219,7 @@ pub async fn propose(
         id: uuid::Uuid::new_v4().to_string(),
         agency_id: agency.to_owned(),
         kind: kind as i16,
-        state: state::PROPOSED,
+        state: ProposalState::Proposed.into(),
         required_position_ids: required.join(","),
         proposed_by_user_id: ctx.principal.user_id.clone(),
         proposed_by_position_id: held_pos.position_id.clone(),
@@ -262,12 +263,7 @@ pub async fn approve(
 ) -> Result<ProposalView> {
     let mut v = load(&*tx, ctx.agency(), id).await?;
     check_etag(etag_sent, v.p.revision)?;
-    if v.p.state != state::PROPOSED {
-        return Err(Error::rejected(
-            Reason::AlreadyApproved,
-            "the proposal is no longer waiting for approvals",
-        ));
-    }
+    let approved = ProposalState::try_from(v.p.state)?.on(ProposalEvent::Approve)?;
     let caller = letters::Caller::in_tx(tx, ctx.principal).await?;
     let required = v.required();
     if caller.holding(position_id).is_none() || !required.iter().any(|r| r == position_id) {
@@ -305,7 +301,7 @@ pub async fn approve(
     let expected = v.p.revision;
     v.p.revision += 1;
     if complete {
-        v.p.state = state::APPROVED;
+        v.p.state = approved.into();
     }
     if !q::save(&*tx, &v.p, expected).await? {
         return Err(Error::rejected(
@@ -367,16 +363,7 @@ pub async fn execute(
     let agency = ctx.agency();
     let mut v = load(&*tx, agency, id).await?;
     check_etag(etag_sent, v.p.revision)?;
-    if v.p.state != state::APPROVED {
-        return Err(Error::rejected(
-            Reason::NotApproved,
-            if v.p.state == state::EXECUTED {
-                "the proposal was already executed"
-            } else {
-                "the proposal still lacks approvals"
-            },
-        ));
-    }
+    let executed = ProposalState::try_from(v.p.state)?.on(ProposalEvent::Execute)?;
     let mut files = Vec::new();
     for cf in &v.case_file_ids {
         if held(tx, cf).await? {
@@ -393,7 +380,7 @@ pub async fn execute(
     }
     let now = tx.now_us();
     let kind = DueKind::try_from(i32::from(v.p.kind)).unwrap_or(DueKind::Unspecified);
-    let new_state = if kind == DueKind::Disposal {
+    let event = if kind == DueKind::Disposal {
         let signer = signer.ok_or_else(|| {
             Error::invalid(
                 "passphrase",
@@ -408,7 +395,7 @@ pub async fn execute(
         }
         let ba = berita_acara(tx, ctx, &v, &files, &destroyed, signer).await?;
         v.p.berita_acara_letter_id = ba;
-        cf_state::DESTROYED
+        CaseFileEvent::Destroy
     } else {
         for f in &files {
             if q::last_export(&*tx, &f.id).await?.is_none() {
@@ -421,11 +408,11 @@ pub async fn execute(
                 ));
             }
         }
-        cf_state::TRANSFERRED
+        CaseFileEvent::Transfer
     };
     for mut f in files {
         let expected = f.revision;
-        f.state = new_state;
+        f.state = CaseFileState::try_from(f.state)?.on(event)?.into();
         f.revision += 1;
         if !rq::save(&*tx, &f, expected).await? {
             return Err(Error::rejected(
@@ -435,7 +422,7 @@ pub async fn execute(
         }
     }
     let expected = v.p.revision;
-    v.p.state = state::EXECUTED;
+    v.p.state = executed.into();
     v.p.executed_by_user_id = ctx.principal.user_id.clone();
     v.p.execute_at_us = Some(now);
     v.p.revision += 1;

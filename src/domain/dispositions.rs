@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::context::{Ctx, check_etag};
 use super::letters::{self, Caller};
+use super::lifecycle::{DispositionEvent, DispositionState, RecipientEvent, RecipientStatus};
 use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
@@ -339,12 +340,7 @@ pub async fn confirm(
         return Err(not_found());
     };
     check_etag(etag_sent, d.revision)?;
-    if d.state != state::DRAFT {
-        return Err(Error::rejected(
-            Reason::NotADraft,
-            "the disposition is not a draft",
-        ));
-    }
+    let confirmed = DispositionState::try_from(d.state)?.on(DispositionEvent::Confirm)?;
     let current: Vec<String> = q::recipients_of(&*tx, std::slice::from_ref(&d.id))
         .await?
         .into_iter()
@@ -381,7 +377,7 @@ pub async fn confirm(
     };
     check_content(tx, &p.agency_id, &d.sender_position_id, &check).await?;
     let expected = d.revision;
-    d.state = state::ACTIVE;
+    d.state = confirmed.into();
     d.sent_by_user_id = p.user_id.clone();
     d.sent_by_assignment_kind = held.kind;
     d.revision += 1;
@@ -422,21 +418,15 @@ pub async fn cancel(
         return Err(not_found());
     };
     check_etag(etag_sent, d.revision)?;
-    if d.state != state::ACTIVE {
-        return Err(Error::rejected(
-            Reason::InvalidState,
-            "only a sent disposition can be cancelled",
-        ));
+    let cancelled = DispositionState::try_from(d.state)?.on(DispositionEvent::Cancel)?;
+    let mut recipients = q::recipients_of(&*tx, std::slice::from_ref(&d.id)).await?;
+    // Every recipient's status moves, or none does.
+    for r in &mut recipients {
+        r.status = RecipientStatus::try_from(r.status)?
+            .on(RecipientEvent::Cancel)?
+            .into();
     }
-    let recipients = q::recipients_of(&*tx, std::slice::from_ref(&d.id)).await?;
-    if recipients.iter().any(|r| r.status != status::UNREAD) {
-        return Err(Error::rejected(
-            Reason::AlreadyRead,
-            "a recipient has already read the disposition",
-        ));
-    }
-    for mut r in recipients {
-        r.status = status::CANCELLED;
+    for r in recipients {
         q::save_recipient(tx, &r).await?;
         tx.notify(Notice {
             kind: NoticeKind::DispositionUpdated,
@@ -447,7 +437,7 @@ pub async fn cancel(
         });
     }
     let expected = d.revision;
-    d.state = state::CANCELLED;
+    d.state = cancelled.into();
     d.revision += 1;
     if !q::save(&*tx, &d, expected).await? {
         return Err(Error::rejected(
@@ -498,8 +488,10 @@ pub async fn mark_read(
             "the disposition is not active",
         ));
     }
-    if r.status == status::UNREAD {
-        r.status = status::READ;
+    let before = RecipientStatus::try_from(r.status)?;
+    let after = before.on(RecipientEvent::Read)?;
+    if after != before {
+        r.status = after.into();
         r.read_at_us = Some(tx.now_us());
         q::save_recipient(tx, &r).await?;
         tx.notify(Notice {
@@ -528,12 +520,18 @@ pub async fn respond(
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
     let (d, mut r, kind) = my_recipient_row(tx, p, id, position).await?;
-    if d.state != state::ACTIVE || matches!(r.status, status::DONE | status::CANCELLED) {
+    let event = if new_status == status::DONE {
+        RecipientEvent::Finish
+    } else {
+        RecipientEvent::Progress
+    };
+    if d.state != state::ACTIVE {
         return Err(Error::rejected(
             Reason::InvalidState,
             "the disposition is closed for this position",
         ));
     }
+    let after = RecipientStatus::try_from(r.status)?.on(event)?;
     let letter_attachments: HashSet<String> = if attachment_ids.is_empty() {
         HashSet::new()
     } else {
@@ -555,8 +553,8 @@ pub async fn respond(
     if r.read_at_us.is_none() {
         r.read_at_us = Some(now);
     }
-    r.status = new_status;
-    if new_status == status::DONE {
+    r.status = after.into();
+    if after == RecipientStatus::Done {
         r.done_at_us = Some(now);
     }
     // Held back and sent together (see WriteTx::write).

@@ -10,6 +10,7 @@ pub mod disposal;
 pub mod dispositions;
 pub mod identity;
 pub mod letters;
+pub mod lifecycle;
 pub mod numbering;
 pub mod org;
 pub mod package;

@@ -5,6 +5,7 @@ use super::calendar::add_years;
 use super::classification::{self as scheme, ImportSummary, is_within};
 use super::context::{Ctx, check_etag};
 use super::letters::state as letter_state;
+use super::lifecycle::{CaseFileEvent, CaseFileState};
 use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
@@ -108,7 +109,7 @@ pub async fn create(
         title: title.to_owned(),
         description: description.to_owned(),
         unit_id: unit_id.to_owned(),
-        state: state::OPEN,
+        state: CaseFileState::Open.into(),
         open_at_us: tx.now_us(),
         close_at_us: None,
         active_until_us: None,
@@ -132,12 +133,7 @@ pub async fn close(
         .await?
         .ok_or_else(not_found)?;
     check_etag(etag_sent, c.revision)?;
-    if c.state != state::OPEN {
-        return Err(Error::rejected(
-            Reason::CaseFileClosed,
-            "the case file is already closed",
-        ));
-    }
+    let closed = CaseFileState::try_from(c.state)?.on(CaseFileEvent::Close)?;
     let class = setupq::classification(&*tx, ctx.agency(), &c.classification_code)
         .await?
         .ok_or_else(|| {
@@ -148,7 +144,7 @@ pub async fn close(
         })?;
     let now = tx.now_us();
     let active = add_years(now, class.active_years)?;
-    c.state = state::CLOSED;
+    c.state = closed.into();
     c.close_at_us = Some(now);
     c.active_until_us = Some(active);
     c.inactive_until_us = Some(add_years(active, class.inactive_years)?);
@@ -182,12 +178,7 @@ pub async fn file_letter(
     let c = q::get(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(not_found)?;
-    if c.state != state::OPEN {
-        return Err(Error::rejected(
-            Reason::CaseFileClosed,
-            "letters can be filed only into an open case file",
-        ));
-    }
+    CaseFileState::try_from(c.state)?.on(CaseFileEvent::File)?;
     let l = lq::letter(&*tx, ctx.agency(), letter_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;

@@ -30,9 +30,10 @@ pub type ExportRecord = case_file_export::Model;
 
 /// Proposal states (the `DisposalState` numbers of the contract).
 pub mod state {
-    pub const PROPOSED: i16 = 1;
-    pub const APPROVED: i16 = 2;
-    pub const EXECUTED: i16 = 3;
+    use crate::domain::lifecycle::ProposalState as S;
+    pub const PROPOSED: i16 = S::Proposed as i16;
+    pub const APPROVED: i16 = S::Approved as i16;
+    pub const EXECUTED: i16 = S::Executed as i16;
 }
 
 pub async fn setting(db: &impl Db, agency: &str) -> StoreResult<Option<SettingRecord>> {

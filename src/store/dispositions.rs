@@ -20,21 +20,24 @@ pub type RecipientRecord = disposition_recipient::Model;
 /// A response row.
 pub type ResponseRecord = disposition_response::Model;
 
-/// Disposition states.
+/// The stored numbers of the domain's disposition states, for queries.
 pub mod state {
-    pub const DRAFT: i16 = 1;
-    pub const ACTIVE: i16 = 2;
-    pub const CANCELLED: i16 = 3;
+    use crate::domain::lifecycle::DispositionState as S;
+    pub const DRAFT: i16 = S::Draft as i16;
+    pub const ACTIVE: i16 = S::Active as i16;
+    pub const CANCELLED: i16 = S::Cancelled as i16;
 }
 
-/// Recipient statuses (the `DispositionStatus` numbers of the contract).
+/// The stored numbers of the domain's recipient statuses (the contract's
+/// `DispositionStatus`), for queries.
 pub mod status {
-    pub const DRAFT: i16 = 1;
-    pub const UNREAD: i16 = 2;
-    pub const READ: i16 = 3;
-    pub const IN_PROGRESS: i16 = 4;
-    pub const DONE: i16 = 5;
-    pub const CANCELLED: i16 = 6;
+    use crate::domain::lifecycle::RecipientStatus as S;
+    pub const DRAFT: i16 = S::Draft as i16;
+    pub const UNREAD: i16 = S::Unread as i16;
+    pub const READ: i16 = S::Read as i16;
+    pub const IN_PROGRESS: i16 = S::InProgress as i16;
+    pub const DONE: i16 = S::Done as i16;
+    pub const CANCELLED: i16 = S::Cancelled as i16;
 }
 
 /// The INSERT of a new disposition (for [`super::WriteTx::write`]).

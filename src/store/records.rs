@@ -16,10 +16,11 @@ pub type HoldRecord = legal_hold::Model;
 
 /// Case file states (the `CaseFileState` numbers of the contract).
 pub mod state {
-    pub const OPEN: i16 = 1;
-    pub const CLOSED: i16 = 2;
-    pub const DESTROYED: i16 = 3;
-    pub const TRANSFERRED: i16 = 4;
+    use crate::domain::lifecycle::CaseFileState as S;
+    pub const OPEN: i16 = S::Open as i16;
+    pub const CLOSED: i16 = S::Closed as i16;
+    pub const DESTROYED: i16 = S::Destroyed as i16;
+    pub const TRANSFERRED: i16 = S::Transferred as i16;
 }
 
 pub async fn insert(db: &impl Db, c: &CaseFileRecord) -> StoreResult<()> {

@@ -186,17 +186,7 @@ pub(super) fn require_drafter<'c>(
 }
 
 pub(super) fn editable(l: &LetterRecord) -> Result<()> {
-    match l.state {
-        state::DRAFT | state::RETURNED => Ok(()),
-        state::SIGNED | state::SENT => Err(Error::rejected(
-            Reason::LetterAlreadySigned,
-            "a signed letter cannot change; write a new letter that references it",
-        )),
-        _ => Err(Error::rejected(
-            Reason::LetterNotEditable,
-            "the letter can be edited only as a draft or when returned",
-        )),
-    }
+    allows(l, LetterEvent::Edit)
 }
 
 /// A letter just created, with the rows its view needs besides its own.
@@ -229,7 +219,7 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         id: id.clone(),
         agency_id: p.agency_id.clone(),
         direction: OUTGOING,
-        state: state::DRAFT,
+        state: LetterState::OUTGOING.into(),
         letter_type: d.letter_type as i16,
         subject: d.subject.clone(),
         body: d.body.clone(),

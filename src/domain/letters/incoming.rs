@@ -51,7 +51,7 @@ pub async fn register_incoming(
         id: id.clone(),
         agency_id: p.agency_id.clone(),
         direction: INCOMING,
-        state: state::DELIVERED,
+        state: LetterState::INCOMING.into(),
         letter_type: i.letter_type as i16,
         subject: i.subject.clone(),
         body: i.body.clone(),

@@ -146,11 +146,12 @@ pub async fn submit(
     }
     q::replace_steps(&*tx, id, &steps).await?;
     l.current_step = 0;
-    l.state = if steps.first().is_some_and(|s| s.kind == step::SIGNER) {
-        state::APPROVED
-    } else {
-        state::IN_REVIEW
-    };
+    apply(
+        &mut l,
+        LetterEvent::Submit {
+            signer_first: steps.first().is_some_and(|s| s.kind == step::SIGNER),
+        },
+    )?;
     q::box_remove(&*tx, id, folder::DRAFTS, None).await?;
     route_to(tx, &l, &steps, 0).await?;
     save(tx, &mut l).await?;
@@ -232,12 +233,7 @@ pub async fn approve(
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
-    if l.state != state::IN_REVIEW {
-        return Err(Error::rejected(
-            Reason::InvalidState,
-            "the letter is not in review",
-        ));
-    }
+    allows(&l, LetterEvent::Approve { signer_next: false })?;
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
@@ -248,14 +244,12 @@ pub async fn approve(
     }
     let next = (l.current_step + 1) as usize;
     l.current_step = next as i32;
-    if steps
+    let signer_next = steps
         .get(next)
         .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no further step"))?
         .kind
-        == step::SIGNER
-    {
-        l.state = state::APPROVED;
-    }
+        == step::SIGNER;
+    apply(&mut l, LetterEvent::Approve { signer_next })?;
     // Held back and sent together (see WriteTx::write).
     q::update_step(tx, &s).await?;
     q::take_from_folder(tx, id, folder::TO_REVIEW, Some(&s.position_id)).await?;
@@ -282,12 +276,7 @@ pub async fn return_letter(
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
-    if !matches!(l.state, state::IN_REVIEW | state::APPROVED) {
-        return Err(Error::rejected(
-            Reason::InvalidState,
-            "the letter is not in its route",
-        ));
-    }
+    allows(&l, LetterEvent::Return)?;
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
@@ -306,7 +295,7 @@ pub async fn return_letter(
         now,
     )
     .await?;
-    l.state = state::RETURNED;
+    apply(&mut l, LetterEvent::Return)?;
     l.current_step = -1;
     notice(
         tx,
@@ -339,21 +328,7 @@ pub async fn withdraw(
 ) -> Result<LetterRecord> {
     let caller = Caller::in_tx(tx, ctx.principal).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
-    if matches!(l.state, state::SIGNED | state::SENT) {
-        return Err(Error::rejected(
-            Reason::LetterAlreadySigned,
-            "a signed letter cannot be withdrawn",
-        ));
-    }
-    if !matches!(
-        l.state,
-        state::DRAFT | state::IN_REVIEW | state::RETURNED | state::APPROVED
-    ) {
-        return Err(Error::rejected(
-            Reason::InvalidState,
-            "the letter cannot be withdrawn in its state",
-        ));
-    }
+    allows(&l, LetterEvent::Withdraw)?;
     let drafter = require_drafter(&caller, &l)?.position_id.clone();
     if crate::store::records::letter_held(&*tx, id).await? {
         return Err(Error::rejected(
@@ -364,7 +339,7 @@ pub async fn withdraw(
     for f in [folder::DRAFTS, folder::TO_REVIEW, folder::TO_SIGN] {
         q::box_remove(&*tx, id, f, None).await?;
     }
-    l.state = state::WITHDRAWN;
+    apply(&mut l, LetterEvent::Withdraw)?;
     l.current_step = -1;
     save(tx, &mut l).await?;
     let summary = if reason.is_empty() {

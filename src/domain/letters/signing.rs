@@ -120,18 +120,7 @@ pub async fn sign(
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
     let mut l = load_for_update(tx, ctx, &caller, id, etag_sent).await?;
-    if matches!(l.state, state::SIGNED | state::SENT) {
-        return Err(Error::rejected(
-            Reason::LetterAlreadySigned,
-            "the letter is already signed",
-        ));
-    }
-    if l.state != state::APPROVED {
-        return Err(Error::rejected(
-            Reason::InvalidState,
-            "only an approved letter can be signed",
-        ));
-    }
+    allows(&l, LetterEvent::Sign)?;
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
@@ -287,7 +276,7 @@ pub async fn sign(
     if held.position_id != l.drafting_position_id {
         q::box_put(&*tx, &p.agency_id, &held.position_id, folder::SENT, id, now).await?;
     }
-    l.state = state::SENT;
+    apply(&mut l, LetterEvent::Sign)?;
     l.number = number.clone();
     l.sign_time_us = Some(now);
     l.signer_user_id = p.user_id.clone();
