@@ -15,7 +15,7 @@ use crate::store::cache::CodeKind;
 use crate::store::dispositions::{
     self as q, DispositionRecord, ListFilter, RecipientRecord, ResponseRecord, state, status,
 };
-use crate::store::letters::{self as lq, folder};
+use crate::store::letters as lq;
 use crate::store::{Store, WriteTx, setup as setupq};
 
 /// What a new disposition says.
@@ -182,11 +182,7 @@ async fn deliver(
     }
     q::insert_recipients(tx, &rows).await?;
     // Recipients join the letter's participants: they may see it, whatever its level.
-    let entries: Vec<(&str, i16)> = recipients
-        .iter()
-        .map(|p| (p.as_str(), folder::ALL))
-        .collect();
-    lq::put_in_folders(tx, &d.agency_id, &entries, &d.letter_id, now).await?;
+    letters::enrol_disposition_recipients(tx, &d.agency_id, recipients, &d.letter_id, now).await?;
     for p in recipients {
         tx.notify(Notice {
             kind: NoticeKind::DispositionReceived,

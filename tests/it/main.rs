@@ -21,4 +21,5 @@ mod reads;
 mod records;
 mod signature;
 mod transport;
+mod visibility;
 mod writes;

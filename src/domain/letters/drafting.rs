@@ -262,15 +262,7 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         },
     )
     .await?;
-    let own = held.position_id.as_str();
-    q::put_in_folders(
-        tx,
-        &p.agency_id,
-        &[(own, folder::DRAFTS), (own, folder::ALL)],
-        &id,
-        now,
-    )
-    .await?;
+    enrol_drafter(tx, &p.agency_id, &held.position_id, &id, now).await?;
     tx.audit(actor_event(
         ctx,
         &held.position_id,

@@ -92,24 +92,16 @@ pub async fn register_incoming(
     )
     .await?;
     if !registrar_position.is_empty() {
-        q::box_put(
-            &*tx,
-            &p.agency_id,
-            &registrar_position,
-            folder::ALL,
-            &id,
-            now,
-        )
-        .await?;
+        enrol_registrar(tx, &p.agency_id, &registrar_position, &id, now).await?;
     }
     for a in &rows {
-        let (f, kind) = if a.kind == TO {
-            (folder::INBOX, NoticeKind::LetterReceived)
+        let to = a.kind == TO;
+        enrol_addressee(tx, &p.agency_id, &a.position_id, to, &id, now, now).await?;
+        let kind = if to {
+            NoticeKind::LetterReceived
         } else {
-            (folder::CC, NoticeKind::LetterCopied)
+            NoticeKind::LetterCopied
         };
-        q::box_put(&*tx, &p.agency_id, &a.position_id, f, &id, now).await?;
-        q::box_put(&*tx, &p.agency_id, &a.position_id, folder::ALL, &id, now).await?;
         notice(tx, kind, &a.position_id, &id);
     }
     tx.audit(actor_event(

@@ -96,19 +96,10 @@ pub(super) async fn route_to(
     } else {
         (folder::TO_REVIEW, NoticeKind::ReviewRequested)
     };
-    // Reached: the step's position now takes part in the letter (its ALL
-    // folder) besides finding it in its folder to act on.
+    // Reached: the step's position now takes part in the letter besides
+    // finding it in its folder to act on.
     let now = tx.now_us();
-    q::put_reached(
-        tx,
-        &l.agency_id,
-        &s.position_id,
-        f,
-        &l.id,
-        now,
-        l.created_at_us,
-    )
-    .await?;
+    enrol_step(tx, l, &s.position_id, f, now).await?;
     notice(tx, kind, &s.position_id, &l.id);
     Ok(())
 }

@@ -247,21 +247,22 @@ pub async fn sign(
     // Delivery.
     q::box_remove(&*tx, id, folder::TO_SIGN, None).await?;
     for a in addressees.iter().filter(|a| !a.position_id.is_empty()) {
-        let (f, kind) = if a.kind == TO {
-            (folder::INBOX, NoticeKind::LetterReceived)
-        } else {
-            (folder::CC, NoticeKind::LetterCopied)
-        };
-        q::box_put(&*tx, &p.agency_id, &a.position_id, f, id, now).await?;
-        q::box_put(
-            &*tx,
+        let to = a.kind == TO;
+        enrol_addressee(
+            tx,
             &p.agency_id,
             &a.position_id,
-            folder::ALL,
+            to,
             id,
+            now,
             l.created_at_us,
         )
         .await?;
+        let kind = if to {
+            NoticeKind::LetterReceived
+        } else {
+            NoticeKind::LetterCopied
+        };
         notice(tx, kind, &a.position_id, id);
     }
     q::box_put(

@@ -1,5 +1,7 @@
 //! Who may see a letter: the caller's positions ([`Caller`]), the one access
-//! rule ([`may_see`]), and the reads that apply it.
+//! rule ([`may_see`]), every way a position comes to take part in a letter
+//! ([`Part`] and the `enrol_*` functions, the only writers of the ALL folder),
+//! and the reads that apply the rule.
 
 use super::*;
 
@@ -170,4 +172,104 @@ pub(super) fn positions_as(caller: &Caller, acting: &str) -> Result<Vec<String>>
             "you do not hold that position now",
         ))
     }
+}
+
+/// Why a position takes part in a letter. Taking part is what [`may_see`]
+/// asks: the letter is in the position's ALL folder, put there by one of the
+/// `enrol_*` functions below and by nothing else. Whoever holds such a
+/// position, acts for it (PLT/PLH inside their window) or serves it as
+/// secretary then sees the letter, whatever its security level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The drafting position, from the draft's creation.
+    Drafter,
+    /// A route step's position, once the route reaches it.
+    StepReached,
+    /// A recipient or copy position, once the signed letter is delivered
+    /// (an incoming letter's, once it is registered).
+    Addressee,
+    /// The position that registered an incoming letter.
+    Registrar,
+    /// A disposition's recipient position, once the disposition is sent.
+    DispositionRecipient,
+}
+
+/// [`Part::Drafter`]: the new draft is in the drafter's DRAFTS folder and
+/// the drafting position takes part in it (one held-back statement).
+pub(in crate::domain) async fn enrol_drafter(
+    tx: &mut WriteTx,
+    agency: &str,
+    position: &str,
+    letter_id: &str,
+    now: i64,
+) -> Result<()> {
+    let entries = [(position, folder::DRAFTS), (position, folder::ALL)];
+    Ok(q::put_in_folders(tx, agency, &entries, letter_id, now).await?)
+}
+
+/// [`Part::StepReached`]: the step's position finds the letter in `work`
+/// (TO_REVIEW or TO_SIGN) and takes part in it.
+pub(in crate::domain) async fn enrol_step(
+    tx: &mut WriteTx,
+    l: &LetterRecord,
+    position: &str,
+    work: i16,
+    now: i64,
+) -> Result<()> {
+    Ok(q::put_reached(
+        tx,
+        &l.agency_id,
+        position,
+        work,
+        &l.id,
+        now,
+        l.created_at_us,
+    )
+    .await?)
+}
+
+/// [`Part::Addressee`]: the letter reaches an addressee position's INBOX
+/// (`to`) or CC folder at `now`, and the position takes part in it, listed
+/// among its letters at `listed_us`.
+pub(in crate::domain) async fn enrol_addressee(
+    tx: &WriteTx,
+    agency: &str,
+    position: &str,
+    to: bool,
+    letter_id: &str,
+    now: i64,
+    listed_us: i64,
+) -> Result<()> {
+    let work = if to { folder::INBOX } else { folder::CC };
+    q::box_put(&*tx, agency, position, work, letter_id, now).await?;
+    q::box_put(&*tx, agency, position, folder::ALL, letter_id, listed_us).await?;
+    Ok(())
+}
+
+/// [`Part::Registrar`]: the registering position takes part in the incoming
+/// letter.
+pub(in crate::domain) async fn enrol_registrar(
+    tx: &WriteTx,
+    agency: &str,
+    position: &str,
+    letter_id: &str,
+    now: i64,
+) -> Result<()> {
+    Ok(q::box_put(&*tx, agency, position, folder::ALL, letter_id, now).await?)
+}
+
+/// [`Part::DispositionRecipient`]: a sent disposition's recipient positions
+/// take part in its letter (one held-back statement).
+pub(in crate::domain) async fn enrol_disposition_recipients(
+    tx: &mut WriteTx,
+    agency: &str,
+    positions: &[String],
+    letter_id: &str,
+    now: i64,
+) -> Result<()> {
+    let entries: Vec<(&str, i16)> = positions
+        .iter()
+        .map(|p| (p.as_str(), folder::ALL))
+        .collect();
+    Ok(q::put_in_folders(tx, agency, &entries, letter_id, now).await?)
 }
