@@ -241,8 +241,8 @@ pub(in crate::domain) async fn enrol_addressee(
     listed_us: i64,
 ) -> Result<()> {
     let work = if to { folder::INBOX } else { folder::CC };
-    q::box_put(&*tx, agency, position, work, letter_id, now).await?;
-    q::box_put(&*tx, agency, position, folder::ALL, letter_id, listed_us).await?;
+    q::box_put(tx, agency, position, work, letter_id, now).await?;
+    q::box_put(tx, agency, position, folder::ALL, letter_id, listed_us).await?;
     Ok(())
 }
 
@@ -255,7 +255,7 @@ pub(in crate::domain) async fn enrol_registrar(
     letter_id: &str,
     now: i64,
 ) -> Result<()> {
-    Ok(q::box_put(&*tx, agency, position, folder::ALL, letter_id, now).await?)
+    Ok(q::box_put(tx, agency, position, folder::ALL, letter_id, now).await?)
 }
 
 /// [`Part::DispositionRecipient`]: a sent disposition's recipient positions
