@@ -5,7 +5,8 @@
 //! classification and instruction codes known to exist.
 //!
 //! Every committed write that may change them (anything of OrgService and
-//! AuthService, see `WriteTx::identity_changed`) moves a generation counter;
+//! AuthService, and system changes: the events' actions, see `touches_identity`
+//! in `write_tx.rs`) moves a generation counter;
 //! entries of an older generation are not used. A reader takes the generation
 //! before it reads the rows, so rows read before a concurrent commit are stored
 //! under the old generation and never served after it. Entries also expire after

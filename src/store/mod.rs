@@ -1,5 +1,6 @@
-//! Storage over sea-orm: SQLite (embedded default) and PostgreSQL. Nothing above
-//! this module sees sea-orm models; queries return plain records.
+//! Storage over sea-orm: SQLite (embedded default) and PostgreSQL. Queries
+//! return records (the entities' models, under `…Record` names); above this
+//! module nothing builds a statement or reaches a connection (see [`Db`]).
 //!
 //! Writes go through [`WriteTx`]: the only way to obtain a writable transaction.
 //! Its `commit` refuses to commit a transaction that recorded no audit event, and

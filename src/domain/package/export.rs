@@ -1,209 +1,7 @@
-//! Archival packages (`naskah.package.v1`): a ZIP of one case file that stands on
-//! its own — written by ExportCaseFile as a stream, checked offline by
-//! `naskah package verify`.
-//!
-//! Layout (every entry stored uncompressed, so bytes can be compared as they are):
-//! - `manifest.json`: agency, case file, classification and retention, the history
-//!   of holds, and every letter's metadata with the names of its files;
-//! - `letters/<id>/body.md`, `letters/<id>/attachments/<attachment id>` (attachments
-//!   and scans), `letters/<id>/signed-manifest.json` and `letters/<id>/signature.p7s`
-//!   (the detached CMS signature, DER, with the signer's certificate inside);
-//! - `ca/agency-ca.pem`: the agency CA that issued the signers' certificates;
-//! - `audit/events.jsonl`: the audit events of the case file, its letters and their
-//!   dispositions, each with its chain hashes (`naskah.audit.v1`);
-//! - `SHA256SUMS`: the SHA-256 of every other entry, in `sha256sum -c` format.
+//! Writing a package: admission of an export, the ZIP stream, and the record
+//! of the export.
 
-use std::collections::{BTreeMap, HashSet};
-use std::io::{Read, Write};
-
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::AsyncReadExt;
-use tokio::sync::mpsc;
-
-use super::calendar::rfc3339;
-use crate::audit::{Event, NewEvent, Outcome, chain_hash, decode_hash};
-use crate::error::{Error, Reason, Result};
-use crate::store::blobs::Blobs;
-use crate::store::records::{self as rq, CaseFileRecord};
-use crate::store::{
-    Store, attachments as aq, disposal as dq, dispositions as dispq, letters as lq,
-    setup as setupq, signing as signq,
-};
-
-/// Format tag of the package manifest.
-pub const FORMAT: &str = "naskah.package.v1";
-/// Name of the checksum list.
-pub const SUMS: &str = "SHA256SUMS";
-const CHUNK: usize = 64 * 1024;
-
-/// The package manifest.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct PackageManifest {
-    pub format: String,
-    pub exported_at: String,
-    pub agency: AgencyMeta,
-    pub case_file: CaseFileMeta,
-    pub holds: Vec<HoldMeta>,
-    pub letters: Vec<LetterMeta>,
-    pub audit: AuditMeta,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct AgencyMeta {
-    pub id: String,
-    pub code: String,
-    pub name: String,
-    pub ca_file: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct CaseFileMeta {
-    pub id: String,
-    pub title: String,
-    pub description: String,
-    pub unit_id: String,
-    pub state: i16,
-    pub classification_code: String,
-    pub classification_title: String,
-    pub active_years: i32,
-    pub inactive_years: i32,
-    pub final_disposition: String,
-    pub opened_at: String,
-    pub closed_at: Option<String>,
-    pub active_until: Option<String>,
-    pub inactive_until: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct HoldMeta {
-    pub id: String,
-    pub case_file_id: String,
-    pub letter_id: String,
-    pub reason: String,
-    pub authority: String,
-    pub placed_by_user_id: String,
-    pub placed_at: String,
-    pub released_by_user_id: String,
-    pub released_at: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct LetterMeta {
-    pub id: String,
-    pub number: String,
-    pub direction: i16,
-    pub state: i16,
-    pub letter_type: i16,
-    pub security_level: i16,
-    pub classification_code: String,
-    pub subject: String,
-    pub created_at: String,
-    pub signed_at: Option<String>,
-    pub body_sha256: String,
-    pub body_file: String,
-    pub signed_manifest_file: String,
-    pub signature_file: String,
-    pub verification_code: String,
-    pub attachments: Vec<AttachmentMeta>,
-    pub dispositions: Vec<DispositionMeta>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct AttachmentMeta {
-    pub id: String,
-    pub file_name: String,
-    pub media_type: String,
-    pub size_bytes: i64,
-    pub sha256: String,
-    pub is_scan: bool,
-    pub file: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct DispositionMeta {
-    pub id: String,
-    pub parent_id: String,
-    pub sender_position_id: String,
-    pub state: i16,
-    pub instruction_codes: String,
-    pub created_at: String,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct AuditMeta {
-    pub events_file: String,
-    pub events: u64,
-}
-
-/// One audit event as written to `audit/events.jsonl`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AuditLine {
-    pub seq: i64,
-    pub event_time_us: i64,
-    pub outcome: i16,
-    pub agency_id: String,
-    pub actor_user_id: String,
-    pub actor_position_id: String,
-    pub action: String,
-    pub resource_type: String,
-    pub resource_id: String,
-    pub reason: String,
-    pub request_id: String,
-    pub client_address: String,
-    pub summary: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl From<Event> for AuditLine {
-    fn from(e: Event) -> Self {
-        Self {
-            seq: e.seq,
-            event_time_us: e.event_time_us,
-            outcome: e.outcome_code,
-            agency_id: e.body.agency_id,
-            actor_user_id: e.body.actor_user_id,
-            actor_position_id: e.body.actor_position_id,
-            action: e.body.action,
-            resource_type: e.body.resource_type,
-            resource_id: e.body.resource_id,
-            reason: e.body.reason,
-            request_id: e.body.request_id,
-            client_address: e.body.client_address,
-            summary: e.body.summary,
-            prev_hash: e.prev_hash,
-            hash: e.hash,
-        }
-    }
-}
-
-impl AuditLine {
-    /// Recomputes this event's chain hash from its fields and its prev_hash.
-    fn recomputed(&self) -> Option<String> {
-        let prev = decode_hash(&self.prev_hash)?;
-        let body = NewEvent {
-            agency_id: self.agency_id.clone(),
-            actor_user_id: self.actor_user_id.clone(),
-            actor_position_id: self.actor_position_id.clone(),
-            action: self.action.clone(),
-            resource_type: self.resource_type.clone(),
-            resource_id: self.resource_id.clone(),
-            outcome: Outcome::from_code(self.outcome).unwrap_or(Outcome::Failure),
-            reason: self.reason.clone(),
-            request_id: self.request_id.clone(),
-            client_address: self.client_address.clone(),
-            summary: self.summary.clone(),
-        };
-        Some(hex::encode(chain_hash(
-            &prev,
-            self.seq,
-            self.event_time_us,
-            self.outcome,
-            &body,
-        )))
-    }
-}
+use super::*;
 
 /// A piece of the package on its way to the ZIP writer.
 enum Part {
@@ -317,7 +115,7 @@ fn json<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 pub async fn exportable(store: &Store, agency: &str, id: &str) -> Result<CaseFileRecord> {
     let c = rq::get(store, agency, id)
         .await?
-        .ok_or_else(super::records::not_found)?;
+        .ok_or_else(crate::domain::records::not_found)?;
     if c.state == rq::state::DESTROYED {
         return Err(Error::rejected(
             Reason::ContentDestroyed,
@@ -341,7 +139,7 @@ pub async fn admit(
     c: &CaseFileRecord,
     access_reason: &str,
 ) -> Result<Vec<String>> {
-    let caller = super::letters::Caller::cached(store, p).await?;
+    let caller = crate::domain::letters::Caller::cached(store, p).await?;
     let visible = caller.visible_ids();
     let mut outside = Vec::new();
     let ids = dq::letters_of(store, &c.id).await?;
@@ -352,7 +150,7 @@ pub async fn admit(
             continue;
         };
         if l.security_level >= crate::proto::SecurityLevel::Rahasia as i16
-            && !super::letters::may_see(&l, part)
+            && !crate::domain::letters::may_see(&l, part)
         {
             outside.push(l.id);
         }
@@ -372,7 +170,7 @@ pub async fn admit(
     }
     let mut tx = store.begin_write().await?;
     for id in outside {
-        let ev = super::context::Ctx::new(p, meta).event(
+        let ev = crate::domain::context::Ctx::new(p, meta).event(
             "letter",
             &id,
             format!("archival access to a secret letter for the export of case file {}: {access_reason}", c.id),
@@ -395,7 +193,7 @@ pub struct Exported {
 /// own after the package was sent.
 pub async fn record_export(
     store: &Store,
-    ctx: super::context::Ctx<'_>,
+    ctx: crate::domain::context::Ctx<'_>,
     case_file_id: &str,
     done: &Exported,
 ) -> Result<()> {
@@ -622,203 +420,4 @@ async fn feed(
     };
     f.file("manifest.json", json(&manifest)?).await?;
     Ok(())
-}
-
-/// What a verified package holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Verified {
-    pub files: usize,
-    pub letters: usize,
-    pub signatures: usize,
-    pub events: usize,
-}
-
-/// Checks a package offline: every checksum, every signature against the included
-/// CA, the signed manifests against the files, and the audit excerpt's hashes.
-/// The error names the first problem (and the file it is in).
-pub fn verify_file(path: &std::path::Path) -> std::result::Result<Verified, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| format!("not a ZIP archive: {e}"))?;
-    let read_all = |zip: &mut zip::ZipArchive<std::fs::File>, name: &str| {
-        let mut e = zip
-            .by_name(name)
-            .map_err(|_| format!("{name}: missing from the package"))?;
-        let mut v = Vec::new();
-        e.read_to_end(&mut v)
-            .map_err(|err| format!("{name}: cannot be read ({err})"))?;
-        Ok::<_, String>(v)
-    };
-    let sums =
-        String::from_utf8(read_all(&mut zip, SUMS)?).map_err(|_| format!("{SUMS}: not UTF-8"))?;
-    let mut listed = BTreeMap::new();
-    for (i, line) in sums.lines().enumerate() {
-        let (hash, name) = line
-            .split_once("  ")
-            .ok_or_else(|| format!("{SUMS}: line {} is malformed", i + 1))?;
-        listed.insert(name.to_owned(), hash.to_owned());
-    }
-    let mut files = 0;
-    for i in 0..zip.len() {
-        let mut e = zip
-            .by_index(i)
-            .map_err(|err| format!("entry {i}: cannot be read ({err})"))?;
-        let name = e
-            .name()
-            .map_err(|err| format!("entry {i}: bad name ({err})"))?
-            .into_owned();
-        if e.is_dir() || name == SUMS {
-            continue;
-        }
-        let want = listed
-            .remove(&name)
-            .ok_or_else(|| format!("{name}: not listed in {SUMS}"))?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = e
-                .read(&mut buf)
-                .map_err(|err| format!("{name}: cannot be read ({err})"))?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-        }
-        if hex::encode(h.finalize()) != want {
-            return Err(format!("{name}: checksum mismatch"));
-        }
-        files += 1;
-    }
-    if let Some(name) = listed.keys().next() {
-        return Err(format!("{name}: listed in {SUMS} but missing"));
-    }
-
-    let manifest: PackageManifest =
-        serde_json::from_slice(&read_all(&mut zip, "manifest.json")?)
-            .map_err(|e| format!("manifest.json: not a package manifest ({e})"))?;
-    if manifest.format != FORMAT {
-        return Err(format!(
-            "manifest.json: unknown format {:?}",
-            manifest.format
-        ));
-    }
-    let ca_pem = read_all(&mut zip, &manifest.agency.ca_file)?;
-    let ca_der = pem_to_der(&ca_pem)
-        .ok_or_else(|| format!("{}: not a PEM certificate", manifest.agency.ca_file))?;
-    let mut signatures = 0;
-    let mut ids: HashSet<String> = HashSet::from([manifest.case_file.id.clone()]);
-    for l in &manifest.letters {
-        ids.insert(l.id.clone());
-        ids.extend(l.dispositions.iter().map(|d| d.id.clone()));
-        let body = read_all(&mut zip, &l.body_file)?;
-        let body_sha = hex::encode(Sha256::digest(&body));
-        if body_sha != l.body_sha256 {
-            return Err(format!(
-                "{}: does not match the letter's body hash",
-                l.body_file
-            ));
-        }
-        for a in &l.attachments {
-            let bytes = read_all(&mut zip, &a.file)?;
-            if hex::encode(Sha256::digest(&bytes)) != a.sha256 {
-                return Err(format!("{}: does not match the attachment's hash", a.file));
-            }
-        }
-        if l.signature_file.is_empty() {
-            continue;
-        }
-        let signed = read_all(&mut zip, &l.signed_manifest_file)?;
-        let sig = read_all(&mut zip, &l.signature_file)?;
-        crate::crypto::cms_sign::verify_detached(&sig, &signed, &ca_der).map_err(|e| {
-            format!(
-                "{}: signature does not verify against the agency CA ({})",
-                l.signature_file,
-                e.code()
-            )
-        })?;
-        let sm: serde_json::Value = serde_json::from_slice(&signed)
-            .map_err(|_| format!("{}: not JSON", l.signed_manifest_file))?;
-        if sm["body_sha256"].as_str() != Some(body_sha.as_str()) {
-            return Err(format!(
-                "{}: body hash differs from the signed manifest",
-                l.body_file
-            ));
-        }
-        let signed_atts: HashSet<&str> = sm["attachments"]
-            .as_array()
-            .map(|v| v.iter().filter_map(|a| a["sha256"].as_str()).collect())
-            .unwrap_or_default();
-        let packed: HashSet<&str> = l.attachments.iter().map(|a| a.sha256.as_str()).collect();
-        if let Some(missing) = signed_atts.iter().find(|s| !packed.contains(*s)) {
-            return Err(format!(
-                "{}: signed attachment {missing} is not in the package",
-                l.signed_manifest_file
-            ));
-        }
-        signatures += 1;
-    }
-
-    let events_raw = read_all(&mut zip, &manifest.audit.events_file)?;
-    let events_name = &manifest.audit.events_file;
-    let mut by_seq: BTreeMap<i64, AuditLine> = BTreeMap::new();
-    for (i, line) in events_raw.split(|b| *b == b'\n').enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let e: AuditLine = serde_json::from_slice(line)
-            .map_err(|_| format!("{events_name}: line {} is not an event", i + 1))?;
-        if e.recomputed().as_deref() != Some(e.hash.as_str()) {
-            return Err(format!(
-                "{events_name}: line {}: event {} does not match its chain hash",
-                i + 1,
-                e.seq
-            ));
-        }
-        if !ids.contains(&e.resource_id) {
-            return Err(format!(
-                "{events_name}: line {}: event {} is about {} {}, not in the package",
-                i + 1,
-                e.seq,
-                e.resource_type,
-                e.resource_id
-            ));
-        }
-        by_seq.insert(e.seq, e);
-    }
-    let mut prev: Option<&AuditLine> = None;
-    for e in by_seq.values() {
-        if let Some(p) = prev
-            && p.seq + 1 == e.seq
-            && e.prev_hash != p.hash
-        {
-            return Err(format!(
-                "{events_name}: event {} does not link to event {}",
-                e.seq, p.seq
-            ));
-        }
-        prev = Some(e);
-    }
-    if by_seq.len() as u64 != manifest.audit.events {
-        return Err(format!(
-            "{events_name}: {} events, the manifest says {}",
-            by_seq.len(),
-            manifest.audit.events
-        ));
-    }
-    Ok(Verified {
-        files,
-        letters: manifest.letters.len(),
-        signatures,
-        events: by_seq.len(),
-    })
-}
-
-fn pem_to_der(pem: &[u8]) -> Option<Vec<u8>> {
-    use base64::Engine;
-    let text = std::str::from_utf8(pem).ok()?;
-    let b64: String = text
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<Vec<_>>()
-        .concat();
-    base64::engine::general_purpose::STANDARD.decode(b64).ok()
 }
