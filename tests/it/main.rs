@@ -5,7 +5,6 @@ pub mod harness;
 
 mod audit_chain;
 mod auth;
-mod bench;
 mod contract;
 mod disposal;
 mod dispositions;

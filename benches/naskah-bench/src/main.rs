@@ -3,7 +3,8 @@
 //! same concurrent gRPC clients, and reports throughput, latency percentiles,
 //! errors and server memory per operation (table on stdout, JSON with --json).
 //!
-//! `cargo run --release --bin naskah-bench -- --database sqlite --letters 100000`
+//! `cargo build --release --workspace`, then
+//! `cargo run --release -p naskah-bench -- --database sqlite --letters 100000`
 
 mod ceiling;
 mod pg;
@@ -595,7 +596,7 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let p = dir.join(name);
     if !p.is_file() {
         anyhow::bail!(
-            "{} not found next to naskah-bench; build it first (cargo build --release)",
+            "{} not found next to naskah-bench; build it first (cargo build --release --workspace)",
             p.display()
         );
     }

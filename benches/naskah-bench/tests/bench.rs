@@ -1,10 +1,28 @@
 //! The benchmark binary runs (quick mode) on both databases and reports every
 //! operation beside its ceiling, without errors — so it never rots. Its figures
 //! are not asserted: speed targets live in BENCHMARKS.md, not in tests.
+//!
+//! The benchmark starts the `naskah` binary it finds next to its own, where
+//! `cargo test --workspace` builds both (the workspace's root package has
+//! integration tests, so its binary is built with them).
 
+use std::path::PathBuf;
 use std::process::Command;
 
+/// The `naskah` binary next to `naskah-bench`, which the benchmark starts.
+fn naskah_bin() -> PathBuf {
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_naskah-bench")).with_file_name("naskah");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the benchmark's tests with the workspace's \
+         (cargo test --workspace), which builds it",
+        bin.display()
+    );
+    bin
+}
+
 fn quick_run(database: &str, servers: u16) {
+    naskah_bin();
     let dir = tempfile::tempdir().expect("tmp");
     let json = dir.path().join("bench.json");
     let out = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
@@ -132,6 +150,7 @@ fn started_run(
     except: Option<u32>,
 ) -> (std::process::Child, u32) {
     use std::time::{Duration, Instant};
+    naskah_bin();
     let mut child = Command::new(env!("CARGO_BIN_EXE_naskah-bench"))
         .args(["--quick", "--database", "postgres"])
         .args(extra)
@@ -337,10 +356,13 @@ fn a_benchmark_killed_outright_has_its_cluster_removed_by_the_next_run() {
 /// and the chained shapes leave the chain without a gap.
 #[test]
 fn the_postgresql_bound_script_runs_and_leaves_the_chain_whole() {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/pg_chain_bound.sh");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../scripts/pg_chain_bound.sh"
+    );
     let out = Command::new("bash")
         .args([script, "1"])
-        .env("NASKAH_BIN", env!("CARGO_BIN_EXE_naskah"))
+        .env("NASKAH_BIN", naskah_bin())
         .output()
         .expect("run the script");
     let stdout = String::from_utf8_lossy(&out.stdout);

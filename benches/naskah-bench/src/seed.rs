@@ -3,11 +3,12 @@
 //! the rows the ceiling server reads and writes.
 
 use naskah::store::Store;
-use naskah::store::bulk::{
-    self, AddresseeRecord, BoxRecord, DispositionRecord, LetterRecord, RecipientRecord,
-    SignatureRecord, StepRecord,
+use naskah::store::dispositions::{DispositionRecord, RecipientRecord};
+use naskah::store::letters::{AddresseeRecord, LetterRecord, SignatureRecord, StepRecord};
+use sea_orm::sea_query::{Alias, Expr, Query, SimpleExpr};
+use sea_orm::{
+    ConnectionTrait, EntityTrait, IntoActiveModel, ModelTrait, Statement, TransactionTrait,
 };
-use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 
 /// Folder numbers (`naskah.v1.Folder`).
 const INBOX: i16 = 1;
@@ -16,6 +17,94 @@ const TO_REVIEW: i16 = 4;
 const TO_SIGN: i16 = 5;
 const SENT: i16 = 6;
 const ALL: i16 = 7;
+
+/// Rows per INSERT statement (well under both engines' bind-parameter limits).
+const BATCH: usize = 400;
+
+/// Inserts records of one table in multi-row INSERTs of [`BATCH`] rows. The
+/// store's record types are its tables' sea-orm models, so sea-orm writes
+/// them as they are; the caller keeps them consistent with what the domain
+/// writes.
+async fn insert_records<M, C>(db: &C, rows: Vec<M>) -> anyhow::Result<()>
+where
+    C: ConnectionTrait,
+    M: ModelTrait + IntoActiveModel<<M::Entity as EntityTrait>::ActiveModel>,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<_> = rows
+            .by_ref()
+            .take(BATCH)
+            .map(IntoActiveModel::into_active_model)
+            .collect();
+        M::Entity::insert_many(batch).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows of `table` (values in the order of `columns`) in multi-row
+/// INSERTs of [`BATCH`] rows, for the tables whose rows the store hands out
+/// as no record of its own (folder entries, audit events).
+async fn insert_rows<C: ConnectionTrait>(
+    db: &C,
+    table: &str,
+    columns: &[&str],
+    rows: Vec<Vec<SimpleExpr>>,
+) -> anyhow::Result<()> {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)));
+        for row in rows.by_ref().take(BATCH) {
+            insert.values(row)?;
+        }
+        db.execute_raw(db.get_database_backend().build(&insert))
+            .await?;
+    }
+    Ok(())
+}
+
+/// A folder entry: one letter in one position's folder (a `letter_box` row).
+struct BoxRow {
+    position_id: String,
+    folder: i16,
+    letter_id: String,
+    agency_id: String,
+    sort_us: i64,
+    read_at_us: Option<i64>,
+}
+
+async fn insert_boxes<C: ConnectionTrait>(db: &C, boxes: Vec<BoxRow>) -> anyhow::Result<()> {
+    let rows = boxes
+        .into_iter()
+        .map(|b| {
+            vec![
+                b.position_id.into(),
+                b.folder.into(),
+                b.letter_id.into(),
+                b.agency_id.into(),
+                b.sort_us.into(),
+                b.read_at_us.into(),
+            ]
+        })
+        .collect();
+    insert_rows(
+        db,
+        "letter_box",
+        &[
+            "position_id",
+            "folder",
+            "letter_id",
+            "agency_id",
+            "sort_us",
+            "read_at_us",
+        ],
+        rows,
+    )
+    .await
+}
 
 /// A tiny deterministic PRNG (xorshift64*), so runs are repeatable.
 pub struct Rng(u64);
@@ -98,7 +187,7 @@ pub struct Seeded {
 #[derive(Default)]
 struct Rows {
     letters: Vec<LetterRecord>,
-    boxes: Vec<BoxRecord>,
+    boxes: Vec<BoxRow>,
     addressees: Vec<AddresseeRecord>,
     steps: Vec<StepRecord>,
     signatures: Vec<SignatureRecord>,
@@ -108,7 +197,7 @@ struct Rows {
 
 impl Rows {
     fn put(&mut self, agency: &str, pos: &str, folder: i16, letter: &str, sort: i64, read: bool) {
-        self.boxes.push(BoxRecord {
+        self.boxes.push(BoxRow {
             position_id: pos.to_owned(),
             folder,
             letter_id: letter.to_owned(),
@@ -120,21 +209,21 @@ impl Rows {
 
     async fn write(self, store: &Store) -> anyhow::Result<()> {
         let tx = store.reader().begin().await?;
-        bulk::letters(&tx, self.letters).await?;
+        insert_records(&tx, self.letters).await?;
         // A position may meet a letter twice (e.g. recipient and disposition
         // recipient): keep the first row of each folder key.
         let mut seen = std::collections::HashSet::new();
-        let boxes: Vec<BoxRecord> = self
+        let boxes: Vec<BoxRow> = self
             .boxes
             .into_iter()
             .filter(|b| seen.insert((b.position_id.clone(), b.folder, b.letter_id.clone())))
             .collect();
-        bulk::boxes(&tx, boxes).await?;
-        bulk::addressees(&tx, self.addressees).await?;
-        bulk::steps(&tx, self.steps).await?;
-        bulk::signatures(&tx, self.signatures).await?;
-        bulk::dispositions(&tx, self.dispositions).await?;
-        bulk::recipients(&tx, self.recipients).await?;
+        insert_boxes(&tx, boxes).await?;
+        insert_records(&tx, self.addressees).await?;
+        insert_records(&tx, self.steps).await?;
+        insert_records(&tx, self.signatures).await?;
+        insert_records(&tx, self.dispositions).await?;
+        insert_records(&tx, self.recipients).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -490,7 +579,7 @@ pub async fn audit_chain(store: &Store, agency: &str, n: u64) -> anyhow::Result<
         "/naskah.v1.LetterService/SignLetter",
     ];
     let tx = store.reader().begin().await?;
-    let (mut seq, head) = bulk::audit_head(&tx).await?;
+    let (mut seq, head) = audit_head(&tx).await?;
     let mut prev = naskah::audit::decode_hash(&head)
         .ok_or_else(|| anyhow::anyhow!("audit head is not a hash"))?;
     let mut rng = Rng::new(0x5eed_a0d1);
@@ -520,30 +609,92 @@ pub async fn audit_chain(store: &Store, agency: &str, n: u64) -> anyhow::Result<
         };
         let t = t0 + seq * 1_000;
         let hash = naskah::audit::chain_hash(&prev, seq, t, 1, &body);
-        rows.push(bulk::AuditRecord {
-            seq,
-            event_time_us: t,
-            agency_id: body.agency_id,
-            actor_user_id: body.actor_user_id,
-            actor_position_id: body.actor_position_id,
-            action: body.action,
-            resource_type: body.resource_type,
-            resource_id: body.resource_id,
-            outcome: 1,
-            reason: body.reason,
-            request_id: body.request_id,
-            client_address: body.client_address,
-            summary: body.summary,
-            prev_hash: hex::encode(prev),
-            hash: hex::encode(hash),
-        });
+        rows.push(vec![
+            seq.into(),
+            t.into(),
+            body.agency_id.into(),
+            body.actor_user_id.into(),
+            body.actor_position_id.into(),
+            body.action.into(),
+            body.resource_type.into(),
+            body.resource_id.into(),
+            1i16.into(),
+            body.reason.into(),
+            body.request_id.into(),
+            body.client_address.into(),
+            body.summary.into(),
+            hex::encode(prev).into(),
+            hex::encode(hash).into(),
+        ]);
         prev = hash;
         if rows.len() == 10_000 {
-            bulk::audit_events(&tx, std::mem::take(&mut rows)).await?;
+            insert_events(&tx, std::mem::take(&mut rows)).await?;
         }
     }
-    bulk::audit_events(&tx, rows).await?;
-    bulk::set_audit_head(&tx, seq, &hex::encode(prev)).await?;
+    insert_events(&tx, rows).await?;
+    set_audit_head(&tx, seq, &hex::encode(prev)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The chain head (last seq, last hash), for appending events in bulk.
+async fn audit_head<C: ConnectionTrait>(db: &C) -> anyhow::Result<(i64, String)> {
+    let head = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT last_seq, last_hash FROM audit_head WHERE id = 1",
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("audit_head row is missing"))?;
+    Ok((
+        head.try_get::<i64>("", "last_seq")?,
+        head.try_get::<String>("", "last_hash")?,
+    ))
+}
+
+/// Moves the chain head after events appended in bulk.
+async fn set_audit_head<C: ConnectionTrait>(db: &C, seq: i64, hash: &str) -> anyhow::Result<()> {
+    use sea_orm::sea_query::ExprTrait;
+    let mut update = Query::update();
+    update
+        .table(Alias::new("audit_head"))
+        .values([
+            (Alias::new("last_seq"), seq.into()),
+            (Alias::new("last_hash"), hash.into()),
+        ])
+        .and_where(Expr::col(Alias::new("id")).eq(1));
+    db.execute_raw(db.get_database_backend().build(&update))
+        .await?;
+    Ok(())
+}
+
+/// Audit events, hashes included: values in the order of `audit_event`'s
+/// columns below.
+async fn insert_events<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<Vec<SimpleExpr>>,
+) -> anyhow::Result<()> {
+    insert_rows(
+        db,
+        "audit_event",
+        &[
+            "seq",
+            "event_time_us",
+            "agency_id",
+            "actor_user_id",
+            "actor_position_id",
+            "action",
+            "resource_type",
+            "resource_id",
+            "outcome",
+            "reason",
+            "request_id",
+            "client_address",
+            "summary",
+            "prev_hash",
+            "hash",
+        ],
+        rows,
+    )
+    .await
 }
