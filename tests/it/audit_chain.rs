@@ -12,8 +12,8 @@ use naskah::proto::{
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 async fn verify_rpc(t: &TestServer, token: &str) -> naskah::proto::VerifyAuditLogResponse {
     AuditServiceClient::new(t.channel.clone())

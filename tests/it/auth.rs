@@ -8,8 +8,8 @@ use naskah::proto::{
 };
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 fn login_req(u: &str, p: &str) -> LoginRequest {
     LoginRequest {

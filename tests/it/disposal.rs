@@ -17,10 +17,10 @@ use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::audit_chain::verify_cli;
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
 use crate::letters::{Demo, approved_letters, incoming_request};
 use crate::signature::openssl_verifies;
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 const YEAR: i64 = 366 * 86_400_000_000;
 

@@ -6,9 +6,9 @@ use naskah::proto::{self as pb, DispositionBox, DispositionStatus, SecurityLevel
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
 use crate::letters::{Demo, incoming_request};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 fn disp(t: &TestServer) -> DispositionServiceClient<Channel> {
     DispositionServiceClient::new(t.channel.clone())

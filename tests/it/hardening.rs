@@ -17,8 +17,8 @@ use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic_types::StatusExt;
 
-use crate::dual;
-use crate::harness::{Db, Served, TestServer, authed, reason, serve_binary};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, Served, TestServer, authed, reason, serve_binary};
 
 // ------------------------------------------------------------ raw calls
 
@@ -308,8 +308,8 @@ fn resident_kib(pid: u32) -> u64 {
 
 async fn serve_demo_binary(db: Db, env: &[(&str, &str)]) -> Served {
     let dir = tempfile::tempdir().expect("tempdir");
-    let url = crate::harness::fresh_db_url(db, dir.path()).await;
-    let mut served = serve_binary(&url, dir.path(), &["--demo"], env).await;
+    let url = naskah_testkit::fresh_db_url(db, dir.path()).await;
+    let mut served = serve_binary(crate::NASKAH, &url, dir.path(), &["--demo"], env).await;
     served.keep(dir);
     served
 }
@@ -839,14 +839,14 @@ dual!(forged_and_misused_tokens_are_refused);
 async fn a_postgresql_outage_answers_unavailable_and_the_server_recovers() {
     let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     let dir = tempfile::tempdir().expect("tempdir");
-    let cluster = naskah::pgcluster::Cluster::start(
+    let cluster = naskah_testkit::pgcluster::Cluster::start(
         &dir.path().join("pg"),
         "-c fsync=off -c synchronous_commit=off",
         true,
     )
     .expect("PostgreSQL starts");
     cluster.create_database("naskah").expect("createdb");
-    let settings = crate::harness::test_settings(dir.path(), &cluster.url("naskah"), |_| {});
+    let settings = naskah_testkit::test_settings(dir.path(), &cluster.url("naskah"), |_| {});
     let server = naskah::server::start(
         settings,
         std::sync::Arc::new(naskah::clock::SystemClock),

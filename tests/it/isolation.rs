@@ -26,9 +26,9 @@ use naskah::proto::{self as pb, Folder, LetterState, SecurityLevel};
 use sha2::Digest;
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
 use crate::letters::{Demo, draft, incoming_request, letters};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 /// Every demo user (agency A).
 const A_USERS: &[&str] = &[

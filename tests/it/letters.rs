@@ -14,9 +14,9 @@ use sha2::Digest;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
 use crate::signature::openssl_verifies;
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 /// Logged-in demo users: username → (token, their position id).
 pub struct Demo {
@@ -1089,7 +1089,7 @@ async fn concurrent_signatures_get_gap_free_numbers(db: Db) {
     let batch = approved_letters(&t, &d, 40).await;
     // On PostgreSQL a second server shares the database (and the data dir's keys).
     let second = if db == Db::Postgres {
-        let settings = crate::harness::test_settings(t.dir.path(), &t.db_url, |_| {});
+        let settings = naskah_testkit::test_settings(t.dir.path(), &t.db_url, |_| {});
         Some(
             naskah::server::start(
                 settings,

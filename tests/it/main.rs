@@ -1,7 +1,8 @@
 //! Black-box tests of naskah through its public gRPC contract, each against
 //! SQLite and a real PostgreSQL server.
 
-pub mod harness;
+/// The `naskah` binary of this build, for the tests that run it.
+const NASKAH: &str = env!("CARGO_BIN_EXE_naskah");
 
 mod audit_chain;
 mod auth;

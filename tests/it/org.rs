@@ -11,8 +11,8 @@ use prost_types::FieldMask;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 const DEMO_USERS: &[&str] = &[
     "gubernur",
@@ -247,7 +247,7 @@ async fn demo_refuses_a_database_with_real_users(db: Db) {
         .stop()
         .await
         .expect("stop");
-    let mut settings = crate::harness::test_settings(&dir, &url, |_| {});
+    let mut settings = naskah_testkit::test_settings(&dir, &url, |_| {});
     settings.demo = true;
     let err = match naskah::server::start(
         settings,

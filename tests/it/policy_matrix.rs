@@ -6,8 +6,8 @@ use naskah::domain::policy::{POLICY, Rule, admits};
 use naskah::proto::Role;
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, reason};
 
 async fn call(t: &TestServer, method: &str, token: Option<&str>) -> Result<(), tonic::Status> {
     let mut grpc = tonic::client::Grpc::new(t.channel.clone());

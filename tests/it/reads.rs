@@ -10,7 +10,7 @@ use naskah::store::read::{Cells, Reach, must};
 use naskah::store::{Store, StoreResult};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::harness::{Db, TestServer};
+use naskah_testkit::{Db, TestServer};
 
 fn first_int(c: &dyn Cells) -> StoreResult<i64> {
     must(c.int(0)?, 0)

@@ -8,9 +8,9 @@ use tonic::Code;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
 use crate::letters::{Demo, draft, incoming_request};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 fn rec(t: &TestServer) -> RecordsServiceClient<Channel> {
     RecordsServiceClient::new(t.channel.clone())

@@ -8,8 +8,8 @@ use naskah::proto::signature_service_client::SignatureServiceClient;
 use naskah::proto::{self as pb, KeyAlgorithm};
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 /// Runs `openssl cms -verify` on a detached signature; true when it verifies.
 pub fn openssl_verifies(

@@ -8,8 +8,8 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed};
 
 async fn health_reports_serving_for_every_service(db: Db) {
     let t = TestServer::start(db).await;

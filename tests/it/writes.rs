@@ -13,7 +13,7 @@ use naskah::audit::NewEvent;
 use naskah::store::{Store, WriteTx};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-use crate::harness::{Db, TestServer};
+use naskah_testkit::{Db, TestServer};
 
 fn sql(text: &str) -> Statement {
     Statement::from_string(DbBackend::Postgres, text)
@@ -265,7 +265,7 @@ async fn a_server_opens_at_most_its_connections_and_its_lanes() {
             let mut client = LetterServiceClient::new(channel);
             for j in 0..10 {
                 let letter = client
-                    .create_draft(crate::harness::authed(
+                    .create_draft(naskah_testkit::authed(
                         pb::CreateDraftRequest {
                             drafting_position_id: from.clone(),
                             r#type: pb::LetterType::NotaDinas as i32,
@@ -286,7 +286,7 @@ async fn a_server_opens_at_most_its_connections_and_its_lanes() {
                     .expect("create")
                     .into_inner();
                 client
-                    .get_letter(crate::harness::authed(
+                    .get_letter(naskah_testkit::authed(
                         pb::GetLetterRequest {
                             letter_id: letter.id,
                             ..Default::default()
@@ -363,7 +363,7 @@ async fn the_schema_has_no_triggers_and_no_cascading_keys(db: Db) {
     conn.close().await.expect("close");
     t.stop().await;
 }
-crate::dual!(the_schema_has_no_triggers_and_no_cascading_keys);
+naskah_testkit::dual!(the_schema_has_no_triggers_and_no_cascading_keys);
 
 /// Through the server: a change whose grouped attempt gives up a row lock
 /// held elsewhere is run again alone by `mutate`, waits for the lock and
@@ -407,7 +407,7 @@ async fn a_request_blocked_by_a_row_lock_runs_again_alone_and_succeeds() {
         );
         async move {
             client
-                .update_draft(crate::harness::authed(
+                .update_draft(naskah_testkit::authed(
                     pb::UpdateDraftRequest {
                         letter: Some(pb::Letter {
                             id,

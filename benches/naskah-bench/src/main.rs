@@ -100,7 +100,7 @@ enum DbKind {
 }
 
 pub fn free_port() -> anyhow::Result<u16> {
-    naskah::pgcluster::free_port().map_err(anyhow::Error::msg)
+    naskah_testkit::pgcluster::free_port().map_err(anyhow::Error::msg)
 }
 
 /// Latencies and counts of one run.

@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL cluster for a benchmark run, with durable settings
 //! (fsync and synchronous commit on, as in production); see
-//! [`naskah::pgcluster`].
+//! [`naskah_testkit::pgcluster`].
 
 use std::path::Path;
 
@@ -9,16 +9,16 @@ use std::path::Path;
 const RUN_PREFIX: &str = "naskah-bench-";
 
 /// A running cluster with database `naskah`; stopped and removed on drop.
-pub struct Cluster(naskah::pgcluster::Cluster);
+pub struct Cluster(naskah_testkit::pgcluster::Cluster);
 
 impl Cluster {
     /// Stops and removes the clusters of earlier runs that were killed
     /// without cleaning up, then initialises and starts a cluster under
     /// `dir`, with database `naskah`.
     pub fn start(dir: &Path) -> anyhow::Result<Self> {
-        naskah::pgcluster::reap_orphans(RUN_PREFIX, "pg");
+        naskah_testkit::pgcluster::reap_orphans(RUN_PREFIX, "pg");
         let cluster = Self(
-            naskah::pgcluster::Cluster::start(
+            naskah_testkit::pgcluster::Cluster::start(
                 dir,
                 "-c max_connections=200 -c fsync=on -c synchronous_commit=on \
                  -c shared_buffers=256MB",

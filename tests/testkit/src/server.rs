@@ -1,7 +1,8 @@
-//! The test harness: one throwaway PostgreSQL cluster per test run (started from
-//! the machine's PostgreSQL binaries, stopped at exit), one database per test
-//! cloned from a migrated template, and one in-process naskah server per test on
-//! 127.0.0.1:0 with real tonic clients over a real socket.
+//! The test server fixture: one throwaway PostgreSQL cluster per test run
+//! (started from the machine's PostgreSQL binaries, stopped at exit), one
+//! database per test cloned from a migrated template, and one in-process naskah
+//! server per test on 127.0.0.1:0 with real tonic clients over a real socket;
+//! or the real binary in a process of its own.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,14 +23,14 @@ pub enum Db {
 
 /// A PostgreSQL cluster that lives as long as the test process.
 pub struct PgCluster {
-    cluster: naskah::pgcluster::Cluster,
+    cluster: crate::pgcluster::Cluster,
     template_ready: tokio::sync::OnceCell<()>,
 }
 
 static PG: OnceLock<PgCluster> = OnceLock::new();
 
 /// The cluster to stop when the test process exits.
-static PG_AT_EXIT: Mutex<Option<naskah::pgcluster::Cluster>> = Mutex::new(None);
+static PG_AT_EXIT: Mutex<Option<crate::pgcluster::Cluster>> = Mutex::new(None);
 
 /// The `TMPDIR` directories of the test runs' clusters.
 const CLUSTER_PREFIX: &str = "naskah-pg-";
@@ -46,10 +47,10 @@ impl PgCluster {
     fn start() -> Self {
         // Clusters left by test processes that were killed (a killed process
         // never runs its exit handler) are stopped and removed first.
-        naskah::pgcluster::reap_orphans(CLUSTER_PREFIX, "");
+        crate::pgcluster::reap_orphans(CLUSTER_PREFIX, "");
         let dir =
             std::env::temp_dir().join(format!("{CLUSTER_PREFIX}{}", uuid::Uuid::new_v4().simple()));
-        let cluster = naskah::pgcluster::Cluster::start(
+        let cluster = crate::pgcluster::Cluster::start(
             &dir,
             "-c max_connections=400 -c fsync=off -c synchronous_commit=off \
              -c full_page_writes=off",
@@ -59,7 +60,7 @@ impl PgCluster {
             let _ = std::fs::remove_dir_all(&dir);
             panic!("{e}. The PostgreSQL half of the test suite cannot run without it.")
         });
-        *PG_AT_EXIT.lock().expect("lock") = Some(naskah::pgcluster::Cluster::clone(&cluster));
+        *PG_AT_EXIT.lock().expect("lock") = Some(crate::pgcluster::Cluster::clone(&cluster));
         unsafe {
             libc::atexit(stop_pg_at_exit);
         }
@@ -310,23 +311,6 @@ pub fn reason(status: &tonic::Status) -> String {
         .unwrap_or_default()
 }
 
-/// Runs one async test body against SQLite and against PostgreSQL.
-#[macro_export]
-macro_rules! dual {
-    ($name:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name($crate::harness::Db::Sqlite).await
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name($crate::harness::Db::Postgres).await
-            }
-        }
-    };
-}
-
 /// The real `naskah` binary serving, in a process of its own (so that its
 /// memory and its exit are its own), killed on drop.
 pub struct Served {
@@ -376,13 +360,20 @@ impl Drop for Served {
     }
 }
 
-/// Starts `naskah serve` on `url` and `dir` with `args` and `env`, and waits
-/// until it answers its health check (60 s at most).
-pub async fn serve_binary(url: &str, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Served {
+/// Starts `naskah serve` (the binary `naskah`, which the test target names:
+/// `env!("CARGO_BIN_EXE_naskah")`) on `url` and `dir` with `args` and `env`,
+/// and waits until it answers its health check (60 s at most).
+pub async fn serve_binary(
+    naskah: &str,
+    url: &str,
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Served {
     use std::time::{Duration, Instant};
-    let port = naskah::pgcluster::free_port().expect("port");
+    let port = crate::pgcluster::free_port().expect("port");
     let stdout = dir.join(format!("serve-{port}.out"));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_naskah"));
+    let mut cmd = std::process::Command::new(naskah);
     cmd.arg("serve")
         .args(args)
         .args([
