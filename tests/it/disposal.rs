@@ -7,19 +7,19 @@ use std::path::Path;
 use std::process::Command;
 
 use naskah::clock::{Clock, ManualClock};
-use naskah::domain::demo::DEMO_PASSPHRASE;
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
 use naskah::proto::verification_service_client::VerificationServiceClient;
 use naskah::proto::{self as pb, CaseFileState, DisposalState, DueKind, LetterState, LetterType};
+use naskah_testkit::demo::DEMO_PASSPHRASE;
 use sha2::Digest;
 use tonic::Code;
 use tonic::transport::Channel;
 
 use crate::audit_chain::verify_cli;
-use crate::letters::{Demo, approved_letters, incoming_request};
-use crate::signature::openssl_verifies;
+use naskah_testkit::demo::{Demo, approved_letters, incoming_request};
 use naskah_testkit::dual;
+use naskah_testkit::openssl_verifies;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
 const YEAR: i64 = 366 * 86_400_000_000;
@@ -54,7 +54,7 @@ async fn unit_id(t: &TestServer, token: &str, code: &str) -> String {
 /// A letter signed by kadis.kominfo (drafted by kasi.egov, class 000.1.1).
 async fn signed_letter(t: &TestServer, d: &Demo) -> pb::Letter {
     let x = approved_letters(t, d, 1).await.remove(0);
-    crate::letters::signed(t, d, &x).await
+    naskah_testkit::demo::signed(t, d, &x).await
 }
 
 /// An incoming letter registered by pencatat for kadis.kominfo.

@@ -6,7 +6,7 @@ use naskah::proto::{self as pb, DispositionBox, DispositionStatus, SecurityLevel
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::letters::{Demo, incoming_request};
+use naskah_testkit::demo::{Demo, incoming_request};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -540,7 +540,7 @@ async fn acting_officials_dispose_only_inside_their_window(db: Db) {
     assert_eq!(reason(&e), "NOT_POSITION_HOLDER", "before the window");
     clock.advance(hour + 60_000_000);
     let kasi = t
-        .login("kasi.egov", naskah::domain::demo::DEMO_PASSWORD)
+        .login("kasi.egov", naskah_testkit::demo::DEMO_PASSWORD)
         .await;
     let made = c
         .create_disposition(authed(
@@ -563,7 +563,7 @@ async fn acting_officials_dispose_only_inside_their_window(db: Db) {
     );
     clock.advance(2 * hour);
     let kasi = t
-        .login("kasi.egov", naskah::domain::demo::DEMO_PASSWORD)
+        .login("kasi.egov", naskah_testkit::demo::DEMO_PASSWORD)
         .await;
     let e = c.create_disposition(authed(r, &kasi)).await.unwrap_err();
     assert_eq!(reason(&e), "NOT_POSITION_HOLDER", "after the window");

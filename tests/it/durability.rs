@@ -12,7 +12,7 @@ use naskah::proto::{self as pb, LetterType, SecurityLevel, Urgency};
 use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::transport::Channel;
 
-use crate::letters::Demo;
+use naskah_testkit::demo::Demo;
 use naskah_testkit::dual;
 use naskah_testkit::{Db, authed, fresh_db_url, serve_binary};
 

@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut};
-use naskah::domain::demo::DEMO_PASSWORD;
 use naskah::domain::policy::{Rule, admits, rule};
 use naskah::proto::Role;
+use naskah_testkit::demo::DEMO_PASSWORD;
 use prost::Message;
 use prost_reflect::{
     DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, Value,

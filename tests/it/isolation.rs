@@ -16,17 +16,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use naskah::domain::demo::DEMO_PASSPHRASE;
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::disposition_service_client::DispositionServiceClient;
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
 use naskah::proto::{self as pb, Folder, LetterState, SecurityLevel};
+use naskah_testkit::demo::DEMO_PASSPHRASE;
 use sha2::Digest;
 use tonic::Code;
 
-use crate::letters::{Demo, draft, incoming_request, letters};
+use naskah_testkit::demo::{Demo, draft, incoming_request, letters};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -283,7 +283,7 @@ async fn agency_b(t: &TestServer) -> (BTreeMap<&'static str, String>, Vec<String
     RecordsServiceClient::new(t.channel.clone())
         .import_classifications(authed(
             pb::ImportClassificationsRequest {
-                csv: naskah::domain::demo::DEMO_CLASSIFICATIONS_CSV.into(),
+                csv: naskah_testkit::demo::DEMO_CLASSIFICATIONS_CSV.into(),
                 dry_run: false,
                 request_id: String::new(),
             },

@@ -1,11 +1,7 @@
 //! Letters end to end: the demo scenario, signatures checked by OpenSSL, numbering
 //! under concurrency, visibility of secret letters, incoming letters, attachments.
 
-use std::collections::HashMap;
-
-use naskah::domain::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
 use naskah::proto::audit_service_client::AuditServiceClient;
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::verification_service_client::VerificationServiceClient;
 use naskah::proto::{self as pb, Folder, LetterState, LetterType, SecurityLevel, Urgency};
@@ -14,124 +10,12 @@ use sha2::Digest;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::signature::openssl_verifies;
+use naskah_testkit::demo::{
+    DEMO_PASSPHRASE, Demo, approved_letters, draft, incoming_request, letters, routed, signed, to,
+};
 use naskah_testkit::dual;
+use naskah_testkit::openssl_verifies;
 use naskah_testkit::{Db, TestServer, authed, reason};
-
-/// Logged-in demo users: username → (token, their position id).
-pub struct Demo {
-    pub users: HashMap<&'static str, (String, String)>,
-}
-
-impl Demo {
-    pub async fn login(t: &TestServer, names: &[&'static str]) -> Self {
-        Self::login_on(&t.channel, names).await
-    }
-
-    /// The same against the server behind `channel` (the real binary, for one).
-    pub async fn login_on(channel: &Channel, names: &[&'static str]) -> Self {
-        let mut users = HashMap::new();
-        for n in names {
-            let token = AuthServiceClient::new(channel.clone())
-                .login(pb::LoginRequest {
-                    username: (*n).into(),
-                    password: DEMO_PASSWORD.into(),
-                })
-                .await
-                .unwrap_or_else(|e| panic!("login of {n}: {e:?}"))
-                .into_inner()
-                .access_token;
-            let me = AuthServiceClient::new(channel.clone())
-                .who_am_i(authed(pb::WhoAmIRequest {}, &token))
-                .await
-                .expect("whoami")
-                .into_inner();
-            let pos = me
-                .positions
-                .first()
-                .map(|p| p.position_id.clone())
-                .unwrap_or_default();
-            users.insert(*n, (token, pos));
-        }
-        Self { users }
-    }
-    pub fn token(&self, u: &str) -> &str {
-        &self.users[u].0
-    }
-    pub fn pos(&self, u: &str) -> String {
-        self.users[u].1.clone()
-    }
-}
-
-/// An incoming letter of another organisation as the registrar enters it
-/// (Surat Dinas, Biasa urgency), addressed to `recipients`.
-pub fn incoming_request(
-    recipients: Vec<String>,
-    subject: &str,
-    class: &str,
-    security: SecurityLevel,
-) -> pb::RegisterIncomingLetterRequest {
-    pb::RegisterIncomingLetterRequest {
-        r#type: LetterType::SuratDinas as i32,
-        subject: subject.into(),
-        security_level: security as i32,
-        urgency: Urgency::Biasa as i32,
-        classification_code: class.into(),
-        recipient_position_ids: recipients,
-        sender: Some(pb::ExternalAddressee {
-            organisation: "Instansi lain".into(),
-            ..Default::default()
-        }),
-        sender_number: "1/2026".into(),
-        letter_date: Some(prost_types::Timestamp {
-            seconds: 1_790_000_000,
-            nanos: 0,
-        }),
-        ..Default::default()
-    }
-}
-
-pub fn letters(t: &TestServer) -> LetterServiceClient<Channel> {
-    LetterServiceClient::new(t.channel.clone())
-}
-
-fn to(pos: &str) -> pb::Addressee {
-    pb::Addressee {
-        target: Some(pb::addressee::Target::PositionId(pos.to_owned())),
-        ..Default::default()
-    }
-}
-
-/// A draft by `drafter` to `recipients`.
-pub async fn draft(
-    t: &TestServer,
-    d: &Demo,
-    drafter: &str,
-    recipients: &[&str],
-    cc: &[&str],
-    security: SecurityLevel,
-    class: &str,
-) -> pb::Letter {
-    letters(t)
-        .create_draft(authed(
-            pb::CreateDraftRequest {
-                drafting_position_id: d.pos(drafter),
-                r#type: LetterType::NotaDinas as i32,
-                subject: "Permohonan data layanan e-government".into(),
-                body: "Dengan hormat, bersama ini kami sampaikan ...".into(),
-                security_level: security as i32,
-                urgency: Urgency::Segera as i32,
-                classification_code: class.into(),
-                recipients: recipients.iter().map(|u| to(&d.pos(u))).collect(),
-                carbon_copies: cc.iter().map(|u| to(&d.pos(u))).collect(),
-                ..Default::default()
-            },
-            d.token(drafter),
-        ))
-        .await
-        .expect("create draft")
-        .into_inner()
-}
 
 async fn ids_in(t: &TestServer, token: &str, folder: Folder) -> Vec<String> {
     letters(t)
@@ -992,87 +876,6 @@ async fn details_match_the_tables(t: &TestServer, with_attachments: bool) {
             assert_eq!(hidden, (alone.0, alone.1, q::LetterDetails::default()));
         }
     }
-}
-
-/// Makes `n` letters from kasi.egov to sekda with kadis.kominfo as the only step.
-/// Routes `letter` (drafted by kasi.egov) through kabid.aptika to
-/// kadis.kominfo.
-pub async fn routed(t: &TestServer, d: &Demo, letter: &pb::Letter) -> pb::Letter {
-    letters(t)
-        .set_route(authed(
-            pb::SetRouteRequest {
-                letter_id: letter.id.clone(),
-                reviewer_position_ids: vec![d.pos("kabid.aptika")],
-                signer_position_id: d.pos("kadis.kominfo"),
-                etag: letter.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("route")
-        .into_inner()
-}
-
-/// kadis.kominfo signs an approved letter.
-pub async fn signed(t: &TestServer, d: &Demo, x: &pb::Letter) -> pb::Letter {
-    letters(t)
-        .sign_letter(authed(
-            pb::SignLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                passphrase: DEMO_PASSPHRASE.into(),
-                request_id: String::new(),
-            },
-            d.token("kadis.kominfo"),
-        ))
-        .await
-        .expect("sign")
-        .into_inner()
-}
-
-pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Letter> {
-    let mut out = Vec::new();
-    for _ in 0..n {
-        let x = draft(
-            t,
-            d,
-            "kasi.egov",
-            &["sekda"],
-            &[],
-            SecurityLevel::Biasa,
-            "000.1.1",
-        )
-        .await;
-        let x = letters(t)
-            .set_route(authed(
-                pb::SetRouteRequest {
-                    letter_id: x.id.clone(),
-                    signer_position_id: d.pos("kadis.kominfo"),
-                    etag: x.etag.clone(),
-                    ..Default::default()
-                },
-                d.token("kasi.egov"),
-            ))
-            .await
-            .expect("route")
-            .into_inner();
-        let x = letters(t)
-            .submit_letter(authed(
-                pb::SubmitLetterRequest {
-                    letter_id: x.id.clone(),
-                    etag: x.etag.clone(),
-                    request_id: String::new(),
-                },
-                d.token("kasi.egov"),
-            ))
-            .await
-            .expect("submit")
-            .into_inner();
-        assert_eq!(x.state, LetterState::Approved as i32);
-        out.push(x);
-    }
-    out
 }
 
 fn seq_of(number: &str) -> i64 {

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use naskah::clock::{Clock, ManualClock};
-use naskah::domain::demo::DEMO_PASSWORD;
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::{self as pb, AssignmentKind, LoginRequest, Role, WhoAmIRequest};
+use naskah_testkit::demo::DEMO_PASSWORD;
 use prost_types::FieldMask;
 use tonic::Code;
 use tonic::transport::Channel;
@@ -823,7 +823,7 @@ async fn position_changes_reach_the_next_request(db: Db) {
         kasi_pos,
         staf_id,
     } = Acting::start(db).await;
-    let mut letters = crate::letters::letters(&t);
+    let mut letters = naskah_testkit::demo::letters(&t);
     let mut inbox_of = async |position: &str| {
         letters
             .list_letters(authed(
@@ -903,7 +903,7 @@ async fn position_changes_reach_the_next_request(db: Db) {
         ))
         .await
         .expect("disable");
-    let e = crate::letters::letters(&t)
+    let e = naskah_testkit::demo::letters(&t)
         .list_letters(authed(pb::ListLettersRequest::default(), &staf2))
         .await
         .unwrap_err();

@@ -8,7 +8,7 @@ use tonic::Code;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
-use crate::letters::{Demo, draft, incoming_request};
+use naskah_testkit::demo::{Demo, draft, incoming_request};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -309,7 +309,7 @@ async fn retention_phases_follow_the_clock_and_holds_block(db: Db) {
     let phase_at = async |at: i64, r: &mut RecordsServiceClient<Channel>| {
         clock.advance(at - clock.now_us());
         let token = t
-            .login("arsiparis", naskah::domain::demo::DEMO_PASSWORD)
+            .login("arsiparis", naskah_testkit::demo::DEMO_PASSWORD)
             .await;
         (
             r.get_retention(authed(retention(cf.id.clone()), &token))

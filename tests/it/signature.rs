@@ -2,37 +2,14 @@
 
 use std::process::Command;
 
-use naskah::domain::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::signature_service_client::SignatureServiceClient;
 use naskah::proto::{self as pb, KeyAlgorithm};
+use naskah_testkit::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
 use tonic::Code;
 
-use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
-
-/// Runs `openssl cms -verify` on a detached signature; true when it verifies.
-pub fn openssl_verifies(
-    dir: &std::path::Path,
-    manifest: &[u8],
-    signature: &[u8],
-    ca_pem: &str,
-) -> bool {
-    std::fs::write(dir.join("manifest"), manifest).expect("write manifest");
-    std::fs::write(dir.join("sig.p7s"), signature).expect("write signature");
-    std::fs::write(dir.join("agency-ca.pem"), ca_pem).expect("write ca");
-    let out = Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
-        .arg(dir.join("sig.p7s"))
-        .arg("-content")
-        .arg(dir.join("manifest"))
-        .arg("-CAfile")
-        .arg(dir.join("agency-ca.pem"))
-        .args(["-purpose", "any", "-out", "/dev/null"])
-        .output()
-        .expect("openssl must be installed (Debian: apt-get install openssl) for the CMS interoperability tests");
-    out.status.success()
-}
+use naskah_testkit::{dual, openssl_verifies};
 
 async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
     let t = TestServer::start_demo(db).await;

@@ -231,7 +231,7 @@ async fn a_server_opens_at_most_its_connections_and_its_lanes() {
         },
     )
     .await;
-    let d = crate::letters::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
+    let d = naskah_testkit::demo::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
     let observer = sea_orm::Database::connect(t.db_url.as_str())
         .await
         .expect("observer");
@@ -373,8 +373,8 @@ async fn a_request_blocked_by_a_row_lock_runs_again_alone_and_succeeds() {
     use naskah::proto::{self as pb, SecurityLevel};
 
     let t = TestServer::start_demo(Db::Postgres).await;
-    let d = crate::letters::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
-    let letter = crate::letters::draft(
+    let d = naskah_testkit::demo::Demo::login(&t, &["kasi.egov", "kadis.kominfo"]).await;
+    let letter = naskah_testkit::demo::draft(
         &t,
         &d,
         "kasi.egov",
@@ -400,7 +400,7 @@ async fn a_request_blocked_by_a_row_lock_runs_again_alone_and_succeeds() {
         .expect("lock the letter's row");
     let update = tokio::spawn({
         let (mut client, token, id, etag) = (
-            crate::letters::letters(&t),
+            naskah_testkit::demo::letters(&t),
             d.token("kasi.egov").to_owned(),
             letter.id.clone(),
             letter.etag.clone(),

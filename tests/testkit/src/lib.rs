@@ -8,8 +8,12 @@
 //! starts servers from their settings and clock. The black-box suite
 //! (`tests/it`) speaks only the gRPC contract and this kit.
 
+pub mod demo;
+mod openssl;
 pub mod pgcluster;
 mod server;
+
+pub use openssl::openssl_verifies;
 
 pub use server::{
     Db, PgCluster, Served, TestServer, authed, fresh_db_url, pg, reason, serve_binary,
