@@ -302,31 +302,6 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
     // left it (the report's answer is built from the rows the write read).
     assert_eq!(node.disposition.as_ref(), Some(&done));
     assert_eq!(done.recipients[0].responses[0].note, "Data sudah dikirim");
-    // The tree's one statement gives the rows the entity reads of the three
-    // tables give, column for column (also those no answer shows).
-    {
-        use naskah::store::dispositions as q;
-        let db = t.store().reader();
-        let mut ds = q::of_letter(db, &letter).await.expect("dispositions");
-        let ids: Vec<String> = ds.iter().map(|x| x.id.clone()).collect();
-        let mut rs = q::recipients_of(db, &ids).await.expect("recipients");
-        let mut ps = q::responses_of(db, &ids).await.expect("responses");
-        ds.sort_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
-        rs.sort_by(|a, b| {
-            (&a.position_id, &a.disposition_id).cmp(&(&b.position_id, &b.disposition_id))
-        });
-        ps.sort_by(|a, b| (a.created_at_us, &a.id).cmp(&(b.created_at_us, &b.id)));
-        assert_eq!((ds.len(), rs.len(), ps.len()), (3, 3, 1));
-        assert!(
-            rs.iter()
-                .any(|r| r.read_at_us.is_some() && r.due_us.is_none())
-        );
-        let tree = q::tree_for(t.store(), &ds[0].agency_id, &letter, &[], |_, _| true)
-            .await
-            .expect("tree")
-            .expect("the letter is there");
-        assert_eq!(tree, (ds, rs, ps));
-    }
     // Kasi sees only its own branch.
     let kasi_tree = c
         .get_disposition_tree(authed(

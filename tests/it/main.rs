@@ -16,8 +16,6 @@ mod letters;
 mod org;
 mod policy_matrix;
 mod process;
-mod reads;
 mod records;
 mod signature;
 mod transport;
-mod writes;
