@@ -1,18 +1,16 @@
-//! The hash-chained audit trail: tamper detection, concurrency, listing.
+//! The hash-chained audit trail: tamper detection and listing. (Concurrent
+//! writers and group commit are the store's own tests, tests/store/chain.rs.)
 
-use std::process::Command;
-
-use naskah::audit::NewEvent;
 use naskah::proto::audit_service_client::AuditServiceClient;
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::{
     AuditOutcome, ListAuditEventsRequest, LoginRequest, Role, VerifyAuditLogRequest,
 };
-use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use naskah_testkit::tamper::AuditTamper;
+use naskah_testkit::{Db, TestServer, authed, dual, reason};
 use tonic::Code;
 
-use naskah_testkit::dual;
-use naskah_testkit::{Db, TestServer, authed, reason};
+use crate::cli::verify_cli;
 
 async fn verify_rpc(t: &TestServer, token: &str) -> naskah::proto::VerifyAuditLogResponse {
     AuditServiceClient::new(t.channel.clone())
@@ -20,36 +18,6 @@ async fn verify_rpc(t: &TestServer, token: &str) -> naskah::proto::VerifyAuditLo
         .await
         .expect("verify")
         .into_inner()
-}
-
-/// Runs `naskah audit verify` against the test's database; returns exit code and stdout.
-pub fn verify_cli(t: &TestServer) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_naskah"))
-        .args(["audit", "verify", "--database-url", &t.db_url, "--data-dir"])
-        .arg(t.dir.path())
-        .env_remove("NASKAH_CONFIG")
-        .output()
-        .expect("run naskah audit verify");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-async fn raw(t: &TestServer) -> DatabaseConnection {
-    Database::connect(t.db_url.clone())
-        .await
-        .expect("raw connection")
-}
-
-async fn append_events(t: &TestServer, n: usize) {
-    for i in 0..n {
-        let mut tx = t.store().begin_write().await.expect("tx");
-        let mut ev = NewEvent::success("test/append", "thing", &format!("thing-{i}"));
-        ev.summary = format!("event number {i}");
-        tx.audit(ev);
-        tx.commit().await.expect("commit");
-    }
 }
 
 async fn tampering_is_detected_and_named(db: Db) {
@@ -66,7 +34,7 @@ async fn tampering_is_detected_and_named(db: Db) {
         .await;
     let token = t.login("auditor1", "auditor-password-1").await;
     let agency_token = t.login("auditor2", "auditor-password-2").await;
-    append_events(&t, 8).await;
+    t.append_audit_events(8).await;
 
     let ok = verify_rpc(&t, &token).await;
     assert!(ok.ok, "{ok:?}");
@@ -81,13 +49,9 @@ async fn tampering_is_detected_and_named(db: Db) {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("audit chain OK"), "{out}");
 
-    let conn = raw(&t).await;
+    let tamper = AuditTamper::open(&t).await;
     // 1. Altered: change the summary of event 5.
-    conn.execute_unprepared(
-        "UPDATE audit_event SET summary = summary || ' (edited)' WHERE seq = 5",
-    )
-    .await
-    .expect("alter");
+    tamper.edit_summary(5).await;
     let r = verify_rpc(&t, &token).await;
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, 5, "{r:?}");
@@ -101,20 +65,11 @@ async fn tampering_is_detected_and_named(db: Db) {
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("BROKEN at event 5"), "{out}");
-    conn.execute_unprepared(
-        "UPDATE audit_event SET summary = substr(summary, 1, length(summary) - 9) WHERE seq = 5",
-    )
-    .await
-    .expect("restore");
+    tamper.restore_summary(5).await;
     assert!(verify_rpc(&t, &token).await.ok, "restored chain verifies");
 
     // 2. Deleted: remove event 6 (kept aside and put back afterwards).
-    conn.execute_unprepared("CREATE TABLE audit_keep AS SELECT * FROM audit_event WHERE seq = 6")
-        .await
-        .expect("keep");
-    conn.execute_unprepared("DELETE FROM audit_event WHERE seq = 6")
-        .await
-        .expect("delete");
+    tamper.take_out(6).await;
     let r = verify_rpc(&t, &token).await;
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, 6, "{r:?}");
@@ -122,30 +77,11 @@ async fn tampering_is_detected_and_named(db: Db) {
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("BROKEN at event 6"), "{out}");
-    conn.execute_unprepared("INSERT INTO audit_event SELECT * FROM audit_keep")
-        .await
-        .expect("put back");
-    conn.execute_unprepared("DROP TABLE audit_keep")
-        .await
-        .expect("drop");
+    tamper.put_back().await;
     assert!(verify_rpc(&t, &token).await.ok, "restored chain verifies");
 
     // 3. Reordered: swap every column but seq between events 3 and 4.
-    let cols = "event_time_us, agency_id, actor_user_id, actor_position_id, action, resource_type, resource_id, \
-                outcome, reason, request_id, client_address, summary, prev_hash, hash";
-    conn.execute_unprepared(&format!(
-        "CREATE TABLE audit_swap AS SELECT seq, {cols} FROM audit_event WHERE seq IN (3, 4)"
-    ))
-    .await
-    .expect("copy");
-    let set = cols
-        .split(", ")
-        .map(|c| format!("{c} = (SELECT {c} FROM audit_swap s WHERE s.seq = 7 - audit_event.seq)"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    conn.execute_unprepared(&format!("UPDATE audit_event SET {set} WHERE seq IN (3, 4)"))
-        .await
-        .expect("swap");
+    tamper.swap(3, 4).await;
     let r = verify_rpc(&t, &token).await;
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, 3, "{r:?}");
@@ -154,42 +90,22 @@ async fn tampering_is_detected_and_named(db: Db) {
     assert!(out.contains("BROKEN at event 3"), "{out}");
 
     // 4. Truncated: the newest event deleted is caught against the chain head.
-    let restore = set.replace("s.seq = 7 - audit_event.seq", "s.seq = audit_event.seq");
-    conn.execute_unprepared(&format!(
-        "UPDATE audit_event SET {restore} WHERE seq IN (3, 4)"
-    ))
-    .await
-    .expect("swap back");
-    conn.execute_unprepared("DROP TABLE audit_swap")
-        .await
-        .expect("drop");
+    tamper.unswap(3, 4).await;
     assert!(verify_rpc(&t, &token).await.ok);
-    let last = naskah::store::audit::last_seq(&conn).await.expect("last");
+    let last = tamper.last_seq().await;
     // An event planted far past the end, beyond any batch, is found too.
     let far = last + 100_000;
-    conn.execute_unprepared(&format!(
-        "INSERT INTO audit_event (seq, event_time_us, agency_id, actor_user_id, \
-         actor_position_id, action, resource_type, resource_id, outcome, reason, request_id, \
-         client_address, summary, prev_hash, hash) SELECT {far}, event_time_us, agency_id, \
-         actor_user_id, actor_position_id, action, resource_type, resource_id, outcome, reason, \
-         request_id, client_address, summary, prev_hash, hash FROM audit_event WHERE seq = 1"
-    ))
-    .await
-    .expect("plant");
+    tamper.plant_copy_of_the_first_at(far).await;
     let r = verify_rpc(&t, &token).await;
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, last + 1, "{r:?}");
-    conn.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq = {far}"))
-        .await
-        .expect("unplant");
+    tamper.delete(far).await;
     assert!(verify_rpc(&t, &token).await.ok);
-    conn.execute_unprepared(&format!("DELETE FROM audit_event WHERE seq = {last}"))
-        .await
-        .expect("delete newest");
+    tamper.delete(last).await;
     let r = verify_rpc(&t, &token).await;
     assert!(!r.ok);
     assert_eq!(r.first_broken_seq, last, "{r:?}");
-    conn.close().await.expect("close");
+    tamper.close().await;
     t.stop().await;
 }
 dual!(tampering_is_detected_and_named);

@@ -6,21 +6,21 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::Command;
 
-use naskah::clock::{Clock, ManualClock};
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
 use naskah::proto::verification_service_client::VerificationServiceClient;
 use naskah::proto::{self as pb, CaseFileState, DisposalState, DueKind, LetterState, LetterType};
+use naskah_testkit::clock::{Clock, ManualClock, SystemClock};
 use naskah_testkit::demo::DEMO_PASSPHRASE;
 use sha2::Digest;
 use tonic::Code;
 use tonic::transport::Channel;
 
-use crate::audit_chain::verify_cli;
+use crate::cli::verify_cli;
 use naskah_testkit::demo::{Demo, approved_letters, incoming_request};
-use naskah_testkit::dual;
 use naskah_testkit::openssl_verifies;
 use naskah_testkit::{Db, TestServer, authed, reason};
+use naskah_testkit::{dual, inspect, operator};
 
 const YEAR: i64 = 366 * 86_400_000_000;
 
@@ -195,7 +195,7 @@ fn blob_path(t: &TestServer, sha: &str) -> std::path::PathBuf {
 }
 
 async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let clock = ManualClock::new(SystemClock.now_us());
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let users = [
         "arsiparis",
@@ -340,17 +340,7 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     .expect("release");
     let e = execute(&t, &d, &p, "bukan-passphrase").await.unwrap_err();
     assert_eq!(reason(&e), "WRONG_PASSPHRASE");
-    let refused = naskah::store::audit::list(
-        t.store().reader(),
-        &naskah::store::audit::EventFilter {
-            resource_id: p.id.clone(),
-            ..Default::default()
-        },
-        None,
-        10,
-    )
-    .await
-    .expect("events");
+    let refused = inspect::audit_events(&t, &p.id, 10).await;
     assert!(
         refused
             .first()
@@ -362,10 +352,8 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     assert!(!done.berita_acara_letter_id.is_empty());
 
     // The content is gone from the database and the blob store.
-    let db = t.store().reader();
-    let s = naskah::store::letters::letter(db, &agency_of(&t, &d).await, &signed.id)
+    let s = inspect::stored_letter(&t, &agency_of(&t, &d).await, &signed.id)
         .await
-        .expect("read")
         .expect("residual letter row");
     assert_eq!(
         (s.state, s.body.as_str(), s.subject.as_str()),
@@ -373,22 +361,13 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     );
     assert_eq!(s.number, signed.number, "the number stays");
     assert_eq!(s.body_sha256, signed_body_sha, "the body hash stays");
-    let sig = naskah::store::letters::signature(db, &signed.id)
+    let sig = inspect::stored_signature(&t, &signed.id)
         .await
-        .expect("read")
         .expect("signature row");
     assert!(sig.manifest.is_empty() && sig.signature.is_empty());
     assert_eq!(sig.verification_code, signed.verification_code);
-    assert!(
-        naskah::store::letters::comments(db, &signed.id, None, 100)
-            .await
-            .expect("comments")
-            .is_empty()
-    );
-    for v in naskah::store::letters::versions(db, &signed.id, 0, 100)
-        .await
-        .expect("versions")
-    {
+    assert!(inspect::stored_comments(&t, &signed.id).await.is_empty());
+    for v in inspect::stored_versions(&t, &signed.id).await {
         assert!(v.body.is_empty() && v.subject.is_empty());
     }
     assert!(
@@ -401,9 +380,7 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     );
 
     // The residual record lists each destroyed item with its hash.
-    let residual = naskah::store::disposal::destroyed_of(db, &done.id)
-        .await
-        .expect("residual");
+    let residual = inspect::destroyed_items(&t, &done.id).await;
     let has = |kind: &str, sha: &str| residual.iter().any(|x| x.kind == kind && x.sha256 == sha);
     assert!(has("body", &signed_body_sha));
     assert!(has("signed_manifest", &sig.manifest_sha256));
@@ -499,14 +476,7 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     // The audit trail still verifies and never held the destroyed content.
     let (code, out) = verify_cli(&t);
     assert_eq!(code, 0, "{out}");
-    let events = naskah::store::audit::list(
-        db,
-        &naskah::store::audit::EventFilter::default(),
-        None,
-        100_000,
-    )
-    .await
-    .expect("events");
+    let events = inspect::audit_events(&t, "", 100_000).await;
     assert!(events.iter().any(|e| e.body.resource_id == done.id));
     for e in &events {
         for secret in [
@@ -589,7 +559,7 @@ fn package_verify(path: &Path) -> (i32, String) {
 }
 
 async fn an_archival_package_verifies_offline_and_transfer_follows(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let clock = ManualClock::new(SystemClock.now_us());
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let users = [
         "arsiparis",
@@ -783,19 +753,8 @@ async fn an_archival_package_verifies_offline_and_transfer_follows(db: Db) {
 }
 dual!(an_archival_package_verifies_offline_and_transfer_follows);
 
-fn violation(e: &naskah::error::Error) -> String {
-    match e {
-        naskah::error::Error::Invalid(v) => v
-            .iter()
-            .map(|x| x.description.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => panic!("expected invalid settings, got {other}"),
-    }
-}
-
 async fn configured_approvers_replace_the_heads(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let clock = ManualClock::new(SystemClock.now_us());
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let users = [
         "arsiparis",
@@ -805,31 +764,18 @@ async fn configured_approvers_replace_the_heads(db: Db) {
         "kabid.ikp",
     ];
     let d = Demo::login(&t, &users).await;
-    let rs = |approvers: Vec<String>| naskah::domain::disposal::RecordsSettings {
-        records_unit_code: "SEKDIS".into(),
-        approver_position_ids: approvers,
-        record_class_code: "000.5.2".into(),
+    let configure = |approvers: Vec<String>| {
+        operator::set_records(&t, "DEMO-PROV", "SEKDIS", approvers, "000.5.2")
     };
-    let one =
-        naskah::domain::disposal::configure(t.store(), "DEMO-PROV", &rs(vec![d.pos("sekda")]))
-            .await
-            .unwrap_err();
-    assert!(violation(&one).contains("two"), "{one}");
-    let unknown = naskah::domain::disposal::configure(
-        t.store(),
-        "DEMO-PROV",
-        &rs(vec![d.pos("sekda"), uuid::Uuid::new_v4().to_string()]),
-    )
-    .await
-    .unwrap_err();
-    assert!(violation(&unknown).contains("no position"), "{unknown}");
-    naskah::domain::disposal::configure(
-        t.store(),
-        "DEMO-PROV",
-        &rs(vec![d.pos("sekda"), d.pos("kabid.ikp")]),
-    )
-    .await
-    .expect("configure");
+    let one = configure(vec![d.pos("sekda")]).await.unwrap_err();
+    assert!(one.violations().contains("two"), "{one}");
+    let unknown = configure(vec![d.pos("sekda"), uuid::Uuid::new_v4().to_string()])
+        .await
+        .unwrap_err();
+    assert!(unknown.violations().contains("no position"), "{unknown}");
+    configure(vec![d.pos("sekda"), d.pos("kabid.ikp")])
+        .await
+        .expect("configure");
     let sekdis = unit_id(&t, d.token("arsiparis"), "SEKDIS").await;
     let inc = incoming(&t, &d, "000.1.1", "Surat biasa").await;
     let cf = closed_case_file(&t, &d, "000.1.1", &sekdis, &[&inc.id]).await;

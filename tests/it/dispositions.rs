@@ -471,13 +471,14 @@ async fn a_letter_is_disposed_four_levels_down(db: Db) {
 dual!(a_letter_is_disposed_four_levels_down);
 
 async fn acting_officials_dispose_only_inside_their_window(db: Db) {
-    let clock =
-        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
+    let clock = naskah_testkit::clock::ManualClock::new(naskah_testkit::clock::Clock::now_us(
+        &naskah_testkit::clock::SystemClock,
+    ));
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let d = Demo::login(&t, &["pencatat", "kabid.aptika", "kasi.egov", "admin"]).await;
     let letter = incoming_to(&t, &d, "kabid.aptika", SecurityLevel::Biasa).await;
     let hour = 3_600_000_000i64;
-    let now = naskah::clock::Clock::now_us(&*clock);
+    let now = naskah_testkit::clock::Clock::now_us(&*clock);
     let kasi_id = naskah::proto::auth_service_client::AuthServiceClient::new(t.channel.clone())
         .who_am_i(authed(pb::WhoAmIRequest {}, d.token("kasi.egov")))
         .await
@@ -490,8 +491,8 @@ async fn acting_officials_dispose_only_inside_their_window(db: Db) {
                 user_id: kasi_id,
                 position_id: d.pos("kabid.aptika"),
                 kind: pb::AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now + hour)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 2 * hour)),
+                valid_from: Some(naskah_testkit::clock::to_timestamp(now + hour)),
+                valid_until: Some(naskah_testkit::clock::to_timestamp(now + 2 * hour)),
                 basis: "PLH".into(),
                 request_id: String::new(),
             },

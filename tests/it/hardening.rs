@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut};
-use naskah::domain::policy::{Rule, admits, rule};
 use naskah::proto::Role;
 use naskah_testkit::demo::DEMO_PASSWORD;
+use naskah_testkit::policy::{Rule, admits, rule};
 use prost::Message;
 use prost_reflect::{
     DynamicMessage, FieldDescriptor, Kind, MessageDescriptor, MethodDescriptor, Value,
@@ -17,8 +17,8 @@ use tonic::Code;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic_types::StatusExt;
 
-use naskah_testkit::dual;
-use naskah_testkit::{Db, Served, TestServer, authed, reason, serve_binary};
+use naskah_testkit::tokens::{self, sign, token_key};
+use naskah_testkit::{Db, OwnCluster, Served, TestServer, authed, dual, reason, serve_binary};
 
 // ------------------------------------------------------------ raw calls
 
@@ -58,7 +58,8 @@ impl Decoder for Raw {
 
 /// The contract's methods (naskah.v1 only).
 fn methods() -> Vec<MethodDescriptor> {
-    naskah::api::codec::contract_pool()
+    prost_reflect::DescriptorPool::decode(naskah::proto::FILE_DESCRIPTOR_SET)
+        .expect("the contract's descriptor set decodes")
         .services()
         .filter(|s| s.package_name() == "naskah.v1")
         .flat_map(|s| s.methods().collect::<Vec<_>>())
@@ -543,34 +544,6 @@ dual!(nul_and_control_characters_are_refused_in_every_text_field);
 
 // ------------------------------------------------------------ tokens
 
-fn token_key(t: &TestServer) -> (String, Vec<u8>) {
-    let dir = t.dir.path().join("keys");
-    let mut keys: Vec<_> = std::fs::read_dir(&dir)
-        .expect("keys dir")
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("token-") && n.ends_with(".pk8"))
-        .collect();
-    keys.sort();
-    let name = keys.pop().expect("a token key");
-    let kid = name
-        .trim_start_matches("token-")
-        .trim_end_matches(".pk8")
-        .to_owned();
-    (kid, std::fs::read(dir.join(&name)).expect("read key"))
-}
-
-fn sign(
-    kid: &str,
-    alg: jsonwebtoken::Algorithm,
-    key: &jsonwebtoken::EncodingKey,
-    c: &naskah::auth::tokens::Claims,
-) -> String {
-    let mut h = jsonwebtoken::Header::new(alg);
-    h.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(&h, c, key).expect("encode")
-}
-
 async fn forged_and_misused_tokens_are_refused(db: Db) {
     use base64::Engine;
     use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
@@ -596,19 +569,20 @@ async fn forged_and_misused_tokens_are_refused(db: Db) {
         .await
         .expect("login")
         .into_inner();
-    let agency = naskah::store::identity::user_by_id(t.store().reader(), &alice)
+    let agency = auth
+        .who_am_i(authed(naskah::proto::WhoAmIRequest {}, &a.access_token))
         .await
-        .expect("q")
-        .expect("alice")
+        .expect("whoami")
+        .into_inner()
         .agency_id;
     let (kid, der) = token_key(&t);
     let real = jsonwebtoken::EncodingKey::from_ed_der(&der);
-    let now = (t.store().clock().now_us() / 1_000_000) as u64;
-    let claims = naskah::auth::tokens::Claims {
+    let now = (t.now_us() / 1_000_000) as u64;
+    let claims = tokens::Claims {
         sub: alice.clone(),
         agency: agency.clone(),
-        iss: naskah::auth::tokens::ISSUER.into(),
-        aud: naskah::auth::tokens::AUDIENCE.into(),
+        iss: tokens::ISSUER.into(),
+        aud: tokens::AUDIENCE.into(),
         exp: now + 600,
         nbf: now,
         iat: now,
@@ -640,7 +614,7 @@ async fn forged_and_misused_tokens_are_refused(db: Db) {
         .to_vec();
     let stranger = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
     let stranger_der = stranger.to_pkcs8_der().expect("der").as_bytes().to_vec();
-    let with = |f: &dyn Fn(&mut naskah::auth::tokens::Claims)| {
+    let with = |f: &dyn Fn(&mut tokens::Claims)| {
         let mut c = claims.clone();
         f(&mut c);
         sign(&kid, jsonwebtoken::Algorithm::EdDSA, &real, &c)
@@ -837,29 +811,9 @@ dual!(forged_and_misused_tokens_are_refused);
 /// it has no outage of this kind.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgresql_outage_answers_unavailable_and_the_server_recovers() {
-    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cluster = naskah_testkit::pgcluster::Cluster::start(
-        &dir.path().join("pg"),
-        "-c fsync=off -c synchronous_commit=off",
-        true,
-    )
-    .expect("PostgreSQL starts");
-    cluster.create_database("naskah").expect("createdb");
-    let settings = naskah_testkit::test_settings(dir.path(), &cluster.url("naskah"), |_| {});
-    let server = naskah::server::start(
-        settings,
-        std::sync::Arc::new(naskah::clock::SystemClock),
-        std::future::pending(),
-    )
-    .await
-    .expect("server starts");
-    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    let otp = server.report.bootstrap_password.clone().expect("bootstrap");
+    let own = OwnCluster::start().await;
+    let (cluster, channel) = (&own.cluster, own.server.channel.clone());
+    let otp = own.server.bootstrap_password.clone().expect("bootstrap");
     let mut auth = naskah::proto::auth_service_client::AuthServiceClient::new(channel.clone());
     let s = auth
         .login(naskah::proto::LoginRequest {
@@ -914,6 +868,5 @@ async fn a_postgresql_outage_answers_unavailable_and_the_server_recovers() {
             }
         }
     }
-    server.stop().await.expect("stop");
-    cluster.stop();
+    own.stop().await;
 }

@@ -175,14 +175,10 @@ async fn first_login(
 /// organisation built by its own administrator through the API. Returns its
 /// users' tokens by short name and B's draft letter ids.
 async fn agency_b(t: &TestServer) -> (BTreeMap<&'static str, String>, Vec<String>) {
-    let made = naskah::domain::identity::create_agency(
-        t.store(),
-        &t.app().master_key,
-        "DINKES",
-        "Dinas Kesehatan Provinsi Nusantara",
-    )
-    .await
-    .expect("agency create");
+    let made =
+        naskah_testkit::operator::create_agency(t, "DINKES", "Dinas Kesehatan Provinsi Nusantara")
+            .await
+            .expect("agency create");
     assert_eq!(made.admin_username, "admin@dinkes");
     let mut auth = AuthServiceClient::new(t.channel.clone());
     let admin = first_login(&mut auth, &made.admin_username, &made.one_time_password).await;
@@ -829,7 +825,16 @@ async fn every_user_reads_exactly_what_the_rule_allows(db: Db) {
         counted(&b_tokens["audit@dinkes"]).await,
     );
     assert!(a_view.ok && b_view.ok);
-    let whole = t.store().verify_audit().await.expect("verify").checked as i64;
+    // The whole chain, as the installation's operator sees it.
+    t.seed_user(
+        "auditor.system",
+        "auditor-password-1",
+        &[pb::Role::Auditor, pb::Role::SystemAdmin],
+    )
+    .await;
+    let whole = counted(&t.login("auditor.system", "auditor-password-1").await)
+        .await
+        .events_checked;
     assert!(a_view.events_checked + b_view.events_checked <= whole);
     assert!(
         b_view.events_checked < a_view.events_checked,
@@ -1018,8 +1023,8 @@ async fn kasi_stands_in_for_kabid_ikp(t: &TestServer, d: &Demo, from: i64, until
                 user_id: kasi,
                 position_id: d.pos("kabid.ikp"),
                 kind: pb::AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(from)),
-                valid_until: Some(naskah::clock::to_timestamp(until)),
+                valid_from: Some(naskah_testkit::clock::to_timestamp(from)),
+                valid_until: Some(naskah_testkit::clock::to_timestamp(until)),
                 basis: "Surat perintah PLH".into(),
                 request_id: String::new(),
             },
@@ -1033,12 +1038,13 @@ async fn kasi_stands_in_for_kabid_ikp(t: &TestServer, d: &Demo, from: i64, until
 /// for it: once a PLH window has ended, the position's letters no longer
 /// reach the stream opened during the window, while the caller's own still do.
 async fn an_inbox_stream_follows_the_acting_window(db: Db) {
-    let clock =
-        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
+    let clock = naskah_testkit::clock::ManualClock::new(naskah_testkit::clock::Clock::now_us(
+        &naskah_testkit::clock::SystemClock,
+    ));
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let d = Demo::login(&t, &["pencatat", "kabid.ikp", "kasi.egov", "admin"]).await;
     let minute = 60_000_000i64;
-    let now = naskah::clock::Clock::now_us(&*clock);
+    let now = naskah_testkit::clock::Clock::now_us(&*clock);
     kasi_stands_in_for_kabid_ikp(&t, &d, now - minute, now + 2 * minute).await;
     let mut stream = letters(&t)
         .watch_inbox(authed(
@@ -1102,7 +1108,7 @@ async fn get_letter_reads_as_the_position_it_names(db: Db) {
         ],
     )
     .await;
-    let now = naskah::clock::Clock::now_us(&naskah::clock::SystemClock);
+    let now = naskah_testkit::clock::Clock::now_us(&naskah_testkit::clock::SystemClock);
     kasi_stands_in_for_kabid_ikp(&t, &d, now - 60_000_000, now + 3_600_000_000).await;
     let id = letters(&t)
         .register_incoming_letter(authed(

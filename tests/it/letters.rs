@@ -13,9 +13,9 @@ use tonic::transport::Channel;
 use naskah_testkit::demo::{
     DEMO_PASSPHRASE, Demo, approved_letters, draft, incoming_request, letters, routed, signed, to,
 };
-use naskah_testkit::dual;
 use naskah_testkit::openssl_verifies;
 use naskah_testkit::{Db, TestServer, authed, reason};
+use naskah_testkit::{dual, operator};
 
 async fn ids_in(t: &TestServer, token: &str, folder: Folder) -> Vec<String> {
     letters(t)
@@ -76,12 +76,10 @@ async fn get_as(t: &TestServer, token: &str, id: &str) -> pb::Letter {
 
 /// (year, month) now in WIB, the demo agency's time zone.
 fn wib_now() -> (i32, u32) {
-    let wib = naskah::domain::calendar::zone("tz", "Asia/Jakarta").expect("WIB");
-    naskah::domain::calendar::year_month(
-        naskah::clock::Clock::now_us(&naskah::clock::SystemClock),
-        &wib,
+    naskah_testkit::calendar::year_month(
+        naskah_testkit::clock::Clock::now_us(&naskah_testkit::clock::SystemClock),
+        "Asia/Jakarta",
     )
-    .expect("now")
 }
 
 fn year_now() -> i32 {
@@ -793,29 +791,11 @@ async fn concurrent_signatures_get_gap_free_numbers(db: Db) {
     let batch = approved_letters(&t, &d, 40).await;
     // On PostgreSQL a second server shares the database (and the data dir's keys).
     let second = if db == Db::Postgres {
-        let settings = naskah_testkit::test_settings(t.dir.path(), &t.db_url, |_| {});
-        Some(
-            naskah::server::start(
-                settings,
-                std::sync::Arc::new(naskah::clock::SystemClock),
-                std::future::pending(),
-            )
-            .await
-            .expect("second server"),
-        )
+        Some(t.another_server(false).await.expect("second server"))
     } else {
         None
     };
-    let second_channel = match &second {
-        Some(s) => Some(
-            Channel::from_shared(format!("http://{}", s.addr))
-                .expect("uri")
-                .connect()
-                .await
-                .expect("connect"),
-        ),
-        None => None,
-    };
+    let second_channel = second.as_ref().map(|s| s.channel.clone());
     let token = d.token("kadis.kominfo").to_owned();
     let mut tasks = Vec::new();
     for (i, x) in batch.into_iter().enumerate() {
@@ -848,7 +828,7 @@ async fn concurrent_signatures_get_gap_free_numbers(db: Db) {
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=40).collect::<Vec<i64>>());
     if let Some(s) = second {
-        s.stop().await.expect("stop second");
+        s.stop().await;
     }
     t.stop().await;
 }
@@ -1862,16 +1842,11 @@ dual!(an_attachment_racing_a_submit_is_refused_when_the_submit_wins);
 /// and Jayapura (WIT), and the new year's sequence starts again at 1.
 async fn numbers_take_their_month_and_year_in_the_agency_time_zone(db: Db) {
     // 2026-12-31T16:30:00Z.
-    let clock = naskah::clock::ManualClock::new(1_798_734_600_000_000);
+    let clock = naskah_testkit::clock::ManualClock::new(1_798_734_600_000_000);
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
-    naskah::domain::numbering::configure(
-        t.store(),
-        "DEMO-PROV",
-        "{seq}/{roman_month}/{month}/{year}",
-        naskah::domain::numbering::Scope::Agency,
-    )
-    .await
-    .expect("template");
+    operator::set_agency_numbering(&t, "DEMO-PROV", "{seq}/{roman_month}/{month}/{year}")
+        .await
+        .expect("template");
     let d = Demo::login(&t, &["kasi.egov", "kadis.kominfo", "sekda"]).await;
     let sign = async || {
         let x = approved_letters(&t, &d, 1).await.remove(0);
@@ -1880,27 +1855,24 @@ async fn numbers_take_their_month_and_year_in_the_agency_time_zone(db: Db) {
     assert_eq!(sign().await, "1/XII/12/2026", "23:30 WIB, the default");
     assert_eq!(sign().await, "2/XII/12/2026");
 
-    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Makassar")
+    operator::set_time_zone(&t, "DEMO-PROV", "Asia/Makassar")
         .await
         .expect("WITA");
     assert_eq!(sign().await, "1/I/01/2027", "00:30 WITA: the new year");
-    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Jayapura")
+    operator::set_time_zone(&t, "DEMO-PROV", "Asia/Jayapura")
         .await
         .expect("WIT");
     assert_eq!(sign().await, "2/I/01/2027", "01:30 WIT");
-    naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "Asia/Jakarta")
+    operator::set_time_zone(&t, "DEMO-PROV", "Asia/Jakarta")
         .await
         .expect("WIB");
     assert_eq!(sign().await, "3/XII/12/2026", "back in 2026's sequence");
 
     // A name that is not a time zone changes nothing.
-    let e = naskah::domain::calendar::set_agency_zone(t.store(), "DEMO-PROV", "WITA")
+    let e = operator::set_time_zone(&t, "DEMO-PROV", "WITA")
         .await
         .unwrap_err();
-    assert!(
-        matches!(e, naskah::error::Error::Invalid(_)),
-        "refused as invalid: {e:?}"
-    );
+    assert!(e.is_invalid(), "refused as invalid: {e:?}");
     assert_eq!(sign().await, "4/XII/12/2026");
     t.stop().await;
 }

@@ -6,6 +6,7 @@ const NASKAH: &str = env!("CARGO_BIN_EXE_naskah");
 
 mod audit_chain;
 mod auth;
+mod cli;
 mod contract;
 mod disposal;
 mod dispositions;

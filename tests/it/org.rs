@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use naskah::clock::{Clock, ManualClock};
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::{self as pb, AssignmentKind, LoginRequest, Role, WhoAmIRequest};
+use naskah_testkit::clock::{Clock, ManualClock};
 use naskah_testkit::demo::DEMO_PASSWORD;
 use prost_types::FieldMask;
 use tonic::Code;
@@ -201,15 +201,19 @@ async fn demo_agency_is_seeded_as_designed(db: Db) {
     );
 
     // The classification scheme and the instructions are in place.
-    let scheme = naskah::store::setup::list_classifications(
-        t.store().reader(),
-        &me.agency_id,
-        None,
-        None,
-        1000,
-    )
-    .await
-    .expect("scheme");
+    let scheme =
+        naskah::proto::records_service_client::RecordsServiceClient::new(t.channel.clone())
+            .list_classifications(authed(
+                pb::ListClassificationsRequest {
+                    page_size: 1000,
+                    ..Default::default()
+                },
+                &kasi,
+            ))
+            .await
+            .expect("scheme")
+            .into_inner()
+            .classifications;
     assert!(scheme.iter().any(|c| c.code == "000.8.3.3"));
     let inherited = scheme
         .iter()
@@ -218,46 +222,31 @@ async fn demo_agency_is_seeded_as_designed(db: Db) {
     assert!(inherited.retention_inherited);
     assert_eq!((inherited.active_years, inherited.inactive_years), (2, 3));
     assert!(scheme.iter().any(|c| c.code.starts_with("800.")));
-    let instructions = naskah::store::setup::instructions(t.store().reader(), &me.agency_id)
-        .await
-        .expect("instructions");
-    assert!(
-        instructions
-            .iter()
-            .any(|(_, text)| text == "Siapkan jawaban")
-    );
-    let numbering = naskah::store::setup::numbering(t.store().reader(), &me.agency_id)
-        .await
-        .expect("q");
-    assert_eq!(
-        numbering.map(|n| n.0),
-        Some("{class}/{seq}/{unit}/{year}".to_string())
-    );
+    let instructions =
+        naskah::proto::disposition_service_client::DispositionServiceClient::new(t.channel.clone())
+            .list_instructions(authed(pb::ListInstructionsRequest {}, &kasi))
+            .await
+            .expect("instructions")
+            .into_inner()
+            .instructions;
+    assert!(instructions.iter().any(|i| i.text == "Siapkan jawaban"));
+    let numbering = naskah_testkit::inspect::numbering_template(&t, &me.agency_id).await;
+    assert_eq!(numbering, Some("{class}/{seq}/{unit}/{year}".to_string()));
     t.stop().await;
 }
 dual!(demo_agency_is_seeded_as_designed);
 
 async fn demo_refuses_a_database_with_real_users(db: Db) {
     let mut t = TestServer::start(db).await;
-    let dir = t.dir.path().to_path_buf();
-    let url = t.db_url.clone();
     t.server
         .take()
         .expect("running")
         .stop()
         .await
         .expect("stop");
-    let mut settings = naskah_testkit::test_settings(&dir, &url, |_| {});
-    settings.demo = true;
-    let err = match naskah::server::start(
-        settings,
-        Arc::new(naskah::clock::SystemClock),
-        std::future::pending(),
-    )
-    .await
-    {
+    let err = match t.another_server(true).await {
         Ok(_) => panic!("--demo started on a database with a real admin"),
-        Err(e) => e.to_string(),
+        Err(e) => e,
     };
     assert!(err.contains("refuses"), "{err}");
     drop(t);
@@ -662,7 +651,7 @@ struct Acting {
 
 impl Acting {
     async fn start(db: Db) -> Self {
-        let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+        let clock = ManualClock::new(naskah_testkit::clock::SystemClock.now_us());
         let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
         let admin = t.login("admin", DEMO_PASSWORD).await;
         let staf = t.login("staf.egov", DEMO_PASSWORD).await;
@@ -733,8 +722,8 @@ async fn acting_officials_hold_powers_only_inside_their_window(db: Db) {
                 user_id: staf_id.clone(),
                 position_id: kasi_pos.clone(),
                 kind: AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now + hour)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 3 * hour)),
+                valid_from: Some(naskah_testkit::clock::to_timestamp(now + hour)),
+                valid_until: Some(naskah_testkit::clock::to_timestamp(now + 3 * hour)),
                 basis: "Surat Perintah PLH 800.1.2/12/EGOV/2026".into(),
                 request_id: String::new(),
             },
@@ -851,8 +840,8 @@ async fn position_changes_reach_the_next_request(db: Db) {
                 user_id: staf_id.clone(),
                 position_id: kasi_pos.clone(),
                 kind: AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 600 * second)),
+                valid_from: Some(naskah_testkit::clock::to_timestamp(now)),
+                valid_until: Some(naskah_testkit::clock::to_timestamp(now + 600 * second)),
                 basis: "Surat Perintah PLH 800.1.2/13/EGOV/2026".into(),
                 request_id: String::new(),
             },
@@ -1004,8 +993,8 @@ async fn agencies_never_see_each_other(db: Db) {
                 user_id: kasi.user_id.clone(),
                 position_id: kasi.positions[0].position_id.clone(),
                 kind: AssignmentKind::Plt as i32,
-                valid_until: Some(naskah::clock::to_timestamp(
-                    naskah::clock::SystemClock.now_us() + 3_600_000_000,
+                valid_until: Some(naskah_testkit::clock::to_timestamp(
+                    naskah_testkit::clock::SystemClock.now_us() + 3_600_000_000,
                 )),
                 ..Default::default()
             },

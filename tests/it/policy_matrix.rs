@@ -1,9 +1,9 @@
 //! Role × RPC: every RPC of the policy table called by users of every role, with
 //! and without a token; the gate must admit exactly what the table says.
 
-use naskah::domain::policy::{POLICY, Rule, admits};
 use naskah::proto::Role;
 use naskah_testkit::demo::DEMO_PASSWORD;
+use naskah_testkit::policy::{POLICY, Rule, admits};
 use tonic::Code;
 
 use naskah_testkit::dual;

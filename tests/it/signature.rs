@@ -8,6 +8,7 @@ use naskah::proto::{self as pb, KeyAlgorithm};
 use naskah_testkit::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
 use tonic::Code;
 
+use naskah_testkit::signing::sign_with_sealed_key;
 use naskah_testkit::{Db, TestServer, authed, reason};
 use naskah_testkit::{dual, openssl_verifies};
 
@@ -121,12 +122,14 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
     );
 
     // A CMS signature made with the demo signer's sealed key verifies with openssl.
-    let (key, rec) =
-        naskah::domain::signing::unlock(t.store(), &me_id(&t, &sekda).await, DEMO_PASSPHRASE)
-            .await
-            .expect("unlock");
-    let sig = naskah::crypto::cms_sign::sign_detached(&key, &rec.cert_der, b"{\"manifest\":1}")
-        .expect("sign");
+    let sig = sign_with_sealed_key(
+        &t,
+        &me_id(&t, &sekda).await,
+        DEMO_PASSPHRASE,
+        b"{\"manifest\":1}",
+    )
+    .await
+    .expect("unlock and sign");
     assert!(openssl_verifies(dir.path(), b"{\"manifest\":1}", &sig, &ca));
     assert!(!openssl_verifies(
         dir.path(),
@@ -134,11 +137,15 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
         &sig,
         &ca
     ));
-    let wrong =
-        naskah::domain::signing::unlock(t.store(), &me_id(&t, &sekda).await, "not the passphrase")
-            .await
-            .unwrap_err();
-    assert_eq!(wrong.reason().map(|r| r.as_str()), Some("WRONG_PASSPHRASE"));
+    let wrong = sign_with_sealed_key(
+        &t,
+        &me_id(&t, &sekda).await,
+        "not the passphrase",
+        b"{\"manifest\":1}",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.reason, Some("WRONG_PASSPHRASE"));
 
     // Revoking: the owner may; another user may not.
     let e = s
@@ -168,10 +175,15 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
         .expect("revoke")
         .into_inner();
     assert!(revoked.revoked);
-    let e = naskah::domain::signing::unlock(t.store(), &me.user_id, "a long enough passphrase")
-        .await
-        .unwrap_err();
-    assert_eq!(e.reason().map(|r| r.as_str()), Some("CERTIFICATE_REVOKED"));
+    let e = sign_with_sealed_key(
+        &t,
+        &me.user_id,
+        "a long enough passphrase",
+        b"{\"manifest\":1}",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.reason, Some("CERTIFICATE_REVOKED"));
     t.stop().await;
 }
 dual!(signers_enroll_and_revoke_keys_issued_by_their_agency_ca);

@@ -125,9 +125,13 @@ async fn grpc_web_call(
 }
 
 async fn grpc_web_unary_call_over_http1_succeeds(db: Db) {
-    let t = TestServer::start_with(db, std::sync::Arc::new(naskah::clock::SystemClock), |c| {
-        c.cors_allowed_origins = vec!["https://surat.example.go.id".into()];
-    })
+    let t = TestServer::start_with(
+        db,
+        std::sync::Arc::new(naskah_testkit::clock::SystemClock),
+        |c| {
+            c.cors_allowed_origins = vec!["https://surat.example.go.id".into()];
+        },
+    )
     .await;
     let (status, headers, body) = grpc_web_call(
         t.addr,

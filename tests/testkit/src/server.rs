@@ -210,12 +210,44 @@ impl TestServer {
         }
     }
 
+    /// The server's state, for the kit's helpers and the store's own tests
+    /// (the black-box suite speaks the contract).
     pub fn app(&self) -> &Arc<naskah::api::App> {
         &self.server.as_ref().expect("running").app
     }
 
+    /// The server's store, for the kit's helpers and the store's own tests
+    /// (the black-box suite speaks the contract).
     pub fn store(&self) -> &naskah::store::Store {
         &self.app().store
+    }
+
+    /// The server's clock now, in µs.
+    pub fn now_us(&self) -> i64 {
+        self.store().clock().now_us()
+    }
+
+    /// Appends `n` events to the audit chain through the server's own write
+    /// path (`test/append` on `thing-{i}`, summary `event number {i}`), for a
+    /// test that needs a chain of some length; they belong to no agency.
+    pub async fn append_audit_events(&self, n: usize) {
+        for i in 0..n {
+            let mut tx = self.store().begin_write().await.expect("tx");
+            let mut ev =
+                naskah::audit::NewEvent::success("test/append", "thing", &format!("thing-{i}"));
+            ev.summary = format!("event number {i}");
+            tx.audit(ev);
+            tx.commit().await.expect("commit");
+        }
+    }
+
+    /// Another in-process server of this test's installation: the same
+    /// database and data directory, the system clock, `--demo` when `demo`;
+    /// or why it refused to start.
+    pub async fn another_server(&self, demo: bool) -> Result<OtherServer, String> {
+        let mut settings = test_settings(self.dir.path(), &self.db_url, |_| {});
+        settings.demo = demo;
+        OtherServer::start(settings).await
     }
 
     /// Creates a user directly in the database, in the agency of `admin` (the org
@@ -289,6 +321,75 @@ impl TestServer {
         if let Some(s) = self.server.take() {
             s.stop().await.expect("clean stop");
         }
+    }
+}
+
+/// An in-process server started from its settings, beside a [`TestServer`]
+/// or on a database of its own.
+pub struct OtherServer {
+    server: RunningServer,
+    pub channel: Channel,
+    pub bootstrap_password: Option<String>,
+}
+
+impl OtherServer {
+    /// Starts a server from `settings` with the system clock, and connects
+    /// to it; or why it refused to start.
+    pub async fn start(settings: Settings) -> Result<Self, String> {
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+        let server = naskah::server::start(settings, Arc::new(SystemClock), std::future::pending())
+            .await
+            .map_err(|e| e.to_string())?;
+        let channel = Channel::from_shared(format!("http://{}", server.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("connect");
+        let bootstrap_password = server.report.bootstrap_password.clone();
+        Ok(Self {
+            server,
+            channel,
+            bootstrap_password,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.server.stop().await.expect("stop");
+    }
+}
+
+/// A server on a PostgreSQL cluster of its own (fsync off), which the test
+/// stops and starts again under the running server: an outage.
+pub struct OwnCluster {
+    pub cluster: crate::pgcluster::Cluster,
+    pub server: OtherServer,
+    _dir: tempfile::TempDir,
+}
+
+impl OwnCluster {
+    /// Starts a cluster with database `naskah` and a server on it.
+    pub async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster = crate::pgcluster::Cluster::start(
+            &dir.path().join("pg"),
+            "-c fsync=off -c synchronous_commit=off",
+            true,
+        )
+        .expect("PostgreSQL starts");
+        cluster.create_database("naskah").expect("createdb");
+        let settings = test_settings(dir.path(), &cluster.url("naskah"), |_| {});
+        let server = OtherServer::start(settings).await.expect("server starts");
+        Self {
+            cluster,
+            server,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the server, then the cluster.
+    pub async fn stop(self) {
+        self.server.stop().await;
+        self.cluster.stop();
     }
 }
 
