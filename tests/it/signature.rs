@@ -5,7 +5,7 @@ use std::process::Command;
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::signature_service_client::SignatureServiceClient;
 use naskah::proto::{self as pb, KeyAlgorithm};
-use naskah_testkit::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
+use naskah_testkit::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD, who_am_i};
 use tonic::Code;
 
 use naskah_testkit::signing::sign_with_sealed_key;
@@ -189,10 +189,5 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
 dual!(signers_enroll_and_revoke_keys_issued_by_their_agency_ca);
 
 async fn me_id(t: &TestServer, token: &str) -> String {
-    AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, token))
-        .await
-        .expect("whoami")
-        .into_inner()
-        .user_id
+    who_am_i(t, token).await.user_id
 }

@@ -4,7 +4,7 @@
 //! contract; what the tables hold is read through the store.
 
 use naskah::proto::{self as pb, SecurityLevel};
-use naskah_testkit::demo::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::demo::{Demo, draft, letters, registered, routed, signed};
 use naskah_testkit::{Db, TestServer, authed, dual};
 use sha2::Digest;
 
@@ -183,19 +183,15 @@ async fn detail_reads_match_the_tables_of_routed_signed_and_read_letters(db: Db)
         "000.1.2",
     )
     .await;
-    let incoming = l
-        .register_incoming_letter(authed(
-            incoming_request(
-                vec![d.pos("kadis.kominfo")],
-                "Permintaan data aplikasi",
-                "000.1",
-                SecurityLevel::Biasa,
-            ),
-            d.token("pencatat"),
-        ))
-        .await
-        .expect("register")
-        .into_inner();
+    let incoming = registered(
+        &t,
+        &d,
+        &["kadis.kominfo"],
+        "Permintaan data aplikasi",
+        "000.1",
+        SecurityLevel::Biasa,
+    )
+    .await;
     l.mark_read(authed(
         pb::MarkReadRequest {
             letter_id: incoming.id.clone(),
@@ -217,19 +213,15 @@ async fn detail_reads_match_the_tables_of_an_incoming_letter_with_a_scan(db: Db)
     let t = TestServer::start_demo(db).await;
     let d = Demo::login(&t, &["pencatat", "kadis.kominfo"]).await;
     let mut l = letters(&t);
-    let incoming = l
-        .register_incoming_letter(authed(
-            incoming_request(
-                vec![d.pos("kadis.kominfo")],
-                "Undangan rapat koordinasi SPBE",
-                "000.1",
-                SecurityLevel::Biasa,
-            ),
-            d.token("pencatat"),
-        ))
-        .await
-        .expect("register")
-        .into_inner();
+    let incoming = registered(
+        &t,
+        &d,
+        &["kadis.kominfo"],
+        "Undangan rapat koordinasi SPBE",
+        "000.1",
+        SecurityLevel::Biasa,
+    )
+    .await;
     let scan: Vec<u8> = [b"%PDF-1.4\n".as_slice(), &vec![b'x'; 200_000]].concat();
     let mut msgs = vec![pb::UploadAttachmentRequest {
         part: Some(pb::upload_attachment_request::Part::Metadata(

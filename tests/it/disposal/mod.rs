@@ -12,7 +12,7 @@ use naskah::proto::{self as pb};
 use sha2::Digest;
 use tonic::transport::Channel;
 
-use naskah_testkit::demo::{Demo, approved_letters, incoming_request};
+use naskah_testkit::demo::{Demo, approved_letters, registered, who_am_i};
 use naskah_testkit::{TestServer, authed};
 
 const YEAR: i64 = 366 * 86_400_000_000;
@@ -52,19 +52,15 @@ async fn signed_letter(t: &TestServer, d: &Demo) -> pb::Letter {
 
 /// An incoming letter registered by pencatat for kadis.kominfo.
 async fn incoming(t: &TestServer, d: &Demo, class: &str, subject: &str) -> pb::Letter {
-    lsvc(t)
-        .register_incoming_letter(authed(
-            incoming_request(
-                vec![d.pos("kadis.kominfo")],
-                subject,
-                class,
-                pb::SecurityLevel::Biasa,
-            ),
-            d.token("pencatat"),
-        ))
-        .await
-        .expect("register")
-        .into_inner()
+    registered(
+        t,
+        d,
+        &["kadis.kominfo"],
+        subject,
+        class,
+        pb::SecurityLevel::Biasa,
+    )
+    .await
 }
 
 /// Uploads a scan onto a letter; returns its attachment.
@@ -188,10 +184,5 @@ fn blob_path(t: &TestServer, sha: &str) -> std::path::PathBuf {
 }
 
 async fn agency_of(t: &TestServer, d: &Demo) -> String {
-    naskah::proto::auth_service_client::AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, d.token("arsiparis")))
-        .await
-        .expect("whoami")
-        .into_inner()
-        .agency_id
+    who_am_i(t, d.token("arsiparis")).await.agency_id
 }

@@ -6,7 +6,7 @@ use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::{self as pb, SecurityLevel};
 use tonic::Code;
 
-use naskah_testkit::demo::{Demo, incoming_request, letters};
+use naskah_testkit::demo::{Demo, letters, registered};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -57,14 +57,8 @@ async fn an_inbox_stream_follows_the_acting_window(db: Db) {
         .expect("watch")
         .into_inner();
     let register = async |to: &str| {
-        letters(&t)
-            .register_incoming_letter(authed(
-                incoming_request(vec![d.pos(to)], "Undangan", "000.1.1", SecurityLevel::Biasa),
-                d.token("pencatat"),
-            ))
+        registered(&t, &d, &[to], "Undangan", "000.1.1", SecurityLevel::Biasa)
             .await
-            .expect("register")
-            .into_inner()
             .id
     };
     let mut next_letter = async || loop {
@@ -112,20 +106,16 @@ async fn get_letter_reads_as_the_position_it_names(db: Db) {
     .await;
     let now = naskah_testkit::clock::Clock::now_us(&naskah_testkit::clock::SystemClock);
     kasi_stands_in_for_kabid_ikp(&t, &d, now - 60_000_000, now + 3_600_000_000).await;
-    let id = letters(&t)
-        .register_incoming_letter(authed(
-            incoming_request(
-                vec![d.pos("kabid.ikp")],
-                "Undangan",
-                "000.1.1",
-                SecurityLevel::Biasa,
-            ),
-            d.token("pencatat"),
-        ))
-        .await
-        .expect("register")
-        .into_inner()
-        .id;
+    let id = registered(
+        &t,
+        &d,
+        &["kabid.ikp"],
+        "Undangan",
+        "000.1.1",
+        SecurityLevel::Biasa,
+    )
+    .await
+    .id;
     let get = async |acting: String| {
         letters(&t)
             .get_letter(authed(

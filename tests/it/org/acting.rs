@@ -8,7 +8,9 @@ use naskah_testkit::clock::{Clock, ManualClock};
 use naskah_testkit::demo::DEMO_PASSWORD;
 use tonic::Code;
 
-use super::{org, who};
+use naskah_testkit::demo::who_am_i;
+
+use super::org;
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -30,12 +32,12 @@ impl Acting {
         let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
         let admin = t.login("admin", DEMO_PASSWORD).await;
         let staf = t.login("staf.egov", DEMO_PASSWORD).await;
-        let kasi_pos = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
+        let kasi_pos = who_am_i(&t, &t.login("kasi.egov", DEMO_PASSWORD).await)
             .await
             .positions[0]
             .position_id
             .clone();
-        let staf_id = who(&t, &staf).await.user_id;
+        let staf_id = who_am_i(&t, &staf).await.user_id;
         Self {
             clock,
             t,
@@ -114,14 +116,14 @@ async fn acting_officials_hold_powers_only_inside_their_window(db: Db) {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        held(who(&t, &staf).await).len(),
+        held(who_am_i(&t, &staf).await).len(),
         1,
         "before the window: only the own position"
     );
     clock.advance(2 * hour);
     let staf = t.login("staf.egov", DEMO_PASSWORD).await;
     let admin = t.login("admin", DEMO_PASSWORD).await;
-    let inside = held(who(&t, &staf).await);
+    let inside = held(who_am_i(&t, &staf).await);
     assert!(
         inside.contains(&(kasi_pos.clone(), AssignmentKind::Plh as i32)),
         "{inside:?}"
@@ -146,7 +148,7 @@ async fn acting_officials_hold_powers_only_inside_their_window(db: Db) {
     let staf = t.login("staf.egov", DEMO_PASSWORD).await;
     let admin = t.login("admin", DEMO_PASSWORD).await;
     assert_eq!(
-        held(who(&t, &staf).await).len(),
+        held(who_am_i(&t, &staf).await).len(),
         1,
         "after the window the powers are gone"
     );

@@ -5,7 +5,9 @@ use naskah::proto::{self as pb, LoginRequest, Role};
 use naskah_testkit::demo::DEMO_PASSWORD;
 use tonic::Code;
 
-use super::{mask, org, who};
+use naskah_testkit::demo::who_am_i;
+
+use super::{mask, org};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -199,7 +201,7 @@ async fn admins_manage_units_positions_and_users(db: Db) {
     assert_eq!(e.code(), Code::InvalidArgument);
 
     // Positions: create under Kepala Dinas, move it (id kept), refuse a cycle.
-    let kadis_pos = who(&t, &t.login("kadis.kominfo", DEMO_PASSWORD).await)
+    let kadis_pos = who_am_i(&t, &t.login("kadis.kominfo", DEMO_PASSWORD).await)
         .await
         .positions[0]
         .position_id

@@ -5,7 +5,9 @@ use naskah_testkit::clock::Clock;
 use naskah_testkit::demo::DEMO_PASSWORD;
 use tonic::Code;
 
-use super::{mask, org, who};
+use naskah_testkit::demo::who_am_i;
+
+use super::{mask, org};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -82,7 +84,7 @@ async fn agencies_never_see_each_other(db: Db) {
         .users;
     let names: Vec<&str> = users.iter().map(|u| u.username.as_str()).collect();
     assert_eq!(names, vec!["admin.lain", "auditor.lain"]);
-    let kasi = who(&t, &t.login("kasi.egov", DEMO_PASSWORD).await).await;
+    let kasi = who_am_i(&t, &t.login("kasi.egov", DEMO_PASSWORD).await).await;
     let e = o
         .create_position(authed(
             pb::CreatePositionRequest {

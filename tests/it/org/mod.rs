@@ -5,24 +5,15 @@ mod admin;
 mod agencies;
 mod seeding;
 
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
-use naskah::proto::{self as pb, WhoAmIRequest};
+use naskah::proto::{self as pb};
 use prost_types::FieldMask;
 use tonic::transport::Channel;
 
-use naskah_testkit::{TestServer, authed};
+use naskah_testkit::TestServer;
 
 fn org(t: &TestServer) -> OrgServiceClient<Channel> {
     OrgServiceClient::new(t.channel.clone())
-}
-
-async fn who(t: &TestServer, token: &str) -> pb::WhoAmIResponse {
-    AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(WhoAmIRequest {}, token))
-        .await
-        .expect("whoami")
-        .into_inner()
 }
 
 fn mask(paths: &[&str]) -> Option<FieldMask> {

@@ -6,7 +6,9 @@ use naskah::proto::{self as pb, AssignmentKind, LoginRequest, Role};
 use naskah_testkit::demo::DEMO_PASSWORD;
 use tonic::Code;
 
-use super::{find_unit, org, who};
+use naskah_testkit::demo::who_am_i;
+
+use super::{find_unit, org};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -69,21 +71,21 @@ async fn demo_agency_is_seeded_as_designed(db: Db) {
 
     // Positions and roles as in the design table.
     let kasi = t.login("kasi.egov", DEMO_PASSWORD).await;
-    let me = who(&t, &kasi).await;
+    let me = who_am_i(&t, &kasi).await;
     assert_eq!(me.positions.len(), 1);
     assert_eq!(me.positions[0].position_name, "Kepala Seksi E-Government");
     assert_eq!(me.positions[0].unit_name, "Seksi E-Government");
     assert_eq!(me.positions[0].kind, AssignmentKind::Definitive as i32);
-    let tu = who(&t, &t.login("tu.kominfo", DEMO_PASSWORD).await).await;
+    let tu = who_am_i(&t, &t.login("tu.kominfo", DEMO_PASSWORD).await).await;
     assert!(tu.roles.contains(&(Role::Secretary as i32)));
-    let kadis = who(&t, &t.login("kadis.kominfo", DEMO_PASSWORD).await).await;
+    let kadis = who_am_i(&t, &t.login("kadis.kominfo", DEMO_PASSWORD).await).await;
     assert_eq!(
         tu.secretary_of_position_ids,
         vec![kadis.positions[0].position_id.clone()]
     );
-    let pencatat = who(&t, &t.login("pencatat", DEMO_PASSWORD).await).await;
+    let pencatat = who_am_i(&t, &t.login("pencatat", DEMO_PASSWORD).await).await;
     assert!(pencatat.roles.contains(&(Role::Registrar as i32)));
-    let admin = who(&t, &t.login("admin", DEMO_PASSWORD).await).await;
+    let admin = who_am_i(&t, &t.login("admin", DEMO_PASSWORD).await).await;
     assert_eq!(admin.roles, vec![Role::AgencyAdmin as i32]);
     assert!(admin.positions.is_empty());
 

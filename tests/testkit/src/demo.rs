@@ -1,7 +1,8 @@
 //! The demo agency (`naskah serve --demo`) as the tests use it: its users
 //! logged in ([`Demo`]), and the scenario builders the test files share
-//! (a draft, a routed, approved or signed letter, an incoming letter), each
-//! made through the gRPC contract.
+//! (a draft, a routed, approved or signed letter, an incoming letter
+//! registered, who a token's bearer is), each made through the gRPC
+//! contract.
 
 use std::collections::HashMap;
 
@@ -211,4 +212,38 @@ pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Let
         out.push(x);
     }
     out
+}
+
+/// Who the bearer of `token` is: their user, agency and positions.
+pub async fn who_am_i(t: &TestServer, token: &str) -> pb::WhoAmIResponse {
+    AuthServiceClient::new(t.channel.clone())
+        .who_am_i(authed(pb::WhoAmIRequest {}, token))
+        .await
+        .expect("whoami")
+        .into_inner()
+}
+
+/// An incoming letter (see [`incoming_request`]) registered by pencatat for
+/// the positions of `recipients`.
+pub async fn registered(
+    t: &TestServer,
+    d: &Demo,
+    recipients: &[&str],
+    subject: &str,
+    class: &str,
+    security: SecurityLevel,
+) -> pb::Letter {
+    letters(t)
+        .register_incoming_letter(authed(
+            incoming_request(
+                recipients.iter().map(|u| d.pos(u)).collect(),
+                subject,
+                class,
+                security,
+            ),
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("register")
+        .into_inner()
 }
