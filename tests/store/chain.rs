@@ -64,16 +64,6 @@ async fn resources_of_events_after(
     ids
 }
 
-async fn append_events(t: &TestServer, n: usize) {
-    for i in 0..n {
-        let mut tx = t.store().begin_write().await.expect("tx");
-        let mut ev = NewEvent::success("test/append", "thing", &format!("thing-{i}"));
-        ev.summary = format!("event number {i}");
-        tx.audit(ev);
-        tx.commit().await.expect("commit");
-    }
-}
-
 async fn concurrent_writers_keep_one_valid_chain(db: Db) {
     let t = TestServer::start(db).await;
     // A second, independent pool on the same database stands for a second server.
@@ -279,7 +269,7 @@ async fn a_write_without_an_audit_event_is_refused_and_rolled_back(db: Db) {
     );
     // The rolled-back transaction let go of the write lock: the next write
     // commits, and the change above is still not there.
-    append_events(&t, 1).await;
+    t.append_audit_events(1).await;
     let admin = admin_user(&t).await;
     assert_eq!(admin.full_name, "Administrator");
     t.stop().await;
@@ -307,7 +297,7 @@ async fn a_commit_that_fails_keeps_nothing_of_its_transaction(db: Db) {
     assert!(err.is_unique_violation(), "{err:?}");
     // The next write commits at once after it (the failed one let go of the
     // lock), and of the failed one nothing is kept: not its update, not its event.
-    append_events(&t, 1).await;
+    t.append_audit_events(1).await;
     let admin = admin_user(&t).await;
     assert_eq!(
         admin.full_name, "Administrator",
@@ -382,7 +372,7 @@ async fn failing_writers_among_concurrent_ones_change_nothing(db: Db) {
     }
     assert_eq!(committed, 18);
     // One more write after them all: it waits for any rollback still running.
-    append_events(&t, 1).await;
+    t.append_audit_events(1).await;
     let report = t.store().verify_audit().await.expect("verify");
     assert_eq!(report.broken, None);
     assert_eq!(report.checked, before + 19);

@@ -1,7 +1,7 @@
 //! What a refusal of naskah's code called outside the contract says.
 
-/// Why a change or a check outside the contract was refused: its reason code, its message, and
-/// the field violations of a refusal as invalid.
+/// Why a change or a check outside the contract was refused: its reason code,
+/// its message, and the field violations of a refusal as invalid.
 #[derive(Debug)]
 pub struct Refusal {
     pub reason: Option<&'static str>,
