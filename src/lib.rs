@@ -11,7 +11,6 @@ pub mod crypto;
 pub mod domain;
 pub mod error;
 pub mod notify;
-pub mod pgcluster;
 pub mod server;
 pub mod store;
 pub mod text;

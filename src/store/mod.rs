@@ -9,7 +9,6 @@
 pub mod attachments;
 pub mod audit;
 pub mod blobs;
-pub mod bulk;
 pub mod cache;
 pub mod disposal;
 pub mod dispositions;

@@ -8,8 +8,8 @@ use naskah::proto::{
 };
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 fn login_req(u: &str, p: &str) -> LoginRequest {
     LoginRequest {
@@ -80,18 +80,15 @@ async fn repeated_failures_lock_the_account(db: Db) {
             (
                 Code::Unauthenticated,
                 "INVALID_CREDENTIALS",
-                naskah::domain::identity::LOGIN_FAILED
+                "unknown user or wrong password, or the account is temporarily locked after failed logins"
             )
         );
         assert_eq!(e.details(), locked.details());
     }
-    let user = naskah::store::identity::user_by_username(t.store().reader(), "target")
-        .await
-        .expect("q")
-        .expect("user");
+    let user = naskah_testkit::inspect::login_lock(&t, "target").await;
     // Attempts during the lock neither count nor extend it.
     assert_eq!(user.failed_logins, 5);
-    assert!(user.locked_until_us > t.store().clock().now_us());
+    assert!(user.locked_until_us > t.now_us());
 
     // The administrator sees the lock and lifts it.
     t.seed_user("chief", "chief-password-1", &[Role::AgencyAdmin])
@@ -185,12 +182,9 @@ async fn password_change_guesses_count_toward_the_lock(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(reason(&e), "INVALID_CREDENTIALS");
-    let user = naskah::store::identity::user_by_username(t.store().reader(), "owner")
-        .await
-        .expect("q")
-        .expect("user");
+    let user = naskah_testkit::inspect::login_lock(&t, "owner").await;
     assert_eq!(user.failed_logins, 5);
-    assert!(user.locked_until_us > t.store().clock().now_us());
+    assert!(user.locked_until_us > t.now_us());
     t.stop().await;
 }
 dual!(password_change_guesses_count_toward_the_lock);

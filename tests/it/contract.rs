@@ -21,7 +21,7 @@ fn every_rpc_of_the_contract_has_a_policy_rule() {
             for method in &service.method {
                 count += 1;
                 let path = format!("/naskah.v1.{}/{}", service.name(), method.name());
-                if naskah::domain::policy::rule(&path).is_none() {
+                if naskah_testkit::policy::rule(&path).is_none() {
                     missing.push(path);
                 }
             }
@@ -45,7 +45,7 @@ fn every_rpc_of_the_contract_has_a_policy_rule() {
             })
         })
         .collect();
-    for (path, _) in naskah::domain::policy::POLICY {
+    for (path, _) in naskah_testkit::policy::POLICY {
         assert!(
             known.iter().any(|k| k == path) || !path.starts_with("/naskah."),
             "policy names unknown RPC {path}"

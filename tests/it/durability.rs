@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::{self as pb, LetterType, SecurityLevel, Urgency};
-use sea_orm::{ConnectionTrait, Database, Statement};
 use tonic::transport::Channel;
 
-use crate::dual;
-use crate::harness::{Db, authed, fresh_db_url, serve_binary};
-use crate::letters::Demo;
+use naskah_testkit::demo::Demo;
+use naskah_testkit::dual;
+use naskah_testkit::inspect::letters_in;
+use naskah_testkit::{Db, authed, fresh_db_url, serve_binary};
 
 /// The drafter's token and position, and the addressee's position, on the
 /// server behind `channel`.
@@ -112,7 +112,7 @@ fn audit_verify(url: &str, dir: &std::path::Path) -> (bool, String) {
 async fn a_server_killed_during_a_write_load_keeps_every_acknowledged_write(db: Db) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = fresh_db_url(db, dir.path()).await;
-    let mut served = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
+    let mut served = serve_binary(crate::NASKAH, &url, dir.path(), &["--demo"], &[]).await;
     let (token, from, to) = sign_in(&served.channel).await;
     let stop = Arc::new(AtomicBool::new(false));
     let tasks = load(&served.channel, &token, &from, &to, 16, &stop);
@@ -128,7 +128,7 @@ async fn a_server_killed_during_a_write_load_keeps_every_acknowledged_write(db: 
     );
     drop(served);
 
-    let again = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
+    let again = serve_binary(crate::NASKAH, &url, dir.path(), &["--demo"], &[]).await;
     let (token, _, _) = sign_in(&again.channel).await;
     let mut client = LetterServiceClient::new(again.channel.clone());
     for id in &acknowledged {
@@ -158,22 +158,10 @@ dual!(a_server_killed_during_a_write_load_keeps_every_acknowledged_write);
 async fn two_servers_on_one_postgres_write_concurrently_into_one_chain() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = fresh_db_url(Db::Postgres, dir.path()).await;
-    let first = serve_binary(&url, dir.path(), &["--demo"], &[]).await;
-    let second = serve_binary(&url, dir.path(), &[], &[]).await;
+    let first = serve_binary(crate::NASKAH, &url, dir.path(), &["--demo"], &[]).await;
+    let second = serve_binary(crate::NASKAH, &url, dir.path(), &[], &[]).await;
     let (token, from, to) = sign_in(&first.channel).await;
-    let conn = Database::connect(url.as_str()).await.expect("connect");
-    let count = async |conn: &sea_orm::DatabaseConnection| -> i64 {
-        conn.query_one_raw(Statement::from_string(
-            conn.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM letter",
-        ))
-        .await
-        .expect("count")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n")
-    };
-    let before = count(&conn).await;
+    let before = letters_in(&url).await;
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = load(&first.channel, &token, &from, &to, 8, &stop);
     tasks.extend(load(&second.channel, &token, &from, &to, 8, &stop));
@@ -186,11 +174,10 @@ async fn two_servers_on_one_postgres_write_concurrently_into_one_chain() {
     assert_eq!(acknowledged.len(), n, "every answer names its own draft");
     assert!(n > 16, "the load ran: {n} writes");
     assert_eq!(
-        count(&conn).await - before,
+        letters_in(&url).await - before,
         n as i64,
         "exactly the acknowledged drafts were added"
     );
-    conn.close().await.expect("close");
     assert_eq!(first.terminate().code(), Some(0));
     assert_eq!(second.terminate().code(), Some(0));
     let (ok, printed) = audit_verify(&url, dir.path());

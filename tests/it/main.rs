@@ -1,11 +1,12 @@
 //! Black-box tests of naskah through its public gRPC contract, each against
 //! SQLite and a real PostgreSQL server.
 
-pub mod harness;
+/// The `naskah` binary of this build, for the tests that run it.
+const NASKAH: &str = env!("CARGO_BIN_EXE_naskah");
 
 mod audit_chain;
 mod auth;
-mod bench;
+mod cli;
 mod contract;
 mod disposal;
 mod dispositions;
@@ -17,9 +18,7 @@ mod letters;
 mod org;
 mod policy_matrix;
 mod process;
-mod reads;
 mod records;
 mod signature;
 mod transport;
 mod visibility;
-mod writes;

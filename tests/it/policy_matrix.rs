@@ -1,13 +1,13 @@
 //! Role × RPC: every RPC of the policy table called by users of every role, with
 //! and without a token; the gate must admit exactly what the table says.
 
-use naskah::domain::demo::DEMO_PASSWORD;
-use naskah::domain::policy::{POLICY, Rule, admits};
 use naskah::proto::Role;
+use naskah_testkit::demo::DEMO_PASSWORD;
+use naskah_testkit::policy::{POLICY, Rule, admits};
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, reason};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, reason};
 
 async fn call(t: &TestServer, method: &str, token: Option<&str>) -> Result<(), tonic::Status> {
     let mut grpc = tonic::client::Grpc::new(t.channel.clone());

@@ -7,11 +7,11 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::dual;
-use crate::harness::{Db, fresh_db_url};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, fresh_db_url};
 
 fn free_port() -> u16 {
-    naskah::pgcluster::free_port().expect("port")
+    naskah_testkit::pgcluster::free_port().expect("port")
 }
 
 async fn serve_binary_reports_serving_and_stops_on_sigterm(db: Db) {
@@ -133,7 +133,7 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = fresh_db_url(db, dir.path()).await;
     // The installation's first start creates its own administrator.
-    let first = crate::harness::serve_binary(&url, dir.path(), &[], &[]).await;
+    let first = naskah_testkit::serve_binary(crate::NASKAH, &url, dir.path(), &[], &[]).await;
     let printed = first.printed_with("one-time password").await;
     assert!(printed.contains("one-time password"), "{printed}");
     assert!(first.terminate().success());
@@ -173,7 +173,7 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists already"));
 
-    let served = crate::harness::serve_binary(&url, dir.path(), &[], &[]).await;
+    let served = naskah_testkit::serve_binary(crate::NASKAH, &url, dir.path(), &[], &[]).await;
     let mut auth = AuthServiceClient::new(served.channel.clone());
     let s = auth
         .login(naskah::proto::LoginRequest {
@@ -184,7 +184,7 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
         .expect("the new administrator logs in")
         .into_inner();
     assert!(s.must_change_password);
-    auth.change_password(crate::harness::authed(
+    auth.change_password(naskah_testkit::authed(
         naskah::proto::ChangePasswordRequest {
             current_password: otp,
             new_password: "dinas-kesehatan-2026".into(),
@@ -203,7 +203,7 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
         .into_inner()
         .access_token;
     let users = OrgServiceClient::new(served.channel.clone())
-        .list_users(crate::harness::authed(
+        .list_users(naskah_testkit::authed(
             naskah::proto::ListUsersRequest::default(),
             &token,
         ))
@@ -217,7 +217,7 @@ async fn agency_create_makes_a_working_second_agency(db: Db) {
     let ca = naskah::proto::signature_service_client::SignatureServiceClient::new(
         served.channel.clone(),
     )
-    .get_agency_certificate(crate::harness::authed(
+    .get_agency_certificate(naskah_testkit::authed(
         naskah::proto::GetAgencyCertificateRequest {},
         &token,
     ))

@@ -1,16 +1,16 @@
 //! Records management: the classification scheme, case files, retention, holds.
 
-use naskah::clock::{Clock, ManualClock};
 use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
 use naskah::proto::{self as pb, DueKind, RetentionPhase, SecurityLevel};
+use naskah_testkit::clock::{Clock, ManualClock};
 use tonic::Code;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
-use crate::letters::{Demo, draft, incoming_request};
+use naskah_testkit::demo::{Demo, draft, incoming_request};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 fn rec(t: &TestServer) -> RecordsServiceClient<Channel> {
     RecordsServiceClient::new(t.channel.clone())
@@ -151,7 +151,7 @@ async fn the_scheme_imports_all_or_nothing(db: Db) {
 dual!(the_scheme_imports_all_or_nothing);
 
 async fn retention_phases_follow_the_clock_and_holds_block(db: Db) {
-    let clock = ManualClock::new(naskah::clock::SystemClock.now_us());
+    let clock = ManualClock::new(naskah_testkit::clock::SystemClock.now_us());
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let d = Demo::login(
         &t,
@@ -294,22 +294,24 @@ async fn retention_phases_follow_the_clock_and_holds_block(db: Db) {
         .expect("retention")
         .into_inner();
     let active_until =
-        naskah::clock::from_timestamp(&ret.active_until.expect("active until")).expect("time");
+        naskah_testkit::clock::from_timestamp(&ret.active_until.expect("active until"))
+            .expect("time");
     let inactive_until =
-        naskah::clock::from_timestamp(&ret.inactive_until.expect("inactive until")).expect("time");
+        naskah_testkit::clock::from_timestamp(&ret.inactive_until.expect("inactive until"))
+            .expect("time");
     let close_time = clock.now_us();
     assert_eq!(
         active_until,
-        naskah::domain::calendar::add_years(close_time, 2).expect("years")
+        naskah_testkit::calendar::add_years(close_time, 2)
     );
     assert_eq!(
         inactive_until,
-        naskah::domain::calendar::add_years(active_until, 3).expect("years")
+        naskah_testkit::calendar::add_years(active_until, 3)
     );
     let phase_at = async |at: i64, r: &mut RecordsServiceClient<Channel>| {
         clock.advance(at - clock.now_us());
         let token = t
-            .login("arsiparis", naskah::domain::demo::DEMO_PASSWORD)
+            .login("arsiparis", naskah_testkit::demo::DEMO_PASSWORD)
             .await;
         (
             r.get_retention(authed(retention(cf.id.clone()), &token))

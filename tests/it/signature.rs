@@ -2,37 +2,15 @@
 
 use std::process::Command;
 
-use naskah::domain::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD};
 use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::signature_service_client::SignatureServiceClient;
 use naskah::proto::{self as pb, KeyAlgorithm};
+use naskah_testkit::demo::{DEMO_PASSPHRASE, DEMO_PASSWORD, who_am_i};
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
-
-/// Runs `openssl cms -verify` on a detached signature; true when it verifies.
-pub fn openssl_verifies(
-    dir: &std::path::Path,
-    manifest: &[u8],
-    signature: &[u8],
-    ca_pem: &str,
-) -> bool {
-    std::fs::write(dir.join("manifest"), manifest).expect("write manifest");
-    std::fs::write(dir.join("sig.p7s"), signature).expect("write signature");
-    std::fs::write(dir.join("agency-ca.pem"), ca_pem).expect("write ca");
-    let out = Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
-        .arg(dir.join("sig.p7s"))
-        .arg("-content")
-        .arg(dir.join("manifest"))
-        .arg("-CAfile")
-        .arg(dir.join("agency-ca.pem"))
-        .args(["-purpose", "any", "-out", "/dev/null"])
-        .output()
-        .expect("openssl must be installed (Debian: apt-get install openssl) for the CMS interoperability tests");
-    out.status.success()
-}
+use naskah_testkit::signing::sign_with_sealed_key;
+use naskah_testkit::{Db, TestServer, authed, reason};
+use naskah_testkit::{dual, openssl_verifies};
 
 async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
     let t = TestServer::start_demo(db).await;
@@ -144,12 +122,14 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
     );
 
     // A CMS signature made with the demo signer's sealed key verifies with openssl.
-    let (key, rec) =
-        naskah::domain::signing::unlock(t.store(), &me_id(&t, &sekda).await, DEMO_PASSPHRASE)
-            .await
-            .expect("unlock");
-    let sig = naskah::crypto::cms_sign::sign_detached(&key, &rec.cert_der, b"{\"manifest\":1}")
-        .expect("sign");
+    let sig = sign_with_sealed_key(
+        &t,
+        &me_id(&t, &sekda).await,
+        DEMO_PASSPHRASE,
+        b"{\"manifest\":1}",
+    )
+    .await
+    .expect("unlock and sign");
     assert!(openssl_verifies(dir.path(), b"{\"manifest\":1}", &sig, &ca));
     assert!(!openssl_verifies(
         dir.path(),
@@ -157,11 +137,15 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
         &sig,
         &ca
     ));
-    let wrong =
-        naskah::domain::signing::unlock(t.store(), &me_id(&t, &sekda).await, "not the passphrase")
-            .await
-            .unwrap_err();
-    assert_eq!(wrong.reason().map(|r| r.as_str()), Some("WRONG_PASSPHRASE"));
+    let wrong = sign_with_sealed_key(
+        &t,
+        &me_id(&t, &sekda).await,
+        "not the passphrase",
+        b"{\"manifest\":1}",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(wrong.reason, Some("WRONG_PASSPHRASE"));
 
     // Revoking: the owner may; another user may not.
     let e = s
@@ -191,19 +175,19 @@ async fn signers_enroll_and_revoke_keys_issued_by_their_agency_ca(db: Db) {
         .expect("revoke")
         .into_inner();
     assert!(revoked.revoked);
-    let e = naskah::domain::signing::unlock(t.store(), &me.user_id, "a long enough passphrase")
-        .await
-        .unwrap_err();
-    assert_eq!(e.reason().map(|r| r.as_str()), Some("CERTIFICATE_REVOKED"));
+    let e = sign_with_sealed_key(
+        &t,
+        &me.user_id,
+        "a long enough passphrase",
+        b"{\"manifest\":1}",
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.reason, Some("CERTIFICATE_REVOKED"));
     t.stop().await;
 }
 dual!(signers_enroll_and_revoke_keys_issued_by_their_agency_ca);
 
 async fn me_id(t: &TestServer, token: &str) -> String {
-    AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, token))
-        .await
-        .expect("whoami")
-        .into_inner()
-        .user_id
+    who_am_i(t, token).await.user_id
 }

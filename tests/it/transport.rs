@@ -8,8 +8,8 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed};
 
 async fn health_reports_serving_for_every_service(db: Db) {
     let t = TestServer::start(db).await;
@@ -125,9 +125,13 @@ async fn grpc_web_call(
 }
 
 async fn grpc_web_unary_call_over_http1_succeeds(db: Db) {
-    let t = TestServer::start_with(db, std::sync::Arc::new(naskah::clock::SystemClock), |c| {
-        c.cors_allowed_origins = vec!["https://surat.example.go.id".into()];
-    })
+    let t = TestServer::start_with(
+        db,
+        std::sync::Arc::new(naskah_testkit::clock::SystemClock),
+        |c| {
+            c.cors_allowed_origins = vec!["https://surat.example.go.id".into()];
+        },
+    )
     .await;
     let (status, headers, body) = grpc_web_call(
         t.addr,
