@@ -87,7 +87,7 @@ fn disposition_pb(v: View) -> pb::Disposition {
                     .collect(),
             })
             .collect(),
-        cancelled: d.state == crate::store::dispositions::state::CANCELLED,
+        cancelled: d.state == crate::domain::lifecycle::DispositionState::Cancelled,
         overdue,
         etag: etag(d.revision),
         create_time: Some(to_timestamp(d.created_at_us)),
@@ -316,13 +316,18 @@ impl DispositionService for DispositionApi {
             v.uuid(&format!("attachment_ids[{i}]"), a, true);
         }
         v.finish()?;
+        let status = if r.status == DispositionStatus::Done as i32 {
+            crate::domain::lifecycle::RecipientStatus::Done
+        } else {
+            crate::domain::lifecycle::RecipientStatus::InProgress
+        };
         let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
             domain::respond(
                 tx,
                 Ctx::new(&p, &m),
                 &r.disposition_id,
                 &r.position_id,
-                r.status as i16,
+                status,
                 &r.note,
                 &r.attachment_ids,
             )

@@ -983,7 +983,7 @@ impl LetterService for LetterApi {
             Err(Error::Rejected { .. }) => return Err(not_found()),
             Err(e) => return Err(e.into()),
         };
-        if letter.state == domain::state::DESTROYED {
+        if letter.state == crate::domain::lifecycle::LetterState::Destroyed {
             return Err(Error::rejected(
                 Reason::ContentDestroyed,
                 "the attachment was destroyed under an approved disposal; its hash remains",

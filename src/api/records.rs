@@ -22,7 +22,6 @@ use crate::error::Violations;
 use crate::proto::records_service_server::RecordsService;
 use crate::proto::{self as pb, CaseFileState, DueKind, FinalDisposition};
 use crate::store::blobs::Blobs;
-use crate::store::disposal::state as disposal_state;
 use crate::store::records::HoldRecord;
 
 /// Implements naskah.v1.RecordsService.
@@ -454,28 +453,29 @@ impl RecordsService for RecordsApi {
             ..r.clone()
         };
         let destroys = current.kind == DueKind::Disposal as i16;
-        let unlocked = if destroys && current.state == disposal_state::APPROVED {
-            if r.passphrase.is_empty() {
-                return Err(Error::invalid(
-                    "passphrase",
-                    "required to sign the berita acara of destruction",
+        let unlocked =
+            if destroys && current.state == crate::domain::lifecycle::ProposalState::Approved {
+                if r.passphrase.is_empty() {
+                    return Err(Error::invalid(
+                        "passphrase",
+                        "required to sign the berita acara of destruction",
+                    )
+                    .into());
+                }
+                Some(
+                    crate::domain::signing::unlock_audited(
+                        &self.app.store,
+                        &p,
+                        &m,
+                        "disposal_proposal",
+                        &r.proposal_id,
+                        &r.passphrase,
+                    )
+                    .await?,
                 )
-                .into());
-            }
-            Some(
-                crate::domain::signing::unlock_audited(
-                    &self.app.store,
-                    &p,
-                    &m,
-                    "disposal_proposal",
-                    &r.proposal_id,
-                    &r.passphrase,
-                )
-                .await?,
-            )
-        } else {
-            None
-        };
+            } else {
+                None
+            };
         let out = mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
             let signer = unlocked
                 .as_ref()

@@ -2,17 +2,17 @@
 //! approvers, and execution — destruction with a residual record and a signed
 //! berita acara, or transfer of permanent records after their archival export.
 
-use super::lifecycle::{CaseFileEvent, CaseFileState, ProposalEvent, ProposalState};
+use super::lifecycle::{CaseFileEvent, CaseFileState, LetterState, ProposalEvent, ProposalState};
 use crate::store::Db;
 use sha2::{Digest, Sha256};
 
 use super::context::{Ctx, check_etag, etag};
-use super::letters::{self as letters, DraftInput, Target, state as letter_state};
+use super::letters::{self as letters, DraftInput, Target};
 use super::records::not_found as case_file_not_found;
 use crate::error::{Error, Reason, Result};
 use crate::proto::{DueKind, FinalDisposition, LetterType, SecurityLevel};
 use crate::store::disposal::{self as q, ApprovalRecord, DestroyedRecord, ProposalRecord};
-use crate::store::records::{self as rq, CaseFileRecord, state as cf_state};
+use crate::store::records::{self as rq, CaseFileRecord};
 use crate::store::{
     Store, WriteTx, attachments as aq, dispositions as dq, letters as lq, org as orgq,
     setup as setupq, signing as signq,
@@ -191,7 +191,7 @@ pub async fn propose(
         let c = rq::get(&*tx, agency, id)
             .await?
             .ok_or_else(case_file_not_found)?;
-        if c.state != cf_state::CLOSED
+        if c.state != CaseFileState::Closed
             || i32::from(c.final_disposition) != fd as i32
             || c.inactive_until_us.is_none_or(|t| t > now)
         {
@@ -219,7 +219,7 @@ pub async fn propose(
         id: uuid::Uuid::new_v4().to_string(),
         agency_id: agency.to_owned(),
         kind: kind as i16,
-        state: ProposalState::Proposed.into(),
+        state: ProposalState::Proposed,
         required_position_ids: required.join(","),
         proposed_by_user_id: ctx.principal.user_id.clone(),
         proposed_by_position_id: held_pos.position_id.clone(),
@@ -263,7 +263,7 @@ pub async fn approve(
 ) -> Result<ProposalView> {
     let mut v = load(&*tx, ctx.agency(), id).await?;
     check_etag(etag_sent, v.p.revision)?;
-    let approved = ProposalState::try_from(v.p.state)?.on(ProposalEvent::Approve)?;
+    let approved = v.p.state.on(ProposalEvent::Approve)?;
     let caller = letters::Caller::in_tx(tx, ctx.principal).await?;
     let required = v.required();
     if caller.holding(position_id).is_none() || !required.iter().any(|r| r == position_id) {
@@ -301,7 +301,7 @@ pub async fn approve(
     let expected = v.p.revision;
     v.p.revision += 1;
     if complete {
-        v.p.state = approved.into();
+        v.p.state = approved;
     }
     if !q::save(&*tx, &v.p, expected).await? {
         return Err(Error::rejected(
@@ -335,7 +335,7 @@ pub async fn purge_destroyed(
     proposal_id: &str,
 ) -> Result<()> {
     for sha in q::destroyed_blobs(store, proposal_id).await? {
-        if !q::blob_in_use(store, &sha, letter_state::DESTROYED).await? {
+        if !q::blob_in_use(store, &sha).await? {
             blobs
                 .remove(&sha)
                 .await
@@ -363,7 +363,7 @@ pub async fn execute(
     let agency = ctx.agency();
     let mut v = load(&*tx, agency, id).await?;
     check_etag(etag_sent, v.p.revision)?;
-    let executed = ProposalState::try_from(v.p.state)?.on(ProposalEvent::Execute)?;
+    let executed = v.p.state.on(ProposalEvent::Execute)?;
     let mut files = Vec::new();
     for cf in &v.case_file_ids {
         if held(tx, cf).await? {
@@ -412,7 +412,7 @@ pub async fn execute(
     };
     for mut f in files {
         let expected = f.revision;
-        f.state = CaseFileState::try_from(f.state)?.on(event)?.into();
+        f.state = f.state.on(event)?;
         f.revision += 1;
         if !rq::save(&*tx, &f, expected).await? {
             return Err(Error::rejected(
@@ -422,7 +422,7 @@ pub async fn execute(
         }
     }
     let expected = v.p.revision;
-    v.p.state = executed.into();
+    v.p.state = executed;
     v.p.executed_by_user_id = ctx.principal.user_id.clone();
     v.p.execute_at_us = Some(now);
     v.p.revision += 1;
@@ -478,7 +478,7 @@ async fn destroy_letter(
         class: l.classification_code.clone(),
         items: Vec::new(),
     };
-    if l.state == letter_state::DESTROYED {
+    if l.state == LetterState::Destroyed {
         return Ok(done);
     }
     let item = |kind: &str, item_id: &str, sha256: String, size: usize| DestroyedRecord {
@@ -548,7 +548,7 @@ async fn destroy_letter(
     for d in &out {
         q::insert_destroyed(&*tx, d).await?;
     }
-    q::clear_letter_content(&*tx, letter_id, letter_state::DESTROYED, now).await?;
+    q::clear_letter_content(&*tx, letter_id, now).await?;
     tx.audit(ctx.event(
         "letter",
         letter_id,

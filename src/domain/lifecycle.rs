@@ -1,7 +1,9 @@
 //! The lifecycles of docs/design.md as state machines: each state is an enum
 //! of the domain, each machine has one transition function, and the stored
 //! integers (the contract's enum numbers) convert with `TryFrom<i16>` and
-//! `From<_> for i16`. A number outside a machine's states is a corrupt row.
+//! `From<_> for i16`. The records' state columns are typed by these enums;
+//! the store converts at its boundary (`store/entities/stored.rs`), where a
+//! number outside a machine's states is a corrupt row.
 //!
 //! Who may cause an event (drafter, current step, signer, sender, recipient)
 //! and the checks on the rest of the data (route, recipients, holds) stay with
@@ -39,6 +41,13 @@ macro_rules! states {
         impl From<$name> for i16 {
             fn from(s: $name) -> i16 {
                 s as i16
+            }
+        }
+
+        /// The contract's number.
+        impl From<$name> for i32 {
+            fn from(s: $name) -> i32 {
+                s as i32
             }
         }
     };
@@ -147,6 +156,25 @@ impl LetterState {
         matches!(self, LetterState::Withdrawn | LetterState::Destroyed)
     }
 }
+
+states!(
+    /// What a route step asks of its position (the contract's `RouteStepKind`).
+    StepKind {
+        Reviewer = 1,
+        Signer = 2,
+    }
+);
+
+states!(
+    /// A route step's decision (the contract's `StepDecision`): pending
+    /// until its position approves or returns; every decision of the route
+    /// is pending again when the letter is submitted again.
+    Decision {
+        Pending = 1,
+        Approved = 2,
+        Returned = 3,
+    }
+);
 
 states!(
     /// A disposition's own state.

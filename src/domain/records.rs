@@ -4,20 +4,19 @@
 use super::calendar::add_years;
 use super::classification::{self as scheme, ImportSummary, is_within};
 use super::context::{Ctx, check_etag};
-use super::letters::state as letter_state;
-use super::lifecycle::{CaseFileEvent, CaseFileState};
+use super::lifecycle::{CaseFileEvent, CaseFileState, LetterState};
 use super::page;
 use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
 use crate::proto::{FinalDisposition, RetentionPhase};
 use crate::store::Db;
-use crate::store::records::{self as q, CaseFileRecord, HoldRecord, state};
+use crate::store::records::{self as q, CaseFileRecord, HoldRecord};
 use crate::store::{Store, WriteTx, letters as lq, org as orgq, setup as setupq};
 
 /// The retention phase of a case file at `now`.
 pub fn phase(c: &CaseFileRecord, now: i64) -> RetentionPhase {
     match (c.state, c.active_until_us, c.inactive_until_us) {
-        (state::CLOSED, Some(active), Some(inactive)) => {
+        (CaseFileState::Closed, Some(active), Some(inactive)) => {
             if now < active {
                 RetentionPhase::Active
             } else if now < inactive {
@@ -109,7 +108,7 @@ pub async fn create(
         title: title.to_owned(),
         description: description.to_owned(),
         unit_id: unit_id.to_owned(),
-        state: CaseFileState::Open.into(),
+        state: CaseFileState::Open,
         open_at_us: tx.now_us(),
         close_at_us: None,
         active_until_us: None,
@@ -133,7 +132,7 @@ pub async fn close(
         .await?
         .ok_or_else(not_found)?;
     check_etag(etag_sent, c.revision)?;
-    let closed = CaseFileState::try_from(c.state)?.on(CaseFileEvent::Close)?;
+    let closed = c.state.on(CaseFileEvent::Close)?;
     let class = setupq::classification(&*tx, ctx.agency(), &c.classification_code)
         .await?
         .ok_or_else(|| {
@@ -144,7 +143,7 @@ pub async fn close(
         })?;
     let now = tx.now_us();
     let active = add_years(now, class.active_years)?;
-    c.state = closed.into();
+    c.state = closed;
     c.close_at_us = Some(now);
     c.active_until_us = Some(active);
     c.inactive_until_us = Some(add_years(active, class.inactive_years)?);
@@ -178,11 +177,11 @@ pub async fn file_letter(
     let c = q::get(&*tx, ctx.agency(), id)
         .await?
         .ok_or_else(not_found)?;
-    CaseFileState::try_from(c.state)?.on(CaseFileEvent::File)?;
+    c.state.on(CaseFileEvent::File)?;
     let l = lq::letter(&*tx, ctx.agency(), letter_id)
         .await?
         .ok_or_else(|| Error::rejected(Reason::LetterNotFound, "letter not found"))?;
-    if !matches!(l.state, letter_state::SENT | letter_state::DELIVERED) {
+    if !matches!(l.state, LetterState::Sent | LetterState::Delivered) {
         return Err(Error::rejected(
             Reason::InvalidState,
             "only sent or received letters are filed",
@@ -406,7 +405,7 @@ mod tests {
             title: String::new(),
             description: String::new(),
             unit_id: String::new(),
-            state: state::CLOSED,
+            state: CaseFileState::Closed,
             open_at_us: close,
             close_at_us: Some(close),
             active_until_us: Some(a),

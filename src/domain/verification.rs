@@ -4,6 +4,7 @@
 //! Signatures that verified are remembered, so a published letter's code,
 //! checked again and again, costs one lookup.
 
+use super::lifecycle::LetterState;
 use der::Decode;
 
 use crate::crypto::memo::Memo;
@@ -124,7 +125,7 @@ impl Verifier {
                 String::new()
             },
         };
-        if letter.state == super::letters::state::DESTROYED {
+        if letter.state == LetterState::Destroyed {
             // The residual record still names the number, date and manifest hash.
             out.valid = false;
             out.reason = "CONTENT_DESTROYED".into();

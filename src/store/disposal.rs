@@ -28,13 +28,7 @@ pub type SettingRecord = records_setting::Model;
 /// An export row.
 pub type ExportRecord = case_file_export::Model;
 
-/// Proposal states (the `DisposalState` numbers of the contract).
-pub mod state {
-    use crate::domain::lifecycle::ProposalState as S;
-    pub const PROPOSED: i16 = S::Proposed as i16;
-    pub const APPROVED: i16 = S::Approved as i16;
-    pub const EXECUTED: i16 = S::Executed as i16;
-}
+use crate::domain::lifecycle::ProposalState;
 
 pub async fn setting(db: &impl Db, agency: &str) -> StoreResult<Option<SettingRecord>> {
     let db = db.conn();
@@ -123,7 +117,7 @@ pub async fn pending_for(db: &impl Db, case_file_id: &str) -> StoreResult<Option
     }
     Ok(disposal_proposal::Entity::find()
         .filter(disposal_proposal::Column::Id.is_in(ids))
-        .filter(disposal_proposal::Column::State.ne(state::EXECUTED))
+        .filter(disposal_proposal::Column::State.ne(ProposalState::Executed))
         .one(db)
         .await?
         .map(|p| p.id))
@@ -186,18 +180,16 @@ pub async fn destroyed_of(db: &impl Db, proposal_id: &str) -> StoreResult<Vec<De
 /// every version, its comments, the notes of its dispositions and their
 /// responses, and the signed manifest and signature bytes.
 /// Hashes, ids, numbers and dates stay.
-pub async fn clear_letter_content(
-    db: &impl Db,
-    letter_id: &str,
-    destroyed_state: i16,
-    now: i64,
-) -> StoreResult<()> {
+pub async fn clear_letter_content(db: &impl Db, letter_id: &str, now: i64) -> StoreResult<()> {
     let db = db.conn();
     letter::Entity::update_many()
         .col_expr(letter::Column::Subject, Expr::value(""))
         .col_expr(letter::Column::Body, Expr::value(""))
         .col_expr(letter::Column::Incoming, Expr::value(""))
-        .col_expr(letter::Column::State, Expr::value(destroyed_state))
+        .col_expr(
+            letter::Column::State,
+            Expr::value(crate::domain::lifecycle::LetterState::Destroyed),
+        )
         .col_expr(letter::Column::UpdatedAtUs, Expr::value(now))
         .col_expr(
             letter::Column::Revision,
@@ -251,7 +243,7 @@ pub async fn clear_letter_content(
 }
 
 /// True when an attachment of a letter that is not destroyed still uses the blob.
-pub async fn blob_in_use(db: &impl Db, sha256: &str, destroyed_state: i16) -> StoreResult<bool> {
+pub async fn blob_in_use(db: &impl Db, sha256: &str) -> StoreResult<bool> {
     let db = db.conn();
     let letters: Vec<String> = attachment::Entity::find()
         .filter(attachment::Column::Sha256.eq(sha256))
@@ -265,7 +257,7 @@ pub async fn blob_in_use(db: &impl Db, sha256: &str, destroyed_state: i16) -> St
     }
     Ok(letter::Entity::find()
         .filter(letter::Column::Id.is_in(letters))
-        .filter(letter::Column::State.ne(destroyed_state))
+        .filter(letter::Column::State.ne(crate::domain::lifecycle::LetterState::Destroyed))
         .count(db)
         .await?
         > 0)

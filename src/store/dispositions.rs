@@ -20,25 +20,7 @@ pub type RecipientRecord = disposition_recipient::Model;
 /// A response row.
 pub type ResponseRecord = disposition_response::Model;
 
-/// The stored numbers of the domain's disposition states, for queries.
-pub mod state {
-    use crate::domain::lifecycle::DispositionState as S;
-    pub const DRAFT: i16 = S::Draft as i16;
-    pub const ACTIVE: i16 = S::Active as i16;
-    pub const CANCELLED: i16 = S::Cancelled as i16;
-}
-
-/// The stored numbers of the domain's recipient statuses (the contract's
-/// `DispositionStatus`), for queries.
-pub mod status {
-    use crate::domain::lifecycle::RecipientStatus as S;
-    pub const DRAFT: i16 = S::Draft as i16;
-    pub const UNREAD: i16 = S::Unread as i16;
-    pub const READ: i16 = S::Read as i16;
-    pub const IN_PROGRESS: i16 = S::InProgress as i16;
-    pub const DONE: i16 = S::Done as i16;
-    pub const CANCELLED: i16 = S::Cancelled as i16;
-}
+use crate::domain::lifecycle::{DispositionState, RecipientStatus};
 
 /// The INSERT of a new disposition (for [`super::WriteTx::write`]).
 pub fn insert_stmt(db: DbBackend, d: &DispositionRecord) -> Statement {
@@ -239,7 +221,7 @@ fn tree_row(r: &dyn Cells) -> StoreResult<TreeRow> {
             sent_by_user_id: t(5)?,
             sent_by_assignment_kind: small(0)?,
             drafted_by_user_id: t(6)?,
-            state: small(1)?,
+            state: super::read::stored(small(1)?, 11)?,
             instruction_codes: t(7)?,
             note: t(8)?,
             due_us: n(3)?,
@@ -251,7 +233,7 @@ fn tree_row(r: &dyn Cells) -> StoreResult<TreeRow> {
             disposition_id: t(0)?,
             position_id: t(1)?,
             agency_id: t(2)?,
-            status: small(0)?,
+            status: super::read::stored(small(0)?, 10)?,
             read_at_us: n(1)?,
             done_at_us: n(2)?,
             due_us: n(3)?,
@@ -264,7 +246,7 @@ fn tree_row(r: &dyn Cells) -> StoreResult<TreeRow> {
             user_id: t(3)?,
             assignment_kind: small(0)?,
             note: t(4)?,
-            status: small(1)?,
+            status: super::read::stored(small(1)?, 11)?,
             attachment_ids: t(5)?,
             created_at_us: big(2)?,
         }),
@@ -353,7 +335,10 @@ pub struct ListFilter {
 fn overdue(now: i64) -> Condition {
     Condition::all()
         .add(disposition_recipient::Column::DueUs.lt(now))
-        .add(disposition_recipient::Column::Status.is_not_in([status::DONE, status::CANCELLED]))
+        .add(
+            disposition_recipient::Column::Status
+                .is_not_in([RecipientStatus::Done, RecipientStatus::Cancelled]),
+        )
 }
 
 /// Received: recipient rows of `positions`, newest first, after (created, disposition id).
@@ -370,7 +355,7 @@ pub async fn list_received(
     }
     let mut q = disposition_recipient::Entity::find()
         .filter(disposition_recipient::Column::PositionId.is_in(positions.iter().cloned()))
-        .filter(disposition_recipient::Column::Status.ne(status::DRAFT));
+        .filter(disposition_recipient::Column::Status.ne(RecipientStatus::Draft));
     if !f.statuses.is_empty() {
         q = q.filter(disposition_recipient::Column::Status.is_in(f.statuses.iter().copied()));
     }
@@ -415,7 +400,7 @@ pub async fn list_sent(
                 return Ok(Vec::new());
             }
             q = q
-                .filter(disposition::Column::State.eq(state::DRAFT))
+                .filter(disposition::Column::State.eq(DispositionState::Draft))
                 .filter(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()));
         }
         None => {
@@ -424,7 +409,7 @@ pub async fn list_sent(
             }
             q = q
                 .filter(disposition::Column::SenderPositionId.is_in(positions.iter().cloned()))
-                .filter(disposition::Column::State.ne(state::DRAFT));
+                .filter(disposition::Column::State.ne(DispositionState::Draft));
         }
     }
     if !f.statuses.is_empty() || f.overdue_at.is_some() {

@@ -59,6 +59,13 @@ pub fn must<T>(v: Option<T>, i: usize) -> StoreResult<T> {
     v.ok_or_else(|| StoreError::Corrupt(format!("column {i} is NULL")))
 }
 
+/// A stored number as the domain's enum (a state, a step kind), or a corrupt
+/// row when it is none of its values.
+pub fn stored<T: TryFrom<i16>>(n: i16, i: usize) -> StoreResult<T> {
+    T::try_from(n)
+        .map_err(|_| StoreError::Corrupt(format!("column {i} holds {n}, not one of its values")))
+}
+
 pub(in crate::store) fn out_of_range(i: usize) -> StoreError {
     StoreError::Corrupt(format!("column {i} is out of range"))
 }
@@ -159,5 +166,26 @@ where
             }
             Ok((head, tail))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored;
+    use crate::domain::lifecycle::{LetterState, RecipientStatus};
+    use crate::store::StoreError;
+
+    /// A stored number outside a machine is a corrupt row, never a state.
+    #[test]
+    fn a_number_outside_a_machine_is_a_corrupt_row() {
+        assert_eq!(stored::<LetterState>(6, 3).ok(), Some(LetterState::Sent));
+        assert!(matches!(
+            stored::<LetterState>(42, 3),
+            Err(StoreError::Corrupt(m)) if m.contains("column 3")
+        ));
+        assert!(matches!(
+            stored::<RecipientStatus>(0, 1),
+            Err(StoreError::Corrupt(_))
+        ));
     }
 }

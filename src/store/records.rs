@@ -14,14 +14,7 @@ pub type CaseFileRecord = case_file::Model;
 /// A hold row.
 pub type HoldRecord = legal_hold::Model;
 
-/// Case file states (the `CaseFileState` numbers of the contract).
-pub mod state {
-    use crate::domain::lifecycle::CaseFileState as S;
-    pub const OPEN: i16 = S::Open as i16;
-    pub const CLOSED: i16 = S::Closed as i16;
-    pub const DESTROYED: i16 = S::Destroyed as i16;
-    pub const TRANSFERRED: i16 = S::Transferred as i16;
-}
+use crate::domain::lifecycle::CaseFileState;
 
 pub async fn insert(db: &impl Db, c: &CaseFileRecord) -> StoreResult<()> {
     let db = db.conn();
@@ -103,7 +96,7 @@ pub async fn due(
     let db = db.conn();
     let mut q = case_file::Entity::find()
         .filter(case_file::Column::AgencyId.eq(agency))
-        .filter(case_file::Column::State.eq(state::CLOSED))
+        .filter(case_file::Column::State.eq(CaseFileState::Closed))
         .filter(case_file::Column::FinalDisposition.eq(final_disposition))
         .filter(case_file::Column::InactiveUntilUs.lte(as_of));
     if let Some((t, id)) = after {

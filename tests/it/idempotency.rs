@@ -4,9 +4,9 @@
 use naskah::proto::disposition_service_client::DispositionServiceClient;
 use naskah::proto::{self as pb, DispositionStatus, LetterState, SecurityLevel, Urgency};
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed};
-use crate::letters::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::demo::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed};
 
 async fn a_retry_is_answered_the_first_response(db: Db) {
     let t = TestServer::start_demo(db).await;

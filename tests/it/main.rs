@@ -21,4 +21,3 @@ mod process;
 mod records;
 mod signature;
 mod transport;
-mod visibility;

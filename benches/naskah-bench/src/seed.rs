@@ -2,6 +2,9 @@
 //! realistic shapes written straight into the tables (multi-row INSERTs), plus
 //! the rows the ceiling server reads and writes.
 
+use naskah::domain::lifecycle::{
+    Decision, DispositionState, LetterState, RecipientStatus, StepKind,
+};
 use naskah::store::Store;
 use naskah::store::dispositions::{DispositionRecord, RecipientRecord};
 use naskah::store::letters::{AddresseeRecord, LetterRecord, SignatureRecord, StepRecord};
@@ -229,7 +232,14 @@ impl Rows {
     }
 }
 
-fn letter(o: &Org, id: &str, t: i64, drafter: &str, state: i16, direction: i16) -> LetterRecord {
+fn letter(
+    o: &Org,
+    id: &str,
+    t: i64,
+    drafter: &str,
+    state: LetterState,
+    direction: i16,
+) -> LetterRecord {
     let (uid, pos) = o.of(drafter);
     let body = format!(
         "Dengan hormat,\n\nBersama ini kami sampaikan bahan rapat koordinasi nomor {id}. \
@@ -270,13 +280,23 @@ fn naskah_hex_sha(s: &str) -> String {
     hex::encode(sha2::Sha256::digest(s.as_bytes()))
 }
 
-fn step(letter: &str, idx: i32, pos: &str, kind: i16, decided: Option<(&str, i64)>) -> StepRecord {
+fn step(
+    letter: &str,
+    idx: i32,
+    pos: &str,
+    kind: StepKind,
+    decided: Option<(&str, i64)>,
+) -> StepRecord {
     StepRecord {
         letter_id: letter.to_owned(),
         idx,
         position_id: pos.to_owned(),
         kind,
-        decision: if decided.is_some() { 2 } else { 1 },
+        decision: if decided.is_some() {
+            Decision::Approved
+        } else {
+            Decision::Pending
+        },
         decided_by_user_id: decided.map(|d| d.0.to_owned()).unwrap_or_default(),
         decided_by_position_id: if decided.is_some() {
             pos.to_owned()
@@ -335,7 +355,7 @@ pub async fn letters(
             if r.below(10) < 6 {
                 // An internal letter: drafted, reviewed by the superior, signed, sent.
                 let drafter = drafters[r.below(4) as usize];
-                let mut l = letter(o, &id, t, drafter, 6, 1);
+                let mut l = letter(o, &id, t, drafter, LetterState::Sent, 1);
                 let (kadis_uid, _) = o.of("kadis.kominfo");
                 l.number = format!("000.1.1/{i}/APTIKA/2026");
                 l.sign_time_us = Some(t + 5);
@@ -353,8 +373,13 @@ pub async fn letters(
                 if recipients.is_empty() {
                     recipients.push(o.pos("sekda"));
                 }
-                rows.steps
-                    .push(step(&id, 0, &kadis, 2, Some((&kadis_uid, t + 5))));
+                rows.steps.push(step(
+                    &id,
+                    0,
+                    &kadis,
+                    StepKind::Signer,
+                    Some((&kadis_uid, t + 5)),
+                ));
                 rows.put(&o.agency, &l.drafting_position_id, SENT, &id, t + 5, true);
                 rows.put(&o.agency, &l.drafting_position_id, ALL, &id, t, true);
                 rows.put(&o.agency, &kadis, ALL, &id, t, true);
@@ -395,7 +420,7 @@ pub async fn letters(
                 rows.letters.push(l);
             } else {
                 // An incoming letter registered by the pencatat.
-                let mut l = letter(o, &id, t, "pencatat", 9, 2);
+                let mut l = letter(o, &id, t, "pencatat", LetterState::Delivered, 2);
                 l.incoming = "{\"sender\":{\"organisation\":\"Instansi lain\"},\"sender_number\":\"1/2026\"}".into();
                 recipients.push(if r.below(10) < 8 {
                     kadis.clone()
@@ -434,7 +459,7 @@ pub async fn letters(
                         sent_by_user_id: suid.clone(),
                         sent_by_assignment_kind: 1,
                         drafted_by_user_id: suid,
-                        state: 2,
+                        state: DispositionState::Active,
                         instruction_codes: "TINDAK_LANJUTI".into(),
                         note: "Mohon ditindaklanjuti sesuai ketentuan.".into(),
                         due_us: None,
@@ -442,13 +467,17 @@ pub async fn letters(
                         revision: 1,
                         created_at_us: dt,
                     });
-                    let status = [2i16, 3, 4][r.below(3) as usize];
+                    let status = [
+                        RecipientStatus::Unread,
+                        RecipientStatus::Read,
+                        RecipientStatus::InProgress,
+                    ][r.below(3) as usize];
                     rows.recipients.push(RecipientRecord {
                         disposition_id: did.clone(),
                         position_id: rpos.clone(),
                         agency_id: o.agency.clone(),
                         status,
-                        read_at_us: (status > 2).then_some(dt + 1),
+                        read_at_us: (status != RecipientStatus::Unread).then_some(dt + 1),
                         done_at_us: None,
                         due_us: None,
                         created_at_us: dt,
@@ -470,8 +499,8 @@ pub async fn letters(
     Ok(())
 }
 
-/// Seeds `n` letters waiting in a route: state 2 (IN_REVIEW, at kabid.aptika) or
-/// 4 (APPROVED, at kadis.kominfo's signature). Returns (id, etag) pairs.
+/// Seeds `n` letters waiting in a route: IN_REVIEW (at kabid.aptika) or
+/// APPROVED (at kadis.kominfo's signature). Returns (id, etag) pairs.
 pub async fn route_pool(
     store: &Store,
     o: &Org,
@@ -487,16 +516,28 @@ pub async fn route_pool(
     for i in 0..n {
         let id = uuid::Uuid::new_v4().to_string();
         let t = base + i as i64;
-        let mut l = letter(o, &id, t, "kasi.egov", if approved { 4 } else { 2 }, 1);
+        let mut l = letter(
+            o,
+            &id,
+            t,
+            "kasi.egov",
+            if approved {
+                LetterState::Approved
+            } else {
+                LetterState::InReview
+            },
+            1,
+        );
         l.current_step = if approved { 1 } else { 0 };
         rows.steps.push(step(
             &id,
             0,
             &reviewer,
-            1,
+            StepKind::Reviewer,
             approved.then_some((kabid_uid.as_str(), t + 1)),
         ));
-        rows.steps.push(step(&id, 1, &signer, 2, None));
+        rows.steps
+            .push(step(&id, 1, &signer, StepKind::Signer, None));
         rows.addressees.push(to(&id, 1, 0, &o.pos("sekda")));
         for p in [&l.drafting_position_id, &reviewer, &signer] {
             rows.put(&o.agency, p, ALL, &id, t, true);

@@ -33,16 +33,16 @@ pub async fn mark_read(
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
     let (d, mut r, _) = my_recipient_row(tx, p, id, position).await?;
-    if d.state != state::ACTIVE {
+    if d.state != DispositionState::Active {
         return Err(Error::rejected(
             Reason::InvalidState,
             "the disposition is not active",
         ));
     }
-    let before = RecipientStatus::try_from(r.status)?;
+    let before = r.status;
     let after = before.on(RecipientEvent::Read)?;
     if after != before {
-        r.status = after.into();
+        r.status = after;
         r.read_at_us = Some(tx.now_us());
         q::save_recipient(tx, &r).await?;
         tx.notify(Notice {
@@ -65,24 +65,24 @@ pub async fn respond(
     ctx: Ctx<'_>,
     id: &str,
     position: &str,
-    new_status: i16,
+    new_status: RecipientStatus,
     note: &str,
     attachment_ids: &[String],
 ) -> Result<DispositionRecord> {
     let p = ctx.principal;
     let (d, mut r, kind) = my_recipient_row(tx, p, id, position).await?;
-    let event = if new_status == status::DONE {
+    let event = if new_status == RecipientStatus::Done {
         RecipientEvent::Finish
     } else {
         RecipientEvent::Progress
     };
-    if d.state != state::ACTIVE {
+    if d.state != DispositionState::Active {
         return Err(Error::rejected(
             Reason::InvalidState,
             "the disposition is closed for this position",
         ));
     }
-    let after = RecipientStatus::try_from(r.status)?.on(event)?;
+    let after = r.status.on(event)?;
     let letter_attachments: HashSet<String> = if attachment_ids.is_empty() {
         HashSet::new()
     } else {
@@ -104,7 +104,7 @@ pub async fn respond(
     if r.read_at_us.is_none() {
         r.read_at_us = Some(now);
     }
-    r.status = after.into();
+    r.status = after;
     if after == RecipientStatus::Done {
         r.done_at_us = Some(now);
     }
@@ -135,7 +135,7 @@ pub async fn respond(
     let mut ev = ctx.event(
         "disposition",
         &d.id,
-        format!("follow-up reported: status {new_status}"),
+        format!("follow-up reported: status {}", i16::from(new_status)),
     );
     ev.actor_position_id = r.position_id.clone();
     tx.audit(ev);

@@ -13,7 +13,7 @@ use crate::error::{Error, Reason, Result};
 use crate::notify::{Notice, NoticeKind};
 use crate::store::cache::CodeKind;
 use crate::store::dispositions::{
-    self as q, DispositionRecord, ListFilter, RecipientRecord, ResponseRecord, state, status,
+    self as q, DispositionRecord, ListFilter, RecipientRecord, ResponseRecord,
 };
 use crate::store::letters as lq;
 use crate::store::{Store, WriteTx, setup as setupq};
@@ -128,7 +128,7 @@ async fn received(
         if !to_sender && parent.sender_position_id != sender {
             return Err(not_found());
         }
-        if parent.state != state::ACTIVE || !to_sender {
+        if parent.state != DispositionState::Active || !to_sender {
             return Err(Error::rejected(
                 Reason::NotReceived,
                 "the disposing position did not receive that disposition",
@@ -156,7 +156,7 @@ async fn received(
 fn recipient_rows(
     d: &DispositionRecord,
     positions: &[String],
-    status: i16,
+    status: RecipientStatus,
     now: i64,
 ) -> Vec<RecipientRecord> {
     positions
@@ -184,7 +184,7 @@ async fn deliver(
     fresh: bool,
 ) -> Result<Vec<RecipientRecord>> {
     let now = tx.now_us();
-    let rows = recipient_rows(d, recipients, status::UNREAD, now);
+    let rows = recipient_rows(d, recipients, RecipientStatus::Unread, now);
     if !fresh {
         q::delete_recipients(tx, &d.id).await?;
     }

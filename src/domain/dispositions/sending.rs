@@ -50,7 +50,7 @@ pub async fn create(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result
         sent_by_user_id: p.user_id.clone(),
         sent_by_assignment_kind: held.kind,
         drafted_by_user_id: String::new(),
-        state: state::ACTIVE,
+        state: DispositionState::Active,
         instruction_codes: d.instructions.join(","),
         note: d.note.clone(),
         due_us: d.due_us,
@@ -95,7 +95,7 @@ pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<
         sent_by_user_id: String::new(),
         sent_by_assignment_kind: 0,
         drafted_by_user_id: p.user_id.clone(),
-        state: state::DRAFT,
+        state: DispositionState::Draft,
         instruction_codes: d.instructions.join(","),
         note: d.note.clone(),
         due_us: d.due_us,
@@ -105,7 +105,12 @@ pub async fn draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: NewDisposition) -> Result<
     };
     // Held back and sent together (see WriteTx::write).
     q::insert(tx, &rec).await?;
-    let rows = recipient_rows(&rec, &d.recipients, status::DRAFT, rec.created_at_us);
+    let rows = recipient_rows(
+        &rec,
+        &d.recipients,
+        RecipientStatus::Draft,
+        rec.created_at_us,
+    );
     q::insert_recipients(tx, &rows).await?;
     tx.audit(ctx.event(
         "disposition",
@@ -144,7 +149,7 @@ pub async fn confirm(
         return Err(not_found());
     };
     check_etag(etag_sent, d.revision)?;
-    let confirmed = DispositionState::try_from(d.state)?.on(DispositionEvent::Confirm)?;
+    let confirmed = d.state.on(DispositionEvent::Confirm)?;
     let current: Vec<String> = q::recipients_of(&*tx, std::slice::from_ref(&d.id))
         .await?
         .into_iter()
@@ -181,7 +186,7 @@ pub async fn confirm(
     };
     check_content(tx, &p.agency_id, &d.sender_position_id, &check).await?;
     let expected = d.revision;
-    d.state = confirmed.into();
+    d.state = confirmed;
     d.sent_by_user_id = p.user_id.clone();
     d.sent_by_assignment_kind = held.kind;
     d.revision += 1;
@@ -222,13 +227,11 @@ pub async fn cancel(
         return Err(not_found());
     };
     check_etag(etag_sent, d.revision)?;
-    let cancelled = DispositionState::try_from(d.state)?.on(DispositionEvent::Cancel)?;
+    let cancelled = d.state.on(DispositionEvent::Cancel)?;
     let mut recipients = q::recipients_of(&*tx, std::slice::from_ref(&d.id)).await?;
     // Every recipient's status moves, or none does.
     for r in &mut recipients {
-        r.status = RecipientStatus::try_from(r.status)?
-            .on(RecipientEvent::Cancel)?
-            .into();
+        r.status = r.status.on(RecipientEvent::Cancel)?;
     }
     for r in recipients {
         q::save_recipient(tx, &r).await?;
@@ -241,7 +244,7 @@ pub async fn cancel(
         });
     }
     let expected = d.revision;
-    d.state = cancelled.into();
+    d.state = cancelled;
     d.revision += 1;
     if !q::save(&*tx, &d, expected).await? {
         return Err(Error::rejected(

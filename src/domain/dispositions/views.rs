@@ -15,12 +15,12 @@ pub struct View {
 impl View {
     /// Past due and not DONE for some recipient.
     pub fn overdue(&self) -> bool {
-        self.d.state == state::ACTIVE
+        self.d.state == DispositionState::Active
             && self.d.due_us.is_some_and(|due| due < self.now_us)
             && self
                 .recipients
                 .iter()
-                .any(|r| !matches!(r.status, status::DONE | status::CANCELLED))
+                .any(|r| !matches!(r.status, RecipientStatus::Done | RecipientStatus::Cancelled))
     }
 }
 

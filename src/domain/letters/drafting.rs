@@ -8,8 +8,10 @@ use super::*;
 /// registrar of an incoming letter (DELIVERED).
 pub fn may_add_attachment(l: &LetterRecord, p: &Principal, caller: &Caller) -> bool {
     match l.state {
-        state::DRAFT | state::RETURNED => caller.holding(&l.drafting_position_id).is_some(),
-        state::DELIVERED => l.drafted_by_user_id == p.user_id,
+        LetterState::Draft | LetterState::Returned => {
+            caller.holding(&l.drafting_position_id).is_some()
+        }
+        LetterState::Delivered => l.drafted_by_user_id == p.user_id,
         _ => false,
     }
 }
@@ -219,7 +221,7 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         id: id.clone(),
         agency_id: p.agency_id.clone(),
         direction: OUTGOING,
-        state: LetterState::OUTGOING.into(),
+        state: LetterState::OUTGOING,
         letter_type: d.letter_type as i16,
         subject: d.subject.clone(),
         body: d.body.clone(),
@@ -383,9 +385,9 @@ pub async fn delete_draft(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, etag_sent: &
     let submitted = q::steps(&*tx, id)
         .await?
         .iter()
-        .any(|s| s.decision != step::PENDING)
+        .any(|s| s.decision != Decision::Pending)
         || l.current_step >= 0;
-    if l.state != state::DRAFT || submitted {
+    if l.state != LetterState::Draft || submitted {
         return Err(Error::rejected(
             Reason::LetterNotEditable,
             "only a draft that was never submitted can be deleted; withdraw it instead",

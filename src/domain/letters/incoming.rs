@@ -51,7 +51,7 @@ pub async fn register_incoming(
         id: id.clone(),
         agency_id: p.agency_id.clone(),
         direction: INCOMING,
-        state: LetterState::INCOMING.into(),
+        state: LetterState::INCOMING,
         letter_type: i.letter_type as i16,
         subject: i.subject.clone(),
         body: i.body.clone(),

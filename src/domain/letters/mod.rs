@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::calendar::rfc3339;
 use super::context::{Ctx, check_etag, etag};
-use super::lifecycle::{LetterEvent, LetterState};
+use super::lifecycle::{Decision, LetterEvent, LetterState, StepKind};
 use super::numbering::{self, Parts, Scope};
 use super::page;
 use crate::auth::{Principal, RequestMeta};
@@ -44,39 +44,16 @@ pub use signing::*;
 pub use views::*;
 pub use visibility::*;
 
-/// The stored numbers of [`LetterState`], for queries.
-pub mod state {
-    use crate::domain::lifecycle::LetterState as S;
-    pub const DRAFT: i16 = S::Draft as i16;
-    pub const IN_REVIEW: i16 = S::InReview as i16;
-    pub const RETURNED: i16 = S::Returned as i16;
-    pub const APPROVED: i16 = S::Approved as i16;
-    pub const SIGNED: i16 = S::Signed as i16;
-    pub const SENT: i16 = S::Sent as i16;
-    pub const WITHDRAWN: i16 = S::Withdrawn as i16;
-    pub const DELIVERED: i16 = S::Delivered as i16;
-    pub const DESTROYED: i16 = S::Destroyed as i16;
-}
-
 /// `l` after `e`: its state moved by the letter machine, or why `e` cannot
 /// happen now (nothing changed).
 pub(super) fn apply(l: &mut LetterRecord, e: LetterEvent) -> Result<()> {
-    l.state = LetterState::try_from(l.state)?.on(e)?.into();
+    l.state = l.state.on(e)?;
     Ok(())
 }
 
 /// Whether `e` may happen to `l` now, without changing it.
 pub(super) fn allows(l: &LetterRecord, e: LetterEvent) -> Result<()> {
-    LetterState::try_from(l.state)?.on(e).map(|_| ())
-}
-
-/// Route step kinds and decisions (contract numbers).
-pub mod step {
-    pub const REVIEWER: i16 = 1;
-    pub const SIGNER: i16 = 2;
-    pub const PENDING: i16 = 1;
-    pub const APPROVED: i16 = 2;
-    pub const RETURNED: i16 = 3;
+    l.state.on(e).map(|_| ())
 }
 
 const OUTGOING: i16 = 1;

@@ -45,11 +45,11 @@ pub async fn set_route(
             idx: i as i32,
             position_id: pid.clone(),
             kind: if i < reviewers.len() {
-                step::REVIEWER
+                StepKind::Reviewer
             } else {
-                step::SIGNER
+                StepKind::Signer
             },
-            decision: step::PENDING,
+            decision: Decision::Pending,
             decided_by_user_id: String::new(),
             decided_by_position_id: String::new(),
             decided_by_assignment_kind: 0,
@@ -91,7 +91,7 @@ pub(super) async fn route_to(
     let s = steps
         .get(idx)
         .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no such step"))?;
-    let (f, kind) = if s.kind == step::SIGNER {
+    let (f, kind) = if s.kind == StepKind::Signer {
         (folder::TO_SIGN, NoticeKind::SignatureRequested)
     } else {
         (folder::TO_REVIEW, NoticeKind::ReviewRequested)
@@ -129,7 +129,7 @@ pub async fn submit(
         ));
     }
     for s in &mut steps {
-        s.decision = step::PENDING;
+        s.decision = Decision::Pending;
         s.decided_by_user_id.clear();
         s.decided_by_position_id.clear();
         s.decided_by_assignment_kind = 0;
@@ -140,7 +140,7 @@ pub async fn submit(
     apply(
         &mut l,
         LetterEvent::Submit {
-            signer_first: steps.first().is_some_and(|s| s.kind == step::SIGNER),
+            signer_first: steps.first().is_some_and(|s| s.kind == StepKind::Signer),
         },
     )?;
     q::box_remove(&*tx, id, folder::DRAFTS, None).await?;
@@ -180,7 +180,7 @@ pub(super) fn decide(
     s: &mut StepRecord,
     p: &Principal,
     held: &HeldPositionRecord,
-    decision: i16,
+    decision: Decision,
     version: i32,
     now: i64,
 ) {
@@ -228,7 +228,7 @@ pub async fn approve(
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
-    decide(s, p, &held, step::APPROVED, l.version, now);
+    decide(s, p, &held, Decision::Approved, l.version, now);
     let s = s.clone();
     if !note.is_empty() {
         comment(tx, &l, p, &held.position_id, l.version, note).await?;
@@ -239,7 +239,7 @@ pub async fn approve(
         .get(next)
         .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no further step"))?
         .kind
-        == step::SIGNER;
+        == StepKind::Signer;
     apply(&mut l, LetterEvent::Approve { signer_next })?;
     // Held back and sent together (see WriteTx::write).
     q::update_step(tx, &s).await?;
@@ -271,7 +271,7 @@ pub async fn return_letter(
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
-    decide(s, p, &held, step::RETURNED, l.version, now);
+    decide(s, p, &held, Decision::Returned, l.version, now);
     let s = s.clone();
     q::save_step(&*tx, &s).await?;
     comment(tx, &l, p, &held.position_id, l.version, text).await?;

@@ -86,7 +86,7 @@ pub(super) async fn approval(
             .unwrap_or_default(),
         nip: user.map(|u| u.nip).unwrap_or_default(),
         acting_as: kind_name(s.decided_by_assignment_kind).into(),
-        decision: if s.decision == step::APPROVED {
+        decision: if s.decision == Decision::Approved {
             "APPROVED"
         } else {
             "RETURNED"
@@ -124,13 +124,13 @@ pub async fn sign(
     let mut steps = q::steps(&*tx, id).await?;
     let now = tx.now_us();
     let (s, held) = current(&l, &mut steps, &caller)?;
-    if s.kind != step::SIGNER {
+    if s.kind != StepKind::Signer {
         return Err(Error::rejected(
             Reason::InvalidState,
             "the letter still waits for a reviewer",
         ));
     }
-    decide(s, p, &held, step::APPROVED, l.version, now);
+    decide(s, p, &held, Decision::Approved, l.version, now);
     let signer_step = s.clone();
     q::save_step(&*tx, &signer_step).await?;
 
@@ -191,7 +191,7 @@ pub async fn sign(
         })
         .collect();
     let mut approvals = Vec::new();
-    for st in steps.iter().filter(|st| st.kind == step::REVIEWER) {
+    for st in steps.iter().filter(|st| st.kind == StepKind::Reviewer) {
         approvals.push(approval(tx, &p.agency_id, st).await?);
     }
     let attachments = crate::store::attachments::list(&*tx, id)

@@ -338,7 +338,7 @@ pub async fn signed_document(
     id: &str,
 ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>, Vec<u8>, String)> {
     let l = read_content(store, p, meta, id, "signed document").await?;
-    if l.state == state::DESTROYED {
+    if l.state == LetterState::Destroyed {
         return Err(Error::rejected(
             Reason::ContentDestroyed,
             "the signed document was destroyed under an approved disposal; its hash remains",

@@ -116,7 +116,7 @@ pub async fn exportable(store: &Store, agency: &str, id: &str) -> Result<CaseFil
     let c = rq::get(store, agency, id)
         .await?
         .ok_or_else(crate::domain::records::not_found)?;
-    if c.state == rq::state::DESTROYED {
+    if c.state == CaseFileState::Destroyed {
         return Err(Error::rejected(
             Reason::ContentDestroyed,
             "the case file's content was destroyed; only its residual record remains",
@@ -280,7 +280,7 @@ async fn feed(
             id: l.id.clone(),
             number: l.number.clone(),
             direction: l.direction,
-            state: l.state,
+            state: l.state.into(),
             letter_type: l.letter_type,
             security_level: l.security_level,
             classification_code: l.classification_code.clone(),
@@ -334,7 +334,7 @@ async fn feed(
                 id: d.id,
                 parent_id: d.parent_id,
                 sender_position_id: d.sender_position_id,
-                state: d.state,
+                state: d.state.into(),
                 instruction_codes: d.instruction_codes,
                 created_at: rfc3339(d.created_at_us),
             });
@@ -400,7 +400,7 @@ async fn feed(
             title: c.title.clone(),
             description: c.description.clone(),
             unit_id: c.unit_id.clone(),
-            state: c.state,
+            state: c.state.into(),
             classification_code: c.classification_code.clone(),
             classification_title: class.as_ref().map(|k| k.title.clone()).unwrap_or_default(),
             active_years: class.as_ref().map(|k| k.active_years).unwrap_or_default(),

@@ -13,6 +13,7 @@
 //!   dispositions, each with its chain hashes (`naskah.audit.v1`);
 //! - `SHA256SUMS`: the SHA-256 of every other entry, in `sha256sum -c` format.
 
+use super::lifecycle::CaseFileState;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 

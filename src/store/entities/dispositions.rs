@@ -15,7 +15,7 @@ pub mod disposition {
         pub sent_by_user_id: String,
         pub sent_by_assignment_kind: i16,
         pub drafted_by_user_id: String,
-        pub state: i16,
+        pub state: crate::domain::lifecycle::DispositionState,
         pub instruction_codes: String,
         #[sea_orm(column_type = "Text")]
         pub note: String,
@@ -53,7 +53,7 @@ pub mod disposition_recipient {
         #[sea_orm(primary_key, auto_increment = false)]
         pub position_id: String,
         pub agency_id: String,
-        pub status: i16,
+        pub status: crate::domain::lifecycle::RecipientStatus,
         pub read_at_us: Option<i64>,
         pub done_at_us: Option<i64>,
         pub due_us: Option<i64>,
@@ -94,7 +94,7 @@ pub mod disposition_response {
         pub assignment_kind: i16,
         #[sea_orm(column_type = "Text")]
         pub note: String,
-        pub status: i16,
+        pub status: crate::domain::lifecycle::RecipientStatus,
         pub attachment_ids: String,
         pub created_at_us: i64,
     }

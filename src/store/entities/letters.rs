@@ -11,7 +11,7 @@ pub mod letter {
         pub id: String,
         pub agency_id: String,
         pub direction: i16,
-        pub state: i16,
+        pub state: crate::domain::lifecycle::LetterState,
         pub letter_type: i16,
         pub subject: String,
         #[sea_orm(column_type = "Text")]
@@ -80,8 +80,8 @@ pub mod letter_step {
         #[sea_orm(primary_key, auto_increment = false)]
         pub idx: i32,
         pub position_id: String,
-        pub kind: i16,
-        pub decision: i16,
+        pub kind: crate::domain::lifecycle::StepKind,
+        pub decision: crate::domain::lifecycle::Decision,
         pub decided_by_user_id: String,
         pub decided_by_position_id: String,
         pub decided_by_assignment_kind: i16,

@@ -7,6 +7,7 @@ mod agencies;
 mod dispositions;
 mod letters;
 mod records;
+mod stored;
 
 pub use agencies::*;
 pub use dispositions::*;

@@ -15,7 +15,7 @@ pub mod case_file {
         #[sea_orm(column_type = "Text")]
         pub description: String,
         pub unit_id: String,
-        pub state: i16,
+        pub state: crate::domain::lifecycle::CaseFileState,
         pub open_at_us: i64,
         pub close_at_us: Option<i64>,
         pub active_until_us: Option<i64>,
@@ -103,7 +103,7 @@ pub mod disposal_proposal {
         pub id: String,
         pub agency_id: String,
         pub kind: i16,
-        pub state: i16,
+        pub state: crate::domain::lifecycle::ProposalState,
         pub required_position_ids: String,
         pub proposed_by_user_id: String,
         pub proposed_by_position_id: String,

@@ -275,7 +275,7 @@ pub fn letter_at(r: &dyn Cells, b: usize) -> StoreResult<LetterRecord> {
         id: t(0)?,
         agency_id: t(1)?,
         direction: n(2)?,
-        state: n(3)?,
+        state: crate::store::read::stored(n(3)?, b + 3)?,
         letter_type: n(4)?,
         subject: t(5)?,
         body: t(6)?,

@@ -376,8 +376,8 @@ pub(super) fn detail_at(r: &dyn Cells, b: usize) -> StoreResult<Detail> {
             letter_id,
             idx: int(n(1)?)?,
             position_id: t(1)?,
-            kind: small(n(2)?)?,
-            decision: small(n(3)?)?,
+            kind: crate::store::read::stored(small(n(2)?)?, 10)?,
+            decision: crate::store::read::stored(small(n(3)?)?, 11)?,
             decided_by_user_id: t(2)?,
             decided_by_position_id: t(3)?,
             decided_by_assignment_kind: small(n(4)?)?,
@@ -501,8 +501,8 @@ pub struct VerificationRow {
     pub security_level: i16,
     /// Subject.
     pub subject: String,
-    /// Lifecycle state code.
-    pub state: i16,
+    /// Lifecycle state.
+    pub state: crate::domain::lifecycle::LetterState,
     /// The signed manifest.
     pub manifest: Vec<u8>,
     /// The CMS signature (DER).
@@ -527,7 +527,7 @@ pub(super) fn verification_row(r: &dyn Cells) -> StoreResult<VerificationRow> {
         sign_time_us: r.int(2)?,
         security_level: must(r.small(3)?, 3)?,
         subject: must(r.text(4)?, 4)?,
-        state: must(r.small(5)?, 5)?,
+        state: crate::store::read::stored(must(r.small(5)?, 5)?, 5)?,
         manifest: must(r.bytes(6)?, 6)?,
         signature: must(r.bytes(7)?, 7)?,
         manifest_sha256: must(r.text(8)?, 8)?,

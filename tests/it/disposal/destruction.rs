@@ -180,8 +180,8 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
         .await
         .expect("residual letter row");
     assert_eq!(
-        (s.state, s.body.as_str(), s.subject.as_str()),
-        (LetterState::Destroyed as i16, "", "")
+        (i32::from(s.state), s.body.as_str(), s.subject.as_str()),
+        (LetterState::Destroyed as i32, "", "")
     );
     assert_eq!(s.number, signed.number, "the number stays");
     assert_eq!(s.body_sha256, signed_body_sha, "the body hash stays");

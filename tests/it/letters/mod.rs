@@ -7,6 +7,7 @@ mod incoming;
 mod numbering;
 mod scenario;
 mod visibility;
+mod visibility_table;
 
 use naskah::proto::{self as pb, Folder};
 

@@ -426,7 +426,7 @@ mod tests {
             id: id.into(),
             agency_id: "a".into(),
             direction: 2,
-            state: 7,
+            state: crate::domain::lifecycle::LetterState::Withdrawn,
             letter_type: 3,
             subject: "s".into(),
             body: "b".into(),

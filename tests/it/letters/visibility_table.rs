@@ -11,9 +11,9 @@ use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::{self as pb, SecurityLevel, Urgency};
 use tonic::Code;
 
-use crate::dual;
-use crate::harness::{Db, TestServer, authed, reason};
-use crate::letters::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::demo::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::dual;
+use naskah_testkit::{Db, TestServer, authed, reason};
 
 const USERS: &[&str] = &[
     "gubernur",
@@ -74,8 +74,9 @@ async fn stage(t: &TestServer, d: &Demo, name: &str, letter_id: &str, seeing: &[
 }
 
 async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
-    let clock =
-        naskah::clock::ManualClock::new(naskah::clock::Clock::now_us(&naskah::clock::SystemClock));
+    let clock = naskah_testkit::clock::ManualClock::new(naskah_testkit::clock::Clock::now_us(
+        &naskah_testkit::clock::SystemClock,
+    ));
     let t = TestServer::start_demo_with_clock(db, clock.clone()).await;
     let d = Demo::login(&t, USERS).await;
     let mut l = letters(&t);
@@ -160,7 +161,7 @@ async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
     // Staf E-Gov stands in (PLH) for Kabid IKP for two minutes: inside the
     // window the recipient's letter is visible to them, after it it is not.
     let minute = 60_000_000i64;
-    let now = naskah::clock::Clock::now_us(&*clock);
+    let now = naskah_testkit::clock::Clock::now_us(&*clock);
     let staf = AuthServiceClient::new(t.channel.clone())
         .who_am_i(authed(pb::WhoAmIRequest {}, d.token("staf.egov")))
         .await
@@ -173,8 +174,8 @@ async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
                 user_id: staf,
                 position_id: d.pos("kabid.ikp"),
                 kind: pb::AssignmentKind::Plh as i32,
-                valid_from: Some(naskah::clock::to_timestamp(now - minute)),
-                valid_until: Some(naskah::clock::to_timestamp(now + 2 * minute)),
+                valid_from: Some(naskah_testkit::clock::to_timestamp(now - minute)),
+                valid_until: Some(naskah_testkit::clock::to_timestamp(now + 2 * minute)),
                 basis: "Surat perintah PLH".into(),
                 request_id: String::new(),
             },
