@@ -1,5 +1,8 @@
-//! gRPC services: thin handlers that validate, take the principal and call the
-//! domain; plus the assembly of the server.
+//! gRPC services: thin handlers that convert each request into the domain's
+//! input (`TryFrom`, validated with `error::Violations`), take the principal,
+//! make one domain call (a change inside [`mutate::mutate`]) and convert its
+//! answer to protobuf; plus the assembly of the server. They reach the store
+//! only through the domain, and hold only its `Store` handle.
 
 pub mod audit;
 pub mod auth;
@@ -19,6 +22,7 @@ use tonic::{Request, Status};
 use crate::auth::tokens::TokenKeys;
 use crate::auth::{Principal, RequestMeta};
 use crate::config::Settings;
+use crate::domain::Blobs;
 use crate::domain::identity::Lifetimes;
 use crate::error::Reason;
 use crate::store::Store;
@@ -50,6 +54,11 @@ impl App {
             refresh: self.settings.refresh_token_ttl,
         }
     }
+
+    /// The attachments' content files under the data directory.
+    pub fn blobs(&self) -> Blobs {
+        Blobs::new(&self.settings.data_dir)
+    }
 }
 
 /// The authenticated caller of a request (set by the gate layer).
@@ -66,4 +75,12 @@ pub fn meta<T>(req: &Request<T>) -> RequestMeta {
         .get::<RequestMeta>()
         .cloned()
         .unwrap_or_default()
+}
+
+/// The paths of an update mask (none when the mask is absent).
+fn mask_paths(mask: &Option<prost_types::FieldMask>) -> &[String] {
+    match mask {
+        Some(prost_types::FieldMask { paths }) => paths,
+        None => &[],
+    }
 }
