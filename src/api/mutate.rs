@@ -26,10 +26,22 @@ pub struct Mutation<T> {
     pub input: T,
 }
 
-/// A unary mutation whole: the caller and the request's meta (set by the
-/// gate), the request converted by `TryFrom<&Q>` into a [`Mutation`] (its
-/// violations answered before anything runs), then `f` run by [`mutate`]
-/// with the request itself as the fingerprint.
+/// A mutating request taken apart: the caller and the request's meta (set
+/// by the gate), the request itself (the fingerprint [`mutate`] takes), and
+/// the request converted by `TryFrom<&Q>` into a [`Mutation`] (its
+/// violations answered before anything runs).
+pub fn converted<Q, T>(req: Request<Q>) -> Result<(Principal, RequestMeta, Q, Mutation<T>), Status>
+where
+    Mutation<T>: for<'q> TryFrom<&'q Q, Error = Error>,
+{
+    let (p, m) = (principal(&req)?, meta(&req));
+    let r = req.into_inner();
+    let converted = Mutation::try_from(&r)?;
+    Ok((p, m, r, converted))
+}
+
+/// A unary mutation whole: the request [`converted`], then `f` run by
+/// [`mutate`] with the request itself as the fingerprint.
 pub async fn mutate_request<Q, T, R, F>(
     app: &App,
     req: Request<Q>,
@@ -41,9 +53,7 @@ where
     R: Message + Default,
     F: AsyncFnOnce(&mut WriteTx, Ctx<'_>, &T) -> Result<R, Error> + Clone,
 {
-    let (p, m) = (principal(&req)?, meta(&req));
-    let r = req.into_inner();
-    let Mutation { request_id, input } = Mutation::try_from(&r)?;
+    let (p, m, r, Mutation { request_id, input }) = converted(req)?;
     let out = mutate(app, &p, &m, &request_id, &r, async |tx| {
         f.clone()(tx, Ctx::new(&p, &m), &input).await
     })

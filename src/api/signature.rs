@@ -7,7 +7,7 @@ use std::sync::Arc;
 use der::Decode;
 use tonic::{Request, Response, Status};
 
-use super::mutate::{Mutation, mutate, mutate_request};
+use super::mutate::{Mutation, converted, mutate, mutate_request};
 use super::{App, meta, principal};
 use crate::clock::to_timestamp;
 use crate::crypto::x509;
@@ -150,13 +150,8 @@ impl SignatureService for SignatureApi {
         &self,
         req: Request<pb::EnrollSigningKeyRequest>,
     ) -> Result<Response<pb::EnrollSigningKeyResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let Mutation {
-            request_id,
-            input: e,
-        } = Mutation::<Enrollment>::try_from(&r)?;
-        let (key, sealed) = domain::new_sealed_key(&e.passphrase).await?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, Enrollment>(req)?;
+        let (key, sealed) = domain::new_sealed_key(&input.passphrase).await?;
         // The request's fingerprint must not carry the passphrase.
         let fingerprint = pb::EnrollSigningKeyRequest {
             passphrase: String::new(),
@@ -167,7 +162,7 @@ impl SignatureService for SignatureApi {
                 tx,
                 Ctx::new(&p, &m),
                 &self.app.master_key,
-                &e.position_id,
+                &input.position_id,
                 &key,
                 sealed.clone(),
             )

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use futures::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
-use super::mutate::{Mutation, mutate, mutate_request, replayed};
+use super::mutate::{Mutation, converted, mutate, mutate_request, replayed};
 use super::{App, meta, principal};
 use crate::clock::to_timestamp;
 use crate::domain::context::Ctx;
@@ -226,12 +226,7 @@ impl LetterService for LetterApi {
         &self,
         req: Request<proto::SignLetterRequest>,
     ) -> Result<Response<proto::Letter>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let Mutation {
-            request_id,
-            input: s,
-        } = Mutation::<Signing>::try_from(&r)?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, Signing>(req)?;
         // The fingerprint of the request must not carry the passphrase.
         let fingerprint = proto::SignLetterRequest {
             passphrase: String::new(),
@@ -247,13 +242,13 @@ impl LetterService for LetterApi {
             &p,
             &m,
             "letter",
-            &s.letter_id,
-            &s.passphrase,
+            &input.letter_id,
+            &input.passphrase,
         )
         .await?;
         let out = mutate(&self.app, &p, &m, &request_id, &fingerprint, async |tx| {
             let ctx = Ctx::new(&p, &m);
-            let l = domain::sign(tx, ctx, &s.letter_id, &s.etag, &key, &rec).await?;
+            let l = domain::sign(tx, ctx, &input.letter_id, &input.etag, &key, &rec).await?;
             Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;

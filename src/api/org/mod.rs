@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::mutate::{Mutation, mutate, mutate_request};
-use super::{App, meta, principal};
+use super::mutate::{Mutation, converted, mutate, mutate_request};
+use super::{App, principal};
 use crate::clock::to_timestamp;
 use crate::domain::context::{Ctx, etag};
 use crate::domain::identity::UserRecord;
@@ -250,16 +250,11 @@ impl OrgService for OrgApi {
         &self,
         req: Request<pb::CreateUserRequest>,
     ) -> Result<Response<pb::CreateUserResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let Mutation {
-            request_id,
-            input: n,
-        } = Mutation::<NewUser>::try_from(&r)?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, NewUser>(req)?;
         // Hashed once, before the transaction (which may run twice).
         let (otp, phc) = domain::one_time_password().await?;
         let out = mutate(&self.app, &p, &m, &request_id, &r, async |tx| {
-            let u = domain::create_user(tx, Ctx::new(&p, &m), n.clone(), phc.clone()).await?;
+            let u = domain::create_user(tx, Ctx::new(&p, &m), input.clone(), phc.clone()).await?;
             Ok(pb::CreateUserResponse {
                 user: Some(user_pb(u)),
                 one_time_password: otp,
@@ -331,16 +326,11 @@ impl OrgService for OrgApi {
         &self,
         req: Request<pb::ResetPasswordRequest>,
     ) -> Result<Response<pb::ResetPasswordResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let Mutation {
-            request_id,
-            input: UserId(id),
-        } = Mutation::<UserId>::try_from(&r)?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, UserId>(req)?;
         // Hashed once, before the transaction (which may run twice).
         let (otp, phc) = domain::one_time_password().await?;
         let out = mutate(&self.app, &p, &m, &request_id, &r, async |tx| {
-            domain::reset_password(tx, Ctx::new(&p, &m), &id, &phc).await?;
+            domain::reset_password(tx, Ctx::new(&p, &m), &input.0, &phc).await?;
             Ok(pb::ResetPasswordResponse {
                 one_time_password: otp,
             })

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::mutate::{Mutation, mutate, mutate_request};
+use super::mutate::{Mutation, converted, mutate, mutate_request};
 use super::{App, meta, principal};
 use crate::clock::to_timestamp;
 use crate::domain::context::{Ctx, etag};
@@ -327,13 +327,8 @@ impl RecordsService for RecordsApi {
         &self,
         req: Request<pb::ExecuteDisposalRequest>,
     ) -> Result<Response<pb::DisposalProposal>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let Mutation {
-            request_id,
-            input: x,
-        } = Mutation::<Execution>::try_from(&r)?;
-        let current = disposal::proposal(&self.app.store, &p.agency_id, &x.proposal_id).await?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, Execution>(req)?;
+        let current = disposal::proposal(&self.app.store, &p.agency_id, &input.proposal_id).await?;
         // The fingerprint of the request must not carry the passphrase.
         let fingerprint = pb::ExecuteDisposalRequest {
             passphrase: String::new(),
@@ -341,7 +336,7 @@ impl RecordsService for RecordsApi {
         };
         let destroys = current.kind == DueKind::Disposal as i16;
         let unlocked = if destroys && current.state == i16::from(ProposalState::Approved) {
-            if x.passphrase.is_empty() {
+            if input.passphrase.is_empty() {
                 return Err(Error::invalid(
                     "passphrase",
                     "required to sign the berita acara of destruction",
@@ -354,8 +349,8 @@ impl RecordsService for RecordsApi {
                     &p,
                     &m,
                     "disposal_proposal",
-                    &x.proposal_id,
-                    &x.passphrase,
+                    &input.proposal_id,
+                    &input.passphrase,
                 )
                 .await?,
             )
@@ -367,7 +362,14 @@ impl RecordsService for RecordsApi {
                 .as_ref()
                 .map(|(key, record)| BeritaAcaraSigner { key, record });
             Ok(proposal_pb(
-                disposal::execute(tx, Ctx::new(&p, &m), &x.proposal_id, &x.etag, signer).await?,
+                disposal::execute(
+                    tx,
+                    Ctx::new(&p, &m),
+                    &input.proposal_id,
+                    &input.etag,
+                    signer,
+                )
+                .await?,
             ))
         })
         .await?;
