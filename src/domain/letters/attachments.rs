@@ -122,6 +122,7 @@ impl Upload {
         let NewAttachment {
             letter_id,
             file_name,
+            // Checked above against the content, whose own are recorded.
             size_bytes: _,
             sha256: _,
             is_scan,
