@@ -1,7 +1,9 @@
 //! The domain's one error type. Each refusal carries a stable [`Reason`] code
 //! that clients may rely on; `api::status` maps it to a gRPC status.
 
-use crate::store::StoreError;
+pub use crate::store::StoreError;
+/// The kind of a storage failure ([`StoreError::kind`]).
+pub use crate::store::engine::ErrorKind as StoreErrorKind;
 
 /// Stable reason codes, sent in `google.rpc.ErrorInfo.reason`. Never renamed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

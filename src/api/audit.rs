@@ -1,4 +1,5 @@
-//! AuditService.
+//! AuditService: each request converted by a `TryFrom` that destructures it
+//! whole, one call into `domain::audit`, the answer converted to protobuf.
 
 use std::sync::Arc;
 
@@ -6,11 +7,10 @@ use tonic::{Request, Response, Status};
 
 use super::{App, principal};
 use crate::clock::{from_timestamp, to_timestamp};
-use crate::domain::audit as domain;
-use crate::error::Violations;
+use crate::domain::audit::{self as domain, EventFilter};
+use crate::error::{Error, Violations};
 use crate::proto::audit_service_server::AuditService;
 use crate::proto::{self as pb, AuditOutcome};
-use crate::store::audit::EventFilter;
 
 /// Implements naskah.v1.AuditService.
 #[derive(Debug, Clone)]
@@ -46,6 +46,73 @@ fn to_pb(e: crate::audit::Event) -> pb::AuditEvent {
     }
 }
 
+// ---- requests → inputs ----
+
+/// ListAuditEvents: the filter (its agency set by the domain) and the page.
+struct EventQuery {
+    filter: EventFilter,
+    page_size: i32,
+    page_token: String,
+}
+
+impl TryFrom<pb::ListAuditEventsRequest> for EventQuery {
+    type Error = Error;
+
+    fn try_from(r: pb::ListAuditEventsRequest) -> Result<Self, Error> {
+        let pb::ListAuditEventsRequest {
+            resource_type,
+            resource_id,
+            actor_user_id,
+            action,
+            start_time,
+            end_time,
+            outcome,
+            page_size,
+            page_token,
+        } = r;
+        let mut v = Violations::new();
+        v.len("resource_type", &resource_type, 0, 64);
+        v.len("resource_id", &resource_id, 0, 200);
+        v.uuid("actor_user_id", &actor_user_id, false);
+        v.len("action", &action, 0, 200);
+        let start_us = start_time.as_ref().map(from_timestamp);
+        let end_us = end_time.as_ref().map(from_timestamp);
+        if start_us == Some(None) {
+            v.add("start_time", "is out of range");
+        }
+        if end_us == Some(None) {
+            v.add("end_time", "is out of range");
+        }
+        if AuditOutcome::try_from(outcome).is_err() {
+            v.add("outcome", "is not a known outcome");
+        }
+        v.finish()?;
+        Ok(EventQuery {
+            filter: EventFilter {
+                agency_id: None,
+                resource_type,
+                resource_id,
+                actor_user_id,
+                action,
+                start_us: start_us.flatten(),
+                end_us: end_us.flatten(),
+                outcome: domain::outcome_filter(outcome),
+            },
+            page_size,
+            page_token,
+        })
+    }
+}
+
+impl TryFrom<pb::VerifyAuditLogRequest> for () {
+    type Error = Error;
+
+    fn try_from(r: pb::VerifyAuditLogRequest) -> Result<Self, Error> {
+        let pb::VerifyAuditLogRequest {} = r;
+        Ok(())
+    }
+}
+
 #[tonic::async_trait]
 impl AuditService for AuditApi {
     async fn list_audit_events(
@@ -53,41 +120,14 @@ impl AuditService for AuditApi {
         req: Request<pb::ListAuditEventsRequest>,
     ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("resource_type", &r.resource_type, 0, 64);
-        v.len("resource_id", &r.resource_id, 0, 200);
-        v.uuid("actor_user_id", &r.actor_user_id, false);
-        v.len("action", &r.action, 0, 200);
-        let start_us = r.start_time.as_ref().map(from_timestamp);
-        let end_us = r.end_time.as_ref().map(from_timestamp);
-        if start_us == Some(None) {
-            v.add("start_time", "is out of range");
-        }
-        if end_us == Some(None) {
-            v.add("end_time", "is out of range");
-        }
-        if AuditOutcome::try_from(r.outcome).is_err() {
-            v.add("outcome", "is not a known outcome");
-        }
-        v.finish()?;
-        let filter = EventFilter {
-            agency_id: None,
-            resource_type: r.resource_type,
-            resource_id: r.resource_id,
-            actor_user_id: r.actor_user_id,
-            action: r.action,
-            start_us: start_us.flatten(),
-            end_us: end_us.flatten(),
-            outcome: domain::outcome_filter(r.outcome),
-        };
+        let q = EventQuery::try_from(req.into_inner())?;
         let page = domain::list(
             &self.app.store,
             &p,
             &self.app.master_key,
-            filter,
-            r.page_size,
-            &r.page_token,
+            q.filter,
+            q.page_size,
+            &q.page_token,
         )
         .await?;
         Ok(Response::new(pb::ListAuditEventsResponse {
@@ -101,6 +141,7 @@ impl AuditService for AuditApi {
         req: Request<pb::VerifyAuditLogRequest>,
     ) -> Result<Response<pb::VerifyAuditLogResponse>, Status> {
         let p = principal(&req)?;
+        let () = req.into_inner().try_into()?;
         let v = domain::verify(&self.app.store, &p).await?;
         Ok(Response::new(pb::VerifyAuditLogResponse {
             ok: v.ok,

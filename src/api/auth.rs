@@ -1,4 +1,5 @@
-//! AuthService.
+//! AuthService: each request converted by a `TryFrom` that destructures it
+//! whole, one call into `domain::identity`, the answer converted to protobuf.
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use super::{App, meta, principal};
 use crate::auth::Principal;
 use crate::clock::to_timestamp;
 use crate::domain::identity::{self, Session};
-use crate::error::Violations;
+use crate::error::{Error, Violations};
 use crate::proto::auth_service_server::AuthService;
 use crate::proto::{self as pb, AssignmentKind};
 
@@ -39,6 +40,95 @@ fn login_response(s: Session) -> pb::LoginResponse {
     }
 }
 
+// ---- requests → inputs ----
+
+/// Login.
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// A refresh token. RefreshToken, Logout.
+struct RefreshToken(String);
+
+/// ChangePassword.
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+impl TryFrom<pb::LoginRequest> for Credentials {
+    type Error = Error;
+
+    fn try_from(r: pb::LoginRequest) -> Result<Self, Error> {
+        let pb::LoginRequest { username, password } = r;
+        let mut v = Violations::new();
+        v.len("username", &username, 1, 130);
+        if password.is_empty() || password.len() > 1024 {
+            v.add("password", "must be 1 to 1024 bytes long");
+        }
+        v.finish()?;
+        Ok(Credentials { username, password })
+    }
+}
+
+impl TryFrom<pb::RefreshTokenRequest> for RefreshToken {
+    type Error = Error;
+
+    fn try_from(r: pb::RefreshTokenRequest) -> Result<Self, Error> {
+        let pb::RefreshTokenRequest { refresh_token } = r;
+        refresh_token_rule(refresh_token)
+    }
+}
+
+impl TryFrom<pb::LogoutRequest> for RefreshToken {
+    type Error = Error;
+
+    fn try_from(r: pb::LogoutRequest) -> Result<Self, Error> {
+        let pb::LogoutRequest { refresh_token } = r;
+        refresh_token_rule(refresh_token)
+    }
+}
+
+fn refresh_token_rule(refresh_token: String) -> Result<RefreshToken, Error> {
+    let mut v = Violations::new();
+    v.len("refresh_token", &refresh_token, 1, 256);
+    v.finish()?;
+    Ok(RefreshToken(refresh_token))
+}
+
+impl TryFrom<pb::ChangePasswordRequest> for PasswordChange {
+    type Error = Error;
+
+    fn try_from(r: pb::ChangePasswordRequest) -> Result<Self, Error> {
+        let pb::ChangePasswordRequest {
+            current_password,
+            new_password,
+        } = r;
+        let mut v = Violations::new();
+        if current_password.is_empty() || current_password.len() > 1024 {
+            v.add("current_password", "must be 1 to 1024 bytes long");
+        }
+        if new_password.len() > 1024 {
+            v.add("new_password", "must be at most 1024 bytes long");
+        }
+        v.finish()?;
+        Ok(PasswordChange {
+            current_password,
+            new_password,
+        })
+    }
+}
+
+impl TryFrom<pb::WhoAmIRequest> for () {
+    type Error = Error;
+
+    fn try_from(r: pb::WhoAmIRequest) -> Result<Self, Error> {
+        let pb::WhoAmIRequest {} = r;
+        Ok(())
+    }
+}
+
 #[tonic::async_trait]
 impl AuthService for AuthApi {
     #[tracing::instrument(skip_all)]
@@ -47,20 +137,14 @@ impl AuthService for AuthApi {
         req: Request<pb::LoginRequest>,
     ) -> Result<Response<pb::LoginResponse>, Status> {
         let m = meta(&req);
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("username", &r.username, 1, 130);
-        if r.password.is_empty() || r.password.len() > 1024 {
-            v.add("password", "must be 1 to 1024 bytes long");
-        }
-        v.finish()?;
+        let c = Credentials::try_from(req.into_inner())?;
         let s = identity::login(
             &self.app.store,
             &self.app.tokens,
             self.app.lifetimes(),
             &m,
-            &r.username,
-            &r.password,
+            &c.username,
+            &c.password,
         )
         .await?;
         Ok(Response::new(login_response(s)))
@@ -78,16 +162,13 @@ impl AuthService for AuthApi {
             .extensions()
             .get::<Principal>()
             .map(|p| p.user_id.clone());
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("refresh_token", &r.refresh_token, 1, 256);
-        v.finish()?;
+        let RefreshToken(token) = RefreshToken::try_from(req.into_inner())?;
         let s = identity::refresh(
             &self.app.store,
             &self.app.tokens,
             self.app.lifetimes(),
             &m,
-            &r.refresh_token,
+            &token,
             caller.as_deref(),
         )
         .await?;
@@ -106,11 +187,8 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::LogoutResponse>, Status> {
         let m = meta(&req);
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("refresh_token", &r.refresh_token, 1, 256);
-        v.finish()?;
-        identity::logout(&self.app.store, &m, &p.user_id, &r.refresh_token).await?;
+        let RefreshToken(token) = RefreshToken::try_from(req.into_inner())?;
+        identity::logout(&self.app.store, &m, &p.user_id, &token).await?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
@@ -121,21 +199,13 @@ impl AuthService for AuthApi {
     ) -> Result<Response<pb::ChangePasswordResponse>, Status> {
         let p = principal(&req)?;
         let m = meta(&req);
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.current_password.is_empty() || r.current_password.len() > 1024 {
-            v.add("current_password", "must be 1 to 1024 bytes long");
-        }
-        if r.new_password.len() > 1024 {
-            v.add("new_password", "must be at most 1024 bytes long");
-        }
-        v.finish()?;
+        let c = PasswordChange::try_from(req.into_inner())?;
         identity::change_password(
             &self.app.store,
             &p,
             &m,
-            &r.current_password,
-            &r.new_password,
+            &c.current_password,
+            &c.new_password,
         )
         .await?;
         Ok(Response::new(pb::ChangePasswordResponse {}))
@@ -147,6 +217,7 @@ impl AuthService for AuthApi {
         req: Request<pb::WhoAmIRequest>,
     ) -> Result<Response<pb::WhoAmIResponse>, Status> {
         let p = principal(&req)?;
+        let () = req.into_inner().try_into()?;
         let w = identity::who_am_i(&self.app.store, &p).await?;
         Ok(Response::new(pb::WhoAmIResponse {
             user_id: w.user.id,

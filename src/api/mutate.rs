@@ -5,14 +5,61 @@
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use tonic::Status;
+use tonic::{Request, Response, Status};
 
-use super::App;
 use super::status::to_status;
+use super::{App, meta, principal};
 use crate::auth::{Principal, RequestMeta};
+use crate::domain::WriteTx;
+use crate::domain::context::Ctx;
+use crate::domain::idempotency::{self, Remembered};
 use crate::error::{Error, Reason};
-use crate::store::WriteTx;
-use crate::store::idempotency::{self, Remembered};
+
+/// A mutating request converted for its domain call: the typed input, and
+/// the `request_id` that [`mutate`] remembers the answer under (empty for a
+/// request that has none).
+#[derive(Clone, Debug)]
+pub struct Mutation<T> {
+    /// The request's `request_id`.
+    pub request_id: String,
+    /// What the domain call takes.
+    pub input: T,
+}
+
+/// A mutating request taken apart: the caller and the request's meta (set
+/// by the gate), the request itself (the fingerprint [`mutate`] takes), and
+/// the request converted by `TryFrom<&Q>` into a [`Mutation`] (its
+/// violations answered before anything runs).
+pub fn converted<Q, T>(req: Request<Q>) -> Result<(Principal, RequestMeta, Q, Mutation<T>), Status>
+where
+    Mutation<T>: for<'q> TryFrom<&'q Q, Error = Error>,
+{
+    let (p, m) = (principal(&req)?, meta(&req));
+    let r = req.into_inner();
+    let converted = Mutation::try_from(&r)?;
+    Ok((p, m, r, converted))
+}
+
+/// A unary mutation whole: the request [`converted`], then `f` run by
+/// [`mutate`] with the request itself as the fingerprint.
+pub async fn mutate_request<Q, T, R, F>(
+    app: &App,
+    req: Request<Q>,
+    f: F,
+) -> Result<Response<R>, Status>
+where
+    Q: Message,
+    Mutation<T>: for<'q> TryFrom<&'q Q, Error = Error>,
+    R: Message + Default,
+    F: AsyncFnOnce(&mut WriteTx, Ctx<'_>, &T) -> Result<R, Error> + Clone,
+{
+    let (p, m, r, Mutation { request_id, input }) = converted(req)?;
+    let out = mutate(app, &p, &m, &request_id, &r, async |tx| {
+        f.clone()(tx, Ctx::new(&p, &m), &input).await
+    })
+    .await?;
+    Ok(Response::new(out))
+}
 
 /// Runs `f` in a write transaction and commits. `request` is the request message
 /// (fingerprinted to detect a reused id); `request_id` may be empty. When the
@@ -129,9 +176,9 @@ async fn remembered(
     if request_id.is_empty() {
         return Ok(None);
     }
-    idempotency::lookup(&app.store, &p.user_id, request_id)
+    idempotency::remembered(&app.store, &p.user_id, request_id)
         .await
-        .map_err(|e| to_status(e.into()))
+        .map_err(to_status)
 }
 
 /// The remembered response of `request_id` if a concurrent run of it has

@@ -1,20 +1,21 @@
-//! SignatureService.
+//! SignatureService: each request converted by a `TryFrom` that destructures
+//! it whole, one call into `domain::signing`, the answer converted to
+//! protobuf.
 
 use std::sync::Arc;
 
 use der::Decode;
 use tonic::{Request, Response, Status};
 
-use super::mutate::mutate;
+use super::mutate::{Mutation, converted, mutate, mutate_request};
 use super::{App, meta, principal};
 use crate::clock::to_timestamp;
 use crate::crypto::x509;
 use crate::domain::context::Ctx;
-use crate::domain::signing as domain;
+use crate::domain::signing::{self as domain, KeyRecord};
 use crate::error::{Error, Reason, Violations};
 use crate::proto::signature_service_server::SignatureService;
 use crate::proto::{self as pb, KeyAlgorithm};
-use crate::store::signing::KeyRecord;
 
 /// Implements naskah.v1.SignatureService.
 #[derive(Debug, Clone)]
@@ -49,6 +50,99 @@ fn cert_pb(k: KeyRecord) -> Result<pb::SigningCertificate, Error> {
     })
 }
 
+// ---- requests → inputs ----
+
+/// EnrollSigningKey: the passphrase that seals the new key, and the position
+/// its certificate names.
+#[derive(Clone, Debug)]
+struct Enrollment {
+    passphrase: String,
+    position_id: String,
+}
+
+/// RevokeCertificate.
+#[derive(Clone, Debug)]
+struct Revocation {
+    serial: String,
+    reason: String,
+}
+
+impl TryFrom<&pb::EnrollSigningKeyRequest> for Mutation<Enrollment> {
+    type Error = Error;
+
+    fn try_from(r: &pb::EnrollSigningKeyRequest) -> Result<Self, Error> {
+        let pb::EnrollSigningKeyRequest {
+            passphrase,
+            algorithm,
+            position_id,
+            request_id,
+        } = r;
+        let mut v = Violations::new();
+        if passphrase.is_empty() || passphrase.len() > 1024 {
+            v.add("passphrase", "must be 1 to 1024 bytes long");
+        }
+        v.uuid("position_id", position_id, true);
+        v.finish()?;
+        match KeyAlgorithm::try_from(*algorithm) {
+            Ok(KeyAlgorithm::Unspecified | KeyAlgorithm::EcdsaP256) => {}
+            _ => {
+                return Err(Error::rejected(
+                    Reason::AlgorithmNotSupported,
+                    "only ECDSA_P256 keys are issued",
+                ));
+            }
+        }
+        Ok(Mutation {
+            request_id: request_id.clone(),
+            input: Enrollment {
+                passphrase: passphrase.clone(),
+                position_id: position_id.clone(),
+            },
+        })
+    }
+}
+
+impl TryFrom<pb::GetMyCertificateRequest> for () {
+    type Error = Error;
+
+    fn try_from(r: pb::GetMyCertificateRequest) -> Result<Self, Error> {
+        let pb::GetMyCertificateRequest {} = r;
+        Ok(())
+    }
+}
+
+impl TryFrom<&pb::RevokeCertificateRequest> for Mutation<Revocation> {
+    type Error = Error;
+
+    fn try_from(r: &pb::RevokeCertificateRequest) -> Result<Self, Error> {
+        let pb::RevokeCertificateRequest {
+            serial,
+            reason,
+            request_id,
+        } = r;
+        let mut v = Violations::new();
+        v.len("serial", serial, 1, 64);
+        v.len("reason", reason, 0, 500);
+        v.finish()?;
+        Ok(Mutation {
+            request_id: request_id.clone(),
+            input: Revocation {
+                serial: serial.clone(),
+                reason: reason.clone(),
+            },
+        })
+    }
+}
+
+impl TryFrom<&pb::GetAgencyCertificateRequest> for () {
+    type Error = Error;
+
+    fn try_from(r: &pb::GetAgencyCertificateRequest) -> Result<Self, Error> {
+        let pb::GetAgencyCertificateRequest {} = r;
+        Ok(())
+    }
+}
+
 #[tonic::async_trait]
 impl SignatureService for SignatureApi {
     #[tracing::instrument(skip_all)]
@@ -56,36 +150,19 @@ impl SignatureService for SignatureApi {
         &self,
         req: Request<pb::EnrollSigningKeyRequest>,
     ) -> Result<Response<pb::EnrollSigningKeyResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.passphrase.is_empty() || r.passphrase.len() > 1024 {
-            v.add("passphrase", "must be 1 to 1024 bytes long");
-        }
-        v.uuid("position_id", &r.position_id, true);
-        v.finish()?;
-        match KeyAlgorithm::try_from(r.algorithm) {
-            Ok(KeyAlgorithm::Unspecified | KeyAlgorithm::EcdsaP256) => {}
-            _ => {
-                return Err(Error::rejected(
-                    Reason::AlgorithmNotSupported,
-                    "only ECDSA_P256 keys are issued",
-                )
-                .into());
-            }
-        }
-        let (key, sealed) = domain::new_sealed_key(&r.passphrase).await?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, Enrollment>(req)?;
+        let (key, sealed) = domain::new_sealed_key(&input.passphrase).await?;
         // The request's fingerprint must not carry the passphrase.
         let fingerprint = pb::EnrollSigningKeyRequest {
             passphrase: String::new(),
-            ..r.clone()
+            ..r
         };
-        let out = mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
+        let out = mutate(&self.app, &p, &m, &request_id, &fingerprint, async |tx| {
             let rec = domain::enroll(
                 tx,
                 Ctx::new(&p, &m),
                 &self.app.master_key,
-                &r.position_id,
+                &input.position_id,
                 &key,
                 sealed.clone(),
             )
@@ -103,6 +180,7 @@ impl SignatureService for SignatureApi {
         req: Request<pb::GetMyCertificateRequest>,
     ) -> Result<Response<pb::SigningCertificate>, Status> {
         let p = principal(&req)?;
+        let () = req.into_inner().try_into()?;
         Ok(Response::new(cert_pb(
             domain::my_certificate(&self.app.store, &p).await?,
         )?))
@@ -112,17 +190,10 @@ impl SignatureService for SignatureApi {
         &self,
         req: Request<pb::RevokeCertificateRequest>,
     ) -> Result<Response<pb::SigningCertificate>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("serial", &r.serial, 1, 64);
-        v.len("reason", &r.reason, 0, 500);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            cert_pb(domain::revoke(tx, Ctx::new(&p, &m), &r.serial, &r.reason).await?)
+        mutate_request(&self.app, req, async |tx, ctx, r: &Revocation| {
+            cert_pb(domain::revoke(tx, ctx, &r.serial, &r.reason).await?)
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn get_agency_certificate(
@@ -130,24 +201,20 @@ impl SignatureService for SignatureApi {
         req: Request<pb::GetAgencyCertificateRequest>,
     ) -> Result<Response<pb::GetAgencyCertificateResponse>, Status> {
         let (p, m) = (principal(&req)?, meta(&req));
+        let r = req.into_inner();
+        let () = (&r).try_into()?;
         let cert = match domain::agency_ca_cert(&self.app.store, &p.agency_id).await? {
             Some(c) => c,
             None => {
                 let master = self.app.master_key;
-                mutate(
-                    &self.app,
-                    &p,
-                    &m,
-                    "",
-                    &pb::GetAgencyCertificateRequest {},
-                    async |tx| {
-                        let (cert, _) = domain::agency_ca(tx, &master, &p.agency_id).await?;
-                        Ok(pb::GetAgencyCertificateResponse {
-                            certificate_pem: x509::to_pem(&cert)
-                                .map_err(|e| Error::Internal(e.to_string()))?,
-                        })
-                    },
-                )
+                // The request has no request_id.
+                mutate(&self.app, &p, &m, "", &r, async |tx| {
+                    let (cert, _) = domain::agency_ca(tx, &master, &p.agency_id).await?;
+                    Ok(pb::GetAgencyCertificateResponse {
+                        certificate_pem: x509::to_pem(&cert)
+                            .map_err(|e| Error::Internal(e.to_string()))?,
+                    })
+                })
                 .await?;
                 domain::agency_ca_cert(&self.app.store, &p.agency_id)
                     .await?

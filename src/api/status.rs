@@ -3,7 +3,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
-use crate::error::{Error, Reason};
+use crate::error::{Error, Reason, StoreErrorKind};
 
 /// `google.rpc.ErrorInfo.domain` of every naskah error.
 pub const ERROR_DOMAIN: &str = "naskah.go.id";
@@ -149,14 +149,13 @@ pub fn to_status(err: Error) -> Status {
         Error::Store(e)
             if matches!(
                 e.kind(),
-                crate::store::engine::ErrorKind::ConnectionLost
-                    | crate::store::engine::ErrorKind::Busy
+                StoreErrorKind::ConnectionLost | StoreErrorKind::Busy
             ) =>
         {
             tracing::warn!(error = %e, "database unavailable");
             unavailable()
         }
-        Error::Store(e) if e.kind() == crate::store::engine::ErrorKind::Conflict => {
+        Error::Store(e) if e.kind() == StoreErrorKind::Conflict => {
             tracing::info!(error = %e, "transaction conflict");
             rejected(
                 Reason::TransactionConflict,
@@ -183,8 +182,8 @@ impl From<Error> for Status {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::StoreError;
-    use crate::store::engine::ErrorKind;
+    use crate::error::StoreError;
+    use crate::error::StoreErrorKind as ErrorKind;
 
     fn failed(kind: ErrorKind) -> Status {
         to_status(Error::Store(StoreError::Failed {

@@ -1,5 +1,6 @@
 //! VerificationService: public checks of signed letters (`domain::verification`),
-//! rate-limited per client address.
+//! rate-limited per client address; each request converted by a `TryFrom`
+//! that destructures it whole.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -89,6 +90,52 @@ impl VerificationApi {
     }
 }
 
+// ---- requests → inputs ----
+
+/// VerifyLetter: the code printed on the letter.
+struct VerificationCode(String);
+
+/// VerifySignature: a manifest and its detached signature.
+struct SignedManifest {
+    manifest: Vec<u8>,
+    signature: Vec<u8>,
+}
+
+impl TryFrom<pb::VerifyLetterRequest> for VerificationCode {
+    type Error = Error;
+
+    fn try_from(r: pb::VerifyLetterRequest) -> Result<Self, Error> {
+        let pb::VerifyLetterRequest { verification_code } = r;
+        let mut v = Violations::new();
+        v.len("verification_code", &verification_code, 8, 64);
+        v.finish()?;
+        Ok(VerificationCode(verification_code))
+    }
+}
+
+impl TryFrom<pb::VerifySignatureRequest> for SignedManifest {
+    type Error = Error;
+
+    fn try_from(r: pb::VerifySignatureRequest) -> Result<Self, Error> {
+        let pb::VerifySignatureRequest {
+            manifest,
+            signature,
+        } = r;
+        let mut v = Violations::new();
+        if manifest.is_empty() || manifest.len() > 4 * 1024 * 1024 {
+            v.add("manifest", "must be 1 byte to 4 MiB");
+        }
+        if signature.is_empty() || signature.len() > 1024 * 1024 {
+            v.add("signature", "must be 1 byte to 1 MiB");
+        }
+        v.finish()?;
+        Ok(SignedManifest {
+            manifest,
+            signature,
+        })
+    }
+}
+
 #[tonic::async_trait]
 impl VerificationService for VerificationApi {
     async fn verify_letter(
@@ -96,14 +143,8 @@ impl VerificationService for VerificationApi {
         req: Request<pb::VerifyLetterRequest>,
     ) -> Result<Response<pb::VerifyLetterResponse>, Status> {
         self.limit(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("verification_code", &r.verification_code, 8, 64);
-        v.finish()?;
-        let c = self
-            .verifier
-            .letter(&self.app.store, &r.verification_code)
-            .await?;
+        let VerificationCode(code) = VerificationCode::try_from(req.into_inner())?;
+        let c = self.verifier.letter(&self.app.store, &code).await?;
         Ok(Response::new(pb::VerifyLetterResponse {
             valid: c.valid,
             reason: c.reason,
@@ -122,18 +163,10 @@ impl VerificationService for VerificationApi {
         req: Request<pb::VerifySignatureRequest>,
     ) -> Result<Response<pb::VerifySignatureResponse>, Status> {
         self.limit(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.manifest.is_empty() || r.manifest.len() > 4 * 1024 * 1024 {
-            v.add("manifest", "must be 1 byte to 4 MiB");
-        }
-        if r.signature.is_empty() || r.signature.len() > 1024 * 1024 {
-            v.add("signature", "must be 1 byte to 1 MiB");
-        }
-        v.finish()?;
+        let s = SignedManifest::try_from(req.into_inner())?;
         let c = self
             .verifier
-            .signature(&self.app.store, &r.manifest, &r.signature)
+            .signature(&self.app.store, &s.manifest, &s.signature)
             .await?;
         Ok(Response::new(pb::VerifySignatureResponse {
             valid: c.valid,

@@ -6,7 +6,8 @@ use crate::domain::page;
 use crate::error::Result;
 use crate::proto::Role;
 use crate::store::Store;
-use crate::store::audit::{self as q, EventFilter, VerifyReport};
+pub use crate::store::audit::EventFilter;
+use crate::store::audit::{self as q, VerifyReport};
 
 /// A page of events.
 #[derive(Debug)]

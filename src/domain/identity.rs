@@ -7,7 +7,8 @@ use crate::auth::tokens::{TokenError, TokenKeys, new_refresh_token, refresh_toke
 use crate::auth::{Principal, RequestMeta, password, roles_from_db, roles_to_db};
 use crate::error::{Error, Reason, Result};
 use crate::proto::Role;
-use crate::store::identity::{self as q, UserRecord};
+use crate::store::identity as q;
+pub use crate::store::identity::UserRecord;
 use crate::store::{Store, WriteTx};
 
 /// Consecutive failures after which an account locks.

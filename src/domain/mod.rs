@@ -8,14 +8,22 @@ pub mod context;
 pub mod demo;
 pub mod disposal;
 pub mod dispositions;
+pub mod idempotency;
 pub mod identity;
 pub mod letters;
 pub mod lifecycle;
 pub mod numbering;
 pub mod org;
+pub mod org_rows;
 pub mod package;
 pub mod page;
 pub mod policy;
 pub mod records;
 pub mod signing;
 pub mod verification;
+
+/// The write transaction every change of the domain runs in.
+pub use crate::store::WriteTx;
+
+/// The content files of attachments, under the data directory.
+pub use crate::store::blobs::Blobs;

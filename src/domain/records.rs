@@ -10,7 +10,8 @@ use crate::auth::Principal;
 use crate::error::{Error, Reason, Result};
 use crate::proto::{FinalDisposition, RetentionPhase};
 use crate::store::Db;
-use crate::store::records::{self as q, CaseFileRecord, HoldRecord};
+pub use crate::store::records::HoldRecord;
+use crate::store::records::{self as q, CaseFileRecord};
 use crate::store::{Store, WriteTx, letters as lq, org as orgq, setup as setupq};
 
 /// The retention phase of a case file at `now`.

@@ -9,7 +9,8 @@ use crate::crypto::{CryptoError, seal, x509};
 use crate::error::{Error, Reason, Result};
 use crate::proto::Role;
 use crate::store::identity as idq;
-use crate::store::signing::{self as q, KeyRecord};
+use crate::store::signing as q;
+pub use crate::store::signing::KeyRecord;
 use crate::store::{Store, WriteTx};
 
 /// Key algorithm code of ECDSA P-256 (the `KeyAlgorithm` enum's number).

@@ -24,12 +24,15 @@ use crate::auth::{Principal, RequestMeta};
 use crate::error::{Error, Reason, Result};
 use crate::notify::{Notice, NoticeKind};
 use crate::proto::{LetterType, SecurityLevel};
-use crate::store::attachments::AttachmentRecord;
+pub use crate::store::attachments::AttachmentRecord;
 use crate::store::cache::CodeKind;
 use crate::store::identity::{self as idq, HeldPositionRecord};
 use crate::store::letters::{self as q, AddresseeRecord, LetterRecord, StepRecord, folder};
+pub use crate::store::letters::{BoxFilter, CommentRecord, VersionRecord};
 use crate::store::{Store, WriteTx, org as orgq, setup as setupq, signing as signq};
 
+mod attachments;
+mod authors;
 mod drafting;
 mod incoming;
 mod route;
@@ -37,6 +40,8 @@ mod signing;
 mod views;
 mod visibility;
 
+pub use attachments::*;
+pub use authors::*;
 pub use drafting::*;
 pub use incoming::*;
 pub use route::*;

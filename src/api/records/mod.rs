@@ -1,28 +1,33 @@
 //! RecordsService: the classification scheme, case files, retention, holds, due
-//! lists, disposal (propose, approve, execute) and archival export.
+//! lists, disposal (propose, approve, execute) and archival export. Each
+//! request converted (`convert`), one call into the domain, the answer
+//! converted to protobuf.
+
+mod convert;
 
 use std::sync::Arc;
 
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::mutate::{Mutation, converted, mutate, mutate_request};
+use super::{App, meta, principal};
+use crate::clock::to_timestamp;
+use crate::domain::context::{Ctx, etag};
+use crate::domain::disposal::{self as disposal, BeritaAcaraSigner, ProposalView};
+use crate::domain::lifecycle::ProposalState;
+use crate::domain::package;
+use crate::domain::records::{self as domain, CaseFileView, HoldRecord};
+use crate::error::Error;
+use crate::proto::records_service_server::RecordsService;
+use crate::proto::{self as pb, DueKind};
+use convert::{
+    Approval, CaseFileAt, CaseFileId, CaseFileQuery, ClassificationPage, DueQuery, Execution,
+    Export, Filing, HoldId, Import, NewCaseFile, NewHold, Proposal,
+};
 
 type BoxStream<T> =
     std::pin::Pin<Box<dyn futures::Stream<Item = Result<T, Status>> + Send + 'static>>;
-
-use tonic::{Request, Response, Status};
-
-use super::mutate::mutate;
-use super::{App, meta, principal};
-use crate::clock::{from_timestamp, to_timestamp};
-use crate::domain::context::{Ctx, etag};
-use crate::domain::disposal::{self as disposal, BeritaAcaraSigner, ProposalView};
-use crate::domain::package;
-use crate::domain::records::{self as domain, CaseFileView};
-use crate::error::Error;
-use crate::error::Violations;
-use crate::proto::records_service_server::RecordsService;
-use crate::proto::{self as pb, CaseFileState, DueKind, FinalDisposition};
-use crate::store::blobs::Blobs;
-use crate::store::records::HoldRecord;
 
 /// Implements naskah.v1.RecordsService.
 #[derive(Debug, Clone)]
@@ -115,22 +120,14 @@ impl RecordsService for RecordsApi {
         &self,
         req: Request<pb::ImportClassificationsRequest>,
     ) -> Result<Response<pb::ImportClassificationsResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.csv.is_empty() || r.csv.len() > 4 * 1024 * 1024 {
-            v.add("csv", "must be 1 byte to 4 MiB");
-        }
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let s = domain::import(tx, Ctx::new(&p, &m), &r.csv, r.dry_run).await?;
+        mutate_request(&self.app, req, async |tx, ctx, i: &Import| {
+            let s = domain::import(tx, ctx, &i.csv, i.dry_run).await?;
             Ok(pb::ImportClassificationsResponse {
                 created: s.created,
                 updated: s.updated,
             })
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn list_classifications(
@@ -138,16 +135,13 @@ impl RecordsService for RecordsApi {
         req: Request<pb::ListClassificationsRequest>,
     ) -> Result<Response<pb::ListClassificationsResponse>, Status> {
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("root_code", &r.root_code, 0, 64);
-        v.finish()?;
+        let q = ClassificationPage::try_from(req.into_inner())?;
         let (rows, next) = domain::classifications(
             &self.app.store,
             &p,
-            &r.root_code,
-            r.page_size,
-            &r.page_token,
+            &q.root_code,
+            q.page_size,
+            &q.page_token,
         )
         .await?;
         Ok(Response::new(pb::ListClassificationsResponse {
@@ -172,67 +166,43 @@ impl RecordsService for RecordsApi {
         &self,
         req: Request<pb::CreateCaseFileRequest>,
     ) -> Result<Response<pb::CaseFile>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.len("classification_code", &r.classification_code, 1, 64);
-        v.len("title", &r.title, 1, 500);
-        v.uuid("unit_id", &r.unit_id, true);
-        v.len("description", &r.description, 0, 4000);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        mutate_request(&self.app, req, async |tx, ctx, n: &NewCaseFile| {
             let c = domain::create(
                 tx,
-                Ctx::new(&p, &m),
-                &r.classification_code,
-                &r.title,
-                &r.unit_id,
-                &r.description,
+                ctx,
+                &n.classification_code,
+                &n.title,
+                &n.unit_id,
+                &n.description,
             )
             .await?;
             Ok(case_file_pb(domain::view(&*tx, c).await?))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn close_case_file(
         &self,
         req: Request<pb::CloseCaseFileRequest>,
     ) -> Result<Response<pb::CaseFile>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("case_file_id", &r.case_file_id, true);
-        v.len("etag", &r.etag, 1, 64);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let c = domain::close(tx, Ctx::new(&p, &m), &r.case_file_id, &r.etag).await?;
+        mutate_request(&self.app, req, async |tx, ctx, c: &CaseFileAt| {
+            let c = domain::close(tx, ctx, &c.case_file_id, &c.etag).await?;
             Ok(case_file_pb(domain::view(&*tx, c).await?))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn file_letter(
         &self,
         req: Request<pb::FileLetterRequest>,
     ) -> Result<Response<pb::FileLetterResponse>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("case_file_id", &r.case_file_id, true);
-        v.uuid("letter_id", &r.letter_id, true);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            let c =
-                domain::file_letter(tx, Ctx::new(&p, &m), &r.case_file_id, &r.letter_id).await?;
+        mutate_request(&self.app, req, async |tx, ctx, f: &Filing| {
+            let c = domain::file_letter(tx, ctx, &f.case_file_id, &f.letter_id).await?;
             Ok(pb::FileLetterResponse {
                 case_file: Some(case_file_pb(domain::view(&*tx, c).await?)),
             })
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn list_case_files(
@@ -240,25 +210,15 @@ impl RecordsService for RecordsApi {
         req: Request<pb::ListCaseFilesRequest>,
     ) -> Result<Response<pb::ListCaseFilesResponse>, Status> {
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("unit_id", &r.unit_id, false);
-        v.len("classification_code", &r.classification_code, 0, 64);
-        for s in &r.states {
-            if !matches!(CaseFileState::try_from(*s), Ok(x) if x != CaseFileState::Unspecified) {
-                v.add("states", "must be known states");
-            }
-        }
-        v.finish()?;
-        let states: Vec<i16> = r.states.iter().map(|s| *s as i16).collect();
+        let q = CaseFileQuery::try_from(req.into_inner())?;
         let (rows, next) = domain::list(
             &self.app.store,
             &p,
-            &r.unit_id,
-            &r.classification_code,
-            &states,
-            r.page_size,
-            &r.page_token,
+            &q.unit_id,
+            &q.classification_code,
+            &q.states,
+            q.page_size,
+            &q.page_token,
         )
         .await?;
         Ok(Response::new(pb::ListCaseFilesResponse {
@@ -272,11 +232,8 @@ impl RecordsService for RecordsApi {
         req: Request<pb::GetRetentionRequest>,
     ) -> Result<Response<pb::Retention>, Status> {
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("case_file_id", &r.case_file_id, true);
-        v.finish()?;
-        let view = domain::get(&self.app.store, &p, &r.case_file_id).await?;
+        let CaseFileId(id) = CaseFileId::try_from(req.into_inner())?;
+        let view = domain::get(&self.app.store, &p, &id).await?;
         let now = self.app.store.clock().now_us();
         Ok(Response::new(pb::Retention {
             case_file_id: view.c.id.clone(),
@@ -292,54 +249,30 @@ impl RecordsService for RecordsApi {
         &self,
         req: Request<pb::PlaceHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        if r.case_file_id.is_empty() == r.letter_id.is_empty() {
-            v.add(
-                "case_file_id",
-                "set exactly one of case_file_id and letter_id",
-            );
-        }
-        v.uuid("case_file_id", &r.case_file_id, false);
-        v.uuid("letter_id", &r.letter_id, false);
-        v.len("reason", &r.reason, 1, 1000);
-        v.len("authority", &r.authority, 1, 500);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        mutate_request(&self.app, req, async |tx, ctx, h: &NewHold| {
             Ok(hold_pb(
                 domain::place_hold(
                     tx,
-                    Ctx::new(&p, &m),
-                    &r.case_file_id,
-                    &r.letter_id,
-                    &r.reason,
-                    &r.authority,
+                    ctx,
+                    &h.case_file_id,
+                    &h.letter_id,
+                    &h.reason,
+                    &h.authority,
                 )
                 .await?,
             ))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn release_hold(
         &self,
         req: Request<pb::ReleaseHoldRequest>,
     ) -> Result<Response<pb::Hold>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("hold_id", &r.hold_id, true);
-        v.len("reason", &r.reason, 0, 1000);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
-            Ok(hold_pb(
-                domain::release_hold(tx, Ctx::new(&p, &m), &r.hold_id).await?,
-            ))
+        mutate_request(&self.app, req, async |tx, ctx, HoldId(id): &HoldId| {
+            Ok(hold_pb(domain::release_hold(tx, ctx, id).await?))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn list_due(
@@ -347,27 +280,19 @@ impl RecordsService for RecordsApi {
         req: Request<pb::ListDueRequest>,
     ) -> Result<Response<pb::ListDueResponse>, Status> {
         let p = principal(&req)?;
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        let fd = match DueKind::try_from(r.kind) {
-            Ok(DueKind::Transfer) => FinalDisposition::Permanen,
-            Ok(DueKind::Disposal) => FinalDisposition::Musnah,
-            Ok(DueKind::Reappraisal) => FinalDisposition::DinilaiKembali,
-            _ => {
-                v.add("kind", "must be TRANSFER, DISPOSAL or REAPPRAISAL");
-                FinalDisposition::Unspecified
-            }
-        };
-        let as_of = r.as_of.as_ref().map(from_timestamp);
-        if as_of == Some(None) {
-            v.add("as_of", "is out of range");
-        }
-        v.finish()?;
-        let as_of = as_of
-            .flatten()
+        let q = DueQuery::try_from(req.into_inner())?;
+        let as_of = q
+            .as_of_us
             .unwrap_or_else(|| self.app.store.clock().now_us());
-        let (rows, next) =
-            domain::due(&self.app.store, &p, fd, as_of, r.page_size, &r.page_token).await?;
+        let (rows, next) = domain::due(
+            &self.app.store,
+            &p,
+            q.disposition,
+            as_of,
+            q.page_size,
+            &q.page_token,
+        )
+        .await?;
         Ok(Response::new(pb::ListDueResponse {
             case_files: rows.into_iter().map(case_file_pb).collect(),
             next_page_token: next,
@@ -378,116 +303,78 @@ impl RecordsService for RecordsApi {
         &self,
         req: Request<pb::ProposeDisposalRequest>,
     ) -> Result<Response<pb::DisposalProposal>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        let kind = match DueKind::try_from(r.kind) {
-            Ok(k @ (DueKind::Disposal | DueKind::Transfer)) => k,
-            _ => {
-                v.add(
-                    "kind",
-                    "must be DUE_KIND_DISPOSAL or DUE_KIND_TRANSFER (re-appraisal is not a disposal)",
-                );
-                DueKind::Unspecified
-            }
-        };
-        if r.case_file_ids.is_empty() || r.case_file_ids.len() > 1000 {
-            v.add("case_file_ids", "must hold 1 to 1000 ids");
-        }
-        for (i, id) in r.case_file_ids.iter().enumerate() {
-            v.uuid(&format!("case_file_ids[{i}]"), id, true);
-        }
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        mutate_request(&self.app, req, async |tx, ctx, d: &Proposal| {
             Ok(proposal_pb(
-                disposal::propose(tx, Ctx::new(&p, &m), kind, &r.case_file_ids).await?,
+                disposal::propose(tx, ctx, d.kind, &d.case_file_ids).await?,
             ))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn approve_disposal(
         &self,
         req: Request<pb::ApproveDisposalRequest>,
     ) -> Result<Response<pb::DisposalProposal>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("proposal_id", &r.proposal_id, true);
-        v.uuid("position_id", &r.position_id, true);
-        super::letters::etag_rule(&mut v, &r.etag);
-        v.finish()?;
-        let out = mutate(&self.app, &p, &m, &r.request_id, &r, async |tx| {
+        mutate_request(&self.app, req, async |tx, ctx, a: &Approval| {
             Ok(proposal_pb(
-                disposal::approve(
-                    tx,
-                    Ctx::new(&p, &m),
-                    &r.proposal_id,
-                    &r.position_id,
-                    &r.etag,
-                )
-                .await?,
+                disposal::approve(tx, ctx, &a.proposal_id, &a.position_id, &a.etag).await?,
             ))
         })
-        .await?;
-        Ok(Response::new(out))
+        .await
     }
 
     async fn execute_disposal(
         &self,
         req: Request<pb::ExecuteDisposalRequest>,
     ) -> Result<Response<pb::DisposalProposal>, Status> {
-        let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("proposal_id", &r.proposal_id, true);
-        super::letters::etag_rule(&mut v, &r.etag);
-        v.len("passphrase", &r.passphrase, 0, 1024);
-        v.finish()?;
-        let agency = p.agency_id.clone();
-        let current = disposal::proposal(&self.app.store, &agency, &r.proposal_id).await?;
+        let (p, m, r, Mutation { request_id, input }) = converted::<_, Execution>(req)?;
+        let current = disposal::proposal(&self.app.store, &p.agency_id, &input.proposal_id).await?;
         // The fingerprint of the request must not carry the passphrase.
         let fingerprint = pb::ExecuteDisposalRequest {
             passphrase: String::new(),
-            ..r.clone()
+            ..r
         };
         let destroys = current.kind == DueKind::Disposal as i16;
-        let unlocked =
-            if destroys && current.state == crate::domain::lifecycle::ProposalState::Approved {
-                if r.passphrase.is_empty() {
-                    return Err(Error::invalid(
-                        "passphrase",
-                        "required to sign the berita acara of destruction",
-                    )
-                    .into());
-                }
-                Some(
-                    crate::domain::signing::unlock_audited(
-                        &self.app.store,
-                        &p,
-                        &m,
-                        "disposal_proposal",
-                        &r.proposal_id,
-                        &r.passphrase,
-                    )
-                    .await?,
+        let unlocked = if destroys && current.state == ProposalState::Approved {
+            if input.passphrase.is_empty() {
+                return Err(Error::invalid(
+                    "passphrase",
+                    "required to sign the berita acara of destruction",
                 )
-            } else {
-                None
-            };
-        let out = mutate(&self.app, &p, &m, &r.request_id, &fingerprint, async |tx| {
+                .into());
+            }
+            Some(
+                crate::domain::signing::unlock_audited(
+                    &self.app.store,
+                    &p,
+                    &m,
+                    "disposal_proposal",
+                    &input.proposal_id,
+                    &input.passphrase,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
+        let out = mutate(&self.app, &p, &m, &request_id, &fingerprint, async |tx| {
             let signer = unlocked
                 .as_ref()
                 .map(|(key, record)| BeritaAcaraSigner { key, record });
             Ok(proposal_pb(
-                disposal::execute(tx, Ctx::new(&p, &m), &r.proposal_id, &r.etag, signer).await?,
+                disposal::execute(
+                    tx,
+                    Ctx::new(&p, &m),
+                    &input.proposal_id,
+                    &input.etag,
+                    signer,
+                )
+                .await?,
             ))
         })
         .await?;
         if destroys {
-            let blobs = Blobs::new(&self.app.settings.data_dir);
-            disposal::purge_destroyed(&self.app.store, &blobs, &out.id).await?;
+            disposal::purge_destroyed(&self.app.store, &self.app.blobs(), &out.id).await?;
         }
         Ok(Response::new(out))
     }
@@ -497,13 +384,12 @@ impl RecordsService for RecordsApi {
         req: Request<pb::ExportCaseFileRequest>,
     ) -> Result<Response<BoxStream<pb::ExportCaseFileResponse>>, Status> {
         let (p, m) = (principal(&req)?, meta(&req));
-        let r = req.into_inner();
-        let mut v = Violations::new();
-        v.uuid("case_file_id", &r.case_file_id, true);
-        v.len("access_reason", &r.access_reason, 0, 1000);
-        v.finish()?;
-        let c = package::exportable(&self.app.store, &p.agency_id, &r.case_file_id).await?;
-        let letter_ids = package::admit(&self.app.store, &p, &m, &c, &r.access_reason).await?;
+        let Export {
+            case_file_id,
+            access_reason,
+        } = Export::try_from(req.into_inner())?;
+        let c = package::exportable(&self.app.store, &p.agency_id, &case_file_id).await?;
+        let letter_ids = package::admit(&self.app.store, &p, &m, &c, &access_reason).await?;
         let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Status>>(4);
         let (out_tx, out_rx) = tokio::sync::mpsc::channel(4);
         let app = self.app.clone();
@@ -517,7 +403,7 @@ impl RecordsService for RecordsApi {
             }
         });
         tokio::spawn(async move {
-            let blobs = Blobs::new(&app.settings.data_dir);
+            let blobs = app.blobs();
             let case_file_id = c.id.clone();
             let result = match package::export(&app.store, &blobs, c, letter_ids, zip_tx).await {
                 Ok(done) => {
