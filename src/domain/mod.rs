@@ -1,5 +1,6 @@
 //! The rules of naskah: access policy, audit reading, identity. No tonic and no
-//! sea-orm types appear in this module's signatures.
+//! sea-orm types appear in this module's signatures (the records it takes and
+//! answers with are the store's rows, whose states are this module's enums).
 
 pub mod audit;
 pub mod calendar;
@@ -14,7 +15,6 @@ pub mod letters;
 pub mod lifecycle;
 pub mod numbering;
 pub mod org;
-pub mod org_rows;
 pub mod package;
 pub mod page;
 pub mod policy;

@@ -88,18 +88,32 @@ async fn concurrent_writers_keep_one_valid_chain(db: Db) {
             other.clone()
         };
         tasks.push(tokio::spawn(async move {
-            let mut tx = store.begin_write_grouped().await.expect("tx");
-            tx.audit(NewEvent::success(
-                "test/concurrent",
-                "thing",
-                &format!("c-{i}"),
-            ));
-            tx.audit(NewEvent::success(
-                "test/concurrent",
-                "thing",
-                &format!("c-{i}-second"),
-            ));
-            tx.commit().await.expect("commit")
+            // As `mutate` does: a writer whose group failed as a whole (a
+            // lock wait over the shared groups' limit, with the other
+            // store's groups holding the chain's head) runs again alone.
+            let mut alone = false;
+            loop {
+                let mut tx = if alone {
+                    store.begin_write().await.expect("tx")
+                } else {
+                    store.begin_write_grouped().await.expect("tx")
+                };
+                tx.audit(NewEvent::success(
+                    "test/concurrent",
+                    "thing",
+                    &format!("c-{i}"),
+                ));
+                tx.audit(NewEvent::success(
+                    "test/concurrent",
+                    "thing",
+                    &format!("c-{i}-second"),
+                ));
+                match tx.commit().await {
+                    Ok(seqs) => break seqs,
+                    Err(e) if !alone && e.retry_alone() => alone = true,
+                    Err(e) => panic!("commit: {e}"),
+                }
+            }
         }));
     }
     let mut seqs = Vec::new();

@@ -15,7 +15,7 @@ use crate::domain::identity::UserRecord;
 use crate::domain::org::{
     self as domain, ChartUnit, NewAssignment, NewUser, PositionChanges, UnitChanges, UserChanges,
 };
-use crate::domain::org_rows::{AssignmentRecord, PositionRecord, UnitRecord};
+use crate::domain::org::{AssignmentRecord, PositionRecord, UnitRecord};
 use crate::proto::org_service_server::OrgService;
 use crate::proto::{self as pb, UserStatus};
 use convert::{

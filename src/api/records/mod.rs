@@ -390,13 +390,13 @@ impl RecordsService for RecordsApi {
         } = Export::try_from(req.into_inner())?;
         let c = package::exportable(&self.app.store, &p.agency_id, &case_file_id).await?;
         let letter_ids = package::admit(&self.app.store, &p, &m, &c, &access_reason).await?;
-        let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, Status>>(4);
+        let (zip_tx, mut zip_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
         let (out_tx, out_rx) = tokio::sync::mpsc::channel(4);
         let app = self.app.clone();
         let forward = out_tx.clone();
         tokio::spawn(async move {
             while let Some(chunk) = zip_rx.recv().await {
-                let msg = chunk.map(|chunk| pb::ExportCaseFileResponse { chunk });
+                let msg = Ok(pb::ExportCaseFileResponse { chunk });
                 if forward.send(msg).await.is_err() {
                     break;
                 }

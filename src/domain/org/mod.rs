@@ -10,7 +10,10 @@ use crate::auth::{Principal, password, roles_from_db, roles_to_db};
 use crate::error::{Error, Reason, Result};
 use crate::proto::{AssignmentKind, Role};
 use crate::store::identity::{self as idq, UserRecord};
-use crate::store::org::{self as q, AssignmentRecord, PositionRecord, UnitRecord};
+use crate::store::org as q;
+/// The organisation's rows as the operations answer with them (users are
+/// `identity::UserRecord`).
+pub use crate::store::org::{AssignmentRecord, PositionRecord, UnitRecord};
 use crate::store::{Store, WriteTx};
 
 mod assignments;

@@ -12,7 +12,7 @@ enum Part {
 /// Where the ZIP bytes go: a bounded channel of chunks (the gRPC stream), hashed
 /// on the way.
 struct ChunkSink {
-    tx: mpsc::Sender<std::result::Result<Vec<u8>, tonic::Status>>,
+    tx: mpsc::Sender<Vec<u8>>,
     buf: Vec<u8>,
     hasher: Sha256,
     size: u64,
@@ -25,7 +25,7 @@ impl ChunkSink {
         }
         let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
         self.tx
-            .blocking_send(Ok(chunk))
+            .blocking_send(chunk)
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))
     }
 }
@@ -227,7 +227,7 @@ pub async fn export(
     blobs: &Blobs,
     c: CaseFileRecord,
     letter_ids: Vec<String>,
-    out: mpsc::Sender<std::result::Result<Vec<u8>, tonic::Status>>,
+    out: mpsc::Sender<Vec<u8>>,
 ) -> Result<Exported> {
     let (tx, rx) = mpsc::channel::<Part>(4);
     let sink = ChunkSink {
