@@ -5,6 +5,9 @@
 //! the store converts at its boundary (`store/entities/stored.rs`), where a
 //! number outside a machine's states is a corrupt row.
 //!
+//! The route step's kind and decision, a letter's folder, direction and
+//! addressee kind are stored enums of the same shape, without a machine.
+//!
 //! Who may cause an event (drafter, current step, signer, sender, recipient)
 //! and the checks on the rest of the data (route, recipients, holds) stay with
 //! the operation; the machines decide only which state follows which.
@@ -173,6 +176,37 @@ states!(
         Pending = 1,
         Approved = 2,
         Returned = 3,
+    }
+);
+
+states!(
+    /// A letter's folder for a position (the contract's `Folder`).
+    Folder {
+        Inbox = 1,
+        Cc = 2,
+        Drafts = 3,
+        ToReview = 4,
+        ToSign = 5,
+        Sent = 6,
+        /// Every letter the position takes part in (see
+        /// `letters::visibility::Part`).
+        All = 7,
+    }
+);
+
+states!(
+    /// Whether a letter was written here or received.
+    Direction {
+        Outgoing = 1,
+        Incoming = 2,
+    }
+);
+
+states!(
+    /// How a letter addresses a position or an outside party.
+    AddresseeKind {
+        To = 1,
+        Cc = 2,
     }
 );
 
@@ -626,6 +660,19 @@ mod tests {
             let n = i16::from(*s);
             assert_eq!(RecipientStatus::try_from(n).ok(), Some(*s));
             assert!(proto::DispositionStatus::try_from(i32::from(n)).is_ok());
+        }
+        for f in Folder::ALL {
+            assert!(proto::Folder::try_from(i32::from(*f)).is_ok());
+        }
+        assert_eq!(
+            proto::Folder::try_from(i32::from(Folder::All)),
+            Ok(proto::Folder::AllVisible)
+        );
+        for s in StepKind::ALL {
+            assert!(proto::RouteStepKind::try_from(i32::from(*s)).is_ok());
+        }
+        for s in Decision::ALL {
+            assert!(proto::StepDecision::try_from(i32::from(*s)).is_ok());
         }
         assert_eq!(
             proto::LetterState::try_from(i32::from(i16::from(LetterState::Sent))),

@@ -64,19 +64,23 @@ async fn resources_of_events_after(
     ids
 }
 
-async fn concurrent_writers_keep_one_valid_chain(db: Db) {
-    let t = TestServer::start(db).await;
-    // A second, independent pool on the same database stands for a second server.
-    let other = naskah::store::Store::connect(
+/// A second, independent store on the test's database: a second server.
+async fn second_store(t: &TestServer, max_connections: u32) -> naskah::store::Store {
+    naskah::store::Store::connect(
         &naskah::store::StoreOptions {
             url: t.db_url.clone(),
-            max_connections: 4,
+            max_connections,
             groups: Default::default(),
         },
         std::sync::Arc::new(naskah::clock::SystemClock),
     )
     .await
-    .expect("second store");
+    .expect("second store")
+}
+
+async fn concurrent_writers_keep_one_valid_chain(db: Db) {
+    let t = TestServer::start(db).await;
+    let other = second_store(&t, 4).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
         .await
         .expect("seq");
@@ -141,16 +145,7 @@ dual!(concurrent_writers_keep_one_valid_chain);
 /// is not), and a server that wrote last links to its own head again.
 async fn writers_of_two_servers_taking_turns_link_to_the_head_each_finds(db: Db) {
     let t = TestServer::start(db).await;
-    let other = naskah::store::Store::connect(
-        &naskah::store::StoreOptions {
-            url: t.db_url.clone(),
-            max_connections: 2,
-            groups: Default::default(),
-        },
-        std::sync::Arc::new(naskah::clock::SystemClock),
-    )
-    .await
-    .expect("second store");
+    let other = second_store(&t, 2).await;
     let before = naskah::store::audit::last_seq(t.store().reader())
         .await
         .expect("seq");

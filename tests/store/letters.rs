@@ -4,7 +4,7 @@
 //! contract; what the tables hold is read through the store.
 
 use naskah::proto::{self as pb, SecurityLevel};
-use naskah_testkit::demo::{Demo, draft, letters, registered, routed, signed};
+use naskah_testkit::demo::{Demo, draft, letters, registered, routed, signed, submitted};
 use naskah_testkit::{Db, TestServer, authed, dual};
 use sha2::Digest;
 
@@ -137,18 +137,7 @@ async fn detail_reads_match_the_tables_of_routed_signed_and_read_letters(db: Db)
     )
     .await;
     let x = routed(&t, &d, &x).await;
-    let x = l
-        .submit_letter(authed(
-            pb::SubmitLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("submit")
-        .into_inner();
+    let x = submitted(&t, &d, &x).await;
     let x = l
         .approve_letter(authed(
             pb::ApproveLetterRequest {
@@ -253,7 +242,7 @@ dual!(detail_reads_match_the_tables_of_an_incoming_letter_with_a_scan);
 /// is added, one already there only moves to the new time (its read time
 /// kept), and an entry named twice is put once.
 async fn folder_entries_of_one_letter_go_in_together(db: Db) {
-    use naskah::store::letters::{self as q, folder};
+    use naskah::store::letters::{self as q, Folder};
     use sea_orm::ConnectionTrait;
     let t = TestServer::start_demo(db).await;
     let d = Demo::login(&t, &["kasi.egov", "sekda"]).await;
@@ -292,7 +281,7 @@ async fn folder_entries_of_one_letter_go_in_together(db: Db) {
             .collect::<Vec<_>>()
     };
     let (own, other) = (d.pos("kasi.egov"), d.pos("sekda"));
-    let all = i64::from(folder::ALL);
+    let all = i64::from(i16::from(Folder::All));
     // The draft is in its drafter's DRAFTS and ALL folders, and nowhere else.
     let before = entries().await;
     assert_eq!(before.len(), 2, "{before:?}");
@@ -309,9 +298,9 @@ async fn folder_entries_of_one_letter_go_in_together(db: Db) {
         backend,
         &agency,
         &[
-            (own.as_str(), folder::ALL),
-            (other.as_str(), folder::ALL),
-            (own.as_str(), folder::ALL),
+            (own.as_str(), Folder::All),
+            (other.as_str(), Folder::All),
+            (own.as_str(), Folder::All),
         ],
         &l.id,
         later,

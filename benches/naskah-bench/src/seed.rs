@@ -3,7 +3,7 @@
 //! the rows the ceiling server reads and writes.
 
 use naskah::domain::lifecycle::{
-    Decision, DispositionState, LetterState, RecipientStatus, StepKind,
+    Decision, Direction, DispositionState, LetterState, RecipientStatus, StepKind,
 };
 use naskah::store::Store;
 use naskah::store::dispositions::{DispositionRecord, RecipientRecord};
@@ -238,7 +238,7 @@ fn letter(
     t: i64,
     drafter: &str,
     state: LetterState,
-    direction: i16,
+    direction: Direction,
 ) -> LetterRecord {
     let (uid, pos) = o.of(drafter);
     let body = format!(
@@ -355,7 +355,7 @@ pub async fn letters(
             if r.below(10) < 6 {
                 // An internal letter: drafted, reviewed by the superior, signed, sent.
                 let drafter = drafters[r.below(4) as usize];
-                let mut l = letter(o, &id, t, drafter, LetterState::Sent, 1);
+                let mut l = letter(o, &id, t, drafter, LetterState::Sent, Direction::Outgoing);
                 let (kadis_uid, _) = o.of("kadis.kominfo");
                 l.number = format!("000.1.1/{i}/APTIKA/2026");
                 l.sign_time_us = Some(t + 5);
@@ -420,7 +420,14 @@ pub async fn letters(
                 rows.letters.push(l);
             } else {
                 // An incoming letter registered by the pencatat.
-                let mut l = letter(o, &id, t, "pencatat", LetterState::Delivered, 2);
+                let mut l = letter(
+                    o,
+                    &id,
+                    t,
+                    "pencatat",
+                    LetterState::Delivered,
+                    Direction::Incoming,
+                );
                 l.incoming = "{\"sender\":{\"organisation\":\"Instansi lain\"},\"sender_number\":\"1/2026\"}".into();
                 recipients.push(if r.below(10) < 8 {
                     kadis.clone()
@@ -526,7 +533,7 @@ pub async fn route_pool(
             } else {
                 LetterState::InReview
             },
-            1,
+            Direction::Outgoing,
         );
         l.current_step = if approved { 1 } else { 0 };
         rows.steps.push(step(

@@ -220,7 +220,7 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
     let l = LetterRecord {
         id: id.clone(),
         agency_id: p.agency_id.clone(),
-        direction: OUTGOING,
+        direction: Direction::Outgoing,
         state: LetterState::OUTGOING,
         letter_type: d.letter_type as i16,
         subject: d.subject.clone(),

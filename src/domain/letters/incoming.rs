@@ -50,7 +50,7 @@ pub async fn register_incoming(
     let l = LetterRecord {
         id: id.clone(),
         agency_id: p.agency_id.clone(),
-        direction: INCOMING,
+        direction: Direction::Incoming,
         state: LetterState::INCOMING,
         letter_type: i.letter_type as i16,
         subject: i.subject.clone(),

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::calendar::rfc3339;
 use super::context::{Ctx, check_etag, etag};
-use super::lifecycle::{Decision, LetterEvent, LetterState, StepKind};
+use super::lifecycle::{Decision, Direction, Folder, LetterEvent, LetterState, StepKind};
 use super::numbering::{self, Parts, Scope};
 use super::page;
 use crate::auth::{Principal, RequestMeta};
@@ -27,7 +27,7 @@ use crate::proto::{LetterType, SecurityLevel};
 pub use crate::store::attachments::AttachmentRecord;
 use crate::store::cache::CodeKind;
 use crate::store::identity::{self as idq, HeldPositionRecord};
-use crate::store::letters::{self as q, AddresseeRecord, LetterRecord, StepRecord, folder};
+use crate::store::letters::{self as q, AddresseeRecord, LetterRecord, StepRecord};
 pub use crate::store::letters::{BoxFilter, CommentRecord, VersionRecord};
 use crate::store::{Store, WriteTx, org as orgq, setup as setupq, signing as signq};
 
@@ -61,8 +61,6 @@ pub(super) fn allows(l: &LetterRecord, e: LetterEvent) -> Result<()> {
     l.state.on(e).map(|_| ())
 }
 
-const OUTGOING: i16 = 1;
-const INCOMING: i16 = 2;
 const TO: i16 = 1;
 const CC: i16 = 2;
 

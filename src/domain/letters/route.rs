@@ -92,9 +92,9 @@ pub(super) async fn route_to(
         .get(idx)
         .ok_or_else(|| Error::rejected(Reason::InvalidState, "the route has no such step"))?;
     let (f, kind) = if s.kind == StepKind::Signer {
-        (folder::TO_SIGN, NoticeKind::SignatureRequested)
+        (Folder::ToSign, NoticeKind::SignatureRequested)
     } else {
-        (folder::TO_REVIEW, NoticeKind::ReviewRequested)
+        (Folder::ToReview, NoticeKind::ReviewRequested)
     };
     // Reached: the step's position now takes part in the letter besides
     // finding it in its folder to act on.
@@ -143,7 +143,7 @@ pub async fn submit(
             signer_first: steps.first().is_some_and(|s| s.kind == StepKind::Signer),
         },
     )?;
-    q::box_remove(&*tx, id, folder::DRAFTS, None).await?;
+    q::box_remove(&*tx, id, Folder::Drafts, None).await?;
     route_to(tx, &l, &steps, 0).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(
@@ -243,7 +243,7 @@ pub async fn approve(
     apply(&mut l, LetterEvent::Approve { signer_next })?;
     // Held back and sent together (see WriteTx::write).
     q::update_step(tx, &s).await?;
-    q::take_from_folder(tx, id, folder::TO_REVIEW, Some(&s.position_id)).await?;
+    q::take_from_folder(tx, id, Folder::ToReview, Some(&s.position_id)).await?;
     route_to(tx, &l, &steps, next).await?;
     save(tx, &mut l).await?;
     tx.audit(actor_event(
@@ -275,13 +275,13 @@ pub async fn return_letter(
     let s = s.clone();
     q::save_step(&*tx, &s).await?;
     comment(tx, &l, p, &held.position_id, l.version, text).await?;
-    q::box_remove(&*tx, id, folder::TO_REVIEW, Some(&s.position_id)).await?;
-    q::box_remove(&*tx, id, folder::TO_SIGN, Some(&s.position_id)).await?;
+    q::box_remove(&*tx, id, Folder::ToReview, Some(&s.position_id)).await?;
+    q::box_remove(&*tx, id, Folder::ToSign, Some(&s.position_id)).await?;
     q::box_put(
         &*tx,
         &l.agency_id,
         &l.drafting_position_id,
-        folder::DRAFTS,
+        Folder::Drafts,
         id,
         now,
     )
@@ -327,7 +327,7 @@ pub async fn withdraw(
             "a legal hold blocks withdrawing this letter",
         ));
     }
-    for f in [folder::DRAFTS, folder::TO_REVIEW, folder::TO_SIGN] {
+    for f in [Folder::Drafts, Folder::ToReview, Folder::ToSign] {
         q::box_remove(&*tx, id, f, None).await?;
     }
     apply(&mut l, LetterEvent::Withdraw)?;

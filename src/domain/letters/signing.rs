@@ -245,7 +245,7 @@ pub async fn sign(
     .await?;
 
     // Delivery.
-    q::box_remove(&*tx, id, folder::TO_SIGN, None).await?;
+    q::box_remove(&*tx, id, Folder::ToSign, None).await?;
     for a in addressees.iter().filter(|a| !a.position_id.is_empty()) {
         let to = a.kind == TO;
         enrol_addressee(
@@ -269,13 +269,13 @@ pub async fn sign(
         &*tx,
         &p.agency_id,
         &l.drafting_position_id,
-        folder::SENT,
+        Folder::Sent,
         id,
         now,
     )
     .await?;
     if held.position_id != l.drafting_position_id {
-        q::box_put(&*tx, &p.agency_id, &held.position_id, folder::SENT, id, now).await?;
+        q::box_put(&*tx, &p.agency_id, &held.position_id, Folder::Sent, id, now).await?;
     }
     apply(&mut l, LetterEvent::Sign)?;
     l.number = number.clone();

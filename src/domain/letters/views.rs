@@ -232,7 +232,7 @@ async fn answer_with(
 pub async fn list(
     store: &Store,
     p: &Principal,
-    f: i16,
+    f: Folder,
     position: &str,
     filter: q::BoxFilter,
     size: i32,
@@ -245,7 +245,7 @@ pub async fn list(
     let types: Vec<String> = filter.types.iter().map(|t| t.to_string()).collect();
     let fp = page::fingerprint(&[
         "letters",
-        &f.to_string(),
+        &i16::from(f).to_string(),
         position,
         &types.join(","),
         &filter

@@ -203,7 +203,7 @@ pub(in crate::domain) async fn enrol_drafter(
     letter_id: &str,
     now: i64,
 ) -> Result<()> {
-    let entries = [(position, folder::DRAFTS), (position, folder::ALL)];
+    let entries = [(position, Folder::Drafts), (position, Folder::All)];
     Ok(q::put_in_folders(tx, agency, &entries, letter_id, now).await?)
 }
 
@@ -213,7 +213,7 @@ pub(in crate::domain) async fn enrol_step(
     tx: &mut WriteTx,
     l: &LetterRecord,
     position: &str,
-    work: i16,
+    work: Folder,
     now: i64,
 ) -> Result<()> {
     Ok(q::put_reached(
@@ -240,9 +240,9 @@ pub(in crate::domain) async fn enrol_addressee(
     now: i64,
     listed_us: i64,
 ) -> Result<()> {
-    let work = if to { folder::INBOX } else { folder::CC };
+    let work = if to { Folder::Inbox } else { Folder::Cc };
     q::box_put(tx, agency, position, work, letter_id, now).await?;
-    q::box_put(tx, agency, position, folder::ALL, letter_id, listed_us).await?;
+    q::box_put(tx, agency, position, Folder::All, letter_id, listed_us).await?;
     Ok(())
 }
 
@@ -255,7 +255,7 @@ pub(in crate::domain) async fn enrol_registrar(
     letter_id: &str,
     now: i64,
 ) -> Result<()> {
-    Ok(q::box_put(tx, agency, position, folder::ALL, letter_id, now).await?)
+    Ok(q::box_put(tx, agency, position, Folder::All, letter_id, now).await?)
 }
 
 /// [`Part::DispositionRecipient`]: a sent disposition's recipient positions
@@ -267,9 +267,9 @@ pub(in crate::domain) async fn enrol_disposition_recipients(
     letter_id: &str,
     now: i64,
 ) -> Result<()> {
-    let entries: Vec<(&str, i16)> = positions
+    let entries: Vec<(&str, Folder)> = positions
         .iter()
-        .map(|p| (p.as_str(), folder::ALL))
+        .map(|p| (p.as_str(), Folder::All))
         .collect();
     Ok(q::put_in_folders(tx, agency, &entries, letter_id, now).await?)
 }

@@ -279,7 +279,7 @@ async fn feed(
         let mut meta = LetterMeta {
             id: l.id.clone(),
             number: l.number.clone(),
-            direction: l.direction,
+            direction: l.direction.into(),
             state: l.state.into(),
             letter_type: l.letter_type,
             security_level: l.security_level,

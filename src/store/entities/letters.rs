@@ -10,7 +10,7 @@ pub mod letter {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: String,
         pub agency_id: String,
-        pub direction: i16,
+        pub direction: crate::domain::lifecycle::Direction,
         pub state: crate::domain::lifecycle::LetterState,
         pub letter_type: i16,
         pub subject: String,
@@ -151,7 +151,7 @@ pub mod letter_box {
         #[sea_orm(primary_key, auto_increment = false)]
         pub position_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub folder: i16,
+        pub folder: crate::domain::lifecycle::Folder,
         #[sea_orm(primary_key, auto_increment = false)]
         pub letter_id: String,
         pub agency_id: String,

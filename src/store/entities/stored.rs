@@ -4,11 +4,11 @@
 //! has to guess at.
 
 use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeErr};
-use sea_orm::{ColIdx, DbErr, QueryResult, TryGetError, TryGetable, Value};
+use sea_orm::{ColIdx, DbErr, QueryResult, TryFromU64, TryGetError, TryGetable, Value};
 
 use crate::domain::lifecycle::{
-    CaseFileState, Decision, DispositionState, LetterState, ProposalState, RecipientStatus,
-    StepKind,
+    AddresseeKind, CaseFileState, Decision, Direction, DispositionState, Folder, LetterState,
+    ProposalState, RecipientStatus, StepKind,
 };
 
 macro_rules! stored {
@@ -43,6 +43,16 @@ macro_rules! stored {
             }
         }
 
+        /// Part of a primary key (the folder of a folder entry).
+        impl TryFromU64 for $t {
+            fn try_from_u64(n: u64) -> Result<Self, DbErr> {
+                <i16 as TryFrom<u64>>::try_from(n)
+                    .ok()
+                    .and_then(|n| <$t as TryFrom<i16>>::try_from(n).ok())
+                    .ok_or_else(|| DbErr::Type(format!("{n} is not a {}", stringify!($t))))
+            }
+        }
+
         impl Nullable for $t {
             fn null() -> Value {
                 Value::SmallInt(None)
@@ -59,4 +69,7 @@ stored!(
     RecipientStatus,
     CaseFileState,
     ProposalState,
+    Folder,
+    Direction,
+    AddresseeKind,
 );

@@ -8,7 +8,7 @@ pub async fn box_put(
     db: &impl Db,
     agency: &str,
     position_id: &str,
-    folder: i16,
+    folder: Folder,
     letter_id: &str,
     sort_us: i64,
 ) -> StoreResult<()> {
@@ -30,7 +30,7 @@ pub fn box_put_stmt(
     db: DbBackend,
     agency: &str,
     position_id: &str,
-    folder: i16,
+    folder: Folder,
     letter_id: &str,
     sort_us: i64,
 ) -> Statement {
@@ -45,7 +45,7 @@ pub fn box_put_stmt(
 pub fn box_put_many_stmt(
     db: DbBackend,
     agency: &str,
-    entries: &[(&str, i16)],
+    entries: &[(&str, Folder)],
     letter_id: &str,
     sort_us: i64,
 ) -> Option<Statement> {
@@ -65,7 +65,7 @@ pub fn box_put_reached_stmt(
     db: DbBackend,
     agency: &str,
     position_id: &str,
-    folder: i16,
+    folder: Folder,
     letter_id: &str,
     now_us: i64,
     created_us: i64,
@@ -74,13 +74,7 @@ pub fn box_put_reached_stmt(
         db,
         [
             box_row(agency, position_id, folder, letter_id, now_us),
-            box_row(
-                agency,
-                position_id,
-                self::folder::ALL,
-                letter_id,
-                created_us,
-            ),
+            box_row(agency, position_id, Folder::All, letter_id, created_us),
         ],
     )
 }
@@ -88,7 +82,7 @@ pub fn box_put_reached_stmt(
 pub(super) fn box_row(
     agency: &str,
     position_id: &str,
-    folder: i16,
+    folder: Folder,
     letter_id: &str,
     sort_us: i64,
 ) -> letter_box::ActiveModel {
@@ -125,7 +119,7 @@ pub(super) fn box_upsert(
 pub async fn box_remove(
     db: &impl Db,
     letter_id: &str,
-    folder: i16,
+    folder: Folder,
     position_id: Option<&str>,
 ) -> StoreResult<()> {
     let db = db.conn();
@@ -143,7 +137,7 @@ pub async fn box_remove(
 pub fn box_remove_stmt(
     db: DbBackend,
     letter_id: &str,
-    folder: i16,
+    folder: Folder,
     position_id: Option<&str>,
 ) -> Statement {
     let mut q = letter_box::Entity::delete_many()
@@ -166,7 +160,7 @@ pub async fn box_mark_read(
     let rows = letter_box::Entity::find()
         .filter(letter_box::Column::PositionId.eq(position_id))
         .filter(letter_box::Column::LetterId.eq(letter_id))
-        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .filter(letter_box::Column::Folder.is_in([Folder::Inbox, Folder::Cc]))
         .all(db)
         .await?;
     if rows.is_empty() {
@@ -176,7 +170,7 @@ pub async fn box_mark_read(
         .col_expr(letter_box::Column::ReadAtUs, Expr::value(now_us))
         .filter(letter_box::Column::PositionId.eq(position_id))
         .filter(letter_box::Column::LetterId.eq(letter_id))
-        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .filter(letter_box::Column::Folder.is_in([Folder::Inbox, Folder::Cc]))
         .filter(letter_box::Column::ReadAtUs.is_null())
         .exec(db)
         .await?;
@@ -193,7 +187,7 @@ pub async fn in_folder(
     db: &impl Db,
     letter_id: &str,
     positions: &[String],
-    folder: i16,
+    folder: Folder,
 ) -> StoreResult<bool> {
     let db = db.conn();
     if positions.is_empty() {
@@ -215,7 +209,7 @@ pub async fn is_participant(
     positions: &[String],
 ) -> StoreResult<bool> {
     let db = db.conn();
-    in_folder(db, letter_id, positions, folder::ALL).await
+    in_folder(db, letter_id, positions, Folder::All).await
 }
 
 /// Filters of a folder listing.
@@ -274,7 +268,7 @@ pub fn letter_at(r: &dyn Cells, b: usize) -> StoreResult<LetterRecord> {
     Ok(LetterRecord {
         id: t(0)?,
         agency_id: t(1)?,
-        direction: n(2)?,
+        direction: crate::store::read::stored(n(2)?, b + 2)?,
         state: crate::store::read::stored(n(3)?, b + 3)?,
         letter_type: n(4)?,
         subject: t(5)?,
@@ -307,7 +301,7 @@ pub fn letter_at(r: &dyn Cells, b: usize) -> StoreResult<LetterRecord> {
 pub async fn list_box(
     store: &Store,
     positions: &[String],
-    folder: i16,
+    folder: Folder,
     filter: &BoxFilter,
     after: Option<(i64, String)>,
     limit: u64,

@@ -25,16 +25,16 @@ pub use folders::*;
 pub use reads::*;
 pub use rows::*;
 
-/// Folder numbers (the `Folder` enum of the contract); 7 lists every participant.
+/// The stored numbers of the domain's [`Folder`]s, for the statements that
+/// write them into their text.
 pub mod folder {
-    pub const INBOX: i16 = 1;
-    pub const CC: i16 = 2;
-    pub const DRAFTS: i16 = 3;
-    pub const TO_REVIEW: i16 = 4;
-    pub const TO_SIGN: i16 = 5;
-    pub const SENT: i16 = 6;
-    pub const ALL: i16 = 7;
+    use crate::domain::lifecycle::Folder;
+    pub const INBOX: i16 = Folder::Inbox as i16;
+    pub const CC: i16 = Folder::Cc as i16;
+    pub const ALL: i16 = Folder::All as i16;
 }
+
+pub use crate::domain::lifecycle::Folder;
 
 /// A letter row.
 pub type LetterRecord = letter::Model;

@@ -40,7 +40,7 @@ pub async fn receipts_of(db: &impl Db, ids: &[String]) -> StoreResult<Vec<(Strin
     }
     Ok(letter_box::Entity::find()
         .filter(letter_box::Column::LetterId.is_in(ids.iter().cloned()))
-        .filter(letter_box::Column::Folder.is_in([folder::INBOX, folder::CC]))
+        .filter(letter_box::Column::Folder.is_in([Folder::Inbox, Folder::Cc]))
         .filter(letter_box::Column::ReadAtUs.is_not_null())
         .all(db)
         .await?

@@ -327,7 +327,7 @@ pub async fn update_step(tx: &mut WriteTx, s: &StepRecord) -> StoreResult<()> {
 pub async fn put_in_folders(
     tx: &mut WriteTx,
     agency: &str,
-    entries: &[(&str, i16)],
+    entries: &[(&str, Folder)],
     letter_id: &str,
     sort_us: i64,
 ) -> StoreResult<()> {
@@ -342,7 +342,7 @@ pub async fn put_reached(
     tx: &mut WriteTx,
     agency: &str,
     position_id: &str,
-    folder: i16,
+    folder: Folder,
     letter_id: &str,
     now_us: i64,
     created_us: i64,
@@ -363,7 +363,7 @@ pub async fn put_reached(
 pub async fn take_from_folder(
     tx: &mut WriteTx,
     letter_id: &str,
-    folder: i16,
+    folder: Folder,
     position_id: Option<&str>,
 ) -> StoreResult<()> {
     let st = box_remove_stmt(tx.db_backend(), letter_id, folder, position_id);

@@ -6,7 +6,9 @@ use naskah::proto::letter_service_client::LetterServiceClient;
 use naskah::proto::{self as pb, SecurityLevel};
 
 use super::wib_now;
-use naskah_testkit::demo::{DEMO_PASSPHRASE, Demo, approved_letters, draft, letters, signed};
+use naskah_testkit::demo::{
+    DEMO_PASSPHRASE, Demo, approved_letters, draft, letters, signed, submitted,
+};
 use naskah_testkit::{Db, TestServer, authed};
 use naskah_testkit::{dual, operator};
 
@@ -129,18 +131,7 @@ async fn the_agency_number_template_is_configurable(db: Db) {
         .await
         .expect("route")
         .into_inner();
-    let x = l
-        .submit_letter(authed(
-            pb::SubmitLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("submit")
-        .into_inner();
+    let x = submitted(&t, &d, &x).await;
     let signed = signed(&t, &d, &x).await;
     let (year, month) = wib_now();
     // A nota dinas drops the security code.

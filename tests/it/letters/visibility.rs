@@ -7,7 +7,7 @@ use naskah::proto::{self as pb, Folder, SecurityLevel};
 use tonic::Code;
 
 use super::{ids_in, pages};
-use naskah_testkit::demo::{Demo, draft, incoming_request, letters, signed};
+use naskah_testkit::demo::{Demo, draft, incoming_request, letters, signed, submitted};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -41,18 +41,7 @@ async fn secret_letters_are_invisible_to_non_participants(db: Db) {
             .await
             .expect("route")
             .into_inner();
-        let x = l
-            .submit_letter(authed(
-                pb::SubmitLetterRequest {
-                    letter_id: x.id.clone(),
-                    etag: x.etag.clone(),
-                    request_id: String::new(),
-                },
-                d.token("kasi.egov"),
-            ))
-            .await
-            .expect("submit")
-            .into_inner();
+        let x = submitted(&t, &d, &x).await;
         signed(&t, &d, &x).await
     };
     let secret = make(SecurityLevel::Rahasia).await;

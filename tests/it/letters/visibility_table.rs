@@ -5,13 +5,12 @@
 //! it, acts for it inside the acting window, or serves it as secretary.
 //! Roles and security levels grant nothing by themselves.
 
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::disposition_service_client::DispositionServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::{self as pb, SecurityLevel, Urgency};
 use tonic::Code;
 
-use naskah_testkit::demo::{Demo, draft, incoming_request, letters, routed, signed};
+use naskah_testkit::demo::{Demo, draft, letters, registered, routed, signed, submitted, who_am_i};
 use naskah_testkit::dual;
 use naskah_testkit::{Db, TestServer, authed, reason};
 
@@ -97,18 +96,7 @@ async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
     let x = routed(&t, &d, &x).await;
     stage(&t, &d, "drafted, route set", &x.id, &["kasi.egov"]).await;
 
-    let x = l
-        .submit_letter(authed(
-            pb::SubmitLetterRequest {
-                letter_id: x.id.clone(),
-                etag: x.etag.clone(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
-        .await
-        .expect("submit")
-        .into_inner();
+    let x = submitted(&t, &d, &x).await;
     stage(
         &t,
         &d,
@@ -162,12 +150,7 @@ async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
     // window the recipient's letter is visible to them, after it it is not.
     let minute = 60_000_000i64;
     let now = naskah_testkit::clock::Clock::now_us(&*clock);
-    let staf = AuthServiceClient::new(t.channel.clone())
-        .who_am_i(authed(pb::WhoAmIRequest {}, d.token("staf.egov")))
-        .await
-        .expect("whoami")
-        .into_inner()
-        .user_id;
+    let staf = who_am_i(&t, d.token("staf.egov")).await.user_id;
     OrgServiceClient::new(t.channel.clone())
         .assign_position(authed(
             pb::AssignPositionRequest {
@@ -192,22 +175,15 @@ async fn who_sees_a_secret_letter_at_each_stage(db: Db) {
     // An incoming RAHASIA letter to Kadis: the registrar and the addressee
     // (with its secretary) see it; Kadis's disposition to Kabid Aptika makes
     // Kabid Aptika see it, and nobody else.
-    let incoming = l
-        .register_incoming_letter(authed(
-            pb::RegisterIncomingLetterRequest {
-                urgency: Urgency::Segera as i32,
-                ..incoming_request(
-                    vec![d.pos("kadis.kominfo")],
-                    "Permintaan data",
-                    "000.1",
-                    SecurityLevel::Rahasia,
-                )
-            },
-            d.token("pencatat"),
-        ))
-        .await
-        .expect("register")
-        .into_inner();
+    let incoming = registered(
+        &t,
+        &d,
+        &["kadis.kominfo"],
+        "Permintaan data",
+        "000.1",
+        SecurityLevel::Rahasia,
+    )
+    .await;
     stage(
         &t,
         &d,

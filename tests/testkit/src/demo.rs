@@ -196,22 +196,27 @@ pub async fn approved_letters(t: &TestServer, d: &Demo, n: usize) -> Vec<pb::Let
             .await
             .expect("route")
             .into_inner();
-        let x = letters(t)
-            .submit_letter(authed(
-                pb::SubmitLetterRequest {
-                    letter_id: x.id.clone(),
-                    etag: x.etag.clone(),
-                    request_id: String::new(),
-                },
-                d.token("kasi.egov"),
-            ))
-            .await
-            .expect("submit")
-            .into_inner();
+        let x = submitted(t, d, &x).await;
         assert_eq!(x.state, LetterState::Approved as i32);
         out.push(x);
     }
     out
+}
+
+/// `x` submitted into its route by its drafter, kasi.egov.
+pub async fn submitted(t: &TestServer, d: &Demo, x: &pb::Letter) -> pb::Letter {
+    letters(t)
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("submit")
+        .into_inner()
 }
 
 /// Who the bearer of `token` is: their user, agency and positions.

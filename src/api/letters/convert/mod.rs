@@ -47,7 +47,7 @@ pub struct DraftEdit {
 /// ListLetters: a folder page.
 #[derive(Clone, Debug)]
 pub struct FolderQuery {
-    pub folder: i16,
+    pub folder: crate::domain::lifecycle::Folder,
     pub position_id: String,
     pub filter: BoxFilter,
     pub page_size: i32,
@@ -212,7 +212,9 @@ impl TryFrom<pb::ListLettersRequest> for FolderQuery {
         };
         v.finish()?;
         Ok(FolderQuery {
-            folder: folder as i16,
+            folder: crate::domain::lifecycle::Folder::try_from(
+                i16::try_from(folder).unwrap_or_default(),
+            )?,
             position_id,
             filter: BoxFilter {
                 types: types.iter().map(|t| *t as i16).collect(),

@@ -339,10 +339,20 @@ mod tests {
     fn folder_entries_and_their_removal_are_plain_writes() {
         use crate::store::letters::{box_put_many_stmt, box_remove_stmt};
         let db = DbBackend::Postgres;
-        let put = box_put_many_stmt(db, "a", &[("p", 1), ("p", 2)], "l", 1);
+        let put = box_put_many_stmt(
+            db,
+            "a",
+            &[
+                ("p", crate::domain::lifecycle::Folder::Inbox),
+                ("p", crate::domain::lifecycle::Folder::Cc),
+            ],
+            "l",
+            1,
+        );
         let put = put.map(|s| s.sql).unwrap_or_default();
         assert_eq!(writes_only(&put).as_deref(), Some("letter_box"), "{put}");
-        let remove = box_remove_stmt(db, "l", 1, Some("p")).sql;
+        let remove =
+            box_remove_stmt(db, "l", crate::domain::lifecycle::Folder::Inbox, Some("p")).sql;
         assert_eq!(
             writes_only(&remove).as_deref(),
             Some("letter_box"),

@@ -425,7 +425,7 @@ mod tests {
         e::letter::Model {
             id: id.into(),
             agency_id: "a".into(),
-            direction: 2,
+            direction: crate::domain::lifecycle::Direction::Incoming,
             state: crate::domain::lifecycle::LetterState::Withdrawn,
             letter_type: 3,
             subject: "s".into(),
