@@ -3,7 +3,7 @@
 //! the rows the ceiling server reads and writes.
 
 use naskah::domain::lifecycle::{
-    Decision, Direction, DispositionState, LetterState, RecipientStatus, StepKind,
+    AddresseeKind, Decision, Direction, DispositionState, LetterState, RecipientStatus, StepKind,
 };
 use naskah::store::Store;
 use naskah::store::dispositions::{DispositionRecord, RecipientRecord};
@@ -309,7 +309,7 @@ fn step(
     }
 }
 
-fn to(letter: &str, kind: i16, idx: i32, pos: &str) -> AddresseeRecord {
+fn to(letter: &str, kind: AddresseeKind, idx: i32, pos: &str) -> AddresseeRecord {
     AddresseeRecord {
         letter_id: letter.to_owned(),
         kind,
@@ -386,7 +386,7 @@ pub async fn letters(
                 if r.below(10) < 3 {
                     let cc = o.pos("sekda");
                     if !recipients.contains(&cc) {
-                        rows.addressees.push(to(&id, 2, 0, &cc));
+                        rows.addressees.push(to(&id, AddresseeKind::Cc, 0, &cc));
                         rows.put(&o.agency, &cc, CC, &id, t + 5, false);
                         rows.put(&o.agency, &cc, ALL, &id, t, false);
                     }
@@ -438,7 +438,8 @@ pub async fn letters(
                 rows.letters.push(l);
             }
             for (k, p) in recipients.iter().enumerate() {
-                rows.addressees.push(to(&id, 1, k as i32, p));
+                rows.addressees
+                    .push(to(&id, AddresseeKind::To, k as i32, p));
                 rows.put(&o.agency, p, INBOX, &id, t + 5, read);
                 rows.put(&o.agency, p, ALL, &id, t, read);
             }
@@ -545,7 +546,8 @@ pub async fn route_pool(
         ));
         rows.steps
             .push(step(&id, 1, &signer, StepKind::Signer, None));
-        rows.addressees.push(to(&id, 1, 0, &o.pos("sekda")));
+        rows.addressees
+            .push(to(&id, AddresseeKind::To, 0, &o.pos("sekda")));
         for p in [&l.drafting_position_id, &reviewer, &signer] {
             rows.put(&o.agency, p, ALL, &id, t, true);
         }

@@ -1,5 +1,6 @@
 //! The domain's letters, comments, versions and attachments → protobuf.
 
+use crate::domain::lifecycle::AddresseeKind;
 use std::collections::HashMap;
 
 use crate::clock::to_timestamp;
@@ -120,9 +121,8 @@ pub(super) fn letter_pb(v: LetterView) -> pb::Letter {
             read_time,
         };
         match kind {
-            1 => recipients.push(pb_a),
-            2 => carbon_copies.push(pb_a),
-            _ => {}
+            AddresseeKind::To => recipients.push(pb_a),
+            AddresseeKind::Cc => carbon_copies.push(pb_a),
         }
     }
     let incoming = incoming.map(|i| pb::IncomingDetails {

@@ -90,7 +90,7 @@ pub(super) async fn addressee_rows(
     tx: &WriteTx,
     agency: &str,
     letter_id: &str,
-    kind: i16,
+    kind: AddresseeKind,
     targets: &[Target],
 ) -> Result<Vec<AddresseeRecord>> {
     let mut out = Vec::new();
@@ -245,8 +245,8 @@ pub async fn create_draft(tx: &mut WriteTx, ctx: Ctx<'_>, d: DraftInput) -> Resu
         created_at_us: now,
         updated_at_us: now,
     };
-    let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &d.recipients).await?;
-    rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &d.carbon_copies).await?);
+    let mut rows = addressee_rows(tx, &p.agency_id, &id, AddresseeKind::To, &d.recipients).await?;
+    rows.extend(addressee_rows(tx, &p.agency_id, &id, AddresseeKind::Cc, &d.carbon_copies).await?);
     // Held back and sent together (see WriteTx::write).
     q::create_letter(tx, &l).await?;
     q::insert_addressees(tx, &rows).await?;
@@ -332,7 +332,7 @@ pub async fn update_draft(
     }
     if ch.recipients.is_some() || ch.carbon_copies.is_some() {
         let current = q::addressees(&*tx, id).await?;
-        let keep = |kind: i16| {
+        let keep = |kind: AddresseeKind| {
             current
                 .iter()
                 .filter(|a| a.kind == kind)
@@ -340,12 +340,12 @@ pub async fn update_draft(
                 .collect::<Vec<_>>()
         };
         let mut rows = match &ch.recipients {
-            Some(t) => addressee_rows(tx, &p.agency_id, id, TO, t).await?,
-            None => keep(TO),
+            Some(t) => addressee_rows(tx, &p.agency_id, id, AddresseeKind::To, t).await?,
+            None => keep(AddresseeKind::To),
         };
         rows.extend(match &ch.carbon_copies {
-            Some(t) => addressee_rows(tx, &p.agency_id, id, CC, t).await?,
-            None => keep(CC),
+            Some(t) => addressee_rows(tx, &p.agency_id, id, AddresseeKind::Cc, t).await?,
+            None => keep(AddresseeKind::Cc),
         });
         q::replace_addressees(&*tx, id, &rows).await?;
     }

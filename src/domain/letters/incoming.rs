@@ -37,8 +37,8 @@ pub async fn register_incoming(
     let id = uuid::Uuid::new_v4().to_string();
     let to: Vec<Target> = i.to.iter().cloned().map(Target::Position).collect();
     let cc: Vec<Target> = i.cc.iter().cloned().map(Target::Position).collect();
-    let mut rows = addressee_rows(tx, &p.agency_id, &id, TO, &to).await?;
-    rows.extend(addressee_rows(tx, &p.agency_id, &id, CC, &cc).await?);
+    let mut rows = addressee_rows(tx, &p.agency_id, &id, AddresseeKind::To, &to).await?;
+    rows.extend(addressee_rows(tx, &p.agency_id, &id, AddresseeKind::Cc, &cc).await?);
     let incoming = Incoming {
         sender: i.sender,
         sender_number: i.sender_number,
@@ -95,7 +95,7 @@ pub async fn register_incoming(
         enrol_registrar(tx, &p.agency_id, &registrar_position, &id, now).await?;
     }
     for a in &rows {
-        let to = a.kind == TO;
+        let to = a.kind == AddresseeKind::To;
         enrol_addressee(tx, &p.agency_id, &a.position_id, to, &id, now, now).await?;
         let kind = if to {
             NoticeKind::LetterReceived

@@ -17,7 +17,9 @@ use sha2::{Digest, Sha256};
 
 use super::calendar::rfc3339;
 use super::context::{Ctx, check_etag, etag};
-use super::lifecycle::{Decision, Direction, Folder, LetterEvent, LetterState, StepKind};
+use super::lifecycle::{
+    AddresseeKind, Decision, Direction, Folder, LetterEvent, LetterState, StepKind,
+};
 use super::numbering::{self, Parts, Scope};
 use super::page;
 use crate::auth::{Principal, RequestMeta};
@@ -60,9 +62,6 @@ pub(super) fn apply(l: &mut LetterRecord, e: LetterEvent) -> Result<()> {
 pub(super) fn allows(l: &LetterRecord, e: LetterEvent) -> Result<()> {
     l.state.on(e).map(|_| ())
 }
-
-const TO: i16 = 1;
-const CC: i16 = 2;
 
 /// An external addressee as stored (JSON).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -122,7 +122,11 @@ pub async fn submit(
             "set a route (SetRoute) before submitting",
         ));
     }
-    if !q::addressees(&*tx, id).await?.iter().any(|a| a.kind == TO) {
+    if !q::addressees(&*tx, id)
+        .await?
+        .iter()
+        .any(|a| a.kind == AddresseeKind::To)
+    {
         return Err(Error::rejected(
             Reason::RecipientsMissing,
             "the letter needs at least one recipient",

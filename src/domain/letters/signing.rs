@@ -176,7 +176,7 @@ pub async fn sign(
     let addressees = q::addressees(&*tx, id).await?;
     let to: Vec<ManifestAddressee<'_>> = addressees
         .iter()
-        .filter(|a| a.kind == TO)
+        .filter(|a| a.kind == AddresseeKind::To)
         .map(|a| ManifestAddressee {
             position_id: &a.position_id,
             name: &a.display_name,
@@ -184,7 +184,7 @@ pub async fn sign(
         .collect();
     let cc: Vec<ManifestAddressee<'_>> = addressees
         .iter()
-        .filter(|a| a.kind == CC)
+        .filter(|a| a.kind == AddresseeKind::Cc)
         .map(|a| ManifestAddressee {
             position_id: &a.position_id,
             name: &a.display_name,
@@ -247,7 +247,7 @@ pub async fn sign(
     // Delivery.
     q::box_remove(&*tx, id, Folder::ToSign, None).await?;
     for a in addressees.iter().filter(|a| !a.position_id.is_empty()) {
-        let to = a.kind == TO;
+        let to = a.kind == AddresseeKind::To;
         enrol_addressee(
             tx,
             &p.agency_id,

@@ -104,7 +104,7 @@ pub mod letter_addressee {
         #[sea_orm(primary_key, auto_increment = false)]
         pub letter_id: String,
         #[sea_orm(primary_key, auto_increment = false)]
-        pub kind: i16,
+        pub kind: crate::domain::lifecycle::AddresseeKind,
         #[sea_orm(primary_key, auto_increment = false)]
         pub idx: i32,
         pub position_id: String,

@@ -386,7 +386,7 @@ pub(super) fn detail_at(r: &dyn Cells, b: usize) -> StoreResult<Detail> {
         }),
         2 => Detail::Addressee(AddresseeRecord {
             letter_id,
-            kind: small(n(1)?)?,
+            kind: crate::store::read::stored(small(n(1)?)?, 11)?,
             idx: int(n(2)?)?,
             position_id: t(1)?,
             external: t(2)?,
