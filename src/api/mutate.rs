@@ -89,7 +89,7 @@ where
     let request_hash = fingerprint(request);
     // A retry of a finished request is answered before any write lock is taken.
     if let Some(prev) = remembered(app, p, request_id).await? {
-        return replay(m, &request_hash, prev);
+        return replay(app, p, m, request_id, &request_hash, prev).await;
     }
     let mut alone = false;
     let (response, notices) = loop {
@@ -157,7 +157,11 @@ pub async fn replayed<Q: Message, R: Message + Default>(
     request: &Q,
 ) -> Result<Option<R>, Status> {
     match remembered(app, p, request_id).await? {
-        Some(prev) if prev.method == m.method => replay(m, &fingerprint(request), prev).map(Some),
+        Some(prev) if prev.method == m.method => {
+            replay(app, p, m, request_id, &fingerprint(request), prev)
+                .await
+                .map(Some)
+        }
         _ => Ok(None),
     }
 }
@@ -192,14 +196,19 @@ async fn replay_or<R: Message + Default>(
     otherwise: Status,
 ) -> Result<R, Status> {
     match remembered(app, p, request_id).await? {
-        Some(prev) => replay(m, request_hash, prev),
+        Some(prev) => replay(app, p, m, request_id, request_hash, prev).await,
         None => Err(otherwise),
     }
 }
 
-/// The first response again, when the retry is the same request.
-fn replay<R: Message + Default>(
+/// The first response again, when the retry is the same request. Answering
+/// it is a read of what it holds (a secret letter's content, for one), so
+/// the replay is recorded in the audit trail.
+async fn replay<R: Message + Default>(
+    app: &App,
+    p: &Principal,
     m: &RequestMeta,
+    request_id: &str,
     request_hash: &str,
     prev: Remembered,
 ) -> Result<R, Status> {
@@ -209,9 +218,17 @@ fn replay<R: Message + Default>(
             "request_id was already used for a different request",
         )));
     }
-    R::decode(prev.response.as_slice()).map_err(|e| {
+    let answer = R::decode(prev.response.as_slice()).map_err(|e| {
         to_status(Error::Internal(format!(
             "remembered response does not decode: {e}"
         )))
-    })
+    })?;
+    idempotency::record_replay(
+        &app.store,
+        crate::domain::context::Ctx::new(p, m),
+        request_id,
+    )
+    .await
+    .map_err(to_status)?;
+    Ok(answer)
 }

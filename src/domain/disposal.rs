@@ -549,6 +549,7 @@ async fn destroy_letter(
         q::insert_destroyed(&*tx, d).await?;
     }
     q::clear_letter_content(&*tx, letter_id, now).await?;
+    super::idempotency::forget_mentions(tx, letter_id).await?;
     tx.audit(ctx.event(
         "letter",
         letter_id,

@@ -338,7 +338,7 @@ impl CaseFileState {
             (S::Closed, E::Transfer) => Ok(S::Transferred),
             (_, E::File) => Err(Error::rejected(
                 Reason::CaseFileClosed,
-                "letters are filed only into an open case file",
+                "letters can be filed only into an open case file",
             )),
             (_, E::Close) => Err(Error::rejected(
                 Reason::CaseFileClosed,

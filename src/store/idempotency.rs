@@ -68,3 +68,19 @@ pub fn remember_at_commit(
     let st = remember(tx.db_backend(), user_id, request_id, r, tx.now_us());
     tx.defer(st);
 }
+
+/// Deletes every remembered response whose bytes hold `text` (an id, as the
+/// protobuf encoding writes strings: as UTF-8). Reads the whole table: it
+/// runs only when content is destroyed.
+pub async fn forget_mentions(db: &impl Db, text: &str) -> StoreResult<()> {
+    use sea_orm::ConnectionTrait;
+    let db = db.conn();
+    let backend = db.get_database_backend();
+    let sql = format!(
+        "DELETE FROM idempotency_key WHERE {}",
+        super::engine::bytes_hold_text(backend, "response", 1)
+    );
+    db.execute_raw(Statement::from_sql_and_values(backend, sql, [text.into()]))
+        .await?;
+    Ok(())
+}

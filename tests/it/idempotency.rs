@@ -6,7 +6,7 @@ use naskah::proto::{self as pb, DispositionStatus, LetterState, SecurityLevel, U
 
 use naskah_testkit::demo::{Demo, draft, incoming_request, letters, routed, signed};
 use naskah_testkit::dual;
-use naskah_testkit::{Db, TestServer, authed};
+use naskah_testkit::{Db, TestServer, authed, inspect};
 
 async fn a_retry_is_answered_the_first_response(db: Db) {
     let t = TestServer::start_demo(db).await;
@@ -185,5 +185,19 @@ async fn a_retry_is_answered_the_first_response(db: Db) {
         .expect("retry of the disposition")
         .into_inner();
     assert_eq!(again, disposed, "the retry created nothing");
+    // Every replay is recorded in the audit trail under its request_id.
+    for id in [
+        "submit-first",
+        "approve-first",
+        "respond-first",
+        "dispose-first",
+    ] {
+        let replays = inspect::audit_events(&t, id, 10)
+            .await
+            .into_iter()
+            .filter(|e| e.body.summary == "retry answered with the first response")
+            .count();
+        assert_eq!(replays, 1, "{id}");
+    }
 }
 dual!(a_retry_is_answered_the_first_response);

@@ -21,4 +21,20 @@ pub(in crate::store) fn mark(backend: sea_orm::DbBackend, k: usize) -> String {
         _ => "?".to_owned(),
     }
 }
+
+/// The condition that the binary `column` holds the UTF-8 bytes of the text
+/// bound as the `k`-th parameter.
+pub(in crate::store) fn bytes_hold_text(
+    backend: sea_orm::DbBackend,
+    column: &str,
+    k: usize,
+) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("position(convert_to(${k}, 'UTF8') in {column}) > 0")
+        }
+        _ => format!("instr({column}, CAST(? AS BLOB)) > 0"),
+    }
+}
+
 pub use group::GroupLimits;

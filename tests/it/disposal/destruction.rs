@@ -37,18 +37,19 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     let signed = signed_letter(&t, &d).await;
     let signed_body_sha = hex::encode(sha2::Sha256::digest(signed.body.as_bytes()));
     assert!(!signed.body.is_empty());
-    lsvc(&t)
-        .add_comment(authed(
-            pb::AddCommentRequest {
-                letter_id: signed.id.clone(),
-                version: 0,
-                text: "Catatan khusus anggaran 2026".into(),
-                request_id: String::new(),
-            },
-            d.token("kasi.egov"),
-        ))
+    // The comment is made with a request_id: its remembered answer holds
+    // the comment's text.
+    let comment_req = pb::AddCommentRequest {
+        letter_id: signed.id.clone(),
+        version: 0,
+        text: "Catatan khusus anggaran 2026".into(),
+        request_id: "comment-before-destruction".into(),
+    };
+    let comment = lsvc(&t)
+        .add_comment(authed(comment_req.clone(), d.token("kasi.egov")))
         .await
-        .expect("comment");
+        .expect("comment")
+        .into_inner();
     let subject = "Undangan rapat pengadaan server pusat data";
     let inc = incoming(&t, &d, "000.1.1", subject).await;
     let unique: Vec<u8> = [b"%PDF-1.4\nunique ".as_slice(), &[b'u'; 70_000]].concat();
@@ -191,6 +192,15 @@ async fn destruction_keeps_the_residual_record_and_a_signed_berita_acara(db: Db)
     assert!(sig.manifest.is_empty() && sig.signature.is_empty());
     assert_eq!(sig.verification_code, signed.verification_code);
     assert!(inspect::stored_comments(&t, &signed.id).await.is_empty());
+    // Nor does a remembered answer keep it: a retry of the comment is not
+    // answered with the first response (its text) but runs again.
+    match lsvc(&t)
+        .add_comment(authed(comment_req, d.token("kasi.egov")))
+        .await
+    {
+        Ok(again) => assert_ne!(again.into_inner().id, comment.id, "not replayed"),
+        Err(e) => assert_ne!(e.code(), tonic::Code::Ok),
+    }
     for v in inspect::stored_versions(&t, &signed.id).await {
         assert!(v.body.is_empty() && v.subject.is_empty());
     }
