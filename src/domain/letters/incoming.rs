@@ -28,11 +28,19 @@ pub async fn register_incoming(
     let p = ctx.principal;
     check_classification(tx, &p.agency_id, &i.classification_code).await?;
     let caller = Caller::in_tx(tx, p).await?;
+    // The registrar takes part in the letter through a position (see
+    // `Part::Registrar`): a registrar who holds none could not see what they
+    // registered.
     let registrar_position = caller
         .held
         .first()
         .map(|h| h.position_id.clone())
-        .unwrap_or_default();
+        .ok_or_else(|| {
+            Error::rejected(
+                Reason::NotPositionHolder,
+                "register incoming letters from a position you hold",
+            )
+        })?;
     let now = tx.now_us();
     let id = uuid::Uuid::new_v4().to_string();
     let to: Vec<Target> = i.to.iter().cloned().map(Target::Position).collect();
@@ -91,9 +99,7 @@ pub async fn register_incoming(
         },
     )
     .await?;
-    if !registrar_position.is_empty() {
-        enrol_registrar(tx, &p.agency_id, &registrar_position, &id, now).await?;
-    }
+    enrol_registrar(tx, &p.agency_id, &registrar_position, &id, now).await?;
     for a in &rows {
         let to = a.kind == AddresseeKind::To;
         enrol_addressee(tx, &p.agency_id, &a.position_id, to, &id, now, now).await?;

@@ -295,3 +295,40 @@ async fn an_attachment_racing_a_submit_is_refused_when_the_submit_wins(db: Db) {
     t.stop().await;
 }
 dual!(an_attachment_racing_a_submit_is_refused_when_the_submit_wins);
+
+/// A registrar takes part in what they register through a position: one who
+/// holds none is refused, and nothing reaches the addressee's inbox.
+async fn a_registrar_without_a_position_registers_nothing(db: Db) {
+    let t = TestServer::start_demo(db).await;
+    let d = Demo::login(&t, &["kadis.kominfo"]).await;
+    t.seed_user(
+        "pencatat.lepas",
+        "kata-sandi-panjang-1",
+        &[naskah::proto::Role::User, naskah::proto::Role::Registrar],
+    )
+    .await;
+    let token = t.login("pencatat.lepas", "kata-sandi-panjang-1").await;
+    let before = ids_in(&t, d.token("kadis.kominfo"), Folder::Inbox).await;
+    let e = letters(&t)
+        .register_incoming_letter(authed(
+            naskah_testkit::demo::incoming_request(
+                vec![d.pos("kadis.kominfo")],
+                "Surat tanpa pencatat",
+                "000.1",
+                SecurityLevel::Biasa,
+            ),
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code(), reason(&e).as_str()),
+        (Code::PermissionDenied, "NOT_POSITION_HOLDER")
+    );
+    assert_eq!(
+        ids_in(&t, d.token("kadis.kominfo"), Folder::Inbox).await,
+        before,
+        "nothing was registered"
+    );
+}
+dual!(a_registrar_without_a_position_registers_nothing);
