@@ -362,7 +362,7 @@ impl Store {
         decode: read::Decode<T>,
         reach: read::Reach,
     ) -> StoreResult<Vec<T>> {
-        read::rows(self.readers.as_deref(), &self.db, stmt, decode, reach).await
+        read::rows_of(self, stmt, decode, reach).await
     }
 
     /// Dependent reads: `first`, then the statements `then` makes of its rows
