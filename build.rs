@@ -13,6 +13,8 @@ const PROTOS: &[&str] = &[
     "naskah/v1/verification.proto",
     "naskah/v1/records.proto",
     "naskah/v1/audit.proto",
+    "naskah/v1/peer.proto",
+    "naskah/v1/exchange.proto",
 ];
 
 fn main() -> anyhow::Result<()> {

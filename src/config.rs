@@ -67,6 +67,28 @@ pub struct Config {
     pub max_attachment_bytes: u64,
     /// Public verification requests allowed per client address per minute.
     pub verification_rate_per_minute: u32,
+    /// Address of the exchange port (other naskah agencies, mutual TLS);
+    /// empty: this installation does not listen for peers (it still sends,
+    /// and its agencies still exchange among themselves).
+    pub exchange_listen: String,
+    /// The exchange endpoint printed on this installation's peer cards, e.g.
+    /// `https://naskah.example.go.id:50052`; empty: `https://` and
+    /// `exchange_listen`.
+    pub exchange_endpoint: String,
+    /// First retry delay of the relay, in seconds (doubling from there, with
+    /// jitter of ±50 %).
+    pub exchange_retry_base_secs: u64,
+    /// Longest retry delay of the relay, in seconds.
+    pub exchange_retry_ceiling_secs: u64,
+    /// How long, in seconds, the relay keeps trying a consignment before it
+    /// marks it FAILED.
+    pub exchange_give_up_secs: u64,
+    /// Largest envelope (letter and attachments) accepted from a peer, in bytes.
+    pub exchange_max_envelope_bytes: usize,
+    /// Highest security level accepted by exchange: BIASA, TERBATAS, RAHASIA
+    /// or SANGAT_RAHASIA; higher ones are refused with
+    /// SECURITY_LEVEL_NOT_ACCEPTED.
+    pub exchange_max_security_level: String,
 }
 
 impl Default for Config {
@@ -89,6 +111,13 @@ impl Default for Config {
             refresh_token_ttl_secs: 14 * 24 * 3600,
             max_attachment_bytes: 100 * 1024 * 1024,
             verification_rate_per_minute: 120,
+            exchange_listen: String::new(),
+            exchange_endpoint: String::new(),
+            exchange_retry_base_secs: 2,
+            exchange_retry_ceiling_secs: 3600,
+            exchange_give_up_secs: 7 * 24 * 3600,
+            exchange_max_envelope_bytes: 64 * 1024 * 1024,
+            exchange_max_security_level: "SANGAT_RAHASIA".into(),
         }
     }
 }
@@ -112,6 +141,13 @@ const ENV_KEYS: &[&str] = &[
     "refresh_token_ttl_secs",
     "max_attachment_bytes",
     "verification_rate_per_minute",
+    "exchange_listen",
+    "exchange_endpoint",
+    "exchange_retry_base_secs",
+    "exchange_retry_ceiling_secs",
+    "exchange_give_up_secs",
+    "exchange_max_envelope_bytes",
+    "exchange_max_security_level",
 ];
 
 fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -206,6 +242,10 @@ pub struct Settings {
     pub max_attachment_bytes: u64,
     /// Public verification requests per client address per minute.
     pub verification_rate_per_minute: u32,
+    /// The exchange port's address; none when it is off.
+    pub exchange_listen: Option<SocketAddr>,
+    /// The exchange's settings.
+    pub exchange: crate::domain::exchange::ExchangeSettings,
     /// Seed the demo agency on an empty database (`serve --demo`; not a file or environment option).
     pub demo: bool,
 }
@@ -331,7 +371,69 @@ impl Config {
             60,
             365 * 24 * 3600,
         )?;
+        let exchange_listen = if self.exchange_listen.is_empty() {
+            None
+        } else {
+            Some(self.exchange_listen.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    "exchange_listen",
+                    format!("{:?} is not an address like 0.0.0.0:50052", self.exchange_listen),
+                )
+            })?)
+        };
+        let endpoint = match (&exchange_listen, self.exchange_endpoint.is_empty()) {
+            (_, false) => {
+                if !self.exchange_endpoint.starts_with("https://")
+                    || self.exchange_endpoint.parse::<http::Uri>().is_err()
+                {
+                    return Err(invalid(
+                        "exchange_endpoint",
+                        format!("{:?} is not an https:// URL", self.exchange_endpoint),
+                    ));
+                }
+                self.exchange_endpoint.clone()
+            }
+            (Some(a), true) => format!("https://{a}"),
+            (None, true) => String::new(),
+        };
+        range("exchange_retry_base_secs", self.exchange_retry_base_secs, 1, 3600)?;
+        range(
+            "exchange_retry_ceiling_secs",
+            self.exchange_retry_ceiling_secs,
+            self.exchange_retry_base_secs,
+            7 * 24 * 3600,
+        )?;
+        range("exchange_give_up_secs", self.exchange_give_up_secs, 1, 365 * 24 * 3600)?;
+        range(
+            "exchange_max_envelope_bytes",
+            self.exchange_max_envelope_bytes as u64,
+            64 * 1024,
+            1024 * 1024 * 1024,
+        )?;
+        let max_security_level = crate::proto::SecurityLevel::from_str_name(&format!(
+            "SECURITY_LEVEL_{}",
+            self.exchange_max_security_level
+        ))
+        .filter(|l| *l != crate::proto::SecurityLevel::Unspecified)
+        .ok_or_else(|| {
+            invalid(
+                "exchange_max_security_level",
+                format!(
+                    "{:?} is not BIASA, TERBATAS, RAHASIA or SANGAT_RAHASIA",
+                    self.exchange_max_security_level
+                ),
+            )
+        })?;
         Ok(Settings {
+            exchange_listen,
+            exchange: crate::domain::exchange::ExchangeSettings {
+                endpoint,
+                retry_base: Duration::from_secs(self.exchange_retry_base_secs),
+                retry_ceiling: Duration::from_secs(self.exchange_retry_ceiling_secs),
+                give_up: Duration::from_secs(self.exchange_give_up_secs),
+                max_envelope_bytes: self.exchange_max_envelope_bytes,
+                max_security_level,
+            },
             listen,
             data_dir: self.data_dir,
             database_url,

@@ -78,6 +78,21 @@ pub enum Reason {
     AlgorithmNotSupported,
     /// The caller has no (live) signing key.
     NoSigningKey,
+    /// No peer of that agency code in the agency's peer directory.
+    PeerNotFound,
+    /// The calling agency's certificate is not from a pinned peer CA, or does
+    /// not name the agency it speaks for.
+    PeerNotTrusted,
+    /// The peer agency's exchange endpoint cannot be reached now.
+    PeerUnreachable,
+    /// The agency has no exchange endpoint configured.
+    ExchangeNotConfigured,
+    /// No consignment of that id from the calling agency.
+    ConsignmentNotFound,
+    /// No dispatch of that id in the agency.
+    DispatchNotFound,
+    /// A signed statement does not verify or does not say what it must.
+    StatementInvalid,
     /// The passphrase does not open the signing key.
     WrongPassphrase,
     /// The signing certificate is revoked.
@@ -208,6 +223,13 @@ impl Reason {
             Reason::WeakPassphrase => "WEAK_PASSPHRASE",
             Reason::AlgorithmNotSupported => "ALGORITHM_NOT_SUPPORTED",
             Reason::NoSigningKey => "NO_SIGNING_KEY",
+            Reason::PeerNotFound => "PEER_NOT_FOUND",
+            Reason::PeerNotTrusted => "PEER_NOT_TRUSTED",
+            Reason::PeerUnreachable => "PEER_UNREACHABLE",
+            Reason::ExchangeNotConfigured => "EXCHANGE_NOT_CONFIGURED",
+            Reason::ConsignmentNotFound => "CONSIGNMENT_NOT_FOUND",
+            Reason::DispatchNotFound => "DISPATCH_NOT_FOUND",
+            Reason::StatementInvalid => "STATEMENT_INVALID",
             Reason::WrongPassphrase => "WRONG_PASSPHRASE",
             Reason::CertificateRevoked => "CERTIFICATE_REVOKED",
             Reason::CertificateNotFound => "CERTIFICATE_NOT_FOUND",

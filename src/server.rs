@@ -40,6 +40,8 @@ pub struct StartReport {
 pub struct RunningServer {
     /// The address it listens on.
     pub addr: SocketAddr,
+    /// The exchange port's address, when it listens for peers.
+    pub exchange_addr: Option<SocketAddr>,
     /// What happened at start.
     pub report: StartReport,
     /// The shared state (for tests and admin tasks in-process).
@@ -161,13 +163,41 @@ pub async fn start(
     let addr = incoming.local_addr()?;
 
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
+    let notices = crate::notify::channel();
     report_write_groups(store.clone(), stopping_rx.clone());
+    let exchange = Arc::new(crate::domain::exchange::Exchange::new(
+        master_key,
+        crate::domain::Blobs::new(&settings.data_dir),
+        settings.exchange.clone(),
+        notices.clone(),
+    ));
+    let transport: Arc<dyn crate::domain::exchange::Transport> =
+        Arc::new(crate::api::exchange::GrpcTransport::default());
+    crate::domain::exchange::relay::refresh(&store, &exchange)
+        .await
+        .map_err(|e| anyhow::anyhow!("exchange identities: {e}"))?;
+    let exchange_addr = match settings.exchange_listen {
+        Some(a) => Some(
+            crate::api::exchange::serve(a, store.clone(), exchange.clone(), stopping_rx.clone())
+                .await?
+                .0,
+        ),
+        None => None,
+    };
+    tokio::spawn(crate::domain::exchange::relay::run(
+        store.clone(),
+        exchange.clone(),
+        transport.clone(),
+        stopping_rx.clone(),
+    ));
     let app = Arc::new(App {
+        exchange,
+        transport,
         store,
         tokens,
         settings: settings.clone(),
         master_key,
-        notices: crate::notify::channel(),
+        notices,
         verify_limiter: crate::api::verification::RateLimiter::new(
             settings.verification_rate_per_minute,
         ),
@@ -255,6 +285,10 @@ pub async fn start(
         .add_service(svc!(
             proto::audit_service_server::AuditServiceServer<AuditApi>,
             AuditApi::new(app.clone())
+        ))
+        .add_service(svc!(
+            proto::peer_service_server::PeerServiceServer<crate::api::peers::PeerApi>,
+            crate::api::peers::PeerApi::new(app.clone())
         ));
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -278,6 +312,7 @@ pub async fn start(
         "naskah.v1.VerificationService",
         "naskah.v1.RecordsService",
         "naskah.v1.AuditService",
+        "naskah.v1.PeerService",
     ] {
         health_reporter
             .set_service_status(name, ServingStatus::Serving)
@@ -285,6 +320,7 @@ pub async fn start(
     }
     Ok(RunningServer {
         addr,
+        exchange_addr,
         report: StartReport {
             bootstrap_password,
             demo,

@@ -14,6 +14,7 @@ mod m20261122_000007_disposal;
 mod m20261202_000008_agency_login_domain;
 mod m20261202_000009_unreached_steps;
 mod m20261206_000010_agency_time_zone;
+mod m20261206_000011_exchange;
 
 /// The ordered list of naskah's migrations.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_agency_login_domain::Migration),
             Box::new(m20261202_000009_unreached_steps::Migration),
             Box::new(m20261206_000010_agency_time_zone::Migration),
+            Box::new(m20261206_000011_exchange::Migration),
         ]
     }
 }

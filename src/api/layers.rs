@@ -92,6 +92,11 @@ async fn gate(app: &App, method: &str, token: Option<String>, meta: &RequestMeta
             "{method} is not a method of this server"
         )));
     };
+    if rule == policy::Rule::Peer {
+        return Gate::Refuse(Status::unimplemented(format!(
+            "{method} is served to other agencies on the exchange port only"
+        )));
+    }
     let principal = match (&token, rule) {
         (None, policy::Rule::Public) => None,
         (None, _) => {

@@ -8,10 +8,12 @@ pub mod audit;
 pub mod auth;
 pub mod codec;
 pub mod dispositions;
+pub mod exchange;
 pub mod layers;
 pub mod letters;
 pub mod mutate;
 pub mod org;
+pub mod peers;
 pub mod records;
 pub mod signature;
 pub mod status;
@@ -44,6 +46,10 @@ pub struct App {
     pub verify_limiter: crate::api::verification::RateLimiter,
     /// Turns true when the server shuts down; long-lived streams end on it.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// The inter-agency exchange (identities, directory, relay wake-up).
+    pub exchange: std::sync::Arc<crate::domain::exchange::Exchange>,
+    /// How the relay and ListPeerPositions reach other installations.
+    pub transport: std::sync::Arc<dyn crate::domain::exchange::Transport>,
 }
 
 impl App {

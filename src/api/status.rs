@@ -44,6 +44,13 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::RateLimited => Code::ResourceExhausted,
         Reason::WeakPassphrase | Reason::AlgorithmNotSupported => Code::InvalidArgument,
         Reason::NoSigningKey | Reason::CertificateNotFound => Code::NotFound,
+        Reason::PeerNotFound | Reason::ConsignmentNotFound | Reason::DispatchNotFound => {
+            Code::NotFound
+        }
+        Reason::PeerNotTrusted => Code::PermissionDenied,
+        Reason::PeerUnreachable => Code::Unavailable,
+        Reason::ExchangeNotConfigured => Code::FailedPrecondition,
+        Reason::StatementInvalid => Code::InvalidArgument,
         Reason::WrongPassphrase | Reason::NotCertificateOwner => Code::PermissionDenied,
         Reason::CertificateRevoked => Code::FailedPrecondition,
         Reason::LetterNotFound | Reason::ClassificationNotFound | Reason::AttachmentNotFound => {

@@ -176,6 +176,70 @@ pub fn issue_signer_cert(
     Ok((cert.to_der().map_err(CryptoError::failed)?, serial_hex))
 }
 
+/// The DNS name an agency's exchange certificate carries (and TLS checks):
+/// `<code in lower case>.exchange.naskah`.
+pub fn exchange_dns_name(agency_code: &str) -> String {
+    format!("{}.exchange.naskah", agency_code.to_ascii_lowercase())
+}
+
+/// Issues an agency's exchange certificate (TLS client and server, and the
+/// signer of envelopes, receipts and outcomes): (certificate DER, serial hex).
+pub fn issue_exchange_cert(
+    ca_cert_der: &[u8],
+    ca_key: &SigningKey,
+    agency_name: &str,
+    agency_code: &str,
+    public_key: &VerifyingKey,
+    now_secs: u64,
+) -> Result<(Vec<u8>, String), CryptoError> {
+    use x509_cert::ext::pkix::name::GeneralName;
+    use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectAltName};
+    let ca = Certificate::from_der(ca_cert_der).map_err(CryptoError::failed)?;
+    let cn = format!("{agency_name} exchange");
+    let subject_name = name(&[
+        (OID_COUNTRY, "ID", true),
+        (OID_ORG, agency_name, false),
+        (OID_SERIAL_NUMBER, agency_code, true),
+        (OID_CN, &cn, false),
+    ])?;
+    let spki = SubjectPublicKeyInfoOwned::from_key(*public_key).map_err(CryptoError::failed)?;
+    let (serial, serial_hex) = serial()?;
+    let profile = Profile::Leaf {
+        issuer: ca.tbs_certificate.subject.clone(),
+        enable_key_agreement: false,
+        enable_key_encipherment: false,
+    };
+    let mut builder = CertificateBuilder::new(
+        profile,
+        serial,
+        validity(now_secs, 2)?,
+        subject_name,
+        spki,
+        ca_key,
+    )
+    .map_err(CryptoError::failed)?;
+    let dns = der::asn1::Ia5String::new(&exchange_dns_name(agency_code))
+        .map_err(CryptoError::failed)?;
+    builder
+        .add_extension(&SubjectAltName(vec![GeneralName::DnsName(dns)]))
+        .map_err(CryptoError::failed)?;
+    builder
+        .add_extension(&ExtendedKeyUsage(vec![
+            const_oid::db::rfc5280::ID_KP_SERVER_AUTH,
+            const_oid::db::rfc5280::ID_KP_CLIENT_AUTH,
+        ]))
+        .map_err(CryptoError::failed)?;
+    let cert = builder
+        .build::<DerSignature>()
+        .map_err(CryptoError::failed)?;
+    Ok((cert.to_der().map_err(CryptoError::failed)?, serial_hex))
+}
+
+/// The agency code an exchange certificate names (its serialNumber attribute).
+pub fn exchange_agency_code(cert: &Certificate) -> String {
+    subject_of(cert).nip
+}
+
 /// PEM of a certificate.
 pub fn to_pem(cert_der: &[u8]) -> Result<String, CryptoError> {
     let cert = Certificate::from_der(cert_der).map_err(CryptoError::failed)?;

@@ -688,7 +688,16 @@ async fn berita_acara(
     .letter;
     let l = letters::set_route(tx, ctx, &l.id, &etag(l.revision), &[], &own.position_id).await?;
     let l = letters::submit(tx, ctx, &l.id, &etag(l.revision)).await?;
-    let l = letters::sign(tx, ctx, &l.id, &etag(l.revision), signer.key, signer.record).await?;
+    let l = letters::sign(
+        tx,
+        ctx,
+        &l.id,
+        &etag(l.revision),
+        signer.key,
+        signer.record,
+        None,
+    )
+    .await?;
     Ok(l.id)
 }
 

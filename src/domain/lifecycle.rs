@@ -392,6 +392,73 @@ impl ProposalState {
     }
 }
 
+states!(
+    /// Where a consignment to another agency stands (the contract's
+    /// `DispatchStatus`).
+    DispatchStatus {
+        /// Written in the signing transaction; waiting for the relay.
+        Queued = 1,
+        /// Sent at least once without a receipt back (the answer was lost or
+        /// the peer did not answer); sent again until a receipt comes.
+        Sent = 2,
+        /// The receiver answered with a signed delivery receipt.
+        Delivered = 3,
+        /// The receiver's signed outcome: registered, with its number.
+        Registered = 4,
+        /// The receiver's signed outcome: refused, with a code.
+        Refused = 5,
+        /// Given up after the relay's give-up time; a registrar may retry.
+        Failed = 6,
+        /// Cancelled by a registrar before it was delivered.
+        Cancelled = 7,
+    }
+);
+
+/// What happens to a consignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DispatchEvent {
+    /// An attempt reached the wire but brought no receipt back.
+    Transmitted,
+    /// A signed delivery receipt came back.
+    Receipt,
+    /// A signed outcome came back: registered (`true`) or refused.
+    Outcome { registered: bool },
+    /// The relay gives up (its give-up time passed).
+    GiveUp,
+    /// A registrar queues it again.
+    Retry,
+    /// A registrar cancels it.
+    Cancel,
+}
+
+impl DispatchStatus {
+    /// The status after `e`, or why `e` cannot happen now.
+    pub fn on(self, e: DispatchEvent) -> Result<DispatchStatus, Error> {
+        use DispatchEvent as E;
+        use DispatchStatus as S;
+        match (self, e) {
+            (S::Queued | S::Sent, E::Transmitted) => Ok(S::Sent),
+            (S::Queued | S::Sent | S::Failed | S::Cancelled, E::Receipt) => Ok(S::Delivered),
+            (S::Delivered | S::Registered | S::Refused, E::Receipt) => Ok(self),
+            (S::Registered | S::Refused, E::Outcome { .. }) => Ok(self),
+            (_, E::Outcome { registered: true }) => Ok(S::Registered),
+            (_, E::Outcome { registered: false }) => Ok(S::Refused),
+            (S::Queued | S::Sent, E::GiveUp) => Ok(S::Failed),
+            (S::Failed | S::Cancelled, E::Retry) => Ok(S::Queued),
+            (S::Queued | S::Sent | S::Failed, E::Cancel) => Ok(S::Cancelled),
+            _ => Err(Error::rejected(
+                Reason::InvalidState,
+                "the dispatch cannot do that in its current status",
+            )),
+        }
+    }
+
+    /// Whether the relay still sends it.
+    pub fn pending(self) -> bool {
+        matches!(self, DispatchStatus::Queued | DispatchStatus::Sent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeSet, VecDeque};

@@ -9,6 +9,7 @@ pub mod context;
 pub mod demo;
 pub mod disposal;
 pub mod dispositions;
+pub mod exchange;
 pub mod idempotency;
 pub mod identity;
 pub mod letters;

@@ -14,10 +14,15 @@ pub enum Rule {
     Authenticated,
     /// Authenticated users with at least one of these roles.
     AnyOf(&'static [Role]),
+    /// Other naskah agencies, on the exchange port only (mutual TLS; no
+    /// user): the client port answers UNIMPLEMENTED.
+    Peer,
 }
 
 const ADMINS: &[Role] = &[Role::AgencyAdmin, Role::SystemAdmin];
 const RECORDS: &[Role] = &[Role::RecordsOfficer];
+const REGISTRARS: &[Role] = &[Role::Registrar];
+const PEER_READERS: &[Role] = &[Role::AgencyAdmin, Role::SystemAdmin, Role::Registrar];
 
 /// The table, keyed by full gRPC method path.
 pub const POLICY: &[(&str, Rule)] = &[
@@ -151,6 +156,25 @@ pub const POLICY: &[(&str, Rule)] = &[
         "/naskah.v1.SignatureService/GetAgencyCertificate",
         Rule::Authenticated,
     ),
+    // PeerService: the directory for administrators, positions of peers for
+    // anyone addressing a letter, dispatches for registrars.
+    ("/naskah.v1.PeerService/GetPeerCard", Rule::AnyOf(ADMINS)),
+    ("/naskah.v1.PeerService/AddPeer", Rule::AnyOf(ADMINS)),
+    ("/naskah.v1.PeerService/ListPeers", Rule::AnyOf(PEER_READERS)),
+    ("/naskah.v1.PeerService/RemovePeer", Rule::AnyOf(ADMINS)),
+    (
+        "/naskah.v1.PeerService/ListPeerPositions",
+        Rule::Authenticated,
+    ),
+    ("/naskah.v1.PeerService/ListDispatches", Rule::AnyOf(REGISTRARS)),
+    ("/naskah.v1.PeerService/RetryDispatch", Rule::AnyOf(REGISTRARS)),
+    ("/naskah.v1.PeerService/CancelDispatch", Rule::AnyOf(REGISTRARS)),
+    // ExchangeService: served on the exchange port to peer agencies only.
+    ("/naskah.v1.ExchangeService/GetDirectory", Rule::Peer),
+    ("/naskah.v1.ExchangeService/DeliverConsignment", Rule::Peer),
+    ("/naskah.v1.ExchangeService/ReportOutcome", Rule::Peer),
+    ("/naskah.v1.ExchangeService/GetOutcome", Rule::Peer),
+    ("/naskah.v1.ExchangeService/ListOutcomes", Rule::Peer),
     // VerificationService: public, rate-limited.
     ("/naskah.v1.VerificationService/VerifyLetter", Rule::Public),
     (
@@ -234,6 +258,7 @@ pub fn admits(rule: Rule, roles: &[Role]) -> bool {
     match rule {
         Rule::Public | Rule::Authenticated => true,
         Rule::AnyOf(allowed) => allowed.iter().any(|r| roles.contains(r)),
+        Rule::Peer => false,
     }
 }
 

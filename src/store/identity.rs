@@ -3,7 +3,9 @@
 use crate::store::Db;
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
 
 use super::StoreResult;
 use super::entities::{agency, app_user, refresh_token, secretary};
@@ -380,4 +382,16 @@ pub async fn agency_id_by_code(db: &impl Db, code: &str) -> StoreResult<Option<S
         .one(db)
         .await?
         .map(|a| a.id))
+}
+
+/// The ids of every agency of the installation.
+pub async fn agency_ids(db: &impl Db) -> StoreResult<Vec<String>> {
+    let db = db.conn();
+    Ok(agency::Entity::find()
+        .order_by_asc(agency::Column::Code)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect())
 }

@@ -13,6 +13,7 @@ pub mod cache;
 pub mod disposal;
 pub mod dispositions;
 pub mod engine;
+pub mod exchange;
 use engine::connect::{connect_options, prepare_sqlite_file, sqlite_file, sqlite_process_config};
 use engine::group::{self, GroupLimits, Lanes};
 use engine::postgres::{audit_pg, pg_batch, read_pg, write_pg};

@@ -248,10 +248,21 @@ impl LetterService for LetterApi {
         .await?;
         let out = mutate(&self.app, &p, &m, &request_id, &fingerprint, async |tx| {
             let ctx = Ctx::new(&p, &m);
-            let l = domain::sign(tx, ctx, &input.letter_id, &input.etag, &key, &rec).await?;
+            let l = domain::sign(
+                tx,
+                ctx,
+                &input.letter_id,
+                &input.etag,
+                &key,
+                &rec,
+                Some(&self.app.exchange),
+            )
+            .await?;
             Ok(letter_pb(domain::answer(tx, ctx, l).await?))
         })
         .await?;
+        // Consignments for other agencies were queued with the signature.
+        self.app.exchange.wake();
         Ok(Response::new(out))
     }
 

@@ -47,6 +47,7 @@ fn external_pb(e: &External) -> pb::ExternalAddressee {
         address: e.address.clone(),
         email: e.email.clone(),
         exchange_agency_id: e.exchange_agency_id.clone(),
+        exchange_position_id: e.exchange_position_id.clone(),
     }
 }
 
@@ -100,6 +101,7 @@ pub(super) fn letter_pb(v: LetterView) -> pb::Letter {
         users,
         positions,
         with_body,
+        dispatches,
     } = v;
     let names = Names {
         users: &users,
@@ -115,10 +117,15 @@ pub(super) fn letter_pb(v: LetterView) -> pb::Letter {
         } else {
             pb::addressee::Target::PositionId(a.position_id)
         };
+        let dispatch = dispatches
+            .iter()
+            .find(|o| o.addressee_kind == a.kind && o.addressee_idx == a.idx)
+            .map(crate::domain::exchange::dispatches::dispatch_pb);
         let pb_a = pb::Addressee {
             target: Some(target),
             display_name: a.display_name,
             read_time,
+            dispatch,
         };
         match kind {
             AddresseeKind::To => recipients.push(pb_a),

@@ -54,6 +54,7 @@ pub async fn register_incoming(
         receive_time_us: i.receive_time_us.unwrap_or(now),
         registered_by_user_id: p.user_id.clone(),
         registered_by_position_id: registrar_position.clone(),
+        exchange: None,
     };
     let l = LetterRecord {
         id: id.clone(),
@@ -157,4 +158,139 @@ pub async fn mark_read(tx: &mut WriteTx, ctx: Ctx<'_>, id: &str, position_id: &s
         Reason::NotRecipient,
         "none of your positions received this letter",
     ))
+}
+
+/// A letter received by exchange, verified, for one position of this agency.
+pub struct Exchanged {
+    pub agency_id: String,
+    /// The position it is delivered to (the addressed one, or its successor).
+    pub position_id: String,
+    /// Delivered as a carbon copy (CC folder) rather than to the INBOX.
+    pub carbon_copy: bool,
+    pub letter_type: LetterType,
+    pub subject: String,
+    pub body: String,
+    pub security: SecurityLevel,
+    pub urgency: i16,
+    /// The sender's classification code (kept when this agency's scheme has it).
+    pub classification_code: String,
+    pub sender: External,
+    pub sender_number: String,
+    pub letter_date_us: i64,
+    pub received: Received,
+    /// (file name, media type, sha256, size) of attachments already in the blob store.
+    pub attachments: Vec<(String, String, String, i64)>,
+}
+
+/// Registers a letter received by exchange and delivers it to its position
+/// (in `tx`, which the receiver commits with the consignment and its receipt).
+pub(crate) async fn register_exchanged(tx: &mut WriteTx, e: Exchanged) -> Result<LetterRecord> {
+    let now = tx.now_us();
+    let id = uuid::Uuid::new_v4().to_string();
+    let classification = if setupq::classification(&*tx, &e.agency_id, &e.classification_code)
+        .await?
+        .is_some()
+    {
+        e.classification_code.clone()
+    } else {
+        String::new()
+    };
+    let kind = if e.carbon_copy {
+        AddresseeKind::Cc
+    } else {
+        AddresseeKind::To
+    };
+    let rows = addressee_rows(
+        tx,
+        &e.agency_id,
+        &id,
+        kind,
+        &[Target::Position(e.position_id.clone())],
+    )
+    .await?;
+    let incoming = Incoming {
+        sender: e.sender,
+        sender_number: e.sender_number,
+        letter_date_us: e.letter_date_us,
+        receive_time_us: now,
+        registered_by_user_id: String::new(),
+        registered_by_position_id: String::new(),
+        exchange: Some(e.received),
+    };
+    let l = LetterRecord {
+        id: id.clone(),
+        agency_id: e.agency_id.clone(),
+        direction: Direction::Incoming,
+        state: LetterState::INCOMING,
+        letter_type: e.letter_type as i16,
+        subject: e.subject.clone(),
+        body: e.body.clone(),
+        body_sha256: sha256_hex(e.body.as_bytes()),
+        security_level: e.security as i16,
+        urgency: e.urgency,
+        classification_code: classification,
+        drafting_position_id: e.position_id.clone(),
+        drafted_by_user_id: String::new(),
+        drafted_by_position_id: e.position_id.clone(),
+        current_step: -1,
+        version: 1,
+        number: incoming.sender_number.clone(),
+        sign_time_us: None,
+        signer_user_id: String::new(),
+        signer_position_id: String::new(),
+        verification_code: None,
+        reference_letter_id: String::new(),
+        incoming: serde_json::to_string(&incoming).map_err(|x| Error::Internal(x.to_string()))?,
+        revision: 1,
+        created_at_us: now,
+        updated_at_us: now,
+    };
+    q::insert_letter(&*tx, &l).await?;
+    q::replace_addressees(&*tx, &id, &rows).await?;
+    q::insert_version(
+        &*tx,
+        &q::VersionRecord {
+            letter_id: id.clone(),
+            version: 1,
+            subject: l.subject.clone(),
+            body: l.body.clone(),
+            body_sha256: l.body_sha256.clone(),
+            author_user_id: String::new(),
+            author_position_id: e.position_id.clone(),
+            created_at_us: now,
+        },
+    )
+    .await?;
+    for (file_name, media_type, sha256, size) in e.attachments {
+        crate::store::attachments::insert(
+            &*tx,
+            &AttachmentRecord {
+                id: uuid::Uuid::new_v4().to_string(),
+                letter_id: id.clone(),
+                agency_id: e.agency_id.clone(),
+                file_name,
+                media_type,
+                size_bytes: size,
+                sha256,
+                is_scan: false,
+                uploaded_by_user_id: String::new(),
+                created_at_us: now,
+            },
+        )
+        .await?;
+    }
+    let to = !e.carbon_copy;
+    enrol_addressee(tx, &e.agency_id, &e.position_id, to, &id, now, now).await?;
+    let kind = if to {
+        NoticeKind::LetterReceived
+    } else {
+        NoticeKind::LetterCopied
+    };
+    notice(tx, kind, &e.position_id, &id);
+    Ok(l)
+}
+
+/// Whether a position of the agency exists now.
+pub(crate) async fn position_exists(tx: &WriteTx, agency: &str, position_id: &str) -> Result<bool> {
+    Ok(orgq::position(tx, agency, position_id).await?.is_some())
 }

@@ -71,6 +71,9 @@ pub struct External {
     pub address: String,
     pub email: String,
     pub exchange_agency_id: String,
+    /// The addressed position in that agency (exchange only).
+    #[serde(default)]
+    pub exchange_position_id: String,
 }
 
 impl External {
@@ -99,6 +102,27 @@ pub struct Incoming {
     pub receive_time_us: i64,
     pub registered_by_user_id: String,
     pub registered_by_position_id: String,
+    /// Set for a letter received by exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Received>,
+}
+
+/// How a letter received by exchange came (stored with its incoming details).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Received {
+    /// The sender's consignment id.
+    pub consignment_id: String,
+    /// The sending agency's code.
+    pub sender_agency_code: String,
+    /// The signer's name and position, from the verified certificate and envelope.
+    pub signer_name: String,
+    pub signer_position: String,
+    /// The letter's signature verified against the sender agency's CA on receipt.
+    pub signature_valid: bool,
+    /// This agency's registration number.
+    pub registration_number: String,
+    /// The position it was addressed to, when delivered to that position's successor.
+    pub addressed_position_id: String,
 }
 
 /// Content of a draft.

@@ -116,6 +116,7 @@ pub async fn sign(
     etag_sent: &str,
     key: &p256::ecdsa::SigningKey,
     key_rec: &signq::KeyRecord,
+    exchange: Option<&crate::domain::exchange::Exchange>,
 ) -> Result<LetterRecord> {
     let p = ctx.principal;
     let caller = Caller::in_tx(tx, p).await?;
@@ -228,6 +229,8 @@ pub async fn sign(
     };
     let manifest_bytes =
         serde_json::to_vec(&manifest).map_err(|e| Error::Internal(e.to_string()))?;
+    let signer_name = manifest.signer.user_name.clone();
+    let signer_position = manifest.signer.position_name.clone();
     let signature = crate::crypto::cms_sign::sign_detached(key, &key_rec.cert_der, &manifest_bytes)
         .map_err(|e| Error::Internal(e.to_string()))?;
     q::insert_signature(
@@ -235,8 +238,8 @@ pub async fn sign(
         &q::SignatureRecord {
             letter_id: id.to_owned(),
             manifest_sha256: sha256_hex(&manifest_bytes),
-            manifest: manifest_bytes,
-            signature,
+            manifest: manifest_bytes.clone(),
+            signature: signature.clone(),
             cert_serial: key_rec.serial.clone(),
             verification_code: code.clone(),
             created_at_us: now,
@@ -288,12 +291,29 @@ pub async fn sign(
         .iter()
         .filter(|a| a.position_id.is_empty())
         .count();
+    let exchanged = crate::domain::exchange::outbox::queue(
+        tx,
+        exchange,
+        crate::domain::exchange::outbox::Signed {
+            letter: &l,
+            manifest: &manifest_bytes,
+            signature: &signature,
+            signer_cert: &key_rec.cert_der,
+            signer_name: &signer_name,
+            signer_position: &signer_position,
+            addressees: &addressees,
+        },
+    )
+    .await?;
     tx.audit(actor_event(
         ctx,
         &held.position_id,
         "letter",
         id,
-        format!("signed as {number}; delivered; {externals} external addressee(s) queued"),
+        format!(
+            "signed as {number}; delivered; {externals} external addressee(s), \
+             {exchanged} of them queued for exchange"
+        ),
     ));
     Ok(l)
 }

@@ -17,6 +17,8 @@ pub struct LetterView {
     pub users: std::sync::Arc<HashMap<String, String>>,
     pub positions: std::sync::Arc<HashMap<String, String>>,
     pub with_body: bool,
+    /// The consignments of its addressees in other agencies, in addressee order.
+    pub dispatches: Vec<crate::store::exchange::OutRecord>,
 }
 
 impl LetterView {
@@ -92,6 +94,21 @@ pub(super) async fn views_with(
         ids.sort();
         ids.dedup();
     }
+    // Consignments exist only for outgoing letters with an external addressee.
+    let exchanged: Vec<String> = letters
+        .iter()
+        .filter(|(l, _)| l.direction == Direction::Outgoing && l.sign_time_us.is_some())
+        .filter(|(l, _)| {
+            addressees
+                .get(&l.id)
+                .is_some_and(|a| a.iter().any(|a| a.position_id.is_empty()))
+        })
+        .map(|(l, _)| l.id.clone())
+        .collect();
+    let mut dispatches: HashMap<String, Vec<crate::store::exchange::OutRecord>> = HashMap::new();
+    for o in crate::domain::exchange::dispatches::of_letters(store, &exchanged).await? {
+        dispatches.entry(o.letter_id.clone()).or_default().push(o);
+    }
     let now = store.now();
     let users = std::sync::Arc::new(
         store
@@ -116,6 +133,7 @@ pub(super) async fn views_with(
             users: users.clone(),
             positions: positions.clone(),
             with_body,
+            dispatches: dispatches.remove(&l.id).unwrap_or_default(),
             letter: l,
         })
         .collect())

@@ -5,11 +5,13 @@
 
 mod agencies;
 mod dispositions;
+mod exchange;
 mod letters;
 mod records;
 mod stored;
 
 pub use agencies::*;
 pub use dispositions::*;
+pub use exchange::*;
 pub use letters::*;
 pub use records::*;

@@ -7,7 +7,7 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeEr
 use sea_orm::{ColIdx, DbErr, QueryResult, TryFromU64, TryGetError, TryGetable, Value};
 
 use crate::domain::lifecycle::{
-    AddresseeKind, CaseFileState, Decision, Direction, DispositionState, Folder, LetterState,
+    AddresseeKind, CaseFileState, Decision, Direction, DispatchStatus, DispositionState, Folder, LetterState,
     ProposalState, RecipientStatus, StepKind,
 };
 
@@ -72,4 +72,5 @@ stored!(
     Folder,
     Direction,
     AddresseeKind,
+    DispatchStatus,
 );

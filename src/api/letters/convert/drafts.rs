@@ -27,6 +27,7 @@ fn targets(v: &mut Violations, field: &str, list: &[pb::Addressee]) -> Vec<Targe
             // Set by the server in answers; not read from a request.
             display_name: _,
             read_time: _,
+            dispatch: _,
         } = a;
         match target {
             Some(pb::addressee::Target::PositionId(id)) => {
@@ -50,6 +51,7 @@ fn external(v: &mut Violations, f: &str, e: &pb::ExternalAddressee) -> External 
         address,
         email,
         exchange_agency_id,
+        exchange_position_id,
     } = e;
     v.len(&format!("{f}.organisation"), organisation, 1, 200);
     v.len(&format!("{f}.attention"), attention, 0, 200);
@@ -61,12 +63,27 @@ fn external(v: &mut Violations, f: &str, e: &pb::ExternalAddressee) -> External 
         0,
         64,
     );
+    if exchange_agency_id.is_empty() {
+        if !exchange_position_id.is_empty() {
+            v.add(
+                &format!("{f}.exchange_position_id"),
+                "is set only with exchange_agency_id",
+            );
+        }
+    } else {
+        v.uuid(
+            &format!("{f}.exchange_position_id"),
+            exchange_position_id,
+            true,
+        );
+    }
     External {
         organisation: organisation.clone(),
         attention: attention.clone(),
         address: address.clone(),
         email: email.clone(),
         exchange_agency_id: exchange_agency_id.clone(),
+        exchange_position_id: exchange_position_id.clone(),
     }
 }
 
@@ -304,6 +321,9 @@ impl TryFrom<&pb::RegisterIncomingLetterRequest> for Mutation<IncomingInput> {
             address,
             email,
             exchange_agency_id,
+            // A registered paper letter came by post, not by exchange: the
+            // sender's position is not asked for and is dropped.
+            exchange_position_id: _,
         } = sender.as_ref().unwrap_or(&none);
         v.len("sender.organisation", organisation, 1, 200);
         v.len("sender_number", sender_number, 1, 200);
@@ -333,6 +353,7 @@ impl TryFrom<&pb::RegisterIncomingLetterRequest> for Mutation<IncomingInput> {
                     address: address.clone(),
                     email: email.clone(),
                     exchange_agency_id: exchange_agency_id.clone(),
+                    exchange_position_id: String::new(),
                 },
                 sender_number: sender_number.clone(),
                 letter_date_us: letter_date.unwrap_or(0),
