@@ -377,7 +377,10 @@ impl Config {
             Some(self.exchange_listen.parse::<SocketAddr>().map_err(|_| {
                 invalid(
                     "exchange_listen",
-                    format!("{:?} is not an address like 0.0.0.0:50052", self.exchange_listen),
+                    format!(
+                        "{:?} is not an address like 0.0.0.0:50052",
+                        self.exchange_listen
+                    ),
                 )
             })?)
         };
@@ -396,14 +399,24 @@ impl Config {
             (Some(a), true) => format!("https://{a}"),
             (None, true) => String::new(),
         };
-        range("exchange_retry_base_secs", self.exchange_retry_base_secs, 1, 3600)?;
+        range(
+            "exchange_retry_base_secs",
+            self.exchange_retry_base_secs,
+            1,
+            3600,
+        )?;
         range(
             "exchange_retry_ceiling_secs",
             self.exchange_retry_ceiling_secs,
             self.exchange_retry_base_secs,
             7 * 24 * 3600,
         )?;
-        range("exchange_give_up_secs", self.exchange_give_up_secs, 1, 365 * 24 * 3600)?;
+        range(
+            "exchange_give_up_secs",
+            self.exchange_give_up_secs,
+            1,
+            365 * 24 * 3600,
+        )?;
         range(
             "exchange_max_envelope_bytes",
             self.exchange_max_envelope_bytes as u64,

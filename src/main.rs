@@ -57,6 +57,52 @@ enum Command {
         #[command(subcommand)]
         command: AgencyCommand,
     },
+    /// The peer directory of inter-agency exchange.
+    Peers {
+        #[command(subcommand)]
+        command: PeersCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PeersCommand {
+    /// Prints the agency's peer card (JSON: code, name, exchange endpoint, CA
+    /// certificate), for the other agency's `naskah peers add`.
+    Export {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code, e.g. DEMO-PROV.
+        #[arg(long)]
+        agency: String,
+    },
+    /// Adds (or replaces) a peer from its card (a file, or - for standard input).
+    Add {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency whose directory it goes into.
+        #[arg(long)]
+        agency: String,
+        /// The peer's card, as `naskah peers export` printed it.
+        card: PathBuf,
+    },
+    /// Lists the agency's peers.
+    List {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+    },
+    /// Removes a peer: its consignments are no longer sent.
+    Remove {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// The peer's agency code.
+        peer: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -72,6 +118,20 @@ enum AgencyCommand {
         /// The agency's full name.
         #[arg(long)]
         name: String,
+    },
+    /// Abolishes a position, naming its successor: letters other agencies
+    /// send to it by exchange are delivered to the successor.
+    AbolishPosition {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// The abolished position's id.
+        position: String,
+        /// The successor position's id.
+        #[arg(long)]
+        successor: String,
     },
     /// Sets how the agency numbers its letters.
     SetNumbering {
@@ -156,6 +216,69 @@ enum KeysCommand {
         #[command(flatten)]
         opts: CliOverrides,
     },
+}
+
+async fn peers_command(
+    file: Option<&std::path::Path>,
+    clock: std::sync::Arc<dyn naskah::clock::Clock>,
+    command: PeersCommand,
+) -> anyhow::Result<ExitCode> {
+    use naskah::domain::exchange::peers;
+    match command {
+        PeersCommand::Export { opts, agency } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            let master = naskah::crypto::seal::load_or_create_master_key(&s.data_dir)?;
+            let ex = naskah::domain::exchange::Exchange::new(
+                master,
+                naskah::domain::Blobs::new(&s.data_dir),
+                s.exchange.clone(),
+                naskah::notify::channel(),
+            );
+            let card = peers::card_by_operator(&store, &ex, &agency)
+                .await
+                .map_err(cli_error)?;
+            println!("{}", serde_json::to_string_pretty(&card)?);
+        }
+        PeersCommand::Add { opts, agency, card } => {
+            let text = if card.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(&card)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", card.display()))?
+            };
+            let card: peers::Card =
+                serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("not a peer card: {e}"))?;
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            let p = peers::add_by_operator(&store, &agency, &card)
+                .await
+                .map_err(cli_error)?;
+            println!(
+                "naskah: {agency} now exchanges letters with {} at {}",
+                p.code, p.endpoint
+            );
+        }
+        PeersCommand::List { opts, agency } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            for p in peers::list_by_operator(&store, &agency)
+                .await
+                .map_err(cli_error)?
+            {
+                println!("{}\t{}\t{}", p.code, p.endpoint, p.name);
+            }
+        }
+        PeersCommand::Remove { opts, agency, peer } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            peers::remove_by_operator(&store, &agency, &peer)
+                .await
+                .map_err(cli_error)?;
+            println!("naskah: {peer} removed from {agency}'s peers");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn settings(file: Option<&std::path::Path>, opts: &CliOverrides) -> Result<Settings, String> {
@@ -322,6 +445,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("naskah: it must be changed at first login (AuthService/ChangePassword)");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agency {
+            command:
+                AgencyCommand::AbolishPosition {
+                    opts,
+                    agency,
+                    position,
+                    successor,
+                },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            naskah::domain::exchange::peers::abolish_by_operator(
+                &store, &agency, &position, &successor,
+            )
+            .await
+            .map_err(cli_error)?;
+            println!("naskah: position {position} abolished; letters to it go to {successor}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Peers { command } => peers_command(file, clock, command).await,
         Command::Package {
             command: PackageCommand::Verify { file },
         } => match naskah::domain::package::verify_file(&file) {

@@ -165,10 +165,26 @@ pub async fn start(
     let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
     let notices = crate::notify::channel();
     report_write_groups(store.clone(), stopping_rx.clone());
+    let exchange_listener = match settings.exchange_listen {
+        Some(a) => Some(crate::api::exchange::bind(a).await?),
+        None => None,
+    };
+    let exchange_addr = match &exchange_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
+    let mut exchange_settings = settings.exchange.clone();
+    if let (Some(bound), Some(asked)) = (exchange_addr, settings.exchange_listen)
+        && asked.port() == 0
+        && exchange_settings.endpoint == format!("https://{asked}")
+    {
+        // Port 0 asked for any free port: the card names the one bound.
+        exchange_settings.endpoint = format!("https://{bound}");
+    }
     let exchange = Arc::new(crate::domain::exchange::Exchange::new(
         master_key,
         crate::domain::Blobs::new(&settings.data_dir),
-        settings.exchange.clone(),
+        exchange_settings,
         notices.clone(),
     ));
     let transport: Arc<dyn crate::domain::exchange::Transport> =
@@ -176,14 +192,9 @@ pub async fn start(
     crate::domain::exchange::relay::refresh(&store, &exchange)
         .await
         .map_err(|e| anyhow::anyhow!("exchange identities: {e}"))?;
-    let exchange_addr = match settings.exchange_listen {
-        Some(a) => Some(
-            crate::api::exchange::serve(a, store.clone(), exchange.clone(), stopping_rx.clone())
-                .await?
-                .0,
-        ),
-        None => None,
-    };
+    if let Some(l) = exchange_listener {
+        crate::api::exchange::serve(l, store.clone(), exchange.clone(), stopping_rx.clone())?;
+    }
     tokio::spawn(crate::domain::exchange::relay::run(
         store.clone(),
         exchange.clone(),

@@ -14,7 +14,11 @@ fn id(name: &str) -> Alias {
 }
 
 fn text(name: &str) -> ColumnDef {
-    ColumnDef::new(id(name)).text().not_null().default("").to_owned()
+    ColumnDef::new(id(name))
+        .text()
+        .not_null()
+        .default("")
+        .to_owned()
 }
 
 fn short(name: &str, len: u32) -> ColumnDef {
@@ -138,7 +142,12 @@ impl MigrationTrait for Migration {
                 .col(ColumnDef::new(id("outcome")).blob().null())
                 .col(ColumnDef::new(id("outcome_signature")).blob().null())
                 .col(big("outcome_seq"))
-                .col(ColumnDef::new(id("outcome_acked")).boolean().not_null().default(false))
+                .col(
+                    ColumnDef::new(id("outcome_acked"))
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
                 .col(int("outcome_attempts"))
                 .col(big("outcome_next_attempt_us"))
                 .col(big("outcome_lease_until_us"))

@@ -40,6 +40,7 @@ pub const MULTILINE: &[&str] = &[
     "reason",
     "csv",
     "address",
+    "ca_certificate_pem",
 ];
 
 /// The contract's descriptors and the full names of its request messages.

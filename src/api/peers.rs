@@ -151,7 +151,10 @@ impl TryFrom<pb::ListDispatchesRequest> for DispatchQuery {
         let mut v = Violations::new();
         let status = match status {
             0 => None,
-            n => match i16::try_from(n).ok().and_then(|n| DispatchStatus::try_from(n).ok()) {
+            n => match i16::try_from(n)
+                .ok()
+                .and_then(|n| DispatchStatus::try_from(n).ok())
+            {
                 Some(s) => Some(s),
                 None => {
                     v.add("status", "is not a DispatchStatus");
@@ -260,9 +263,7 @@ impl PeerService for PeerApi {
             None => {
                 return Err(Error::rejected(Reason::PeerNotFound, "no such peer").into());
             }
-            Some(peers::Route::Local(other)) => {
-                peers::directory(&self.app.store, &other).await?
-            }
+            Some(peers::Route::Local(other)) => peers::directory(&self.app.store, &other).await?,
             Some(peers::Route::Remote(peer)) => {
                 let me = identity::load(&self.app.store, &self.app.exchange, &p.agency_id).await?;
                 crate::domain::exchange::Transport::directory(

@@ -218,8 +218,8 @@ pub fn issue_exchange_cert(
         ca_key,
     )
     .map_err(CryptoError::failed)?;
-    let dns = der::asn1::Ia5String::new(&exchange_dns_name(agency_code))
-        .map_err(CryptoError::failed)?;
+    let dns =
+        der::asn1::Ia5String::new(&exchange_dns_name(agency_code)).map_err(CryptoError::failed)?;
     builder
         .add_extension(&SubjectAltName(vec![GeneralName::DnsName(dns)]))
         .map_err(CryptoError::failed)?;

@@ -160,15 +160,27 @@ pub const POLICY: &[(&str, Rule)] = &[
     // anyone addressing a letter, dispatches for registrars.
     ("/naskah.v1.PeerService/GetPeerCard", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.PeerService/AddPeer", Rule::AnyOf(ADMINS)),
-    ("/naskah.v1.PeerService/ListPeers", Rule::AnyOf(PEER_READERS)),
+    (
+        "/naskah.v1.PeerService/ListPeers",
+        Rule::AnyOf(PEER_READERS),
+    ),
     ("/naskah.v1.PeerService/RemovePeer", Rule::AnyOf(ADMINS)),
     (
         "/naskah.v1.PeerService/ListPeerPositions",
         Rule::Authenticated,
     ),
-    ("/naskah.v1.PeerService/ListDispatches", Rule::AnyOf(REGISTRARS)),
-    ("/naskah.v1.PeerService/RetryDispatch", Rule::AnyOf(REGISTRARS)),
-    ("/naskah.v1.PeerService/CancelDispatch", Rule::AnyOf(REGISTRARS)),
+    (
+        "/naskah.v1.PeerService/ListDispatches",
+        Rule::AnyOf(REGISTRARS),
+    ),
+    (
+        "/naskah.v1.PeerService/RetryDispatch",
+        Rule::AnyOf(REGISTRARS),
+    ),
+    (
+        "/naskah.v1.PeerService/CancelDispatch",
+        Rule::AnyOf(REGISTRARS),
+    ),
     // ExchangeService: served on the exchange port to peer agencies only.
     ("/naskah.v1.ExchangeService/GetDirectory", Rule::Peer),
     ("/naskah.v1.ExchangeService/DeliverConsignment", Rule::Peer),

@@ -146,10 +146,7 @@ const RELAYED: [DispatchStatus; 3] = [
 pub async fn due(db: &impl Db, now_us: i64, limit: u64) -> StoreResult<Vec<OutRecord>> {
     let db = db.conn();
     Ok(exchange_out::Entity::find()
-        .filter(
-            exchange_out::Column::Status
-                .is_in(RELAYED.map(i16::from)),
-        )
+        .filter(exchange_out::Column::Status.is_in(RELAYED.map(i16::from)))
         .filter(exchange_out::Column::NextAttemptUs.lte(now_us))
         .filter(exchange_out::Column::LeaseUntilUs.lt(now_us))
         .order_by_asc(exchange_out::Column::NextAttemptUs)
@@ -162,10 +159,7 @@ pub async fn due(db: &impl Db, now_us: i64, limit: u64) -> StoreResult<Vec<OutRe
 pub async fn next_due_us(db: &impl Db) -> StoreResult<Option<i64>> {
     let db = db.conn();
     Ok(exchange_out::Entity::find()
-        .filter(
-            exchange_out::Column::Status
-                .is_in(RELAYED.map(i16::from)),
-        )
+        .filter(exchange_out::Column::Status.is_in(RELAYED.map(i16::from)))
         .order_by_asc(exchange_out::Column::NextAttemptUs)
         .one(db)
         .await?
@@ -180,10 +174,7 @@ pub async fn lease(db: &impl Db, id: &str, now_us: i64, until_us: i64) -> StoreR
         .col_expr(exchange_out::Column::LeaseUntilUs, Expr::value(until_us))
         .filter(exchange_out::Column::Id.eq(id))
         .filter(exchange_out::Column::LeaseUntilUs.lt(now_us))
-        .filter(
-            exchange_out::Column::Status
-                .is_in(RELAYED.map(i16::from)),
-        )
+        .filter(exchange_out::Column::Status.is_in(RELAYED.map(i16::from)))
         .exec(db)
         .await?;
     Ok(r.rows_affected == 1)
@@ -208,8 +199,7 @@ pub async fn outs(
     limit: u64,
 ) -> StoreResult<Vec<OutRecord>> {
     let db = db.conn();
-    let mut q =
-        exchange_out::Entity::find().filter(exchange_out::Column::AgencyId.eq(agency_id));
+    let mut q = exchange_out::Entity::find().filter(exchange_out::Column::AgencyId.eq(agency_id));
     if let Some(s) = status {
         q = q.filter(exchange_out::Column::Status.eq(i16::from(s)));
     }
@@ -291,7 +281,10 @@ pub async fn lease_outcome(
 ) -> StoreResult<bool> {
     let db = db.conn();
     let r = exchange_in::Entity::update_many()
-        .col_expr(exchange_in::Column::OutcomeLeaseUntilUs, Expr::value(until_us))
+        .col_expr(
+            exchange_in::Column::OutcomeLeaseUntilUs,
+            Expr::value(until_us),
+        )
         .filter(exchange_in::Column::AgencyId.eq(key.0))
         .filter(exchange_in::Column::SenderCode.eq(key.1))
         .filter(exchange_in::Column::ConsignmentId.eq(key.2))
@@ -334,13 +327,19 @@ pub async fn last_outcome_seq(db: &impl Db, agency_id: &str) -> StoreResult<i64>
 }
 
 /// The successor of an abolished position, if it has one.
-pub async fn successor(db: &impl Db, agency_id: &str, position_id: &str) -> StoreResult<Option<String>> {
+pub async fn successor(
+    db: &impl Db,
+    agency_id: &str,
+    position_id: &str,
+) -> StoreResult<Option<String>> {
     let db = db.conn();
-    Ok(position_successor::Entity::find_by_id(position_id.to_owned())
-        .filter(position_successor::Column::AgencyId.eq(agency_id))
-        .one(db)
-        .await?
-        .map(|m| m.successor_id))
+    Ok(
+        position_successor::Entity::find_by_id(position_id.to_owned())
+            .filter(position_successor::Column::AgencyId.eq(agency_id))
+            .one(db)
+            .await?
+            .map(|m| m.successor_id),
+    )
 }
 
 /// Every abolished position of an agency with its successor.

@@ -11,6 +11,7 @@ mod contract;
 mod disposal;
 mod dispositions;
 mod durability;
+mod exchange;
 mod hardening;
 mod idempotency;
 mod isolation;

@@ -127,24 +127,32 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
             )));
         }
         done(
-            receive::outcomes_after(&self.store, &agency, &sender.code, r.after_cursor, r.page_size)
-                .await,
+            receive::outcomes_after(
+                &self.store,
+                &agency,
+                &sender.code,
+                r.after_cursor,
+                r.page_size,
+            )
+            .await,
         )
     }
 }
 
-/// Serves the exchange port on `addr` until `stopping` turns true; answers
-/// the bound address.
-pub async fn serve(
-    addr: SocketAddr,
+/// Binds the exchange port.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for the exchange: {e}"))
+}
+
+/// Serves the exchange port on `listener` until `stopping` turns true.
+pub fn serve(
+    listener: tokio::net::TcpListener,
     store: Store,
     ex: Arc<Exchange>,
     mut stopping: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} for the exchange: {e}"))?;
-    let bound = listener.local_addr()?;
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(tls::server_config(ex.clone())?));
     let max = ex.settings.max_envelope_bytes + 1024 * 1024;
     let (conns_tx, conns_rx) = tokio::sync::mpsc::channel(64);
@@ -177,9 +185,10 @@ pub async fn serve(
             });
         }
     });
-    let svc = proto::exchange_service_server::ExchangeServiceServer::new(ExchangeApi::new(store, ex))
-        .max_decoding_message_size(max)
-        .max_encoding_message_size(max);
+    let svc =
+        proto::exchange_service_server::ExchangeServiceServer::new(ExchangeApi::new(store, ex))
+            .max_decoding_message_size(max)
+            .max_encoding_message_size(max);
     let incoming = tokio_stream::wrappers::ReceiverStream::new(conns_rx);
     let task = tokio::spawn(async move {
         let r = tonic::transport::Server::builder()
@@ -193,7 +202,7 @@ pub async fn serve(
             tracing::error!(error = %e, "exchange port failed");
         }
     });
-    Ok((bound, task))
+    Ok(task)
 }
 
 /// The relay's client: one channel per (agency, peer), over mutual TLS.
@@ -224,7 +233,8 @@ impl GrpcTransport {
             Some(c) => c.clone(),
             None => {
                 let bad = |e: String| TransportError::NotSent(e);
-                let (cert_pem, key_pem, ca_pem) = pem_of(from, &to.ca_cert_der).map_err(|e| bad(e.to_string()))?;
+                let (cert_pem, key_pem, ca_pem) =
+                    pem_of(from, &to.ca_cert_der).map_err(|e| bad(e.to_string()))?;
                 let tls = ClientTlsConfig::new()
                     .ca_certificate(tonic::transport::Certificate::from_pem(ca_pem))
                     .identity(tonic::transport::Identity::from_pem(cert_pem, key_pem))

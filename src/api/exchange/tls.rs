@@ -156,7 +156,10 @@ impl ResolvesServerCert for Identities {
             .identities
             .iter()
             .find(|i| exchange_dns_name(&i.code) == name)?;
-        let key_id = format!("{name}/{}", hex::encode(&id.cert_der[id.cert_der.len().saturating_sub(16)..]));
+        let key_id = format!(
+            "{name}/{}",
+            hex::encode(&id.cert_der[id.cert_der.len().saturating_sub(16)..])
+        );
         let mut built = self.built.lock().ok()?;
         if let Some(k) = built.get(&key_id) {
             return Some(k.clone());

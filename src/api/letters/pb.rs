@@ -138,6 +138,15 @@ pub(super) fn letter_pb(v: LetterView) -> pb::Letter {
         letter_date: Some(to_timestamp(i.letter_date_us)),
         receive_time: Some(to_timestamp(i.receive_time_us)),
         registered_by: names.actor(&i.registered_by_user_id, &i.registered_by_position_id, 1),
+        exchange: i.exchange.map(|e| pb::ExchangeDetails {
+            consignment_id: e.consignment_id,
+            sender_agency_code: e.sender_agency_code,
+            signer_name: e.signer_name,
+            signer_position: e.signer_position,
+            signature_valid: e.signature_valid,
+            registration_number: e.registration_number,
+            addressed_position_id: e.addressed_position_id,
+        }),
     });
     pb::Letter {
         direction: i32::from(l.direction),

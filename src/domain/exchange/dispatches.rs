@@ -29,8 +29,7 @@ fn moved(o: &mut OutRecord, e: DispatchEvent, now: i64) -> Result<bool> {
 
 /// Checks a receipt for `o` signed by the receiving agency.
 fn check_receipt(o: &OutRecord, ca: &[u8], st: &proto::SignedStatement) -> Result<()> {
-    let r: proto::Receipt =
-        statements::open_from_peer(Some(st), ca, &o.peer_code, "receipt")?;
+    let r: proto::Receipt = statements::open_from_peer(Some(st), ca, &o.peer_code, "receipt")?;
     if r.format != statements::RECEIPT
         || r.consignment_id != o.id
         || r.envelope_sha256 != o.envelope_sha256
@@ -81,7 +80,10 @@ fn apply_outcome(
             "the outcome is about another envelope",
         ));
     }
-    if matches!(o.status, DispatchStatus::Registered | DispatchStatus::Refused) {
+    if matches!(
+        o.status,
+        DispatchStatus::Registered | DispatchStatus::Refused
+    ) {
         return Ok(false);
     }
     let now = tx.now_us();
@@ -90,7 +92,11 @@ fn apply_outcome(
     o.outcome_signature = Some(st.signature.clone());
     o.registration_number = out.registration_number.clone();
     o.refusal = out.refusal.as_ref().map(|r| r.code as i16).unwrap_or(0);
-    o.last_error = out.refusal.as_ref().map(|r| r.text.clone()).unwrap_or_default();
+    o.last_error = out
+        .refusal
+        .as_ref()
+        .map(|r| r.text.clone())
+        .unwrap_or_default();
     o.lease_until_us = 0;
     let summary = if registered {
         format!(
@@ -158,7 +164,11 @@ pub async fn record_answer(
     if !changed {
         // Nothing new: the lease is given back.
         o.lease_until_us = 0;
-        tx.audit(event(&o, "system/exchange-relay", "answer already recorded".into()));
+        tx.audit(event(
+            &o,
+            "system/exchange-relay",
+            "answer already recorded".into(),
+        ));
     }
     q::save_out(&tx, &o).await?;
     tx.commit().await?;
@@ -172,9 +182,8 @@ pub async fn record_reported(
     from_code: &str,
     st: &proto::SignedStatement,
 ) -> Result<()> {
-    let out = proto::Outcome::decode(st.content.as_slice()).map_err(|_| {
-        Error::rejected(Reason::StatementInvalid, "the outcome does not decode")
-    })?;
+    let out = proto::Outcome::decode(st.content.as_slice())
+        .map_err(|_| Error::rejected(Reason::StatementInvalid, "the outcome does not decode"))?;
     let mut tx = store.begin_write().await?;
     let mut o = q::out(&tx, agency_id, &out.consignment_id)
         .await?
@@ -221,23 +230,25 @@ pub async fn record_failure(
     o.attempts += 1;
     o.last_error = error.chars().take(500).collect();
     o.lease_until_us = 0;
-    let summary = if o.status.pending()
-        && now - o.created_at_us > ex.settings.give_up.as_micros() as i64
-    {
-        moved(&mut o, DispatchEvent::GiveUp, now)?;
-        format!("attempt {} to {} failed ({error}); given up", o.attempts, o.peer_code)
-    } else {
-        if transmitted && o.status.pending() {
-            moved(&mut o, DispatchEvent::Transmitted, now)?;
-        }
-        o.next_attempt_us = now + backoff_us(ex, o.attempts - 1);
-        format!(
-            "attempt {} to {} failed ({error}); next in {} s",
-            o.attempts,
-            o.peer_code,
-            (o.next_attempt_us - now) / 1_000_000
-        )
-    };
+    let summary =
+        if o.status.pending() && now - o.created_at_us > ex.settings.give_up.as_micros() as i64 {
+            moved(&mut o, DispatchEvent::GiveUp, now)?;
+            format!(
+                "attempt {} to {} failed ({error}); given up",
+                o.attempts, o.peer_code
+            )
+        } else {
+            if transmitted && o.status.pending() {
+                moved(&mut o, DispatchEvent::Transmitted, now)?;
+            }
+            o.next_attempt_us = now + backoff_us(ex, o.attempts - 1);
+            format!(
+                "attempt {} to {} failed ({error}); next in {} s",
+                o.attempts,
+                o.peer_code,
+                (o.next_attempt_us - now) / 1_000_000
+            )
+        };
     q::save_out(&tx, &o).await?;
     tx.audit(event(&o, "system/exchange-relay", summary));
     tx.commit().await?;
@@ -258,15 +269,17 @@ pub fn dispatch_pb(o: &OutRecord) -> proto::Dispatch {
         status: i32::from(o.status),
         refusal: out.as_ref().and_then(|x| x.refusal.clone()),
         registration_number: o.registration_number.clone(),
-        delivered_position_id: out
-            .map(|x| x.delivered_position_id)
-            .unwrap_or_default(),
+        delivered_position_id: out.map(|x| x.delivered_position_id).unwrap_or_default(),
         attempts: o.attempts,
         next_attempt_time: (o.status.pending() || o.status == DispatchStatus::Delivered)
             .then(|| to_timestamp(o.next_attempt_us)),
         last_error: o.last_error.clone(),
         create_time: Some(to_timestamp(o.created_at_us)),
         update_time: Some(to_timestamp(o.updated_at_us)),
+        receipt: o.receipt.clone().unwrap_or_default(),
+        receipt_signature: o.receipt_signature.clone().unwrap_or_default(),
+        outcome: o.outcome.clone().unwrap_or_default(),
+        outcome_signature: o.outcome_signature.clone().unwrap_or_default(),
     }
 }
 

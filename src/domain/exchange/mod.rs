@@ -112,10 +112,7 @@ impl Exchange {
 
     /// What TLS trusts and presents now.
     pub fn snapshot(&self) -> Arc<Snapshot> {
-        self.snapshot
-            .read()
-            .map(|s| s.clone())
-            .unwrap_or_default()
+        self.snapshot.read().map(|s| s.clone()).unwrap_or_default()
     }
 
     fn set_snapshot(&self, s: Snapshot) {

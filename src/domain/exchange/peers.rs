@@ -76,8 +76,7 @@ pub async fn card(store: &Store, ex: &Exchange, agency_id: &str) -> Result<Card>
 pub fn check_card(c: &Card, field: &str) -> Result<Vec<u8>> {
     let mut v = Violations::default();
     let code_ok = (2..=20).contains(&c.agency_code.len())
-        && c
-            .agency_code
+        && c.agency_code
             .bytes()
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
     if !code_ok {
@@ -88,8 +87,7 @@ pub fn check_card(c: &Card, field: &str) -> Result<Vec<u8>> {
     }
     v.len(&format!("{field}.agency_name"), &c.agency_name, 1, 200);
     let ep_ok = c.endpoint.len() <= 300
-        && c
-            .endpoint
+        && c.endpoint
             .strip_prefix("https://")
             .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace))
         && c.endpoint.parse::<http::Uri>().is_ok();
@@ -110,17 +108,19 @@ pub fn check_card(c: &Card, field: &str) -> Result<Vec<u8>> {
     der::Encode::to_der(&ca).map_err(|e| Error::Internal(e.to_string()))
 }
 
-/// Adds (or replaces) a peer of the caller's agency.
-pub async fn add(tx: &mut WriteTx, ctx: Ctx<'_>, c: &Card) -> Result<PeerRecord> {
+async fn add_in(tx: &mut WriteTx, agency_id: &str, c: &Card) -> Result<(PeerRecord, String)> {
     let ca_der = check_card(c, "card")?;
-    let own = crate::store::signing::agency(&*tx, ctx.agency())
+    let own = crate::store::signing::agency(&*tx, agency_id)
         .await?
         .unwrap_or_default();
     if own.code == c.agency_code {
-        return Err(Error::invalid("card.agency_code", "is this agency's own code"));
+        return Err(Error::invalid(
+            "card.agency_code",
+            "is this agency's own code",
+        ));
     }
     let rec = PeerRecord {
-        agency_id: ctx.agency().to_owned(),
+        agency_id: agency_id.to_owned(),
         code: c.agency_code.clone(),
         name: c.agency_name.clone(),
         endpoint: c.endpoint.clone(),
@@ -128,16 +128,19 @@ pub async fn add(tx: &mut WriteTx, ctx: Ctx<'_>, c: &Card) -> Result<PeerRecord>
         added_at_us: tx.now_us(),
     };
     q::put_peer(&*tx, &rec).await?;
-    tx.audit(ctx.event(
-        "peer",
-        &rec.code,
-        format!(
-            "peer {} added at {} (CA sha256 {})",
-            rec.code,
-            rec.endpoint,
-            sha256_hex(&rec.ca_cert_der)
-        ),
-    ));
+    let summary = format!(
+        "peer {} added at {} (CA sha256 {})",
+        rec.code,
+        rec.endpoint,
+        sha256_hex(&rec.ca_cert_der)
+    );
+    Ok((rec, summary))
+}
+
+/// Adds (or replaces) a peer of the caller's agency.
+pub async fn add(tx: &mut WriteTx, ctx: Ctx<'_>, c: &Card) -> Result<PeerRecord> {
+    let (rec, summary) = add_in(tx, ctx.agency(), c).await?;
+    tx.audit(ctx.event("peer", &rec.code, summary));
     Ok(rec)
 }
 
@@ -147,6 +150,108 @@ pub async fn remove(tx: &mut WriteTx, ctx: Ctx<'_>, code: &str) -> Result<()> {
         return Err(Error::rejected(Reason::PeerNotFound, "no such peer"));
     }
     tx.audit(ctx.event("peer", code, "peer removed"));
+    Ok(())
+}
+
+async fn agency_by_code(db: &impl Db, code: &str) -> Result<String> {
+    crate::store::identity::agency_id_by_code(db, code)
+        .await?
+        .ok_or_else(|| Error::invalid("agency", format!("no agency {code} here")))
+}
+
+fn operator_event(
+    agency_id: &str,
+    action: &str,
+    rtype: &str,
+    id: &str,
+    summary: String,
+) -> crate::audit::NewEvent {
+    let mut ev = crate::audit::NewEvent::success(action, rtype, id);
+    ev.agency_id = agency_id.to_owned();
+    ev.summary = summary;
+    ev
+}
+
+/// `naskah peers add`: adds a peer to agency `agency_code`'s directory.
+pub async fn add_by_operator(store: &Store, agency_code: &str, c: &Card) -> Result<PeerRecord> {
+    let agency = agency_by_code(store, agency_code).await?;
+    let mut tx = store.begin_write().await?;
+    let (rec, summary) = add_in(&mut tx, &agency, c).await?;
+    tx.audit(operator_event(
+        &agency,
+        "cli/peers-add",
+        "peer",
+        &rec.code,
+        summary,
+    ));
+    tx.commit().await?;
+    Ok(rec)
+}
+
+/// `naskah peers remove`.
+pub async fn remove_by_operator(store: &Store, agency_code: &str, code: &str) -> Result<()> {
+    let agency = agency_by_code(store, agency_code).await?;
+    let mut tx = store.begin_write().await?;
+    if !q::remove_peer(&tx, &agency, code).await? {
+        return Err(Error::rejected(Reason::PeerNotFound, "no such peer"));
+    }
+    tx.audit(operator_event(
+        &agency,
+        "cli/peers-remove",
+        "peer",
+        code,
+        "peer removed".into(),
+    ));
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `naskah peers list`.
+pub async fn list_by_operator(store: &Store, agency_code: &str) -> Result<Vec<PeerRecord>> {
+    let agency = agency_by_code(store, agency_code).await?;
+    list(store, &agency).await
+}
+
+/// `naskah peers export`.
+pub async fn card_by_operator(store: &Store, ex: &Exchange, agency_code: &str) -> Result<Card> {
+    let agency = agency_by_code(store, agency_code).await?;
+    card(store, ex, &agency).await
+}
+
+/// `naskah agency abolish-position`: letters sent to `position_id` by
+/// exchange go to `successor_id` from now on.
+pub async fn abolish_by_operator(
+    store: &Store,
+    agency_code: &str,
+    position_id: &str,
+    successor_id: &str,
+) -> Result<()> {
+    let agency = agency_by_code(store, agency_code).await?;
+    let mut tx = store.begin_write().await?;
+    for id in [position_id, successor_id] {
+        if uuid::Uuid::parse_str(id).is_err()
+            || crate::store::org::position(&tx, &agency, id)
+                .await?
+                .is_none()
+        {
+            return Err(Error::rejected(
+                Reason::PositionNotFound,
+                format!("position {id} not found"),
+            ));
+        }
+    }
+    if position_id == successor_id {
+        return Err(Error::invalid("successor", "must differ from the position"));
+    }
+    q::set_successor(&tx, &agency, position_id, successor_id, tx.now_us()).await?;
+    tx.audit(operator_event(
+        &agency,
+        "cli/abolish-position",
+        "position",
+        position_id,
+        format!("abolished; successor {successor_id}"),
+    ));
+    tx.commit().await?;
     Ok(())
 }
 
@@ -193,29 +298,6 @@ pub async fn directory(store: &Store, agency_id: &str) -> Result<proto::GetDirec
         agency_name: names.name,
         positions,
     })
-}
-
-/// Abolishes a position of the caller's agency, naming its successor: letters
-/// sent to it by exchange are delivered to the successor.
-pub async fn abolish(tx: &mut WriteTx, ctx: Ctx<'_>, position_id: &str, successor_id: &str) -> Result<()> {
-    for id in [position_id, successor_id] {
-        if crate::store::org::position(&*tx, ctx.agency(), id).await?.is_none() {
-            return Err(Error::rejected(
-                Reason::PositionNotFound,
-                format!("position {id} not found"),
-            ));
-        }
-    }
-    if position_id == successor_id {
-        return Err(Error::invalid("successor_position_id", "must differ from the position"));
-    }
-    q::set_successor(&*tx, ctx.agency(), position_id, successor_id, tx.now_us()).await?;
-    tx.audit(ctx.event(
-        "position",
-        position_id,
-        format!("abolished; successor {successor_id}"),
-    ));
-    Ok(())
 }
 
 /// Parses a PEM certificate to DER (for the command line).

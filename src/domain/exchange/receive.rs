@@ -107,13 +107,14 @@ pub async fn deliver(
 ) -> Result<proto::DeliverConsignmentResponse> {
     let me = identity::load(store, ex, agency_id).await?;
     let now = store.clock().now_us();
-    let unstored = |cid: &str, hash: &str, r: Refused| -> Result<proto::DeliverConsignmentResponse> {
-        let outcome = outcome(&me.code, &from.code, cid, hash, Err(r), now);
-        Ok(proto::DeliverConsignmentResponse {
-            receipt: None,
-            outcome: Some(statements::sign(&me, &outcome)?),
-        })
-    };
+    let unstored =
+        |cid: &str, hash: &str, r: Refused| -> Result<proto::DeliverConsignmentResponse> {
+            let outcome = outcome(&me.code, &from.code, cid, hash, Err(r), now);
+            Ok(proto::DeliverConsignmentResponse {
+                receipt: None,
+                outcome: Some(statements::sign(&me, &outcome)?),
+            })
+        };
     let Some(st) = req.envelope else {
         return unstored("", "", refused(RefusalCode::Format, "no envelope"));
     };
@@ -142,7 +143,11 @@ pub async fn deliver(
     };
     let cid = env.consignment_id.clone();
     if env.format != statements::ENVELOPE || cid.is_empty() || cid.len() > 36 {
-        return unstored(&cid, &hash, refused(RefusalCode::Format, "not a naskah.envelope.v1 envelope"));
+        return unstored(
+            &cid,
+            &hash,
+            refused(RefusalCode::Format, "not a naskah.envelope.v1 envelope"),
+        );
     }
     if env.sender_agency_code != from.code {
         return Err(Error::rejected(
@@ -294,7 +299,8 @@ pub async fn deliver(
         received_at_us: now,
     };
     q::insert_in(&tx, &rec).await?;
-    let mut ev = crate::audit::NewEvent::success("exchange/DeliverConsignment", "consignment", &cid);
+    let mut ev =
+        crate::audit::NewEvent::success("exchange/DeliverConsignment", "consignment", &cid);
     ev.agency_id = agency_id.to_owned();
     ev.summary = summary;
     tx.audit(ev);
@@ -303,7 +309,10 @@ pub async fn deliver(
             crate::audit::NewEvent::success("exchange/DeliverConsignment", "letter", &letter_id);
         ev.agency_id = agency_id.to_owned();
         ev.actor_position_id = delivered_to.clone();
-        ev.summary = format!("received by exchange from {} (consignment {cid})", from.code);
+        ev.summary = format!(
+            "received by exchange from {} (consignment {cid})",
+            from.code
+        );
         tx.audit(ev);
     }
     match tx.commit_with_notices().await {
@@ -353,7 +362,10 @@ fn check(
     if level as i32 > ex.settings.max_security_level as i32 {
         return Err(refused(
             RefusalCode::SecurityLevelNotAccepted,
-            format!("letters above {} are not accepted by exchange", ex.settings.max_security_level.as_str_name()),
+            format!(
+                "letters above {} are not accepted by exchange",
+                ex.settings.max_security_level.as_str_name()
+            ),
         ));
     }
     let verified = cms_sign::verify_detached(&env.manifest_signature, &env.manifest, &from.ca_der)
@@ -366,16 +378,28 @@ fn check(
     let m: ManifestView = serde_json::from_slice(&env.manifest)
         .map_err(|_| refused(RefusalCode::Format, "the manifest is not a naskah manifest"))?;
     if m.agency.code != from.code {
-        return Err(refused(RefusalCode::SignatureInvalid, "the manifest names another agency"));
+        return Err(refused(
+            RefusalCode::SignatureInvalid,
+            "the manifest names another agency",
+        ));
     }
     if m.number != env.number || m.subject != env.subject {
-        return Err(refused(RefusalCode::Corrupted, "number or subject differ from the signed manifest"));
+        return Err(refused(
+            RefusalCode::Corrupted,
+            "number or subject differ from the signed manifest",
+        ));
     }
     if m.body_sha256 != sha256_hex(env.body.as_bytes()) {
-        return Err(refused(RefusalCode::Corrupted, "the body differs from the signed manifest"));
+        return Err(refused(
+            RefusalCode::Corrupted,
+            "the body differs from the signed manifest",
+        ));
     }
-    let mut signed: Vec<(String, i64)> =
-        m.attachments.iter().map(|a| (a.sha256.clone(), a.size_bytes)).collect();
+    let mut signed: Vec<(String, i64)> = m
+        .attachments
+        .iter()
+        .map(|a| (a.sha256.clone(), a.size_bytes))
+        .collect();
     let mut carried: Vec<(String, i64)> = env
         .attachments
         .iter()
@@ -383,20 +407,38 @@ fn check(
         .collect();
     signed.sort();
     carried.sort();
-    if signed != carried || env.attachments.iter().any(|a| a.sha256 != sha256_hex(&a.content)) {
-        return Err(refused(RefusalCode::Corrupted, "an attachment differs from the signed manifest"));
+    if signed != carried
+        || env
+            .attachments
+            .iter()
+            .any(|a| a.sha256 != sha256_hex(&a.content))
+    {
+        return Err(refused(
+            RefusalCode::Corrupted,
+            "an attachment differs from the signed manifest",
+        ));
     }
     let status: proto::CertificateStatus = status
         .ok_or_else(|| refused(RefusalCode::Format, "no certificate status"))
         .and_then(|st| {
-            statements::open(st, &from.ca_der, &from.code)
-                .map_err(|_| refused(RefusalCode::Corrupted, "the certificate status does not verify"))
+            statements::open(st, &from.ca_der, &from.code).map_err(|_| {
+                refused(
+                    RefusalCode::Corrupted,
+                    "the certificate status does not verify",
+                )
+            })
         })?;
     if status.format != statements::CERT_STATUS || status.serial != verified.serial {
-        return Err(refused(RefusalCode::Format, "the certificate status is not about the signer"));
+        return Err(refused(
+            RefusalCode::Format,
+            "the certificate status is not about the signer",
+        ));
     }
     if status.revoked {
-        return Err(refused(RefusalCode::CertRevoked, "the signer's certificate is revoked"));
+        return Err(refused(
+            RefusalCode::CertRevoked,
+            "the signer's certificate is revoked",
+        ));
     }
     Ok(())
 }

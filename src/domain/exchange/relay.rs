@@ -187,8 +187,13 @@ async fn send_all(store: Store, ex: Arc<Exchange>, t: Arc<dyn Transport>, rows: 
     }
 }
 
-/// The sending agency's statement on the signer's certificate now.
-async fn signer_status(store: &Store, me: &Identity, o: &OutRecord) -> Result<proto::SignedStatement> {
+/// The sending agency's statement on the signer's certificate now (sent with
+/// every delivery).
+pub async fn signer_status(
+    store: &Store,
+    me: &Identity,
+    o: &OutRecord,
+) -> Result<proto::SignedStatement> {
     let env = outbox::decode(o)?;
     let serial = env
         .signer_chain
@@ -210,57 +215,80 @@ async fn signer_status(store: &Store, me: &Identity, o: &OutRecord) -> Result<pr
 
 async fn send_one(store: &Store, ex: &Exchange, t: &dyn Transport, o: &OutRecord) -> Result<()> {
     let pulling = o.status == DispatchStatus::Delivered;
-    if !lease(store, o, if pulling { "asking for the outcome of" } else { "sending to" }).await? {
+    if !lease(
+        store,
+        o,
+        if pulling {
+            "asking for the outcome of"
+        } else {
+            "sending to"
+        },
+    )
+    .await?
+    {
         return Ok(());
     }
     let me = identity::load(store, ex, &o.agency_id).await?;
     let route = peers::route(store, &o.agency_id, &o.peer_code).await?;
-    let answer: std::result::Result<(Option<proto::SignedStatement>, Option<proto::SignedStatement>), TransportError> =
-        match route {
-            None => Err(TransportError::NotSent(format!(
-                "{} is no longer a peer",
-                o.peer_code
-            ))),
-            Some(Route::Local(receiver)) => {
-                let from = receive::Sender {
-                    code: me.code.clone(),
-                    ca_der: me.ca_der.clone(),
+    let answer: std::result::Result<
+        (
+            Option<proto::SignedStatement>,
+            Option<proto::SignedStatement>,
+        ),
+        TransportError,
+    > = match route {
+        None => Err(TransportError::NotSent(format!(
+            "{} is no longer a peer",
+            o.peer_code
+        ))),
+        Some(Route::Local(receiver)) => {
+            let from = receive::Sender {
+                code: me.code.clone(),
+                ca_der: me.ca_der.clone(),
+            };
+            if pulling {
+                receive::outcome_of(store, &receiver, &me.code, &o.id)
+                    .await
+                    .map(|r| (r.receipt, r.outcome))
+                    .map_err(|e| TransportError::Refused(e.to_string()))
+            } else {
+                let req = proto::DeliverConsignmentRequest {
+                    envelope: Some(outbox::envelope_of(o)),
+                    signer_status: Some(signer_status(store, &me, o).await?),
                 };
-                if pulling {
-                    receive::outcome_of(store, &receiver, &me.code, &o.id)
-                        .await
-                        .map(|r| (r.receipt, r.outcome))
-                        .map_err(|e| TransportError::Refused(e.to_string()))
-                } else {
-                    let req = proto::DeliverConsignmentRequest {
-                        envelope: Some(outbox::envelope_of(o)),
-                        signer_status: Some(signer_status(store, &me, o).await?),
-                    };
-                    receive::deliver(store, ex, &receiver, &from, req)
-                        .await
-                        .map(|r| (r.receipt, r.outcome))
-                        .map_err(|e| TransportError::Unknown(e.to_string()))
-                }
+                receive::deliver(store, ex, &receiver, &from, req)
+                    .await
+                    .map(|r| (r.receipt, r.outcome))
+                    .map_err(|e| TransportError::Unknown(e.to_string()))
             }
-            Some(Route::Remote(peer)) => {
-                if pulling {
-                    t.get_outcome(&me, &peer, &o.id)
-                        .await
-                        .map(|r| (r.receipt, r.outcome))
-                } else {
-                    let req = proto::DeliverConsignmentRequest {
-                        envelope: Some(outbox::envelope_of(o)),
-                        signer_status: Some(signer_status(store, &me, o).await?),
-                    };
-                    t.deliver(&me, &peer, req)
-                        .await
-                        .map(|r| (r.receipt, r.outcome))
-                }
+        }
+        Some(Route::Remote(peer)) => {
+            if pulling {
+                t.get_outcome(&me, &peer, &o.id)
+                    .await
+                    .map(|r| (r.receipt, r.outcome))
+            } else {
+                let req = proto::DeliverConsignmentRequest {
+                    envelope: Some(outbox::envelope_of(o)),
+                    signer_status: Some(signer_status(store, &me, o).await?),
+                };
+                t.deliver(&me, &peer, req)
+                    .await
+                    .map(|r| (r.receipt, r.outcome))
             }
-        };
+        }
+    };
     match answer {
         Ok((receipt, outcome)) if receipt.is_some() || outcome.is_some() => {
-            match dispatches::record_answer(store, &o.id, &o.agency_id, receipt.as_ref(), outcome.as_ref()).await {
+            match dispatches::record_answer(
+                store,
+                &o.id,
+                &o.agency_id,
+                receipt.as_ref(),
+                outcome.as_ref(),
+            )
+            .await
+            {
                 Ok(()) => {
                     if pulling && outcome.is_none() {
                         dispatches::record_failure(store, ex, o, true, "no outcome yet").await?;
@@ -268,12 +296,15 @@ async fn send_one(store: &Store, ex: &Exchange, t: &dyn Transport, o: &OutRecord
                     Ok(())
                 }
                 Err(e) => {
-                    dispatches::record_failure(store, ex, o, true, &format!("answer rejected: {e}")).await
+                    dispatches::record_failure(store, ex, o, true, &format!("answer rejected: {e}"))
+                        .await
                 }
             }
         }
         Ok(_) => dispatches::record_failure(store, ex, o, true, "empty answer").await,
-        Err(TransportError::NotSent(m)) => dispatches::record_failure(store, ex, o, false, &m).await,
+        Err(TransportError::NotSent(m)) => {
+            dispatches::record_failure(store, ex, o, false, &m).await
+        }
         Err(e) => dispatches::record_failure(store, ex, o, true, &e.to_string()).await,
     }
 }
@@ -287,7 +318,11 @@ async fn report_all(store: Store, ex: Arc<Exchange>, t: Arc<dyn Transport>, rows
 }
 
 async fn report_one(store: &Store, ex: &Exchange, t: &dyn Transport, r: &InRecord) -> Result<()> {
-    let key = (r.agency_id.as_str(), r.sender_code.as_str(), r.consignment_id.as_str());
+    let key = (
+        r.agency_id.as_str(),
+        r.sender_code.as_str(),
+        r.consignment_id.as_str(),
+    );
     {
         let mut tx = store.begin_write().await?;
         let now = tx.now_us();
@@ -315,19 +350,26 @@ async fn report_one(store: &Store, ex: &Exchange, t: &dyn Transport, r: &InRecor
     let st = proto::SignedStatement { content, signature };
     let me = identity::load(store, ex, &r.agency_id).await?;
     let sent = match peers::route(store, &r.agency_id, &r.sender_code).await? {
-        Some(Route::Local(sender)) => {
-            dispatches::record_reported(store, &sender, &me.code, &st)
-                .await
-                .map_err(|e| TransportError::Refused(e.to_string()))
-        }
+        Some(Route::Local(sender)) => dispatches::record_reported(store, &sender, &me.code, &st)
+            .await
+            .map_err(|e| TransportError::Refused(e.to_string())),
         Some(Route::Remote(peer)) => {
-            t.report_outcome(&me, &peer, proto::ReportOutcomeRequest { outcome: Some(st) })
-                .await
+            t.report_outcome(
+                &me,
+                &peer,
+                proto::ReportOutcomeRequest { outcome: Some(st) },
+            )
+            .await
         }
-        None => Err(TransportError::NotSent(format!("{} is not a peer", r.sender_code))),
+        None => Err(TransportError::NotSent(format!(
+            "{} is not a peer",
+            r.sender_code
+        ))),
     };
     match sent {
-        Ok(()) => receive::acknowledged(store, &r.agency_id, &r.sender_code, &r.consignment_id).await,
+        Ok(()) => {
+            receive::acknowledged(store, &r.agency_id, &r.sender_code, &r.consignment_id).await
+        }
         Err(e) => {
             let mut tx = store.begin_write().await?;
             let Some(mut rec) = q::received(&tx, key.0, key.1, key.2).await? else {
@@ -337,7 +379,8 @@ async fn report_one(store: &Store, ex: &Exchange, t: &dyn Transport, r: &InRecor
             let now = tx.now_us();
             rec.outcome_attempts += 1;
             rec.outcome_lease_until_us = 0;
-            rec.outcome_next_attempt_us = now + dispatches::backoff_us(ex, rec.outcome_attempts - 1);
+            rec.outcome_next_attempt_us =
+                now + dispatches::backoff_us(ex, rec.outcome_attempts - 1);
             q::save_in(&tx, &rec).await?;
             let mut ev = crate::audit::NewEvent::success(
                 "system/exchange-relay",

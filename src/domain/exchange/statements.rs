@@ -33,8 +33,7 @@ pub fn open<M: Message + Default>(
     ca_der: &[u8],
     code: &str,
 ) -> std::result::Result<M, &'static str> {
-    let v = cms_sign::verify_detached(&st.signature, &st.content, ca_der)
-        .map_err(|e| e.code())?;
+    let v = cms_sign::verify_detached(&st.signature, &st.content, ca_der).map_err(|e| e.code())?;
     if x509::exchange_agency_code(&v.cert) != code {
         return Err("SIGNER_NOT_THE_AGENCY");
     }

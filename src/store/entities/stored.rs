@@ -7,8 +7,8 @@ use sea_orm::sea_query::{ArrayType, ColumnType, Nullable, ValueType, ValueTypeEr
 use sea_orm::{ColIdx, DbErr, QueryResult, TryFromU64, TryGetError, TryGetable, Value};
 
 use crate::domain::lifecycle::{
-    AddresseeKind, CaseFileState, Decision, Direction, DispatchStatus, DispositionState, Folder, LetterState,
-    ProposalState, RecipientStatus, StepKind,
+    AddresseeKind, CaseFileState, Decision, Direction, DispatchStatus, DispositionState, Folder,
+    LetterState, ProposalState, RecipientStatus, StepKind,
 };
 
 macro_rules! stored {

@@ -17,6 +17,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod demo;
+pub mod exchange;
 pub mod inspect;
 mod openssl;
 pub mod operator;

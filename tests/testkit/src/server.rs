@@ -135,6 +135,8 @@ pub async fn fresh_db_url(db: Db, dir: &Path) -> String {
 pub struct TestServer {
     pub server: Option<RunningServer>,
     pub addr: std::net::SocketAddr,
+    /// The exchange port, when the server listens for peers.
+    pub exchange_addr: Option<std::net::SocketAddr>,
     pub channel: Channel,
     pub db: Db,
     pub db_url: String,
@@ -185,6 +187,13 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+        // The servers' logs, when a test run asks for them (RUST_LOG).
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let dir = tempfile::tempdir().expect("tempdir");
         let db_url = fresh_db_url(db, dir.path()).await;
         let mut settings = test_settings(dir.path(), &db_url, tweak);
@@ -193,6 +202,7 @@ impl TestServer {
             .await
             .expect("server starts");
         let addr = server.addr;
+        let exchange_addr = server.exchange_addr;
         let channel = Channel::from_shared(format!("http://{addr}"))
             .expect("uri")
             .connect()
@@ -202,6 +212,7 @@ impl TestServer {
         Self {
             server: Some(server),
             addr,
+            exchange_addr,
             channel,
             db,
             db_url,
@@ -315,6 +326,37 @@ impl TestServer {
         .unwrap_or_else(|e| panic!("login of {username} failed: {e:?}"))
         .into_inner()
         .access_token
+    }
+
+    /// Stops the server and keeps its database and data directory, for
+    /// [`TestServer::resume`].
+    pub async fn pause(&mut self) {
+        if let Some(s) = self.server.take() {
+            s.stop().await.expect("clean stop");
+        }
+    }
+
+    /// Starts the paused server again on its database and data directory,
+    /// on the same exchange port when it had one.
+    pub async fn resume(&mut self, tweak: impl FnOnce(&mut Config)) {
+        let exchange = self.exchange_addr;
+        let settings = test_settings(self.dir.path(), &self.db_url, |c| {
+            if let Some(a) = exchange {
+                c.exchange_listen = a.to_string();
+            }
+            tweak(c)
+        });
+        let server = naskah::server::start(settings, Arc::new(SystemClock), std::future::pending())
+            .await
+            .expect("server starts again");
+        self.addr = server.addr;
+        self.exchange_addr = server.exchange_addr;
+        self.channel = Channel::from_shared(format!("http://{}", server.addr))
+            .expect("uri")
+            .connect()
+            .await
+            .expect("client connects");
+        self.server = Some(server);
     }
 
     pub async fn stop(mut self) {

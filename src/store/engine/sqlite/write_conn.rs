@@ -116,6 +116,11 @@ fn kinds() -> &'static Kinds {
         add::<e::disposal_approval::Entity>(&mut k);
         add::<e::destroyed_item::Entity>(&mut k);
         add::<e::case_file_export::Entity>(&mut k);
+        add::<e::exchange_identity::Entity>(&mut k);
+        add::<e::exchange_peer::Entity>(&mut k);
+        add::<e::exchange_out::Entity>(&mut k);
+        add::<e::exchange_in::Entity>(&mut k);
+        add::<e::position_successor::Entity>(&mut k);
         k
     })
 }

@@ -1,0 +1,120 @@
+//! Faults: the receiver is down when the letter is signed and comes back; the
+//! signer's certificate is revoked before the letter leaves; the addressed
+//! position was abolished with a successor.
+
+use naskah::proto::signature_service_client::SignatureServiceClient;
+use naskah::proto::{self as pb, DispatchStatus, RefusalCode};
+
+use naskah_testkit::demo::Demo;
+use naskah_testkit::exchange as kit;
+use naskah_testkit::{Db, authed, dual};
+
+use super::{dispatches, inbox, sign_to, to_peer, until_dispatch};
+
+async fn a_receiver_that_was_down_gets_the_letter_once_when_it_is_back(db: Db) {
+    let a = kit::exchanging(db, true).await;
+    let mut b = kit::exchanging(db, false).await;
+    let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin"]).await;
+    let k = kit::dinkes(&b).await;
+    kit::pair(&a, d.token("admin"), &b, &k.admin).await;
+    b.pause().await;
+
+    let l = sign_to(
+        &a,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Laporan bulanan",
+    )
+    .await;
+    // The relay tries, fails to connect, and keeps it queued with a next attempt.
+    let x = until_dispatch(&a, &d, &l.id, "tried", |x| x.attempts >= 2).await;
+    assert!(
+        x.status == DispatchStatus::Queued as i32 || x.status == DispatchStatus::Sent as i32,
+        "{x:?}"
+    );
+    assert!(!x.last_error.is_empty());
+    assert!(x.next_attempt_time.is_some());
+
+    b.resume(kit::fast).await;
+    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+        x.status == DispatchStatus::Registered as i32
+    })
+    .await;
+    assert!(!x.receipt.is_empty());
+    let got = inbox(&b.channel, &k.kepala).await;
+    assert_eq!(got.len(), 1, "delivered exactly once: {got:?}");
+    assert_eq!(dispatches(&a, &d, &l.id).await.len(), 1);
+    a.stop().await;
+    b.stop().await;
+}
+dual!(a_receiver_that_was_down_gets_the_letter_once_when_it_is_back);
+
+async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
+    let a = kit::exchanging(db, true).await;
+    let mut b = kit::exchanging(db, false).await;
+    let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin"]).await;
+    let k = kit::dinkes(&b).await;
+    kit::pair(&a, d.token("admin"), &b, &k.admin).await;
+
+    // The head's position is abolished; the secretary's succeeds it: the
+    // letter is delivered there, and the outcome says so.
+    kit::abolish(&b, "DINKES", &k.head_id, &k.staff_id).await;
+    let l = sign_to(
+        &a,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Kepada jabatan lama",
+    )
+    .await;
+    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+        x.status == DispatchStatus::Registered as i32
+    })
+    .await;
+    assert_eq!(x.delivered_position_id, k.staff_id);
+    let got = inbox(&b.channel, &k.staf).await;
+    assert_eq!(got.len(), 1);
+    assert!(inbox(&b.channel, &k.kepala).await.is_empty());
+
+    // Signed while B is down; the signer's certificate is revoked before B
+    // comes back: refused CERT_REVOKED.
+    b.pause().await;
+    let l = sign_to(
+        &a,
+        &d,
+        vec![to_peer("DINKES", &k.staff_id)],
+        "Ditandatangani lalu dicabut",
+    )
+    .await;
+    let cert = SignatureServiceClient::new(a.channel.clone())
+        .get_my_certificate(authed(
+            pb::GetMyCertificateRequest {},
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("certificate")
+        .into_inner();
+    SignatureServiceClient::new(a.channel.clone())
+        .revoke_certificate(authed(
+            pb::RevokeCertificateRequest {
+                serial: cert.serial,
+                reason: "kunci hilang".into(),
+                ..Default::default()
+            },
+            d.token("kadis.kominfo"),
+        ))
+        .await
+        .expect("revoke");
+    b.resume(kit::fast).await;
+    let x = until_dispatch(&a, &d, &l.id, "REFUSED", |x| {
+        x.status == DispatchStatus::Refused as i32
+    })
+    .await;
+    assert_eq!(
+        x.refusal.expect("refusal").code,
+        RefusalCode::CertRevoked as i32
+    );
+    assert_eq!(inbox(&b.channel, &k.staf).await.len(), 1);
+    a.stop().await;
+    b.stop().await;
+}
+dual!(a_revoked_signer_and_an_abolished_addressee);
