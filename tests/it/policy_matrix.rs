@@ -56,6 +56,17 @@ async fn the_gate_admits_exactly_what_the_policy_table_says(db: Db) {
             continue; // bidirectional / endless streams; covered by the transport tests
         }
         let anonymous = call(&t, method, None).await;
+        if *rule == Rule::Peer {
+            // Served to other agencies on the exchange port only.
+            for token in std::iter::once(None).chain(tokens.iter().map(|(t, _, _)| Some(t))) {
+                let e = call(&t, method, token.map(String::as_str))
+                    .await
+                    .expect_err(method);
+                assert_eq!(e.code(), Code::Unimplemented, "{method}");
+                checked += 1;
+            }
+            continue;
+        }
         match rule {
             Rule::Public => {
                 if let Err(e) = &anonymous {

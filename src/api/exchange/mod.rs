@@ -14,6 +14,7 @@ use std::time::Duration;
 use tonic::transport::{Channel, ClientTlsConfig, Endpoint};
 use tonic::{Request, Response, Status};
 
+use crate::domain::exchange::peers::PeerRecord;
 use crate::domain::exchange::{Exchange, Identity, Transport, TransportError, peers, receive};
 use crate::error::{Error, Reason};
 use crate::proto;
@@ -50,9 +51,9 @@ impl ExchangeApi {
                 "no agency of this installation by that code trusts the caller",
             ))
         };
-        let agency = crate::store::identity::agency_id_by_code(&self.store, &code)
+        let agency = peers::local_agency(&self.store, &code)
             .await
-            .map_err(|e| super::status::to_status(e.into()))?
+            .map_err(super::status::to_status)?
             .ok_or_else(untrusted)?;
         let cert = req
             .peer_certs()
@@ -215,7 +216,7 @@ impl GrpcTransport {
     fn client(
         &self,
         from: &Identity,
-        to: &crate::store::exchange::PeerRecord,
+        to: &PeerRecord,
     ) -> Result<ExchangeServiceClient<Channel>, TransportError> {
         use crate::domain::exchange::peers::pem_of;
         let key = format!(
@@ -256,7 +257,7 @@ impl GrpcTransport {
     }
 }
 
-fn addressed<T>(to: &crate::store::exchange::PeerRecord, msg: T) -> Request<T> {
+fn addressed<T>(to: &PeerRecord, msg: T) -> Request<T> {
     let mut r = Request::new(msg);
     if let Ok(v) = to.code.parse() {
         r.metadata_mut().insert(AGENCY_HEADER, v);
@@ -283,7 +284,7 @@ impl Transport for GrpcTransport {
     async fn deliver(
         &self,
         from: &Identity,
-        to: &crate::store::exchange::PeerRecord,
+        to: &PeerRecord,
         req: proto::DeliverConsignmentRequest,
     ) -> Result<proto::DeliverConsignmentResponse, TransportError> {
         let mut c = self.client(from, to)?;
@@ -296,7 +297,7 @@ impl Transport for GrpcTransport {
     async fn report_outcome(
         &self,
         from: &Identity,
-        to: &crate::store::exchange::PeerRecord,
+        to: &PeerRecord,
         req: proto::ReportOutcomeRequest,
     ) -> Result<(), TransportError> {
         let mut c = self.client(from, to)?;
@@ -309,7 +310,7 @@ impl Transport for GrpcTransport {
     async fn get_outcome(
         &self,
         from: &Identity,
-        to: &crate::store::exchange::PeerRecord,
+        to: &PeerRecord,
         consignment_id: &str,
     ) -> Result<proto::GetOutcomeResponse, TransportError> {
         let mut c = self.client(from, to)?;
@@ -327,7 +328,7 @@ impl Transport for GrpcTransport {
     async fn directory(
         &self,
         from: &Identity,
-        to: &crate::store::exchange::PeerRecord,
+        to: &PeerRecord,
     ) -> Result<proto::GetDirectoryResponse, TransportError> {
         let mut c = self.client(from, to)?;
         c.get_directory(addressed(to, proto::GetDirectoryRequest {}))

@@ -44,11 +44,14 @@ pub fn server_config(ex: Arc<Exchange>) -> anyhow::Result<rustls::ServerConfig> 
     Ok(c)
 }
 
+/// A verifier built for one snapshot (none when nothing is trusted).
+type Built = (Arc<Snapshot>, Option<Arc<dyn ClientCertVerifier>>);
+
 /// The client certificate verifier: WebPKI over the CAs of the current
 /// snapshot, rebuilt when the snapshot changes.
 struct PinnedPeers {
     ex: Arc<Exchange>,
-    built: Mutex<Option<(Arc<Snapshot>, Option<Arc<dyn ClientCertVerifier>>)>>,
+    built: Mutex<Option<Built>>,
 }
 
 impl std::fmt::Debug for PinnedPeers {

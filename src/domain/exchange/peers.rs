@@ -44,6 +44,11 @@ pub async fn route(db: &impl Db, agency_id: &str, code: &str) -> Result<Option<R
     Ok(q::peer(db, agency_id, code).await?.map(Route::Remote))
 }
 
+/// The id of the agency of this installation with code `code`.
+pub async fn local_agency(db: &impl Db, code: &str) -> Result<Option<String>> {
+    Ok(crate::store::identity::agency_id_by_code(db, code).await?)
+}
+
 /// The CA certificate (DER) agency `agency_id` trusts for `code`.
 pub async fn ca_of(db: &impl Db, agency_id: &str, code: &str) -> Result<Option<Vec<u8>>> {
     Ok(match route(db, agency_id, code).await? {

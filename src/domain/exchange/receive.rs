@@ -163,7 +163,7 @@ pub async fn deliver(
         );
     }
     if let Some(r) = q::received(store, agency_id, &from.code, &cid).await? {
-        return Ok(answer_stored(&me, &from.code, &r, &hash, now)?);
+        return answer_stored(&me, &from.code, &r, &hash, now);
     }
     // Checks that need no transaction.
     let mut verdict = check(ex, &env, from, req.signer_status.as_ref());
