@@ -226,7 +226,7 @@ impl PeerService for PeerApi {
             Ok(peer_pb(&peers::add(tx, ctx, c).await?))
         })
         .await;
-        self.app.exchange.wake();
+        self.app.exchange.directory_changed(&self.app.store).await;
         r
     }
 
@@ -246,11 +246,13 @@ impl PeerService for PeerApi {
         &self,
         req: Request<pb::RemovePeerRequest>,
     ) -> Result<Response<pb::RemovePeerResponse>, Status> {
-        mutate_request(&self.app, req, async |tx, ctx, c: &Code| {
+        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Code| {
             peers::remove(tx, ctx, &c.0).await?;
             Ok(pb::RemovePeerResponse {})
         })
-        .await
+        .await;
+        self.app.exchange.directory_changed(&self.app.store).await;
+        r
     }
 
     async fn list_peer_positions(

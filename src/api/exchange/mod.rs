@@ -93,13 +93,15 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::ReportOutcomeRequest>,
     ) -> Result<Response<proto::ReportOutcomeResponse>, Status> {
         let (agency, sender) = self.parties(&req).await?;
-        let st = req.into_inner().outcome.unwrap_or_default();
+        let r = req.into_inner();
+        let st = r.outcome.unwrap_or_default();
         done(
             crate::domain::exchange::dispatches::record_reported(
                 &self.store,
                 &agency,
                 &sender.code,
                 &st,
+                r.receipt.as_ref(),
             )
             .await
             .map(|()| proto::ReportOutcomeResponse {}),

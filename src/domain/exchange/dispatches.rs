@@ -175,12 +175,14 @@ pub async fn record_answer(
     Ok(())
 }
 
-/// Records an outcome `from` reported (ReportOutcome) to agency `agency_id`.
+/// Records an outcome `from` reported (ReportOutcome) to agency `agency_id`,
+/// with the receipt of the same consignment when this side lacks it.
 pub async fn record_reported(
     store: &Store,
     agency_id: &str,
     from_code: &str,
     st: &proto::SignedStatement,
+    receipt: Option<&proto::SignedStatement>,
 ) -> Result<()> {
     let out = proto::Outcome::decode(st.content.as_slice())
         .map_err(|_| Error::rejected(Reason::StatementInvalid, "the outcome does not decode"))?;
@@ -193,7 +195,17 @@ pub async fn record_reported(
         .await?
         .ok_or_else(|| Error::rejected(Reason::PeerNotTrusted, "not a peer"))?;
     let out = check_outcome(&o, &ca, st)?;
-    if !apply_outcome(&mut tx, &mut o, &out, st, "exchange/ReportOutcome")? {
+    let mut changed = false;
+    if let Some(r) = receipt
+        && o.receipt.is_none()
+    {
+        check_receipt(&o, &ca, r)?;
+        o.receipt = Some(r.content.clone());
+        o.receipt_signature = Some(r.signature.clone());
+        changed = true;
+    }
+    changed |= apply_outcome(&mut tx, &mut o, &out, st, "exchange/ReportOutcome")?;
+    if !changed {
         tx.rollback().await;
         return Ok(());
     }

@@ -75,6 +75,7 @@ pub struct Exchange {
     identities: RwLock<HashMap<String, Arc<Identity>>>,
     snapshot: RwLock<Arc<Snapshot>>,
     wake: tokio::sync::Notify,
+    directory_changed: std::sync::atomic::AtomicBool,
     notices: crate::notify::Notices,
 }
 
@@ -101,6 +102,7 @@ impl Exchange {
             identities: RwLock::new(HashMap::new()),
             snapshot: RwLock::new(Arc::new(Snapshot::default())),
             wake: tokio::sync::Notify::new(),
+            directory_changed: std::sync::atomic::AtomicBool::new(false),
             notices,
         }
     }
@@ -108,6 +110,23 @@ impl Exchange {
     /// Wakes the relay (something was queued).
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// The peer directory changed on this server: TLS trusts what it now
+    /// says before this returns (other servers of the installation see it
+    /// within the relay's refresh period).
+    pub async fn directory_changed(&self, store: &crate::store::Store) {
+        if let Err(e) = relay::refresh(store, self).await {
+            tracing::warn!(error = %e, "exchange: directory refresh failed");
+            self.directory_changed
+                .store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.wake();
+    }
+
+    fn take_directory_changed(&self) -> bool {
+        self.directory_changed
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// What TLS trusts and presents now.

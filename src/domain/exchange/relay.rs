@@ -2,7 +2,8 @@
 //! come, and reports this agency's outcomes to their senders. One per
 //! server; a consignment is leased (in an audited transaction) before it is
 //! sent, so two servers never send the same one at once. Each peer has its
-//! own worker, so one dead peer holds up no other.
+//! own worker, with at most [`PER_PEER`] consignments in flight, so one dead
+//! peer holds up no other.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -88,7 +89,7 @@ pub async fn run(
         if *stopping.borrow() {
             break;
         }
-        if refreshed.is_none_or(|t| t.elapsed() >= REFRESH) {
+        if ex.take_directory_changed() || refreshed.is_none_or(|t| t.elapsed() >= REFRESH) {
             if let Err(e) = refresh(&store, &ex).await {
                 tracing::warn!(error = %e, "exchange: directory refresh failed");
             }
@@ -179,12 +180,21 @@ async fn lease(store: &Store, o: &OutRecord, what: &str) -> Result<bool> {
     Ok(true)
 }
 
+/// Consignments in flight to one peer at once.
+const PER_PEER: usize = 8;
+
 async fn send_all(store: Store, ex: Arc<Exchange>, t: Arc<dyn Transport>, rows: Vec<OutRecord>) {
-    for o in rows {
-        if let Err(e) = send_one(&store, &ex, t.as_ref(), &o).await {
-            tracing::warn!(dispatch = %o.id, error = %e, "exchange: send failed");
-        }
-    }
+    use futures::StreamExt;
+    futures::stream::iter(rows)
+        .for_each_concurrent(PER_PEER, |o| {
+            let (store, ex, t) = (&store, &ex, &t);
+            async move {
+                if let Err(e) = send_one(store, ex, t.as_ref(), &o).await {
+                    tracing::warn!(dispatch = %o.id, error = %e, "exchange: send failed");
+                }
+            }
+        })
+        .await;
 }
 
 /// The sending agency's statement on the signer's certificate now (sent with
@@ -310,11 +320,21 @@ async fn send_one(store: &Store, ex: &Exchange, t: &dyn Transport, o: &OutRecord
 }
 
 async fn report_all(store: Store, ex: Arc<Exchange>, t: Arc<dyn Transport>, rows: Vec<InRecord>) {
-    for r in rows {
-        if let Err(e) = report_one(&store, &ex, t.as_ref(), &r).await {
-            tracing::warn!(consignment = %r.consignment_id, error = %e, "exchange: outcome report failed");
-        }
-    }
+    use futures::StreamExt;
+    futures::stream::iter(rows)
+        .for_each_concurrent(PER_PEER, |r| {
+            let (store, ex, t) = (&store, &ex, &t);
+            async move {
+                if let Err(e) = report_one(store, ex, t.as_ref(), &r).await {
+                    tracing::warn!(
+                        consignment = %r.consignment_id,
+                        error = %e,
+                        "exchange: outcome report failed"
+                    );
+                }
+            }
+        })
+        .await;
 }
 
 async fn report_one(store: &Store, ex: &Exchange, t: &dyn Transport, r: &InRecord) -> Result<()> {
@@ -348,16 +368,25 @@ async fn report_one(store: &Store, ex: &Exchange, t: &dyn Transport, r: &InRecor
         return Ok(());
     };
     let st = proto::SignedStatement { content, signature };
+    let receipt = proto::SignedStatement {
+        content: r.receipt.clone(),
+        signature: r.receipt_signature.clone(),
+    };
     let me = identity::load(store, ex, &r.agency_id).await?;
     let sent = match peers::route(store, &r.agency_id, &r.sender_code).await? {
-        Some(Route::Local(sender)) => dispatches::record_reported(store, &sender, &me.code, &st)
-            .await
-            .map_err(|e| TransportError::Refused(e.to_string())),
+        Some(Route::Local(sender)) => {
+            dispatches::record_reported(store, &sender, &me.code, &st, Some(&receipt))
+                .await
+                .map_err(|e| TransportError::Refused(e.to_string()))
+        }
         Some(Route::Remote(peer)) => {
             t.report_outcome(
                 &me,
                 &peer,
-                proto::ReportOutcomeRequest { outcome: Some(st) },
+                proto::ReportOutcomeRequest {
+                    outcome: Some(st),
+                    receipt: Some(receipt),
+                },
             )
             .await
         }

@@ -27,14 +27,14 @@ async fn two(db: Db) -> (TestServer, Demo, TestServer, Dinkes) {
 async fn delivered_once_with_evidence(db: Db) {
     let (a, d, b, k) = two(db).await;
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &k.head_id)],
         "Undangan rapat koordinasi",
     )
     .await;
     assert_eq!(l.state, pb::LetterState::Sent as i32);
-    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
         x.status == DispatchStatus::Registered as i32
     })
     .await;
@@ -103,7 +103,7 @@ async fn delivered_once_with_evidence(db: Db) {
     assert_eq!(outcome.envelope_sha256, receipt.envelope_sha256);
 
     // The registrar lists it among the registered dispatches.
-    let listed = peers(&a)
+    let listed = peers(&a.channel)
         .list_dispatches(authed(
             pb::ListDispatchesRequest {
                 status: DispatchStatus::Registered as i32,
@@ -158,13 +158,13 @@ async fn refusals_come_with_codes_and_nothing_enters_an_inbox(db: Db) {
     // An unknown addressee: a signed REFUSED outcome, UNKNOWN_ADDRESSEE.
     let nobody = uuid::Uuid::new_v4().to_string();
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &nobody)],
         "Kepada yang tidak ada",
     )
     .await;
-    let x = until_dispatch(&a, &d, &l.id, "REFUSED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REFUSED", |x| {
         x.status == DispatchStatus::Refused as i32
     })
     .await;
@@ -182,8 +182,14 @@ async fn refusals_come_with_codes_and_nothing_enters_an_inbox(db: Db) {
     ));
 
     // A letter to the head, whose stored envelope the test then alters.
-    let l = sign_to(&a, &d, vec![to_peer("DINKES", &k.head_id)], "Data layanan").await;
-    until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+    let l = sign_to(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Data layanan",
+    )
+    .await;
+    until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
         x.status == DispatchStatus::Registered as i32
     })
     .await;

@@ -20,14 +20,14 @@ async fn a_receiver_that_was_down_gets_the_letter_once_when_it_is_back(db: Db) {
     b.pause().await;
 
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &k.head_id)],
         "Laporan bulanan",
     )
     .await;
     // The relay tries, fails to connect, and keeps it queued with a next attempt.
-    let x = until_dispatch(&a, &d, &l.id, "tried", |x| x.attempts >= 2).await;
+    let x = until_dispatch(&a.channel, &d, &l.id, "tried", |x| x.attempts >= 2).await;
     assert!(
         x.status == DispatchStatus::Queued as i32 || x.status == DispatchStatus::Sent as i32,
         "{x:?}"
@@ -36,14 +36,14 @@ async fn a_receiver_that_was_down_gets_the_letter_once_when_it_is_back(db: Db) {
     assert!(x.next_attempt_time.is_some());
 
     b.resume(kit::fast).await;
-    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
         x.status == DispatchStatus::Registered as i32
     })
     .await;
     assert!(!x.receipt.is_empty());
     let got = inbox(&b.channel, &k.kepala).await;
     assert_eq!(got.len(), 1, "delivered exactly once: {got:?}");
-    assert_eq!(dispatches(&a, &d, &l.id).await.len(), 1);
+    assert_eq!(dispatches(&a.channel, &d, &l.id).await.len(), 1);
     a.stop().await;
     b.stop().await;
 }
@@ -60,13 +60,13 @@ async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
     // letter is delivered there, and the outcome says so.
     kit::abolish(&b, "DINKES", &k.head_id, &k.staff_id).await;
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &k.head_id)],
         "Kepada jabatan lama",
     )
     .await;
-    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
         x.status == DispatchStatus::Registered as i32
     })
     .await;
@@ -79,7 +79,7 @@ async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
     // comes back: refused CERT_REVOKED.
     b.pause().await;
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &k.staff_id)],
         "Ditandatangani lalu dicabut",
@@ -105,7 +105,7 @@ async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
         .await
         .expect("revoke");
     b.resume(kit::fast).await;
-    let x = until_dispatch(&a, &d, &l.id, "REFUSED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REFUSED", |x| {
         x.status == DispatchStatus::Refused as i32
     })
     .await;

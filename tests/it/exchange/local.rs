@@ -16,13 +16,13 @@ async fn agencies_of_one_installation_exchange_without_the_network(db: Db) {
     let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin"]).await;
     let k = kit::dinkes(&a).await;
     let l = sign_to(
-        &a,
+        &a.channel,
         &d,
         vec![to_peer("DINKES", &k.head_id)],
         "Antar instansi satu server",
     )
     .await;
-    let x = until_dispatch(&a, &d, &l.id, "REGISTERED", |x| {
+    let x = until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
         x.status == DispatchStatus::Registered as i32
     })
     .await;

@@ -5,6 +5,7 @@
 
 mod delivery;
 mod faults;
+mod kills;
 mod local;
 
 use std::time::Duration;
@@ -15,8 +16,8 @@ use naskah::proto::{self as pb, LetterType, SecurityLevel, Urgency};
 use sha2::Digest;
 use tonic::transport::Channel;
 
-use naskah_testkit::demo::{DEMO_PASSPHRASE, Demo, letters};
-use naskah_testkit::{TestServer, authed};
+use naskah_testkit::authed;
+use naskah_testkit::demo::{DEMO_PASSPHRASE, Demo};
 
 /// A PDF-looking attachment.
 pub(crate) const ATTACHMENT: &[u8] =
@@ -39,12 +40,12 @@ pub(crate) fn to_peer(code: &str, position_id: &str) -> pb::Addressee {
 /// A letter from DEMO-PROV (drafted by kasi.egov, signed by kadis.kominfo,
 /// with one attachment) to `recipients`; answers it signed.
 pub(crate) async fn sign_to(
-    t: &TestServer,
+    ch: &Channel,
     d: &Demo,
     recipients: Vec<pb::Addressee>,
     subject: &str,
 ) -> pb::Letter {
-    let mut l = letters(t);
+    let mut l = LetterServiceClient::new(ch.clone());
     let x = l
         .create_draft(authed(
             pb::CreateDraftRequest {
@@ -112,7 +113,18 @@ pub(crate) async fn sign_to(
         .await
         .expect("route")
         .into_inner();
-    let x = naskah_testkit::demo::submitted(t, d, &x).await;
+    let x = l
+        .submit_letter(authed(
+            pb::SubmitLetterRequest {
+                letter_id: x.id.clone(),
+                etag: x.etag.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect("submit")
+        .into_inner();
     l.sign_letter(authed(
         pb::SignLetterRequest {
             letter_id: x.id.clone(),
@@ -128,8 +140,8 @@ pub(crate) async fn sign_to(
 }
 
 /// The dispatches of a letter as its drafter sees them in GetLetter.
-pub(crate) async fn dispatches(t: &TestServer, d: &Demo, id: &str) -> Vec<pb::Dispatch> {
-    letters(t)
+pub(crate) async fn dispatches(ch: &Channel, d: &Demo, id: &str) -> Vec<pb::Dispatch> {
+    LetterServiceClient::new(ch.clone())
         .get_letter(authed(
             pb::GetLetterRequest {
                 letter_id: id.into(),
@@ -149,7 +161,7 @@ pub(crate) async fn dispatches(t: &TestServer, d: &Demo, id: &str) -> Vec<pb::Di
 
 /// Waits (up to 30 s) until the letter's first dispatch satisfies `done`.
 pub(crate) async fn until_dispatch(
-    t: &TestServer,
+    ch: &Channel,
     d: &Demo,
     id: &str,
     what: &str,
@@ -157,7 +169,7 @@ pub(crate) async fn until_dispatch(
 ) -> pb::Dispatch {
     let mut last = None;
     for _ in 0..300 {
-        let ds = dispatches(t, d, id).await;
+        let ds = dispatches(ch, d, id).await;
         if let Some(x) = ds.first() {
             if done(x) {
                 return x.clone();
@@ -185,7 +197,7 @@ pub(crate) async fn inbox(channel: &Channel, token: &str) -> Vec<pb::Letter> {
         .letters
 }
 
-/// The registrar's dispatches.
-pub(crate) fn peers(t: &TestServer) -> PeerServiceClient<Channel> {
-    PeerServiceClient::new(t.channel.clone())
+/// PeerService on the channel.
+pub(crate) fn peers(ch: &Channel) -> PeerServiceClient<Channel> {
+    PeerServiceClient::new(ch.clone())
 }

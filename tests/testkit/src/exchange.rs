@@ -228,15 +228,26 @@ pub async fn send(
     o: &OutRecord,
     envelope: pb::SignedStatement,
 ) -> Result<pb::DeliverConsignmentResponse, TransportError> {
-    let me = identity(t, from).await;
     let peer = peer_record(t, from, &o.peer_code).await;
+    send_to(t, from, &peer, o, envelope).await
+}
+
+/// [`send`] to the peer as `peer` describes it.
+pub async fn send_to(
+    t: &TestServer,
+    from: &str,
+    peer: &PeerRecord,
+    o: &OutRecord,
+    envelope: pb::SignedStatement,
+) -> Result<pb::DeliverConsignmentResponse, TransportError> {
+    let me = identity(t, from).await;
     let status = naskah::domain::exchange::relay::signer_status(t.store(), &me, o)
         .await
         .expect("signer status");
     naskah::api::exchange::GrpcTransport::default()
         .deliver(
             &me,
-            &peer,
+            peer,
             pb::DeliverConsignmentRequest {
                 envelope: Some(envelope),
                 signer_status: Some(status),
