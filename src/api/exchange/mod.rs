@@ -247,7 +247,7 @@ impl GrpcTransport {
                     .tls_config(tls)
                     .map_err(|e| bad(e.to_string()))?
                     .connect_timeout(Duration::from_secs(5))
-                    .timeout(Duration::from_secs(120))
+                    .timeout(crate::domain::exchange::relay::ATTEMPT)
                     .connect_lazy();
                 map.insert(key, ch.clone());
                 ch

@@ -72,7 +72,12 @@ pub trait Transport: Send + Sync + std::fmt::Debug + 'static {
     ) -> std::result::Result<proto::GetDirectoryResponse, TransportError>;
 }
 
-const LEASE: Duration = Duration::from_secs(120);
+/// How long a relay holds a consignment it sends (longer than one attempt:
+/// the client gives up after [`ATTEMPT`]); a relay killed mid-attempt leaves
+/// it to the others, or to itself after a restart, once this has passed.
+const LEASE: Duration = Duration::from_secs(30);
+/// The longest one attempt to a peer may take.
+pub const ATTEMPT: Duration = Duration::from_secs(25);
 const TICK: Duration = Duration::from_millis(500);
 const REFRESH: Duration = Duration::from_secs(2);
 

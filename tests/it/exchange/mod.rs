@@ -3,6 +3,7 @@
 //! one installation: delivery, receipts and outcomes as evidence, refusals,
 //! deduplication, a receiver that is down, a reorganised receiver.
 
+mod chaos;
 mod delivery;
 mod faults;
 mod kills;

@@ -14,6 +14,8 @@ use naskah::proto::peer_service_client::PeerServiceClient;
 use naskah::proto::{self as pb};
 use naskah::store::exchange::{OutRecord, PeerRecord};
 
+use tonic::transport::Channel;
+
 use crate::{Db, TestServer, authed};
 
 /// Fast retries, so that a test waits seconds, not minutes.
@@ -43,8 +45,8 @@ pub struct Dinkes {
     pub staff_id: String,
 }
 
-async fn first_login(t: &TestServer, user: &str, otp: &str) -> String {
-    let mut auth = AuthServiceClient::new(t.channel.clone());
+async fn first_login(channel: &Channel, user: &str, otp: &str) -> String {
+    let mut auth = AuthServiceClient::new(channel.clone());
     let s = auth
         .login(pb::LoginRequest {
             username: user.into(),
@@ -78,8 +80,14 @@ pub async fn dinkes(t: &TestServer) -> Dinkes {
     let made = crate::operator::create_agency(t, "DINKES", "Dinas Kesehatan Provinsi Nusantara")
         .await
         .expect("agency create");
-    let admin = first_login(t, &made.admin_username, &made.one_time_password).await;
-    let mut org = OrgServiceClient::new(t.channel.clone());
+    dinkes_on(&t.channel, &made.admin_username, &made.one_time_password).await
+}
+
+/// [`dinkes`] on a server reached by `channel`, whose operator made the
+/// agency and gave its administrator `admin_username` and `otp`.
+pub async fn dinkes_on(channel: &Channel, admin_username: &str, otp: &str) -> Dinkes {
+    let admin = first_login(channel, admin_username, otp).await;
+    let mut org = OrgServiceClient::new(channel.clone());
     let unit = org
         .create_unit(authed(
             pb::CreateUnitRequest {
@@ -147,7 +155,7 @@ pub async fn dinkes(t: &TestServer) -> Dinkes {
         ))
         .await
         .expect("assign");
-        tokens.push(first_login(t, &user.username, &u.one_time_password).await);
+        tokens.push(first_login(channel, &user.username, &u.one_time_password).await);
     }
     Dinkes {
         admin,
@@ -312,4 +320,35 @@ pub async fn abolish(t: &TestServer, agency: &str, position: &str, successor: &s
 /// PEM of a certificate.
 pub fn pem(der: &[u8]) -> String {
     naskah::crypto::x509::to_pem(der).expect("pem")
+}
+
+/// More positions in DINKES (its administrator's token `admin`), named
+/// `Staf 1` … `Staf n`; answers their ids.
+pub async fn more_positions(channel: &Channel, admin: &str, n: usize) -> Vec<String> {
+    let mut org = OrgServiceClient::new(channel.clone());
+    let unit = org
+        .list_units(authed(pb::ListUnitsRequest::default(), admin))
+        .await
+        .expect("units")
+        .into_inner()
+        .units
+        .remove(0);
+    let mut ids = Vec::new();
+    for i in 1..=n {
+        ids.push(
+            org.create_position(authed(
+                pb::CreatePositionRequest {
+                    unit_id: unit.id.clone(),
+                    name: format!("Staf {i}"),
+                    ..Default::default()
+                },
+                admin,
+            ))
+            .await
+            .expect("position")
+            .into_inner()
+            .id,
+        );
+    }
+    ids
 }

@@ -106,3 +106,25 @@ pub async fn letters_in(url: &str) -> i64 {
     conn.close().await.expect("close");
     n
 }
+
+/// What the database at `url` received by exchange: (incoming letters that
+/// came by exchange, consignments stored, distinct consignment ids among the
+/// letters).
+pub async fn received_by_exchange(url: &str) -> (i64, i64, i64) {
+    let conn = Database::connect(url).await.expect("connect");
+    let count = async |sql: &str| {
+        conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .expect("count")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n")
+    };
+    let letters =
+        count("SELECT COUNT(*) AS n FROM letter WHERE incoming LIKE '%consignment_id%'").await;
+    let stored = count("SELECT COUNT(*) AS n FROM exchange_in").await;
+    let distinct =
+        count("SELECT COUNT(DISTINCT letter_id) AS n FROM exchange_in WHERE letter_id <> ''").await;
+    conn.close().await.expect("close");
+    (letters, stored, distinct)
+}

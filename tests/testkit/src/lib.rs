@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod clock;
 pub mod demo;
 pub mod exchange;
+pub mod faults;
 pub mod inspect;
 mod openssl;
 pub mod operator;
