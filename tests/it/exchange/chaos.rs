@@ -88,8 +88,8 @@ async fn by_status(ch: &tonic::transport::Channel, token: &str) -> Vec<pb::Dispa
 async fn a_thousand_transfers_through_faults_and_kills(db: Db) {
     let a_listen = format!("127.0.0.1:{}", free_port().expect("port"));
     let b_listen = format!("127.0.0.1:{}", free_port().expect("port"));
-    let to_a = FaultProxy::start(a_listen.parse().expect("addr"), 0x5eed_a).await;
-    let to_b = FaultProxy::start(b_listen.parse().expect("addr"), 0x5eed_b).await;
+    let to_a = FaultProxy::start(a_listen.parse().expect("addr"), 0x5eed_000a).await;
+    let to_b = FaultProxy::start(b_listen.parse().expect("addr"), 0x5eed_000b).await;
     let a_side = side(db, &a_listen, &format!("https://{}", to_a.addr)).await;
     let b_side = side(db, &b_listen, &format!("https://{}", to_b.addr)).await;
 
