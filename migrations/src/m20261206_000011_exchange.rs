@@ -2,7 +2,8 @@
 //! certificate from its CA), its directory of peers (pinned by CA), the
 //! consignments it sends (the outbox, written in the signing transaction) and
 //! those it received (deduplicated forever by sender and consignment id), and
-//! the successor of an abolished position.
+//! the successor of an abolished position. A received consignment keeps the
+//! sender's signed manifest and its signature: the letter's evidence.
 
 use sea_orm_migration::prelude::*;
 
@@ -151,6 +152,9 @@ impl MigrationTrait for Migration {
                 .col(int("outcome_attempts"))
                 .col(big("outcome_next_attempt_us"))
                 .col(big("outcome_lease_until_us"))
+                .col(ColumnDef::new(id("manifest")).blob().null())
+                .col(ColumnDef::new(id("manifest_signature")).blob().null())
+                .col(ColumnDef::new(id("signer_ca_der")).blob().null())
                 .col(big("received_at_us"))
                 .primary_key(
                     Index::create()
@@ -158,6 +162,14 @@ impl MigrationTrait for Migration {
                         .col(id("sender_code"))
                         .col(id("consignment_id")),
                 )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("exchange_in_letter")
+                .table(id("exchange_in"))
+                .col(id("letter_id"))
                 .to_owned(),
         )
         .await?;

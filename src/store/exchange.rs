@@ -377,3 +377,12 @@ pub async fn set_successor(
     .await?;
     Ok(())
 }
+
+/// The consignment a received letter came in.
+pub async fn received_letter(db: &impl Db, letter_id: &str) -> StoreResult<Option<InRecord>> {
+    let db = db.conn();
+    Ok(exchange_in::Entity::find()
+        .filter(exchange_in::Column::LetterId.eq(letter_id))
+        .one(db)
+        .await?)
+}

@@ -296,6 +296,9 @@ pub async fn deliver(
         outcome_attempts: 0,
         outcome_next_attempt_us: now,
         outcome_lease_until_us: 0,
+        manifest: Some(env.manifest.clone()),
+        manifest_signature: Some(env.manifest_signature.clone()),
+        signer_ca_der: Some(from.ca_der.clone()),
         received_at_us: now,
     };
     q::insert_in(&tx, &rec).await?;

@@ -268,6 +268,7 @@ async fn feed(
     f.file("ca/agency-ca.pem", ca_pem.into_bytes()).await?;
 
     let mut letters = Vec::new();
+    let mut peer_cas: HashSet<String> = HashSet::new();
     let mut resources: Vec<(&str, String)> = vec![("case_file", c.id.clone())];
     for id in letter_ids {
         let Some(l) = lq::letter(store, agency, id).await? else {
@@ -300,6 +301,7 @@ async fn feed(
             f.file(&meta.signed_manifest_file, s.manifest).await?;
             f.file(&meta.signature_file, s.signature).await?;
         }
+        exchange_evidence(store, agency, &dir, &mut meta, &mut peer_cas, f).await?;
         for a in aq::list(store, id).await? {
             let file = format!("{dir}/attachments/{}", a.id);
             let mut src = blobs.open(&a.sha256).await.map_err(|e| {
@@ -340,6 +342,14 @@ async fn feed(
             });
         }
         resources.push(("letter", id.clone()));
+        for x in &meta.exchange {
+            let rtype = if x.direction == "sent" {
+                "dispatch"
+            } else {
+                "consignment"
+            };
+            resources.push((rtype, x.consignment_id.clone()));
+        }
         letters.push(meta);
     }
 
@@ -419,5 +429,127 @@ async fn feed(
         },
     };
     f.file("manifest.json", json(&manifest)?).await?;
+    Ok(())
+}
+
+/// The file of a peer agency's CA, written once per package.
+async fn peer_ca_file(
+    code: &str,
+    ca_der: &[u8],
+    written: &mut HashSet<String>,
+    f: &Feeder,
+) -> Result<String> {
+    let file = format!("ca/peers/{code}.pem");
+    if written.insert(code.to_owned()) {
+        let pem =
+            crate::crypto::x509::to_pem(ca_der).map_err(|e| Error::Internal(e.to_string()))?;
+        f.file(&file, pem.into_bytes()).await?;
+    }
+    Ok(file)
+}
+
+/// A letter's exchange evidence: the receipts and outcomes of its
+/// consignments to other agencies, or, for a letter received by exchange,
+/// the sender's signed manifest and signature with the receipt and outcome
+/// this agency issued.
+async fn exchange_evidence(
+    store: &Store,
+    agency: &str,
+    dir: &str,
+    meta: &mut LetterMeta,
+    peer_cas: &mut HashSet<String>,
+    f: &Feeder,
+) -> Result<()> {
+    use crate::store::exchange as xq;
+    let statement = async |base: &str,
+                           name: &str,
+                           content: Option<Vec<u8>>,
+                           sig: Option<Vec<u8>>| match (content, sig) {
+        (Some(c), Some(s)) if !c.is_empty() => {
+            let (cf, sf) = (format!("{base}/{name}.pb"), format!("{base}/{name}.p7s"));
+            f.file(&cf, c).await?;
+            f.file(&sf, s).await?;
+            Ok::<_, Error>((cf, sf))
+        }
+        _ => Ok((String::new(), String::new())),
+    };
+    for o in xq::outs_of_letters(store, std::slice::from_ref(&meta.id)).await? {
+        let Some(ca) = crate::domain::exchange::peers::ca_of(store, agency, &o.peer_code).await?
+        else {
+            continue;
+        };
+        let issuer_ca_file = peer_ca_file(&o.peer_code, &ca, peer_cas, f).await?;
+        let base = format!("{dir}/exchange/{}", o.id);
+        let (receipt_file, receipt_signature_file) = statement(
+            &base,
+            "receipt",
+            o.receipt.clone(),
+            o.receipt_signature.clone(),
+        )
+        .await?;
+        let (outcome_file, outcome_signature_file) = statement(
+            &base,
+            "outcome",
+            o.outcome.clone(),
+            o.outcome_signature.clone(),
+        )
+        .await?;
+        meta.exchange.push(ExchangeMeta {
+            consignment_id: o.id.clone(),
+            direction: "sent".into(),
+            peer_agency_code: o.peer_code.clone(),
+            status: crate::proto::DispatchStatus::try_from(i32::from(o.status))
+                .map(|s| {
+                    s.as_str_name()
+                        .trim_start_matches("DISPATCH_STATUS_")
+                        .to_owned()
+                })
+                .unwrap_or_default(),
+            receipt_file,
+            receipt_signature_file,
+            outcome_file,
+            outcome_signature_file,
+            issuer_ca_file,
+        });
+    }
+    if let Some(r) = xq::received_letter(store, &meta.id).await? {
+        let base = format!("{dir}/exchange/{}", r.consignment_id);
+        if let (Some(m), Some(s), Some(ca)) = (
+            r.manifest.clone(),
+            r.manifest_signature.clone(),
+            r.signer_ca_der.clone(),
+        ) {
+            meta.signed_manifest_file = format!("{dir}/signed-manifest.json");
+            meta.signature_file = format!("{dir}/signature.p7s");
+            f.file(&meta.signed_manifest_file, m).await?;
+            f.file(&meta.signature_file, s).await?;
+            meta.signer_ca_file = peer_ca_file(&r.sender_code, &ca, peer_cas, f).await?;
+        }
+        let (receipt_file, receipt_signature_file) = statement(
+            &base,
+            "receipt",
+            Some(r.receipt.clone()),
+            Some(r.receipt_signature.clone()),
+        )
+        .await?;
+        let (outcome_file, outcome_signature_file) = statement(
+            &base,
+            "outcome",
+            r.outcome.clone(),
+            r.outcome_signature.clone(),
+        )
+        .await?;
+        meta.exchange.push(ExchangeMeta {
+            consignment_id: r.consignment_id.clone(),
+            direction: "received".into(),
+            peer_agency_code: r.sender_code.clone(),
+            status: "REGISTERED".into(),
+            receipt_file,
+            receipt_signature_file,
+            outcome_file,
+            outcome_signature_file,
+            issuer_ca_file: "ca/agency-ca.pem".into(),
+        });
+    }
     Ok(())
 }

@@ -9,6 +9,12 @@
 //!   and scans), `letters/<id>/signed-manifest.json` and `letters/<id>/signature.p7s`
 //!   (the detached CMS signature, DER, with the signer's certificate inside);
 //! - `ca/agency-ca.pem`: the agency CA that issued the signers' certificates;
+//! - for letters sent to or received from other agencies by exchange:
+//!   `letters/<id>/exchange/<consignment id>/receipt.pb`, `receipt.p7s`,
+//!   `outcome.pb`, `outcome.p7s` (the signed receipt and outcome) and
+//!   `ca/peers/<agency code>.pem` (the other agency's CA); a received letter's
+//!   `signed-manifest.json` and `signature.p7s` are the sender's, checked
+//!   against the sender's CA;
 //! - `audit/events.jsonl`: the audit events of the case file, its letters and their
 //!   dispositions, each with its chain hashes (`naskah.audit.v1`);
 //! - `SHA256SUMS`: the SHA-256 of every other entry, in `sha256sum -c` format.
@@ -114,6 +120,33 @@ pub struct LetterMeta {
     pub verification_code: String,
     pub attachments: Vec<AttachmentMeta>,
     pub dispositions: Vec<DispositionMeta>,
+    /// The CA the signature verifies against when it is not the agency's (a
+    /// letter received by exchange: the sending agency's CA).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signer_ca_file: String,
+    /// The signed receipts and outcomes of the letter's exchange.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange: Vec<ExchangeMeta>,
+}
+
+/// One consignment of a letter: sent to another agency, or the one it came in.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ExchangeMeta {
+    pub consignment_id: String,
+    /// "sent" or "received".
+    pub direction: String,
+    /// The other agency's code.
+    pub peer_agency_code: String,
+    /// The dispatch status (sent) as the contract names it.
+    pub status: String,
+    /// `naskah.v1.Receipt` and `naskah.v1.Outcome`, encoded, with their CMS
+    /// signatures (DER); empty names when there is none (yet).
+    pub receipt_file: String,
+    pub receipt_signature_file: String,
+    pub outcome_file: String,
+    pub outcome_signature_file: String,
+    /// The CA of the agency that signed the receipt and the outcome.
+    pub issuer_ca_file: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

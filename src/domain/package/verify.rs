@@ -87,6 +87,7 @@ pub fn verify_file(path: &std::path::Path) -> std::result::Result<Verified, Stri
     for l in &manifest.letters {
         ids.insert(l.id.clone());
         ids.extend(l.dispositions.iter().map(|d| d.id.clone()));
+        ids.extend(l.exchange.iter().map(|x| x.consignment_id.clone()));
         let body = read_all(&mut zip, &l.body_file)?;
         let body_sha = hex::encode(Sha256::digest(&body));
         if body_sha != l.body_sha256 {
@@ -101,14 +102,47 @@ pub fn verify_file(path: &std::path::Path) -> std::result::Result<Verified, Stri
                 return Err(format!("{}: does not match the attachment's hash", a.file));
             }
         }
+        for x in &l.exchange {
+            let issuer = read_all(&mut zip, &x.issuer_ca_file)?;
+            let issuer = pem_to_der(&issuer)
+                .ok_or_else(|| format!("{}: not a PEM certificate", x.issuer_ca_file))?;
+            for (content_file, sig_file) in [
+                (&x.receipt_file, &x.receipt_signature_file),
+                (&x.outcome_file, &x.outcome_signature_file),
+            ] {
+                if content_file.is_empty() {
+                    continue;
+                }
+                let content = read_all(&mut zip, content_file)?;
+                let sig = read_all(&mut zip, sig_file)?;
+                crate::crypto::cms_sign::verify_detached(&sig, &content, &issuer).map_err(|e| {
+                    format!(
+                        "{sig_file}: does not verify against {} ({})",
+                        x.issuer_ca_file,
+                        e.code()
+                    )
+                })?;
+                signatures += 1;
+            }
+        }
         if l.signature_file.is_empty() {
             continue;
         }
         let signed = read_all(&mut zip, &l.signed_manifest_file)?;
         let sig = read_all(&mut zip, &l.signature_file)?;
-        crate::crypto::cms_sign::verify_detached(&sig, &signed, &ca_der).map_err(|e| {
+        let (signer_ca, which) = if l.signer_ca_file.is_empty() {
+            (ca_der.clone(), "the agency CA".to_owned())
+        } else {
+            let pem = read_all(&mut zip, &l.signer_ca_file)?;
+            (
+                pem_to_der(&pem)
+                    .ok_or_else(|| format!("{}: not a PEM certificate", l.signer_ca_file))?,
+                l.signer_ca_file.clone(),
+            )
+        };
+        crate::crypto::cms_sign::verify_detached(&sig, &signed, &signer_ca).map_err(|e| {
             format!(
-                "{}: signature does not verify against the agency CA ({})",
+                "{}: signature does not verify against {which} ({})",
                 l.signature_file,
                 e.code()
             )

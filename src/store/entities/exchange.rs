@@ -104,6 +104,9 @@ pub mod exchange_in {
         pub outcome_attempts: i32,
         pub outcome_next_attempt_us: i64,
         pub outcome_lease_until_us: i64,
+        pub manifest: Option<Vec<u8>>,
+        pub manifest_signature: Option<Vec<u8>>,
+        pub signer_ca_der: Option<Vec<u8>>,
         pub received_at_us: i64,
     }
 

@@ -43,6 +43,8 @@ pub struct Dinkes {
     /// The staff member's token and position.
     pub staf: String,
     pub staff_id: String,
+    /// Its records officer's token (the demo's classification scheme imported).
+    pub arsip: String,
 }
 
 async fn first_login(channel: &Channel, user: &str, otp: &str) -> String {
@@ -157,8 +159,35 @@ pub async fn dinkes_on(channel: &Channel, admin_username: &str, otp: &str) -> Di
         .expect("assign");
         tokens.push(first_login(channel, &user.username, &u.one_time_password).await);
     }
+    let arsip = org
+        .create_user(authed(
+            pb::CreateUserRequest {
+                username: "arsip".into(),
+                full_name: "arsip".into(),
+                roles: vec![pb::Role::User as i32, pb::Role::RecordsOfficer as i32],
+                ..Default::default()
+            },
+            &admin,
+        ))
+        .await
+        .expect("records officer")
+        .into_inner();
+    let arsip_name = arsip.user.expect("user").username;
+    let arsip = first_login(channel, &arsip_name, &arsip.one_time_password).await;
+    naskah::proto::records_service_client::RecordsServiceClient::new(channel.clone())
+        .import_classifications(authed(
+            pb::ImportClassificationsRequest {
+                csv: crate::demo::DEMO_CLASSIFICATIONS_CSV.into(),
+                dry_run: false,
+                request_id: String::new(),
+            },
+            &arsip,
+        ))
+        .await
+        .expect("import the scheme");
     Dinkes {
         admin,
+        arsip,
         kepala: tokens[0].clone(),
         head_id: made_positions[0].id.clone(),
         staf: tokens[1].clone(),
