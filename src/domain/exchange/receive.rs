@@ -120,9 +120,14 @@ pub async fn deliver(
     };
     let hash = statements::envelope_hash(&st);
     if st.content.len() > ex.settings.max_envelope_bytes {
+        // Refused before its signature is checked: the id is read as sent,
+        // so that the sender can match the (signed) refusal to its dispatch.
+        let cid = proto::Envelope::decode(st.content.as_slice())
+            .map(|e| e.consignment_id)
+            .unwrap_or_default();
         let mut r = refused(RefusalCode::TooLarge, "the envelope is too large");
         r.limit = ex.settings.max_envelope_bytes as i64;
-        return unstored("", &hash, r);
+        return unstored(&cid, &hash, r);
     }
     let env: proto::Envelope = match statements::open(&st, &from.ca_der, &from.code) {
         Ok(e) => e,

@@ -118,3 +118,60 @@ async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
     b.stop().await;
 }
 dual!(a_revoked_signer_and_an_abolished_addressee);
+
+async fn a_receiver_refuses_what_its_policy_does_not_accept(db: Db) {
+    let a = kit::exchanging(db, true).await;
+    let b = naskah_testkit::TestServer::start_full(
+        db,
+        std::sync::Arc::new(naskah::clock::SystemClock),
+        false,
+        |c| {
+            c.exchange_listen = "127.0.0.1:0".into();
+            c.exchange_max_envelope_bytes = 64 * 1024;
+            c.exchange_max_security_level = "TERBATAS".into();
+            kit::fast(c);
+        },
+    )
+    .await;
+    let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin"]).await;
+    let k = kit::dinkes(&b).await;
+    kit::pair(&a, d.token("admin"), &b, &k.admin).await;
+
+    let secret = super::sign_with(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Rahasia",
+        pb::SecurityLevel::Rahasia,
+        super::ATTACHMENT,
+    )
+    .await;
+    let big: Vec<u8> = [b"%PDF-1.4\n".as_slice(), &vec![b'x'; 100 * 1024]].concat();
+    let large = super::sign_with(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Lampiran besar",
+        pb::SecurityLevel::Biasa,
+        &big,
+    )
+    .await;
+    for (l, code) in [
+        (&secret, RefusalCode::SecurityLevelNotAccepted),
+        (&large, RefusalCode::TooLarge),
+    ] {
+        let x = until_dispatch(&a.channel, &d, &l.id, "REFUSED", |x| {
+            x.status == DispatchStatus::Refused as i32
+        })
+        .await;
+        let refusal = x.refusal.expect("refusal");
+        assert_eq!(refusal.code, code as i32, "{}", l.subject);
+        if code == RefusalCode::TooLarge {
+            assert_eq!(refusal.limit_bytes, 64 * 1024);
+        }
+    }
+    assert!(inbox(&b.channel, &k.kepala).await.is_empty());
+    a.stop().await;
+    b.stop().await;
+}
+dual!(a_receiver_refuses_what_its_policy_does_not_accept);

@@ -46,6 +46,18 @@ pub(crate) async fn sign_to(
     recipients: Vec<pb::Addressee>,
     subject: &str,
 ) -> pb::Letter {
+    sign_with(ch, d, recipients, subject, SecurityLevel::Biasa, ATTACHMENT).await
+}
+
+/// [`sign_to`] at a security level, with an attachment of the test's.
+pub(crate) async fn sign_with(
+    ch: &Channel,
+    d: &Demo,
+    recipients: Vec<pb::Addressee>,
+    subject: &str,
+    security: SecurityLevel,
+    attachment: &[u8],
+) -> pb::Letter {
     let mut l = LetterServiceClient::new(ch.clone());
     let x = l
         .create_draft(authed(
@@ -55,7 +67,7 @@ pub(crate) async fn sign_to(
                 subject: subject.into(),
                 body: "Dengan hormat, bersama ini kami sampaikan data layanan.\n\nHormat kami."
                     .into(),
-                security_level: SecurityLevel::Biasa as i32,
+                security_level: security as i32,
                 urgency: Urgency::Segera as i32,
                 classification_code: "000.1.1".into(),
                 recipients,
@@ -66,27 +78,25 @@ pub(crate) async fn sign_to(
         .await
         .expect("create draft")
         .into_inner();
-    let sha = hex::encode(sha2::Sha256::digest(ATTACHMENT));
-    let msgs = vec![
-        pb::UploadAttachmentRequest {
-            part: Some(pb::upload_attachment_request::Part::Metadata(
-                pb::UploadAttachmentMetadata {
-                    letter_id: x.id.clone(),
-                    file_name: "lampiran.pdf".into(),
-                    media_type: "application/pdf".into(),
-                    size_bytes: ATTACHMENT.len() as i64,
-                    sha256: sha,
-                    is_scan: false,
-                    request_id: String::new(),
-                },
-            )),
-        },
-        pb::UploadAttachmentRequest {
-            part: Some(pb::upload_attachment_request::Part::Chunk(
-                ATTACHMENT.to_vec(),
-            )),
-        },
-    ];
+    let sha = hex::encode(sha2::Sha256::digest(attachment));
+    let mut msgs = vec![pb::UploadAttachmentRequest {
+        part: Some(pb::upload_attachment_request::Part::Metadata(
+            pb::UploadAttachmentMetadata {
+                letter_id: x.id.clone(),
+                file_name: "lampiran.pdf".into(),
+                media_type: "application/pdf".into(),
+                size_bytes: attachment.len() as i64,
+                sha256: sha,
+                is_scan: false,
+                request_id: String::new(),
+            },
+        )),
+    }];
+    for c in attachment.chunks(256 * 1024) {
+        msgs.push(pb::UploadAttachmentRequest {
+            part: Some(pb::upload_attachment_request::Part::Chunk(c.to_vec())),
+        });
+    }
     l.upload_attachment(authed(tokio_stream::iter(msgs), d.token("kasi.egov")))
         .await
         .expect("upload");
