@@ -8,6 +8,7 @@
 
 mod ceiling;
 mod drive;
+mod exchange;
 mod pg;
 mod report;
 mod seed;
@@ -86,6 +87,21 @@ struct Args {
 
 #[derive(Subcommand, Debug)]
 enum Hidden {
+    /// Inter-agency exchange between two naskah installations on this
+    /// machine (their own databases, mutual TLS on loopback): the hand-over
+    /// time from SignLetter's answer at A to the letter in B's INBOX, and
+    /// the transfers per second of letters to many addressees at B.
+    Exchange {
+        /// Letters handed over one at a time (the hand-over times).
+        #[arg(long, default_value_t = 30)]
+        handovers: usize,
+        /// Letters of the throughput run.
+        #[arg(long, default_value_t = 20)]
+        letters: usize,
+        /// Addressees at B of each letter of the throughput run.
+        #[arg(long, default_value_t = 20)]
+        addressees: usize,
+    },
     /// Runs the ceiling server (used by the benchmark itself).
     #[command(hide = true)]
     Ceiling {
@@ -540,6 +556,11 @@ fn main() -> std::process::ExitCode {
                 database_url,
                 own_reads,
             }) => ceiling::serve(listen, &database_url, own_reads).await,
+            Some(Hidden::Exchange {
+                handovers,
+                letters,
+                addressees,
+            }) => exchange::run(args.database, handovers, letters, addressees, args.json).await,
             // Interrupted (Ctrl-C, `kill`, a timeout), the run is dropped:
             // its server processes are killed and its PostgreSQL cluster and
             // working files removed, as at the end of a run.

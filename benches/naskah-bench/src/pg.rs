@@ -37,6 +37,12 @@ impl Cluster {
     pub fn url(&self) -> String {
         self.0.url("naskah")
     }
+
+    /// Creates one more database; answers its URL.
+    pub fn another(&self, name: &str) -> anyhow::Result<String> {
+        self.0.create_database(name).map_err(anyhow::Error::msg)?;
+        Ok(self.0.url(name))
+    }
 }
 
 impl Drop for Cluster {

@@ -134,10 +134,21 @@ pub(crate) fn die_with_parent(command: &mut Command) -> &mut Command {
 }
 
 pub(crate) async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<Server> {
+    start_naskah_with(data_dir, url, &[], &[]).await
+}
+
+/// [`start_naskah`] with more arguments to `serve` and more environment.
+pub(crate) async fn start_naskah_with(
+    data_dir: &Path,
+    url: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> anyhow::Result<Server> {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
     let mut command = Command::new(sibling("naskah")?);
     command
         .arg("serve")
+        .args(args)
         .args([
             "--listen",
             &addr.to_string(),
@@ -155,6 +166,7 @@ pub(crate) async fn start_naskah(data_dir: &Path, url: &str) -> anyhow::Result<S
             std::env::var("NASKAH_BENCH_LOG_FILTER").unwrap_or_else(|_| "error".into()),
         )
         .env("NASKAH_REQUEST_TIMEOUT_SECS", "60")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
     let mut child = die_with_parent(&mut command).spawn()?;

@@ -4,6 +4,7 @@
 //! deduplication, a receiver that is down, a reorganised receiver.
 
 mod chaos;
+mod cli;
 mod delivery;
 mod faults;
 mod kills;
