@@ -133,6 +133,18 @@ enum AgencyCommand {
         #[arg(long)]
         successor: String,
     },
+    /// Sets how letters received by exchange are registered: at once, or
+    /// after the registrar's check (PeerService.AcceptConsignment).
+    SetExchangeIntake {
+        #[command(flatten)]
+        opts: CliOverrides,
+        /// The agency's code.
+        #[arg(long)]
+        agency: String,
+        /// `direct` (the default) or `registrar`.
+        #[arg(long, value_enum)]
+        intake: IntakeArg,
+    },
     /// Sets how the agency numbers its letters.
     SetNumbering {
         #[command(flatten)]
@@ -178,6 +190,14 @@ enum AgencyCommand {
         #[arg(long, default_value = "")]
         record_class: String,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum IntakeArg {
+    /// Consignments that pass their checks are registered at once.
+    Direct,
+    /// They wait for the registrar's check.
+    Registrar,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -462,6 +482,32 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             .await
             .map_err(cli_error)?;
             println!("naskah: position {position} abolished; letters to it go to {successor}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Agency {
+            command:
+                AgencyCommand::SetExchangeIntake {
+                    opts,
+                    agency,
+                    intake,
+                },
+        } => {
+            let s = settings(file, &opts).map_err(anyhow::Error::msg)?;
+            let store = naskah::server::open_store(&s, clock).await?;
+            naskah::domain::exchange::peers::set_intake_by_operator(
+                &store,
+                &agency,
+                intake == IntakeArg::Registrar,
+            )
+            .await
+            .map_err(cli_error)?;
+            println!(
+                "naskah: {agency} registers letters received by exchange {}",
+                match intake {
+                    IntakeArg::Direct => "at once",
+                    IntakeArg::Registrar => "after the registrar's check",
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Peers { command } => peers_command(file, clock, command).await,

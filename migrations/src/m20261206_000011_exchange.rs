@@ -3,7 +3,8 @@
 //! consignments it sends (the outbox, written in the signing transaction) and
 //! those it received (deduplicated forever by sender and consignment id), and
 //! the successor of an abolished position. A received consignment keeps the
-//! sender's signed manifest and its signature: the letter's evidence.
+//! sender's signed manifest and its signature: the letter's evidence; one
+//! awaiting the registrar's check (an agency setting) keeps its envelope.
 
 use sea_orm_migration::prelude::*;
 
@@ -152,6 +153,7 @@ impl MigrationTrait for Migration {
                 .col(int("outcome_attempts"))
                 .col(big("outcome_next_attempt_us"))
                 .col(big("outcome_lease_until_us"))
+                .col(ColumnDef::new(id("envelope")).blob().null())
                 .col(ColumnDef::new(id("manifest")).blob().null())
                 .col(ColumnDef::new(id("manifest_signature")).blob().null())
                 .col(ColumnDef::new(id("signer_ca_der")).blob().null())
@@ -185,6 +187,20 @@ impl MigrationTrait for Migration {
         .await?;
         m.create_table(
             Table::create()
+                .table(id("exchange_setting"))
+                .col(short("agency_id", 36).primary_key())
+                .col(
+                    ColumnDef::new(id("registrar_check"))
+                        .boolean()
+                        .not_null()
+                        .default(false),
+                )
+                .col(big("updated_at_us"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
                 .table(id("position_successor"))
                 .col(short("position_id", 36).primary_key())
                 .col(short("agency_id", 36))
@@ -198,6 +214,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         for t in [
             "position_successor",
+            "exchange_setting",
             "exchange_in",
             "exchange_out",
             "exchange_peer",

@@ -9,7 +9,7 @@ use tonic::{Request, Response, Status};
 use super::mutate::{Mutation, mutate_request};
 use super::{App, principal};
 use crate::clock::to_timestamp;
-use crate::domain::exchange::{dispatches, identity, peers};
+use crate::domain::exchange::{dispatches, identity, peers, receive};
 use crate::domain::lifecycle::DispatchStatus;
 use crate::error::{Error, Reason, Violations};
 use crate::proto::peer_service_server::PeerService;
@@ -206,8 +206,178 @@ impl TryFrom<&pb::CancelDispatchRequest> for Mutation<DispatchId> {
     }
 }
 
+/// ListAwaitingConsignments.
+struct AwaitingQuery {
+    page_size: i32,
+    page_token: String,
+}
+
+impl TryFrom<pb::ListAwaitingConsignmentsRequest> for AwaitingQuery {
+    type Error = Error;
+    fn try_from(r: pb::ListAwaitingConsignmentsRequest) -> Result<Self, Error> {
+        let pb::ListAwaitingConsignmentsRequest {
+            page_size,
+            page_token,
+        } = r;
+        if page_size < 0 {
+            return Err(Error::invalid("page_size", "must not be negative"));
+        }
+        Ok(AwaitingQuery {
+            page_size,
+            page_token,
+        })
+    }
+}
+
+/// AcceptConsignment / RefuseConsignment: whose consignment, and the decision.
+#[derive(Clone, Debug)]
+struct Check {
+    sender: String,
+    consignment_id: String,
+    decision: receive::Decision,
+}
+
+fn consignment_fields(v: &mut Violations, sender: &str, id: &str) {
+    code_field(v, "sender_agency_code", sender);
+    if id.is_empty() || id.len() > 36 {
+        v.add("consignment_id", "must be a consignment id");
+    }
+}
+
+impl TryFrom<&pb::AcceptConsignmentRequest> for Mutation<Check> {
+    type Error = Error;
+    fn try_from(r: &pb::AcceptConsignmentRequest) -> Result<Self, Error> {
+        let pb::AcceptConsignmentRequest {
+            sender_agency_code,
+            consignment_id,
+            request_id,
+        } = r;
+        let mut v = Violations::new();
+        consignment_fields(&mut v, sender_agency_code, consignment_id);
+        v.finish()?;
+        Ok(Mutation {
+            request_id: request_id.clone(),
+            input: Check {
+                sender: sender_agency_code.clone(),
+                consignment_id: consignment_id.clone(),
+                decision: receive::Decision::Accept,
+            },
+        })
+    }
+}
+
+impl TryFrom<&pb::RefuseConsignmentRequest> for Mutation<Check> {
+    type Error = Error;
+    fn try_from(r: &pb::RefuseConsignmentRequest) -> Result<Self, Error> {
+        let pb::RefuseConsignmentRequest {
+            sender_agency_code,
+            consignment_id,
+            code,
+            text,
+            request_id,
+        } = r;
+        let mut v = Violations::new();
+        consignment_fields(&mut v, sender_agency_code, consignment_id);
+        let code = match pb::RefusalCode::try_from(*code) {
+            Ok(pb::RefusalCode::Unspecified) | Err(_) => {
+                v.add("code", "must be a RefusalCode");
+                pb::RefusalCode::Policy
+            }
+            Ok(c) => c,
+        };
+        v.len("text", text, 1, 500);
+        v.finish()?;
+        Ok(Mutation {
+            request_id: request_id.clone(),
+            input: Check {
+                sender: sender_agency_code.clone(),
+                consignment_id: consignment_id.clone(),
+                decision: receive::Decision::Refuse(code, text.clone()),
+            },
+        })
+    }
+}
+
+fn awaiting_pb(r: &receive::InRecord, env: &pb::Envelope) -> pb::AwaitingConsignment {
+    pb::AwaitingConsignment {
+        sender_agency_code: r.sender_code.clone(),
+        consignment_id: r.consignment_id.clone(),
+        number: env.number.clone(),
+        subject: env.subject.clone(),
+        r#type: env.r#type,
+        security_level: env.security_level,
+        position_id: env.recipient_position_id.clone(),
+        signer_name: env.signer_name.clone(),
+        signer_position: env.signer_position.clone(),
+        receive_time: Some(to_timestamp(r.received_at_us)),
+        letter_id: r.letter_id.clone(),
+    }
+}
+
 #[tonic::async_trait]
 impl PeerService for PeerApi {
+    async fn list_awaiting_consignments(
+        &self,
+        req: Request<pb::ListAwaitingConsignmentsRequest>,
+    ) -> Result<Response<pb::ListAwaitingConsignmentsResponse>, Status> {
+        let p = principal(&req)?;
+        let q: AwaitingQuery = req.into_inner().try_into()?;
+        let (rows, next) =
+            receive::awaiting(&self.app.store, &p.agency_id, q.page_size, &q.page_token).await?;
+        Ok(Response::new(pb::ListAwaitingConsignmentsResponse {
+            consignments: rows.iter().map(|(r, e)| awaiting_pb(r, e)).collect(),
+            next_page_token: next,
+        }))
+    }
+
+    async fn accept_consignment(
+        &self,
+        req: Request<pb::AcceptConsignmentRequest>,
+    ) -> Result<Response<pb::AwaitingConsignment>, Status> {
+        let ex = self.app.exchange.clone();
+        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Check| {
+            let env = receive::envelope_awaiting(&*tx, ctx.agency(), &c.sender, &c.consignment_id)
+                .await?;
+            let rec = receive::check_by_registrar(
+                tx,
+                ctx,
+                &ex,
+                &c.sender,
+                &c.consignment_id,
+                c.decision.clone(),
+            )
+            .await?;
+            Ok(awaiting_pb(&rec, &env))
+        })
+        .await;
+        self.app.exchange.wake();
+        r
+    }
+
+    async fn refuse_consignment(
+        &self,
+        req: Request<pb::RefuseConsignmentRequest>,
+    ) -> Result<Response<pb::AwaitingConsignment>, Status> {
+        let ex = self.app.exchange.clone();
+        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Check| {
+            let env = receive::envelope_awaiting(&*tx, ctx.agency(), &c.sender, &c.consignment_id)
+                .await?;
+            let rec = receive::check_by_registrar(
+                tx,
+                ctx,
+                &ex,
+                &c.sender,
+                &c.consignment_id,
+                c.decision.clone(),
+            )
+            .await?;
+            Ok(awaiting_pb(&rec, &env))
+        })
+        .await;
+        self.app.exchange.wake();
+        r
+    }
+
     async fn get_peer_card(
         &self,
         req: Request<pb::GetPeerCardRequest>,

@@ -181,6 +181,18 @@ pub const POLICY: &[(&str, Rule)] = &[
         "/naskah.v1.PeerService/CancelDispatch",
         Rule::AnyOf(REGISTRARS),
     ),
+    (
+        "/naskah.v1.PeerService/ListAwaitingConsignments",
+        Rule::AnyOf(REGISTRARS),
+    ),
+    (
+        "/naskah.v1.PeerService/AcceptConsignment",
+        Rule::AnyOf(REGISTRARS),
+    ),
+    (
+        "/naskah.v1.PeerService/RefuseConsignment",
+        Rule::AnyOf(REGISTRARS),
+    ),
     // ExchangeService: served on the exchange port to peer agencies only.
     ("/naskah.v1.ExchangeService/GetDirectory", Rule::Peer),
     ("/naskah.v1.ExchangeService/DeliverConsignment", Rule::Peer),

@@ -7,7 +7,8 @@ use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Quer
 
 use super::StoreResult;
 use super::entities::{
-    exchange_identity, exchange_in, exchange_out, exchange_peer, position_successor,
+    exchange_identity, exchange_in, exchange_out, exchange_peer, exchange_setting,
+    position_successor,
 };
 use crate::domain::lifecycle::DispatchStatus;
 use crate::store::Db;
@@ -384,5 +385,76 @@ pub async fn received_letter(db: &impl Db, letter_id: &str) -> StoreResult<Optio
     Ok(exchange_in::Entity::find()
         .filter(exchange_in::Column::LetterId.eq(letter_id))
         .one(db)
+        .await?)
+}
+
+/// Whether the agency's registrar checks received consignments before they
+/// are registered.
+pub async fn registrar_check(db: &impl Db, agency_id: &str) -> StoreResult<bool> {
+    let db = db.conn();
+    Ok(exchange_setting::Entity::find_by_id(agency_id.to_owned())
+        .one(db)
+        .await?
+        .is_some_and(|s| s.registrar_check))
+}
+
+/// Sets whether the agency's registrar checks received consignments.
+pub async fn set_registrar_check(
+    db: &impl Db,
+    agency_id: &str,
+    on: bool,
+    now_us: i64,
+) -> StoreResult<()> {
+    let db = db.conn();
+    exchange_setting::Entity::delete_many()
+        .filter(exchange_setting::Column::AgencyId.eq(agency_id))
+        .exec(db)
+        .await?;
+    exchange_setting::Entity::insert(exchange_setting::ActiveModel {
+        agency_id: Set(agency_id.to_owned()),
+        registrar_check: Set(on),
+        updated_at_us: Set(now_us),
+    })
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
+/// Received consignments awaiting the registrar's check, oldest first,
+/// after `(received_at_us, sender, id)`.
+pub async fn awaiting(
+    db: &impl Db,
+    agency_id: &str,
+    after: Option<(i64, String, String)>,
+    limit: u64,
+) -> StoreResult<Vec<InRecord>> {
+    let db = db.conn();
+    let mut q = exchange_in::Entity::find()
+        .filter(exchange_in::Column::AgencyId.eq(agency_id))
+        .filter(exchange_in::Column::Outcome.is_null());
+    if let Some((t, sender, id)) = after {
+        q = q.filter(
+            Condition::any()
+                .add(exchange_in::Column::ReceivedAtUs.gt(t))
+                .add(
+                    Condition::all()
+                        .add(exchange_in::Column::ReceivedAtUs.eq(t))
+                        .add(
+                            Condition::any()
+                                .add(exchange_in::Column::SenderCode.gt(sender.clone()))
+                                .add(
+                                    Condition::all()
+                                        .add(exchange_in::Column::SenderCode.eq(sender))
+                                        .add(exchange_in::Column::ConsignmentId.gt(id)),
+                                ),
+                        ),
+                ),
+        );
+    }
+    Ok(q.order_by_asc(exchange_in::Column::ReceivedAtUs)
+        .order_by_asc(exchange_in::Column::SenderCode)
+        .order_by_asc(exchange_in::Column::ConsignmentId)
+        .limit(limit)
+        .all(db)
         .await?)
 }

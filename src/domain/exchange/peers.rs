@@ -305,6 +305,32 @@ pub async fn directory(store: &Store, agency_id: &str) -> Result<proto::GetDirec
     })
 }
 
+/// `naskah agency set-exchange-intake`: whether consignments that pass their
+/// checks are registered at once (`registrar_check` false) or wait for the
+/// registrar (AcceptConsignment / RefuseConsignment).
+pub async fn set_intake_by_operator(
+    store: &Store,
+    agency_code: &str,
+    registrar_check: bool,
+) -> Result<()> {
+    let agency = agency_by_code(store, agency_code).await?;
+    let mut tx = store.begin_write().await?;
+    q::set_registrar_check(&tx, &agency, registrar_check, tx.now_us()).await?;
+    tx.audit(operator_event(
+        &agency,
+        "cli/exchange-intake",
+        "agency",
+        &agency,
+        if registrar_check {
+            "received consignments wait for the registrar's check".into()
+        } else {
+            "received consignments are registered at once".into()
+        },
+    ));
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Parses a PEM certificate to DER (for the command line).
 pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     let c = x509_cert::Certificate::from_pem(pem.trim().as_bytes()).ok()?;

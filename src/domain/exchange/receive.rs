@@ -14,7 +14,8 @@ use crate::crypto::{cms_sign, x509};
 use crate::domain::letters::{Exchanged, External, Received};
 use crate::error::{Error, Reason, Result};
 use crate::proto::{self, RefusalCode};
-use crate::store::exchange::{self as q, InRecord};
+pub use crate::store::exchange::InRecord;
+use crate::store::exchange::{self as q};
 use crate::store::{Db, Store};
 
 /// The agency a request comes from, as its exchange certificate shows it.
@@ -172,26 +173,14 @@ pub async fn deliver(
     }
     // Checks that need no transaction.
     let mut verdict = check(ex, &env, from, req.signer_status.as_ref());
+    let held = verdict.is_ok() && q::registrar_check(store, agency_id).await?;
     // Attachments go to the blob store before the transaction (content
     // addressed: a rollback leaves at most an unreferenced file).
-    let mut stored_attachments = Vec::new();
-    if verdict.is_ok() {
-        for a in &env.attachments {
-            let mut w = ex
-                .blobs
-                .writer()
-                .await
-                .map_err(|e| Error::Internal(format!("blob: {e}")))?;
-            w.write(&a.content)
-                .await
-                .map_err(|e| Error::Internal(format!("blob: {e}")))?;
-            let (sha, size) = w
-                .finish()
-                .await
-                .map_err(|e| Error::Internal(format!("blob: {e}")))?;
-            stored_attachments.push((a.file_name.clone(), a.media_type.clone(), sha, size as i64));
-        }
-    }
+    let stored_attachments = if verdict.is_ok() && !held {
+        write_attachments(ex, &env).await?
+    } else {
+        Vec::new()
+    };
     let mut tx = store.begin_write().await?;
     let now = tx.now_us();
     // The addressee, following successors of abolished positions.
@@ -211,118 +200,65 @@ pub async fn deliver(
         receive_time: Some(to_timestamp(now)),
     };
     let receipt = statements::sign(&me, &receipt)?;
-    let mut letter_id = String::new();
-    let decided = match verdict {
-        Ok(()) => {
-            let year = crate::domain::calendar::year_month(
-                now,
-                &crate::domain::calendar::zone_or_default(
-                    &crate::store::signing::agency(&tx, agency_id)
-                        .await?
-                        .unwrap_or_default()
-                        .time_zone,
-                ),
-            )?
-            .0;
-            let seq = crate::store::letters::next_seq(&tx, agency_id, "exchange-in", year).await?;
-            let number = format!("{seq}/M/{year}");
-            let signer = signer_of(&env);
-            let l = crate::domain::letters::register_exchanged(
-                &mut tx,
-                Exchanged {
-                    agency_id: agency_id.to_owned(),
-                    position_id: delivered_to.clone(),
-                    carbon_copy: env.carbon_copy,
-                    letter_type: proto::LetterType::try_from(env.r#type)
-                        .unwrap_or(proto::LetterType::Lainnya),
-                    subject: env.subject.clone(),
-                    body: env.body.clone(),
-                    security: proto::SecurityLevel::try_from(env.security_level)
-                        .unwrap_or(proto::SecurityLevel::Biasa),
-                    urgency: env.urgency.clamp(0, 3) as i16,
-                    classification_code: env.classification_code.clone(),
-                    sender: External {
-                        organisation: env.sender_agency_name.clone(),
-                        attention: env.signer_position.clone(),
-                        exchange_agency_id: from.code.clone(),
-                        ..External::default()
-                    },
-                    sender_number: env.number.clone(),
-                    letter_date_us: from_timestamp(env.sign_time.as_ref()),
-                    received: Received {
-                        consignment_id: cid.clone(),
-                        sender_agency_code: from.code.clone(),
-                        signer_name: signer.0,
-                        signer_position: env.signer_position.clone(),
-                        signature_valid: true,
-                        registration_number: number.clone(),
-                        addressed_position_id: if delivered_to == env.recipient_position_id {
-                            String::new()
-                        } else {
-                            env.recipient_position_id.clone()
-                        },
-                    },
-                    attachments: stored_attachments,
-                },
-            )
-            .await?;
-            letter_id = l.id.clone();
-            Ok((number, delivered_to.clone()))
-        }
-        Err(r) => Err(r),
-    };
-    let summary = match &decided {
-        Ok((number, pos)) => format!(
-            "consignment {cid} from {} received (envelope sha256 {hash}); registered as {number} for position {pos}",
-            from.code
-        ),
-        Err(r) => format!(
-            "consignment {cid} from {} received (envelope sha256 {hash}); refused {}: {}",
-            from.code,
-            r.code.as_str_name().trim_start_matches("REFUSAL_CODE_"),
-            r.text
-        ),
-    };
-    let outcome_msg = outcome(&me.code, &from.code, &cid, &hash, decided, now);
-    let outcome_st = statements::sign(&me, &outcome_msg)?;
-    let seq = (q::last_outcome_seq(&tx, agency_id).await? + 1).max(now);
-    let rec = InRecord {
+    let mut rec = InRecord {
         agency_id: agency_id.to_owned(),
         sender_code: from.code.clone(),
         consignment_id: cid.clone(),
         envelope_sha256: hash.clone(),
-        letter_id: letter_id.clone(),
+        letter_id: String::new(),
         receipt: receipt.content.clone(),
         receipt_signature: receipt.signature.clone(),
-        outcome: Some(outcome_st.content.clone()),
-        outcome_signature: Some(outcome_st.signature.clone()),
-        outcome_seq: seq,
+        outcome: None,
+        outcome_signature: None,
+        outcome_seq: 0,
         outcome_acked: false,
         outcome_attempts: 0,
         outcome_next_attempt_us: now,
         outcome_lease_until_us: 0,
+        envelope: None,
         manifest: Some(env.manifest.clone()),
         manifest_signature: Some(env.manifest_signature.clone()),
         signer_ca_der: Some(from.ca_der.clone()),
         received_at_us: now,
     };
-    q::insert_in(&tx, &rec).await?;
-    let mut ev =
-        crate::audit::NewEvent::success("exchange/DeliverConsignment", "consignment", &cid);
-    ev.agency_id = agency_id.to_owned();
-    ev.summary = summary;
-    tx.audit(ev);
-    if !letter_id.is_empty() {
+    let outcome_st = if held && verdict.is_ok() {
+        // The registrar decides (AcceptConsignment / RefuseConsignment);
+        // the envelope waits with the receipt.
+        rec.envelope = Some(st.content.clone());
         let mut ev =
-            crate::audit::NewEvent::success("exchange/DeliverConsignment", "letter", &letter_id);
+            crate::audit::NewEvent::success("exchange/DeliverConsignment", "consignment", &cid);
         ev.agency_id = agency_id.to_owned();
-        ev.actor_position_id = delivered_to.clone();
         ev.summary = format!(
-            "received by exchange from {} (consignment {cid})",
+            "consignment {cid} from {} received (envelope sha256 {hash}); awaiting the registrar's check",
             from.code
         );
         tx.audit(ev);
-    }
+        None
+    } else {
+        let decided = match verdict {
+            Ok(()) => Ok(register(
+                &mut tx,
+                agency_id,
+                from,
+                &env,
+                &delivered_to,
+                stored_attachments,
+            )
+            .await?),
+            Err(r) => Err(r),
+        };
+        Some(
+            decide(
+                &mut tx,
+                &me,
+                &mut rec,
+                decided,
+                "exchange/DeliverConsignment",
+            )
+            .await?,
+        )
+    };
+    q::insert_in(&tx, &rec).await?;
     match tx.commit_with_notices().await {
         Ok((_, notices)) => {
             for n in notices {
@@ -340,8 +276,273 @@ pub async fn deliver(
     }
     Ok(proto::DeliverConsignmentResponse {
         receipt: Some(receipt),
-        outcome: Some(outcome_st),
+        outcome: outcome_st,
     })
+}
+
+/// Writes an envelope's attachments to the blob store: (file name, media
+/// type, sha256, size) of each.
+async fn write_attachments(
+    ex: &Exchange,
+    env: &proto::Envelope,
+) -> Result<Vec<(String, String, String, i64)>> {
+    let mut out = Vec::new();
+    for a in &env.attachments {
+        let blob = |e: std::io::Error| Error::Internal(format!("blob: {e}"));
+        let mut w = ex.blobs.writer().await.map_err(blob)?;
+        w.write(&a.content).await.map_err(blob)?;
+        let (sha, size) = w.finish().await.map_err(blob)?;
+        out.push((a.file_name.clone(), a.media_type.clone(), sha, size as i64));
+    }
+    Ok(out)
+}
+
+/// Registers a verified consignment as an incoming letter of `delivered_to`:
+/// (its registration number, the position, the letter's id).
+async fn register(
+    tx: &mut crate::store::WriteTx,
+    agency_id: &str,
+    from: &Sender,
+    env: &proto::Envelope,
+    delivered_to: &str,
+    attachments: Vec<(String, String, String, i64)>,
+) -> Result<(String, String, String)> {
+    let now = tx.now_us();
+    let year = crate::domain::calendar::year_month(
+        now,
+        &crate::domain::calendar::zone_or_default(
+            &crate::store::signing::agency(&*tx, agency_id)
+                .await?
+                .unwrap_or_default()
+                .time_zone,
+        ),
+    )?
+    .0;
+    let seq = crate::store::letters::next_seq(&*tx, agency_id, "exchange-in", year).await?;
+    let number = format!("{seq}/M/{year}");
+    let signer = signer_of(env);
+    let l = crate::domain::letters::register_exchanged(
+        tx,
+        Exchanged {
+            agency_id: agency_id.to_owned(),
+            position_id: delivered_to.to_owned(),
+            carbon_copy: env.carbon_copy,
+            letter_type: proto::LetterType::try_from(env.r#type)
+                .unwrap_or(proto::LetterType::Lainnya),
+            subject: env.subject.clone(),
+            body: env.body.clone(),
+            security: proto::SecurityLevel::try_from(env.security_level)
+                .unwrap_or(proto::SecurityLevel::Biasa),
+            urgency: env.urgency.clamp(0, 3) as i16,
+            classification_code: env.classification_code.clone(),
+            sender: External {
+                organisation: env.sender_agency_name.clone(),
+                attention: env.signer_position.clone(),
+                exchange_agency_id: from.code.clone(),
+                ..External::default()
+            },
+            sender_number: env.number.clone(),
+            letter_date_us: from_timestamp(env.sign_time.as_ref()),
+            received: Received {
+                consignment_id: env.consignment_id.clone(),
+                sender_agency_code: from.code.clone(),
+                signer_name: signer.0,
+                signer_position: env.signer_position.clone(),
+                signature_valid: true,
+                registration_number: number.clone(),
+                addressed_position_id: if delivered_to == env.recipient_position_id {
+                    String::new()
+                } else {
+                    env.recipient_position_id.clone()
+                },
+            },
+            attachments,
+        },
+    )
+    .await?;
+    let mut ev = crate::audit::NewEvent::success("exchange/DeliverConsignment", "letter", &l.id);
+    ev.agency_id = agency_id.to_owned();
+    ev.actor_position_id = delivered_to.to_owned();
+    ev.summary = format!(
+        "received by exchange from {} (consignment {})",
+        from.code, env.consignment_id
+    );
+    tx.audit(ev);
+    Ok((number, delivered_to.to_owned(), l.id))
+}
+
+/// Signs and records a consignment's outcome in `rec` (audited as `action`);
+/// answers the signed outcome.
+async fn decide(
+    tx: &mut crate::store::WriteTx,
+    me: &identity::Identity,
+    rec: &mut InRecord,
+    decided: std::result::Result<(String, String, String), Refused>,
+    action: &str,
+) -> Result<proto::SignedStatement> {
+    let now = tx.now_us();
+    let (cid, hash, sender) = (&rec.consignment_id, &rec.envelope_sha256, &rec.sender_code);
+    let summary = match &decided {
+        Ok((number, pos, _)) => format!(
+            "consignment {cid} from {sender} (envelope sha256 {hash}) registered as {number} for position {pos}"
+        ),
+        Err(r) => format!(
+            "consignment {cid} from {sender} (envelope sha256 {hash}) refused {}: {}",
+            r.code.as_str_name().trim_start_matches("REFUSAL_CODE_"),
+            r.text
+        ),
+    };
+    if let Ok((_, _, letter)) = &decided {
+        rec.letter_id = letter.clone();
+    }
+    let o = outcome(
+        &me.code,
+        sender,
+        cid,
+        hash,
+        decided.map(|(n, p, _)| (n, p)),
+        now,
+    );
+    let st = statements::sign(me, &o)?;
+    rec.outcome = Some(st.content.clone());
+    rec.outcome_signature = Some(st.signature.clone());
+    rec.outcome_seq = (q::last_outcome_seq(&*tx, &rec.agency_id).await? + 1).max(now);
+    rec.outcome_next_attempt_us = now;
+    let mut ev = crate::audit::NewEvent::success(action, "consignment", cid);
+    ev.agency_id = rec.agency_id.clone();
+    ev.summary = summary;
+    tx.audit(ev);
+    Ok(st)
+}
+
+/// A registrar's decision on a consignment awaiting the check.
+#[derive(Clone, Debug)]
+pub enum Decision {
+    /// Register it for its addressed position (or that position's successor).
+    Accept,
+    /// Refuse it with a code and a text.
+    Refuse(RefusalCode, String),
+}
+
+/// The registrar's check: registers or refuses a consignment that awaits
+/// it, and signs the outcome (which the relay then reports to the sender).
+pub async fn check_by_registrar(
+    tx: &mut crate::store::WriteTx,
+    ctx: crate::domain::context::Ctx<'_>,
+    ex: &Exchange,
+    sender: &str,
+    cid: &str,
+    d: Decision,
+) -> Result<InRecord> {
+    let agency_id = ctx.agency().to_owned();
+    let mut rec = q::received(&*tx, &agency_id, sender, cid)
+        .await?
+        .ok_or_else(|| Error::rejected(Reason::ConsignmentNotFound, "no such consignment"))?;
+    if rec.outcome.is_some() {
+        return Err(Error::rejected(
+            Reason::InvalidState,
+            "the consignment was decided already",
+        ));
+    }
+    let me = identity::in_tx(tx, ex, &agency_id).await?;
+    let env = rec
+        .envelope
+        .as_deref()
+        .map(proto::Envelope::decode)
+        .transpose()
+        .map_err(|e| Error::Internal(e.to_string()))?
+        .ok_or_else(|| Error::Internal("an awaiting consignment without its envelope".into()))?;
+    let ca_der = rec.signer_ca_der.clone().unwrap_or_default();
+    let from = Sender {
+        code: sender.to_owned(),
+        ca_der,
+    };
+    let decided = match d {
+        Decision::Refuse(code, text) => Err(refused(code, text)),
+        Decision::Accept => match addressee(tx, &agency_id, &env.recipient_position_id).await? {
+            Err(r) => Err(r),
+            Ok(to) => {
+                let attachments = write_attachments(ex, &env).await?;
+                Ok(register(tx, &agency_id, &from, &env, &to, attachments).await?)
+            }
+        },
+    };
+    let action = ctx.meta.method.clone();
+    decide(tx, &me, &mut rec, decided, &action).await?;
+    rec.envelope = None;
+    q::save_in(&*tx, &rec).await?;
+    let mut ev = ctx.event("consignment", cid, "checked by the registrar");
+    ev.outcome = crate::audit::Outcome::Success;
+    tx.audit(ev);
+    Ok(rec)
+}
+
+/// The envelope of a consignment as received (empty once decided: only its
+/// signed manifest is kept then).
+pub async fn envelope_awaiting(
+    db: &impl Db,
+    agency_id: &str,
+    sender: &str,
+    cid: &str,
+) -> Result<proto::Envelope> {
+    let rec = q::received(db, agency_id, sender, cid)
+        .await?
+        .ok_or_else(|| Error::rejected(Reason::ConsignmentNotFound, "no such consignment"))?;
+    Ok(rec
+        .envelope
+        .as_deref()
+        .and_then(|b| proto::Envelope::decode(b).ok())
+        .unwrap_or_default())
+}
+
+/// Consignments awaiting the registrar's check, oldest first.
+pub async fn awaiting(
+    store: &Store,
+    agency_id: &str,
+    page_size: i32,
+    token: &str,
+) -> Result<(Vec<(InRecord, proto::Envelope)>, String)> {
+    let limit = match page_size {
+        0 => 50,
+        n => n.clamp(1, 500),
+    } as u64;
+    let after = if token.is_empty() {
+        None
+    } else {
+        let mut parts = token.splitn(3, '.');
+        let parsed = (|| {
+            Some((
+                parts.next()?.parse::<i64>().ok()?,
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+            ))
+        })();
+        Some(parsed.ok_or_else(|| Error::rejected(Reason::InvalidPageToken, "bad page token"))?)
+    };
+    let mut rows = q::awaiting(store, agency_id, after, limit + 1).await?;
+    let next = if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| {
+                format!(
+                    "{}.{}.{}",
+                    r.received_at_us, r.sender_code, r.consignment_id
+                )
+            })
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut out = Vec::new();
+    for r in rows {
+        let env = r
+            .envelope
+            .as_deref()
+            .and_then(|b| proto::Envelope::decode(b).ok())
+            .unwrap_or_default();
+        out.push((r, env));
+    }
+    Ok((out, next))
 }
 
 fn signer_of(env: &proto::Envelope) -> (String, String) {

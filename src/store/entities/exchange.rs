@@ -104,6 +104,7 @@ pub mod exchange_in {
         pub outcome_attempts: i32,
         pub outcome_next_attempt_us: i64,
         pub outcome_lease_until_us: i64,
+        pub envelope: Option<Vec<u8>>,
         pub manifest: Option<Vec<u8>>,
         pub manifest_signature: Option<Vec<u8>>,
         pub signer_ca_der: Option<Vec<u8>>,
@@ -127,6 +128,24 @@ pub mod position_successor {
         pub agency_id: String,
         pub successor_id: String,
         pub abolished_at_us: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod exchange_setting {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "exchange_setting")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub agency_id: String,
+        pub registrar_check: bool,
+        pub updated_at_us: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -175,3 +175,129 @@ async fn a_receiver_refuses_what_its_policy_does_not_accept(db: Db) {
     b.stop().await;
 }
 dual!(a_receiver_refuses_what_its_policy_does_not_accept);
+
+async fn the_registrar_checks_consignments_when_the_agency_says_so(db: Db) {
+    let a = kit::exchanging(db, true).await;
+    let b = kit::exchanging(db, false).await;
+    let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin"]).await;
+    let k = kit::dinkes(&b).await;
+    let registrar = kit::dinkes_registrar(&b.channel, &k.admin).await;
+    kit::pair(&a, d.token("admin"), &b, &k.admin).await;
+    kit::registrar_check(&b, "DINKES", true).await;
+
+    let first = sign_to(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Diperiksa dulu",
+    )
+    .await;
+    let second = sign_to(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Akan ditolak",
+    )
+    .await;
+    // Delivered: a receipt, no outcome yet, nothing in the head's INBOX.
+    for l in [&first, &second] {
+        let x = until_dispatch(&a.channel, &d, &l.id, "DELIVERED", |x| {
+            x.status == DispatchStatus::Delivered as i32
+        })
+        .await;
+        assert!(!x.receipt.is_empty() && x.outcome.is_empty());
+    }
+    assert!(inbox(&b.channel, &k.kepala).await.is_empty());
+    let mut p = super::peers(&b.channel);
+    let waiting = p
+        .list_awaiting_consignments(authed(
+            pb::ListAwaitingConsignmentsRequest::default(),
+            &registrar,
+        ))
+        .await
+        .expect("awaiting")
+        .into_inner()
+        .consignments;
+    assert_eq!(waiting.len(), 2);
+    let by_subject = |s: &str| {
+        waiting
+            .iter()
+            .find(|c| c.subject == s)
+            .cloned()
+            .expect("listed")
+    };
+    let (ok, no) = (by_subject("Diperiksa dulu"), by_subject("Akan ditolak"));
+    assert_eq!(ok.sender_agency_code, "DEMO-PROV");
+    assert_eq!(ok.number, first.number);
+    // Only a registrar checks.
+    let e = p
+        .accept_consignment(authed(
+            pb::AcceptConsignmentRequest {
+                sender_agency_code: ok.sender_agency_code.clone(),
+                consignment_id: ok.consignment_id.clone(),
+                request_id: String::new(),
+            },
+            &k.kepala,
+        ))
+        .await
+        .expect_err("not a registrar");
+    assert_eq!(e.code(), tonic::Code::PermissionDenied);
+    let accepted = p
+        .accept_consignment(authed(
+            pb::AcceptConsignmentRequest {
+                sender_agency_code: ok.sender_agency_code.clone(),
+                consignment_id: ok.consignment_id.clone(),
+                request_id: String::new(),
+            },
+            &registrar,
+        ))
+        .await
+        .expect("accept")
+        .into_inner();
+    assert!(!accepted.letter_id.is_empty());
+    p.refuse_consignment(authed(
+        pb::RefuseConsignmentRequest {
+            sender_agency_code: no.sender_agency_code.clone(),
+            consignment_id: no.consignment_id.clone(),
+            code: RefusalCode::Policy as i32,
+            text: "bukan kewenangan kami".into(),
+            request_id: String::new(),
+        },
+        &registrar,
+    ))
+    .await
+    .expect("refuse");
+    // Decided once.
+    let e = p
+        .accept_consignment(authed(
+            pb::AcceptConsignmentRequest {
+                sender_agency_code: no.sender_agency_code.clone(),
+                consignment_id: no.consignment_id.clone(),
+                request_id: String::new(),
+            },
+            &registrar,
+        ))
+        .await
+        .expect_err("decided");
+    assert_eq!(e.code(), tonic::Code::FailedPrecondition);
+
+    // The outcomes reach the sender.
+    let x = until_dispatch(&a.channel, &d, &first.id, "REGISTERED", |x| {
+        x.status == DispatchStatus::Registered as i32
+    })
+    .await;
+    assert!(!x.registration_number.is_empty() && !x.receipt.is_empty());
+    let x = until_dispatch(&a.channel, &d, &second.id, "REFUSED", |x| {
+        x.status == DispatchStatus::Refused as i32
+    })
+    .await;
+    let refusal = x.refusal.expect("refusal");
+    assert_eq!(refusal.code, RefusalCode::Policy as i32);
+    assert_eq!(refusal.text, "bukan kewenangan kami");
+    let got = inbox(&b.channel, &k.kepala).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].id, accepted.letter_id);
+    a.stop().await;
+    b.stop().await;
+}
+dual!(the_registrar_checks_consignments_when_the_agency_says_so);

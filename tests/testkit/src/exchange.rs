@@ -381,3 +381,30 @@ pub async fn more_positions(channel: &Channel, admin: &str, n: usize) -> Vec<Str
     }
     ids
 }
+
+/// `naskah agency set-exchange-intake --intake registrar|direct`.
+pub async fn registrar_check(t: &TestServer, agency: &str, on: bool) {
+    naskah::domain::exchange::peers::set_intake_by_operator(t.store(), agency, on)
+        .await
+        .expect("set intake");
+}
+
+/// A registrar of DINKES (made by its administrator `admin`); answers the token.
+pub async fn dinkes_registrar(channel: &Channel, admin: &str) -> String {
+    let mut org = OrgServiceClient::new(channel.clone());
+    let u = org
+        .create_user(authed(
+            pb::CreateUserRequest {
+                username: "pencatat".into(),
+                full_name: "pencatat".into(),
+                roles: vec![pb::Role::User as i32, pb::Role::Registrar as i32],
+                ..Default::default()
+            },
+            admin,
+        ))
+        .await
+        .expect("registrar")
+        .into_inner();
+    let name = u.user.expect("user").username;
+    first_login(channel, &name, &u.one_time_password).await
+}

@@ -121,6 +121,7 @@ fn kinds() -> &'static Kinds {
         add::<e::exchange_out::Entity>(&mut k);
         add::<e::exchange_in::Entity>(&mut k);
         add::<e::position_successor::Entity>(&mut k);
+        add::<e::exchange_setting::Entity>(&mut k);
         k
     })
 }
