@@ -8,6 +8,7 @@
 
 mod chain;
 mod dispositions;
+mod exchange;
 mod letters;
 mod migrations;
 mod reads;

@@ -215,7 +215,9 @@ pub struct GrpcTransport {
 }
 
 impl GrpcTransport {
-    fn client(
+    /// A client of `to`'s exchange port speaking as `from`, addressing `to`
+    /// (requests need the header [`AGENCY_HEADER`]: see [`addressed`]).
+    pub fn client(
         &self,
         from: &Identity,
         to: &PeerRecord,
@@ -259,7 +261,8 @@ impl GrpcTransport {
     }
 }
 
-fn addressed<T>(to: &PeerRecord, msg: T) -> Request<T> {
+/// A request to `to`, with the header naming the agency it addresses.
+pub fn addressed<T>(to: &PeerRecord, msg: T) -> Request<T> {
     let mut r = Request::new(msg);
     if let Ok(v) = to.code.parse() {
         r.metadata_mut().insert(AGENCY_HEADER, v);

@@ -116,6 +116,24 @@ async fn delivered_once_with_evidence(db: Db) {
         .into_inner();
     assert!(listed.dispatches.iter().any(|y| y.id == x.id));
 
+    // The sender may pull both again: GetOutcome, and ListOutcomes from the
+    // start; another agency's consignment ids are not found.
+    let me = kit::identity(&a, "DEMO-PROV").await;
+    let peer = kit::peer_record(&a, "DEMO-PROV", "DINKES").await;
+    let (one, all) = kit::outcomes(&me, &peer, &x.id).await;
+    let one = one.expect("GetOutcome");
+    assert_eq!(one.receipt.expect("receipt").content, x.receipt);
+    assert_eq!(one.outcome.expect("outcome").content, x.outcome);
+    let all = all.expect("ListOutcomes");
+    assert_eq!(all.outcomes.len(), 1);
+    assert_eq!(all.outcomes[0].content, x.outcome);
+    assert!(all.next_cursor > 0);
+    let (missing, _) = kit::outcomes(&me, &peer, &uuid::Uuid::new_v4().to_string()).await;
+    assert_eq!(
+        missing.expect_err("unknown id").code(),
+        tonic::Code::NotFound
+    );
+
     // The same envelope again, twice at once: both answers are the first
     // receipt, and B still has one letter.
     let o = kit::outbox(&a, &l.id).await.remove(0);

@@ -408,3 +408,37 @@ pub async fn dinkes_registrar(channel: &Channel, admin: &str) -> String {
     let name = u.user.expect("user").username;
     first_login(channel, &name, &u.one_time_password).await
 }
+
+/// GetOutcome and ListOutcomes (from cursor 0) asked of `to` as `from`.
+pub async fn outcomes(
+    from: &Identity,
+    to: &PeerRecord,
+    consignment_id: &str,
+) -> (
+    Result<pb::GetOutcomeResponse, tonic::Status>,
+    Result<pb::ListOutcomesResponse, tonic::Status>,
+) {
+    use naskah::api::exchange::{GrpcTransport, addressed};
+    let t = GrpcTransport::default();
+    let mut c = t.client(from, to).expect("client");
+    let one = c
+        .get_outcome(addressed(
+            to,
+            pb::GetOutcomeRequest {
+                consignment_id: consignment_id.to_owned(),
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner);
+    let all = c
+        .list_outcomes(addressed(
+            to,
+            pb::ListOutcomesRequest {
+                after_cursor: 0,
+                page_size: 0,
+            },
+        ))
+        .await
+        .map(tonic::Response::into_inner);
+    (one, all)
+}
