@@ -52,6 +52,7 @@ pub const POLICY: &[(&str, Rule)] = &[
     ("/naskah.v1.OrgService/CreatePosition", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/UpdatePosition", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/ListPositions", Rule::Authenticated),
+    ("/naskah.v1.OrgService/AbolishPosition", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/CreateUser", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/UpdateUser", Rule::AnyOf(ADMINS)),
     ("/naskah.v1.OrgService/ListUsers", Rule::Authenticated),

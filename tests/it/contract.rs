@@ -28,9 +28,9 @@ fn every_rpc_of_the_contract_has_a_policy_rule() {
         }
     }
     // DESIGN.md's outline has 73; OrgService.UnlockUser (lifting a login
-    // lock) is the 74th; PeerService (11) and the peer-facing ExchangeService
-    // (5) make 90.
-    assert_eq!(count, 90, "the contract has 90 RPCs");
+    // lock) is the 74th, OrgService.AbolishPosition the 75th; PeerService (11)
+    // and the peer-facing ExchangeService (5) make 91.
+    assert_eq!(count, 91, "the contract has 91 RPCs");
     assert!(
         missing.is_empty(),
         "RPCs without a policy rule (they would be denied): {missing:?}"

@@ -709,3 +709,36 @@ impl TryFrom<&pb::SetSecretaryRequest> for Mutation<Secretary> {
         })
     }
 }
+
+/// AbolishPosition: the position and its successor.
+#[derive(Clone, Debug)]
+pub(super) struct Abolition {
+    pub(super) position_id: String,
+    pub(super) successor_position_id: String,
+}
+
+impl TryFrom<&pb::AbolishPositionRequest> for Mutation<Abolition> {
+    type Error = Error;
+
+    fn try_from(r: &pb::AbolishPositionRequest) -> Result<Self, Error> {
+        let pb::AbolishPositionRequest {
+            position_id,
+            successor_position_id,
+            request_id,
+        } = r;
+        let mut v = Violations::new();
+        v.uuid("position_id", position_id, true);
+        v.uuid("successor_position_id", successor_position_id, true);
+        if !position_id.is_empty() && position_id == successor_position_id {
+            v.add("successor_position_id", "must differ from position_id");
+        }
+        v.finish()?;
+        Ok(Mutation {
+            request_id: request_id.clone(),
+            input: Abolition {
+                position_id: position_id.clone(),
+                successor_position_id: successor_position_id.clone(),
+            },
+        })
+    }
+}

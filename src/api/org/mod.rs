@@ -19,8 +19,8 @@ use crate::domain::org::{AssignmentRecord, PositionRecord, UnitRecord};
 use crate::proto::org_service_server::OrgService;
 use crate::proto::{self as pb, UserStatus};
 use convert::{
-    AssignmentEnd, AssignmentQuery, ChartRoot, Edit, NewPosition, NewUnit, Secretary, UnitId,
-    UnitPage, UserAt, UserId, UserQuery,
+    Abolition, AssignmentEnd, AssignmentQuery, ChartRoot, Edit, NewPosition, NewUnit, Secretary,
+    UnitId, UnitPage, UserAt, UserId, UserQuery,
 };
 
 /// Implements naskah.v1.OrgService.
@@ -381,6 +381,26 @@ impl OrgService for OrgApi {
             assignments: rows.into_iter().map(assignment_pb).collect(),
             next_page_token: next,
         }))
+    }
+
+    async fn abolish_position(
+        &self,
+        req: Request<pb::AbolishPositionRequest>,
+    ) -> Result<Response<pb::AbolishPositionResponse>, Status> {
+        mutate_request(&self.app, req, async |tx, ctx, a: &Abolition| {
+            crate::domain::exchange::peers::abolish(
+                tx,
+                ctx,
+                &a.position_id,
+                &a.successor_position_id,
+            )
+            .await?;
+            Ok(pb::AbolishPositionResponse {
+                position_id: a.position_id.clone(),
+                successor_position_id: a.successor_position_id.clone(),
+            })
+        })
+        .await
     }
 
     async fn set_secretary(

@@ -223,19 +223,15 @@ pub async fn card_by_operator(store: &Store, ex: &Exchange, agency_code: &str) -
     card(store, ex, &agency).await
 }
 
-/// `naskah agency abolish-position`: letters sent to `position_id` by
-/// exchange go to `successor_id` from now on.
-pub async fn abolish_by_operator(
-    store: &Store,
-    agency_code: &str,
+async fn abolish_in(
+    tx: &mut WriteTx,
+    agency: &str,
     position_id: &str,
     successor_id: &str,
-) -> Result<()> {
-    let agency = agency_by_code(store, agency_code).await?;
-    let mut tx = store.begin_write().await?;
+) -> Result<String> {
     for id in [position_id, successor_id] {
         if uuid::Uuid::parse_str(id).is_err()
-            || crate::store::org::position(&tx, &agency, id)
+            || crate::store::org::position(&*tx, agency, id)
                 .await?
                 .is_none()
         {
@@ -245,16 +241,53 @@ pub async fn abolish_by_operator(
             ));
         }
     }
-    if position_id == successor_id {
-        return Err(Error::invalid("successor", "must differ from the position"));
+    // The successor's own successors must not lead back to the position.
+    let mut next = successor_id.to_owned();
+    for _ in 0..64 {
+        if next == position_id {
+            return Err(Error::rejected(
+                Reason::PositionCycle,
+                "the successor's successors lead back to the position",
+            ));
+        }
+        match q::successor(&*tx, agency, &next).await? {
+            Some(s) => next = s,
+            None => break,
+        }
     }
-    q::set_successor(&tx, &agency, position_id, successor_id, tx.now_us()).await?;
+    q::set_successor(&*tx, agency, position_id, successor_id, tx.now_us()).await?;
+    Ok(format!("abolished; successor {successor_id}"))
+}
+
+/// Abolishes a position of the caller's agency (OrgService.AbolishPosition):
+/// letters sent to it by exchange go to `successor_id` from now on.
+pub async fn abolish(
+    tx: &mut WriteTx,
+    ctx: Ctx<'_>,
+    position_id: &str,
+    successor_id: &str,
+) -> Result<()> {
+    let summary = abolish_in(tx, ctx.agency(), position_id, successor_id).await?;
+    tx.audit(ctx.event("position", position_id, summary));
+    Ok(())
+}
+
+/// `naskah agency abolish-position`: [`abolish`] by the operator.
+pub async fn abolish_by_operator(
+    store: &Store,
+    agency_code: &str,
+    position_id: &str,
+    successor_id: &str,
+) -> Result<()> {
+    let agency = agency_by_code(store, agency_code).await?;
+    let mut tx = store.begin_write().await?;
+    let summary = abolish_in(&mut tx, &agency, position_id, successor_id).await?;
     tx.audit(operator_event(
         &agency,
         "cli/abolish-position",
         "position",
         position_id,
-        format!("abolished; successor {successor_id}"),
+        summary,
     ));
     tx.commit().await?;
     Ok(())

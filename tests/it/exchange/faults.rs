@@ -56,9 +56,41 @@ async fn a_revoked_signer_and_an_abolished_addressee(db: Db) {
     let k = kit::dinkes(&b).await;
     kit::pair(&a, d.token("admin"), &b, &k.admin).await;
 
-    // The head's position is abolished; the secretary's succeeds it: the
-    // letter is delivered there, and the outcome says so.
-    kit::abolish(&b, "DINKES", &k.head_id, &k.staff_id).await;
+    // The head's position is abolished (by DINKES's administrator); the
+    // secretary's succeeds it: the letter is delivered there, and the
+    // outcome says so. A successor whose successors lead back is refused.
+    let mut org = naskah::proto::org_service_client::OrgServiceClient::new(b.channel.clone());
+    org.abolish_position(authed(
+        pb::AbolishPositionRequest {
+            position_id: k.head_id.clone(),
+            successor_position_id: k.staff_id.clone(),
+            request_id: String::new(),
+        },
+        &k.admin,
+    ))
+    .await
+    .expect("abolish");
+    let e = org
+        .abolish_position(authed(
+            pb::AbolishPositionRequest {
+                position_id: k.staff_id.clone(),
+                successor_position_id: k.head_id.clone(),
+                request_id: String::new(),
+            },
+            &k.admin,
+        ))
+        .await
+        .expect_err("a cycle");
+    assert_eq!(naskah_testkit::reason(&e), "POSITION_CYCLE");
+    let me = kit::identity(&a, "DEMO-PROV").await;
+    let dir = kit::directory(&me, &kit::peer_record(&a, "DEMO-PROV", "DINKES").await)
+        .await
+        .expect("directory");
+    assert!(
+        dir.positions
+            .iter()
+            .any(|p| p.position_id == k.head_id && p.successor_position_id == k.staff_id)
+    );
     let l = sign_to(
         &a.channel,
         &d,
