@@ -92,7 +92,7 @@ pub enum Reason {
     /// No dispatch of that id in the agency.
     DispatchNotFound,
     /// A signed statement does not verify or does not say what it must.
-    StatementInvalid,
+    SignedStatementInvalid,
     /// The passphrase does not open the signing key.
     WrongPassphrase,
     /// The signing certificate is revoked.
@@ -229,7 +229,7 @@ impl Reason {
             Reason::ExchangeNotConfigured => "EXCHANGE_NOT_CONFIGURED",
             Reason::ConsignmentNotFound => "CONSIGNMENT_NOT_FOUND",
             Reason::DispatchNotFound => "DISPATCH_NOT_FOUND",
-            Reason::StatementInvalid => "STATEMENT_INVALID",
+            Reason::SignedStatementInvalid => "SIGNED_STATEMENT_INVALID",
             Reason::WrongPassphrase => "WRONG_PASSPHRASE",
             Reason::CertificateRevoked => "CERTIFICATE_REVOKED",
             Reason::CertificateNotFound => "CERTIFICATE_NOT_FOUND",

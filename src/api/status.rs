@@ -50,7 +50,7 @@ pub fn code_of(reason: Reason) -> Code {
         Reason::PeerNotTrusted => Code::PermissionDenied,
         Reason::PeerUnreachable => Code::Unavailable,
         Reason::ExchangeNotConfigured => Code::FailedPrecondition,
-        Reason::StatementInvalid => Code::InvalidArgument,
+        Reason::SignedStatementInvalid => Code::InvalidArgument,
         Reason::WrongPassphrase | Reason::NotCertificateOwner => Code::PermissionDenied,
         Reason::CertificateRevoked => Code::FailedPrecondition,
         Reason::LetterNotFound | Reason::ClassificationNotFound | Reason::AttachmentNotFound => {

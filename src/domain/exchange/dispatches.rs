@@ -36,7 +36,7 @@ fn check_receipt(o: &OutRecord, ca: &[u8], st: &proto::SignedStatement) -> Resul
         || r.receiver_agency_code != o.peer_code
     {
         return Err(Error::rejected(
-            Reason::StatementInvalid,
+            Reason::SignedStatementInvalid,
             "the receipt is not about this consignment",
         ));
     }
@@ -51,7 +51,7 @@ fn check_outcome(o: &OutRecord, ca: &[u8], st: &proto::SignedStatement) -> Resul
         || out.receiver_agency_code != o.peer_code
     {
         return Err(Error::rejected(
-            Reason::StatementInvalid,
+            Reason::SignedStatementInvalid,
             "the outcome is not about this consignment",
         ));
     }
@@ -76,7 +76,7 @@ fn apply_outcome(
     // the envelope this consignment holds.
     if out.envelope_sha256 != o.envelope_sha256 && !conflict {
         return Err(Error::rejected(
-            Reason::StatementInvalid,
+            Reason::SignedStatementInvalid,
             "the outcome is about another envelope",
         ));
     }
@@ -184,8 +184,12 @@ pub async fn record_reported(
     st: &proto::SignedStatement,
     receipt: Option<&proto::SignedStatement>,
 ) -> Result<()> {
-    let out = proto::Outcome::decode(st.content.as_slice())
-        .map_err(|_| Error::rejected(Reason::StatementInvalid, "the outcome does not decode"))?;
+    let out = proto::Outcome::decode(st.content.as_slice()).map_err(|_| {
+        Error::rejected(
+            Reason::SignedStatementInvalid,
+            "the outcome does not decode",
+        )
+    })?;
     let mut tx = store.begin_write().await?;
     let mut o = q::out(&tx, agency_id, &out.consignment_id)
         .await?

@@ -48,11 +48,14 @@ pub fn open_from_peer<M: Message + Default>(
     what: &str,
 ) -> Result<M> {
     let st = st.ok_or_else(|| {
-        Error::rejected(Reason::StatementInvalid, format!("the {what} is missing"))
+        Error::rejected(
+            Reason::SignedStatementInvalid,
+            format!("the {what} is missing"),
+        )
     })?;
     open(st, ca_der, code).map_err(|why| {
         Error::rejected(
-            Reason::StatementInvalid,
+            Reason::SignedStatementInvalid,
             format!("the {what} does not verify ({why})"),
         )
     })
