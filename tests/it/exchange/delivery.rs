@@ -268,6 +268,45 @@ async fn refusals_come_with_codes_and_nothing_enters_an_inbox(db: Db) {
         RefusalCode::Corrupted as i32
     );
 
+    // A letter signature that does not verify (the envelope's own does):
+    // SIGNATURE_INVALID; an envelope of another format: FORMAT.
+    let mut forged = pb::Envelope::decode(env.content.as_slice()).expect("envelope");
+    o.id = uuid::Uuid::now_v7().to_string();
+    forged.consignment_id = o.id.clone();
+    let n = forged.manifest_signature.len();
+    forged.manifest_signature[n - 10] ^= 0x55;
+    let r = kit::send(
+        &a,
+        "DEMO-PROV",
+        &o,
+        kit::resigned(&a, "DEMO-PROV", &forged).await,
+    )
+    .await
+    .expect("answer");
+    let out = pb::Outcome::decode(r.outcome.expect("outcome").content.as_slice()).expect("outcome");
+    assert_eq!(
+        out.refusal.expect("refusal").code,
+        RefusalCode::SignatureInvalid as i32
+    );
+    let mut other = pb::Envelope::decode(env.content.as_slice()).expect("envelope");
+    o.id = uuid::Uuid::now_v7().to_string();
+    other.consignment_id = o.id.clone();
+    other.format = "naskah.envelope.v9".into();
+    let r = kit::send(
+        &a,
+        "DEMO-PROV",
+        &o,
+        kit::resigned(&a, "DEMO-PROV", &other).await,
+    )
+    .await
+    .expect("answer");
+    assert!(r.receipt.is_none());
+    let out = pb::Outcome::decode(r.outcome.expect("outcome").content.as_slice()).expect("outcome");
+    assert_eq!(
+        out.refusal.expect("refusal").code,
+        RefusalCode::Format as i32
+    );
+
     // Only the one good letter is in B's inbox.
     assert_eq!(inbox(&b.channel, &k.kepala).await.len(), 1);
 

@@ -333,3 +333,132 @@ async fn the_registrar_checks_consignments_when_the_agency_says_so(db: Db) {
     b.stop().await;
 }
 dual!(the_registrar_checks_consignments_when_the_agency_says_so);
+
+async fn a_dispatch_given_up_fails_and_a_registrar_retries_or_cancels_it(db: Db) {
+    let a = naskah_testkit::TestServer::start_full(
+        db,
+        std::sync::Arc::new(naskah::clock::SystemClock),
+        true,
+        |c| {
+            c.exchange_listen = "127.0.0.1:0".into();
+            kit::fast(c);
+            c.exchange_give_up_secs = 3;
+        },
+    )
+    .await;
+    let mut b = kit::exchanging(db, false).await;
+    let d = Demo::login(&a, &["kasi.egov", "kadis.kominfo", "admin", "pencatat"]).await;
+    let k = kit::dinkes(&b).await;
+    kit::pair(&a, d.token("admin"), &b, &k.admin).await;
+    b.pause().await;
+    let l = sign_to(
+        &a.channel,
+        &d,
+        vec![to_peer("DINKES", &k.head_id)],
+        "Tidak terkirim",
+    )
+    .await;
+    let x = until_dispatch(&a.channel, &d, &l.id, "FAILED", |x| {
+        x.status == DispatchStatus::Failed as i32
+    })
+    .await;
+    assert!(x.next_attempt_time.is_none() && !x.last_error.is_empty());
+    let mut p = super::peers(&a.channel);
+    let failed = p
+        .list_dispatches(authed(
+            pb::ListDispatchesRequest {
+                status: DispatchStatus::Failed as i32,
+                ..Default::default()
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("list")
+        .into_inner()
+        .dispatches;
+    assert_eq!(
+        failed.iter().map(|y| &y.id).collect::<Vec<_>>(),
+        vec![&x.id]
+    );
+    // Only a registrar acts on dispatches.
+    let e = p
+        .retry_dispatch(authed(
+            pb::RetryDispatchRequest {
+                id: x.id.clone(),
+                request_id: String::new(),
+            },
+            d.token("kasi.egov"),
+        ))
+        .await
+        .expect_err("not a registrar");
+    assert_eq!(e.code(), tonic::Code::PermissionDenied);
+    let cancelled = p
+        .cancel_dispatch(authed(
+            pb::CancelDispatchRequest {
+                id: x.id.clone(),
+                request_id: String::new(),
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("cancel")
+        .into_inner();
+    assert_eq!(cancelled.status, DispatchStatus::Cancelled as i32);
+    // Queued again when B is back: registered.
+    b.resume(kit::fast).await;
+    let again = p
+        .retry_dispatch(authed(
+            pb::RetryDispatchRequest {
+                id: x.id.clone(),
+                request_id: String::new(),
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(again.status, DispatchStatus::Queued as i32);
+    until_dispatch(&a.channel, &d, &l.id, "REGISTERED", |x| {
+        x.status == DispatchStatus::Registered as i32
+    })
+    .await;
+    // A registered dispatch is neither cancelled nor retried.
+    for e in [
+        p.cancel_dispatch(authed(
+            pb::CancelDispatchRequest {
+                id: x.id.clone(),
+                request_id: String::new(),
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect_err("registered"),
+        p.retry_dispatch(authed(
+            pb::RetryDispatchRequest {
+                id: x.id.clone(),
+                request_id: String::new(),
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect_err("registered"),
+    ] {
+        assert_eq!(naskah_testkit::reason(&e), "INVALID_STATE");
+    }
+    // An unknown id is not found.
+    let e = p
+        .cancel_dispatch(authed(
+            pb::CancelDispatchRequest {
+                id: uuid::Uuid::new_v4().to_string(),
+                request_id: String::new(),
+            },
+            d.token("pencatat"),
+        ))
+        .await
+        .expect_err("unknown");
+    assert_eq!(naskah_testkit::reason(&e), "DISPATCH_NOT_FOUND");
+    assert_eq!(inbox(&b.channel, &k.kepala).await.len(), 1);
+    a.stop().await;
+    b.stop().await;
+}
+dual!(a_dispatch_given_up_fails_and_a_registrar_retries_or_cancels_it);
