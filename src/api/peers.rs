@@ -26,6 +26,33 @@ impl PeerApi {
     pub fn new(app: Arc<App>) -> Self {
         Self { app }
     }
+
+    /// AcceptConsignment and RefuseConsignment: the registrar's decision,
+    /// then the relay woken to report the outcome.
+    async fn check<Q>(&self, req: Request<Q>) -> Result<Response<pb::AwaitingConsignment>, Status>
+    where
+        Q: prost::Message,
+        Mutation<Check>: for<'q> TryFrom<&'q Q, Error = Error>,
+    {
+        let ex = self.app.exchange.clone();
+        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Check| {
+            let env = receive::envelope_awaiting(&*tx, ctx.agency(), &c.sender, &c.consignment_id)
+                .await?;
+            let rec = receive::check_by_registrar(
+                tx,
+                ctx,
+                &ex,
+                &c.sender,
+                &c.consignment_id,
+                c.decision.clone(),
+            )
+            .await?;
+            Ok(awaiting_pb(&rec, &env))
+        })
+        .await;
+        self.app.exchange.wake();
+        r
+    }
 }
 
 fn card_pb(c: peers::Card) -> pb::PeerCard {
@@ -334,48 +361,14 @@ impl PeerService for PeerApi {
         &self,
         req: Request<pb::AcceptConsignmentRequest>,
     ) -> Result<Response<pb::AwaitingConsignment>, Status> {
-        let ex = self.app.exchange.clone();
-        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Check| {
-            let env = receive::envelope_awaiting(&*tx, ctx.agency(), &c.sender, &c.consignment_id)
-                .await?;
-            let rec = receive::check_by_registrar(
-                tx,
-                ctx,
-                &ex,
-                &c.sender,
-                &c.consignment_id,
-                c.decision.clone(),
-            )
-            .await?;
-            Ok(awaiting_pb(&rec, &env))
-        })
-        .await;
-        self.app.exchange.wake();
-        r
+        self.check(req).await
     }
 
     async fn refuse_consignment(
         &self,
         req: Request<pb::RefuseConsignmentRequest>,
     ) -> Result<Response<pb::AwaitingConsignment>, Status> {
-        let ex = self.app.exchange.clone();
-        let r = mutate_request(&self.app, req, async |tx, ctx, c: &Check| {
-            let env = receive::envelope_awaiting(&*tx, ctx.agency(), &c.sender, &c.consignment_id)
-                .await?;
-            let rec = receive::check_by_registrar(
-                tx,
-                ctx,
-                &ex,
-                &c.sender,
-                &c.consignment_id,
-                c.decision.clone(),
-            )
-            .await?;
-            Ok(awaiting_pb(&rec, &env))
-        })
-        .await;
-        self.app.exchange.wake();
-        r
+        self.check(req).await
     }
 
     async fn get_peer_card(

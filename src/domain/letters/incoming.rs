@@ -56,61 +56,25 @@ pub async fn register_incoming(
         registered_by_position_id: registrar_position.clone(),
         exchange: None,
     };
-    let l = LetterRecord {
-        id: id.clone(),
-        agency_id: p.agency_id.clone(),
-        direction: Direction::Incoming,
-        state: LetterState::INCOMING,
-        letter_type: i.letter_type as i16,
-        subject: i.subject.clone(),
-        body: i.body.clone(),
-        body_sha256: sha256_hex(i.body.as_bytes()),
-        security_level: i.security as i16,
-        urgency: i.urgency,
-        classification_code: i.classification_code,
-        drafting_position_id: registrar_position.clone(),
-        drafted_by_user_id: p.user_id.clone(),
-        drafted_by_position_id: registrar_position.clone(),
-        current_step: -1,
-        version: 1,
-        number: incoming.sender_number.clone(),
-        sign_time_us: None,
-        signer_user_id: String::new(),
-        signer_position_id: String::new(),
-        verification_code: None,
-        reference_letter_id: String::new(),
-        incoming: serde_json::to_string(&incoming).map_err(|e| Error::Internal(e.to_string()))?,
-        revision: 1,
-        created_at_us: now,
-        updated_at_us: now,
-    };
-    q::insert_letter(&*tx, &l).await?;
-    q::replace_addressees(&*tx, &id, &rows).await?;
-    q::insert_version(
-        &*tx,
-        &q::VersionRecord {
-            letter_id: id.clone(),
-            version: 1,
-            subject: l.subject.clone(),
-            body: l.body.clone(),
-            body_sha256: l.body_sha256.clone(),
-            author_user_id: p.user_id.clone(),
-            author_position_id: registrar_position.clone(),
-            created_at_us: now,
+    let l = store_incoming(
+        tx,
+        Stored {
+            id: &id,
+            agency_id: &p.agency_id,
+            letter_type: i.letter_type,
+            subject: &i.subject,
+            body: &i.body,
+            security: i.security,
+            urgency: i.urgency,
+            classification_code: i.classification_code,
+            position_id: &registrar_position,
+            user_id: &p.user_id,
+            incoming: &incoming,
         },
+        &rows,
     )
     .await?;
     enrol_registrar(tx, &p.agency_id, &registrar_position, &id, now).await?;
-    for a in &rows {
-        let to = a.kind == AddresseeKind::To;
-        enrol_addressee(tx, &p.agency_id, &a.position_id, to, &id, now, now).await?;
-        let kind = if to {
-            NoticeKind::LetterReceived
-        } else {
-            NoticeKind::LetterCopied
-        };
-        notice(tx, kind, &a.position_id, &id);
-    }
     tx.audit(actor_event(
         ctx,
         &registrar_position,
@@ -217,48 +181,22 @@ pub(crate) async fn register_exchanged(tx: &mut WriteTx, e: Exchanged) -> Result
         registered_by_position_id: String::new(),
         exchange: Some(e.received),
     };
-    let l = LetterRecord {
-        id: id.clone(),
-        agency_id: e.agency_id.clone(),
-        direction: Direction::Incoming,
-        state: LetterState::INCOMING,
-        letter_type: e.letter_type as i16,
-        subject: e.subject.clone(),
-        body: e.body.clone(),
-        body_sha256: sha256_hex(e.body.as_bytes()),
-        security_level: e.security as i16,
-        urgency: e.urgency,
-        classification_code: classification,
-        drafting_position_id: e.position_id.clone(),
-        drafted_by_user_id: String::new(),
-        drafted_by_position_id: e.position_id.clone(),
-        current_step: -1,
-        version: 1,
-        number: incoming.sender_number.clone(),
-        sign_time_us: None,
-        signer_user_id: String::new(),
-        signer_position_id: String::new(),
-        verification_code: None,
-        reference_letter_id: String::new(),
-        incoming: serde_json::to_string(&incoming).map_err(|x| Error::Internal(x.to_string()))?,
-        revision: 1,
-        created_at_us: now,
-        updated_at_us: now,
-    };
-    q::insert_letter(&*tx, &l).await?;
-    q::replace_addressees(&*tx, &id, &rows).await?;
-    q::insert_version(
-        &*tx,
-        &q::VersionRecord {
-            letter_id: id.clone(),
-            version: 1,
-            subject: l.subject.clone(),
-            body: l.body.clone(),
-            body_sha256: l.body_sha256.clone(),
-            author_user_id: String::new(),
-            author_position_id: e.position_id.clone(),
-            created_at_us: now,
+    let l = store_incoming(
+        tx,
+        Stored {
+            id: &id,
+            agency_id: &e.agency_id,
+            letter_type: e.letter_type,
+            subject: &e.subject,
+            body: &e.body,
+            security: e.security,
+            urgency: e.urgency,
+            classification_code: classification,
+            position_id: &e.position_id,
+            user_id: "",
+            incoming: &incoming,
         },
+        &rows,
     )
     .await?;
     for (file_name, media_type, sha256, size) in e.attachments {
@@ -279,14 +217,88 @@ pub(crate) async fn register_exchanged(tx: &mut WriteTx, e: Exchanged) -> Result
         )
         .await?;
     }
-    let to = !e.carbon_copy;
-    enrol_addressee(tx, &e.agency_id, &e.position_id, to, &id, now, now).await?;
-    let kind = if to {
-        NoticeKind::LetterReceived
-    } else {
-        NoticeKind::LetterCopied
+    Ok(l)
+}
+
+/// An incoming letter as it is stored.
+struct Stored<'a> {
+    id: &'a str,
+    agency_id: &'a str,
+    letter_type: LetterType,
+    subject: &'a str,
+    body: &'a str,
+    security: SecurityLevel,
+    urgency: i16,
+    classification_code: String,
+    /// The position that registered it (or, by exchange, received it).
+    position_id: &'a str,
+    /// The registrar; empty for a letter received by exchange.
+    user_id: &'a str,
+    incoming: &'a Incoming,
+}
+
+/// Stores an incoming letter, its addressees and its one version, and
+/// delivers it to each addressee position's INBOX or CC with a notice.
+async fn store_incoming(
+    tx: &mut WriteTx,
+    s: Stored<'_>,
+    rows: &[AddresseeRecord],
+) -> Result<LetterRecord> {
+    let now = tx.now_us();
+    let l = LetterRecord {
+        id: s.id.to_owned(),
+        agency_id: s.agency_id.to_owned(),
+        direction: Direction::Incoming,
+        state: LetterState::INCOMING,
+        letter_type: s.letter_type as i16,
+        subject: s.subject.to_owned(),
+        body: s.body.to_owned(),
+        body_sha256: sha256_hex(s.body.as_bytes()),
+        security_level: s.security as i16,
+        urgency: s.urgency,
+        classification_code: s.classification_code,
+        drafting_position_id: s.position_id.to_owned(),
+        drafted_by_user_id: s.user_id.to_owned(),
+        drafted_by_position_id: s.position_id.to_owned(),
+        current_step: -1,
+        version: 1,
+        number: s.incoming.sender_number.clone(),
+        sign_time_us: None,
+        signer_user_id: String::new(),
+        signer_position_id: String::new(),
+        verification_code: None,
+        reference_letter_id: String::new(),
+        incoming: serde_json::to_string(s.incoming).map_err(|e| Error::Internal(e.to_string()))?,
+        revision: 1,
+        created_at_us: now,
+        updated_at_us: now,
     };
-    notice(tx, kind, &e.position_id, &id);
+    q::insert_letter(&*tx, &l).await?;
+    q::replace_addressees(&*tx, s.id, rows).await?;
+    q::insert_version(
+        &*tx,
+        &q::VersionRecord {
+            letter_id: s.id.to_owned(),
+            version: 1,
+            subject: l.subject.clone(),
+            body: l.body.clone(),
+            body_sha256: l.body_sha256.clone(),
+            author_user_id: s.user_id.to_owned(),
+            author_position_id: s.position_id.to_owned(),
+            created_at_us: now,
+        },
+    )
+    .await?;
+    for a in rows {
+        let to = a.kind == AddresseeKind::To;
+        enrol_addressee(tx, s.agency_id, &a.position_id, to, s.id, now, now).await?;
+        let kind = if to {
+            NoticeKind::LetterReceived
+        } else {
+            NoticeKind::LetterCopied
+        };
+        notice(tx, kind, &a.position_id, s.id);
+    }
     Ok(l)
 }
 
