@@ -113,3 +113,27 @@ async fn a_leased_consignment_goes_to_one_relay_at_a_time(db: Db) {
     t.stop().await;
 }
 dual!(a_leased_consignment_goes_to_one_relay_at_a_time);
+
+async fn two_servers_making_an_agencys_exchange_identity_at_once_agree_on_one(db: Db) {
+    let t = TestServer::start(db).await;
+    let made = naskah_testkit::operator::create_agency(&t, "DINKES", "Dinas Kesehatan")
+        .await
+        .expect("agency");
+    let exchange = || {
+        naskah::domain::exchange::Exchange::new(
+            t.app().master_key,
+            naskah::domain::Blobs::new(t.dir.path()),
+            naskah::domain::exchange::ExchangeSettings::default(),
+            naskah::notify::channel(),
+        )
+    };
+    let (one, two) = (exchange(), exchange());
+    let (a, b) = tokio::join!(
+        naskah::domain::exchange::identity::load(t.store(), &one, &made.agency_id),
+        naskah::domain::exchange::identity::load(t.store(), &two, &made.agency_id)
+    );
+    let (a, b) = (a.expect("one"), b.expect("two"));
+    assert_eq!(a.cert_der, b.cert_der, "one identity for the agency");
+    t.stop().await;
+}
+dual!(two_servers_making_an_agencys_exchange_identity_at_once_agree_on_one);

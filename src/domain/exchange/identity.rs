@@ -67,8 +67,13 @@ pub async fn read(db: &impl Db, master: &[u8; 32], agency_id: &str) -> Result<Op
 /// The agency's exchange identity, made (with the agency CA, if need be) in
 /// `tx` when it has none.
 pub async fn ensure(tx: &mut WriteTx, master: &[u8; 32], agency_id: &str) -> Result<Identity> {
+    Ok(made(tx, master, agency_id).await?.0)
+}
+
+/// [`ensure`], and whether it made the identity (and recorded its event).
+async fn made(tx: &mut WriteTx, master: &[u8; 32], agency_id: &str) -> Result<(Identity, bool)> {
     if let Some(id) = read(&*tx, master, agency_id).await? {
-        return Ok(id);
+        return Ok((id, false));
     }
     let names = crate::store::signing::agency(&*tx, agency_id)
         .await?
@@ -91,15 +96,18 @@ pub async fn ensure(tx: &mut WriteTx, master: &[u8; 32], agency_id: &str) -> Res
     ev.agency_id = agency_id.to_owned();
     ev.summary = format!("exchange certificate {serial} issued");
     tx.audit(ev);
-    Ok(Identity {
-        agency_id: agency_id.to_owned(),
-        code: names.code,
-        name: names.name,
-        cert_der,
-        key,
-        key_pkcs8,
-        ca_der,
-    })
+    Ok((
+        Identity {
+            agency_id: agency_id.to_owned(),
+            code: names.code,
+            name: names.name,
+            cert_der,
+            key,
+            key_pkcs8,
+            ca_der,
+        },
+        true,
+    ))
 }
 
 /// The agency's exchange identity, from memory once loaded; made in a
@@ -112,9 +120,26 @@ pub async fn load(store: &Store, ex: &Exchange, agency_id: &str) -> Result<Arc<I
         Some(id) => id,
         None => {
             let mut tx = store.begin_write().await?;
-            let id = ensure(&mut tx, &ex.master, agency_id).await?;
-            tx.commit().await?;
-            id
+            let made = made(&mut tx, &ex.master, agency_id).await;
+            let committed = match made {
+                Ok((id, true)) => tx.commit().await.map(|_| id).map_err(Error::from),
+                Ok((id, false)) => {
+                    tx.rollback().await;
+                    Ok(id)
+                }
+                Err(e) => Err(e),
+            };
+            match committed {
+                Ok(id) => id,
+                // Another server of the installation made it at the same
+                // time: theirs is the one.
+                Err(Error::Store(e)) if e.is_unique_violation() => {
+                    read(store, &ex.master, agency_id)
+                        .await?
+                        .ok_or_else(|| Error::Internal("exchange identity vanished".into()))?
+                }
+                Err(e) => return Err(e),
+            }
         }
     };
     let id = Arc::new(id);
