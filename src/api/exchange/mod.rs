@@ -70,6 +70,101 @@ fn done<T>(r: crate::error::Result<T>) -> Result<Response<T>, Status> {
     r.map(Response::new).map_err(super::status::to_status)
 }
 
+// ---- requests → inputs (each destructured whole) ----
+
+impl TryFrom<proto::GetDirectoryRequest> for () {
+    type Error = Error;
+    fn try_from(r: proto::GetDirectoryRequest) -> Result<Self, Error> {
+        let proto::GetDirectoryRequest {} = r;
+        Ok(())
+    }
+}
+
+/// DeliverConsignment: the signed envelope and the signer's status, handed
+/// to the receiver as they came (it checks them, and answers a missing
+/// envelope with a signed FORMAT refusal).
+struct Consignment(proto::DeliverConsignmentRequest);
+
+impl TryFrom<proto::DeliverConsignmentRequest> for Consignment {
+    type Error = Error;
+    fn try_from(r: proto::DeliverConsignmentRequest) -> Result<Self, Error> {
+        let proto::DeliverConsignmentRequest {
+            envelope,
+            signer_status,
+        } = r;
+        Ok(Consignment(proto::DeliverConsignmentRequest {
+            envelope,
+            signer_status,
+        }))
+    }
+}
+
+/// ReportOutcome: the signed outcome and receipt.
+struct Report {
+    outcome: proto::SignedStatement,
+    receipt: Option<proto::SignedStatement>,
+}
+
+impl TryFrom<proto::ReportOutcomeRequest> for Report {
+    type Error = Error;
+    fn try_from(r: proto::ReportOutcomeRequest) -> Result<Self, Error> {
+        let proto::ReportOutcomeRequest { outcome, receipt } = r;
+        Ok(Report {
+            outcome: outcome.ok_or_else(|| Error::invalid("outcome", "is required"))?,
+            receipt,
+        })
+    }
+}
+
+/// GetOutcome: a consignment id.
+struct ConsignmentId(String);
+
+impl TryFrom<proto::GetOutcomeRequest> for ConsignmentId {
+    type Error = Error;
+    fn try_from(r: proto::GetOutcomeRequest) -> Result<Self, Error> {
+        let proto::GetOutcomeRequest { consignment_id } = r;
+        if consignment_id.is_empty() || consignment_id.len() > 36 {
+            return Err(Error::invalid("consignment_id", "must be a consignment id"));
+        }
+        Ok(ConsignmentId(consignment_id))
+    }
+}
+
+/// ListOutcomes: a cursor and a page size.
+struct Since {
+    cursor: i64,
+    page_size: i32,
+}
+
+impl TryFrom<proto::ListOutcomesRequest> for Since {
+    type Error = Error;
+    fn try_from(r: proto::ListOutcomesRequest) -> Result<Self, Error> {
+        let proto::ListOutcomesRequest {
+            after_cursor,
+            page_size,
+        } = r;
+        let mut v = crate::error::Violations::new();
+        if page_size < 0 {
+            v.add("page_size", "must not be negative");
+        }
+        if after_cursor < 0 {
+            v.add("after_cursor", "must not be negative");
+        }
+        v.finish()?;
+        Ok(Since {
+            cursor: after_cursor,
+            page_size,
+        })
+    }
+}
+
+fn converted<Q, T>(req: Request<Q>) -> Result<T, Status>
+where
+    T: TryFrom<Q, Error = Error>,
+{
+    T::try_from(req.into_inner()).map_err(super::status::to_status)
+}
+
 #[tonic::async_trait]
 impl proto::exchange_service_server::ExchangeService for ExchangeApi {
     async fn get_directory(
@@ -77,6 +172,7 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::GetDirectoryRequest>,
     ) -> Result<Response<proto::GetDirectoryResponse>, Status> {
         let (agency, _) = self.parties(&req).await?;
+        let () = converted(req)?;
         done(peers::directory(&self.store, &agency).await)
     }
 
@@ -85,7 +181,8 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::DeliverConsignmentRequest>,
     ) -> Result<Response<proto::DeliverConsignmentResponse>, Status> {
         let (agency, sender) = self.parties(&req).await?;
-        done(receive::deliver(&self.store, &self.ex, &agency, &sender, req.into_inner()).await)
+        let Consignment(r) = converted(req)?;
+        done(receive::deliver(&self.store, &self.ex, &agency, &sender, r).await)
     }
 
     async fn report_outcome(
@@ -93,14 +190,13 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::ReportOutcomeRequest>,
     ) -> Result<Response<proto::ReportOutcomeResponse>, Status> {
         let (agency, sender) = self.parties(&req).await?;
-        let r = req.into_inner();
-        let st = r.outcome.unwrap_or_default();
+        let r: Report = converted(req)?;
         done(
             crate::domain::exchange::dispatches::record_reported(
                 &self.store,
                 &agency,
                 &sender.code,
-                &st,
+                &r.outcome,
                 r.receipt.as_ref(),
             )
             .await
@@ -113,7 +209,7 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::GetOutcomeRequest>,
     ) -> Result<Response<proto::GetOutcomeResponse>, Status> {
         let (agency, sender) = self.parties(&req).await?;
-        let id = req.into_inner().consignment_id;
+        let ConsignmentId(id) = converted(req)?;
         done(receive::outcome_of(&self.store, &agency, &sender.code, &id).await)
     }
 
@@ -122,22 +218,10 @@ impl proto::exchange_service_server::ExchangeService for ExchangeApi {
         req: Request<proto::ListOutcomesRequest>,
     ) -> Result<Response<proto::ListOutcomesResponse>, Status> {
         let (agency, sender) = self.parties(&req).await?;
-        let r = req.into_inner();
-        if r.page_size < 0 {
-            return Err(super::status::to_status(Error::invalid(
-                "page_size",
-                "must not be negative",
-            )));
-        }
+        let s: Since = converted(req)?;
         done(
-            receive::outcomes_after(
-                &self.store,
-                &agency,
-                &sender.code,
-                r.after_cursor,
-                r.page_size,
-            )
-            .await,
+            receive::outcomes_after(&self.store, &agency, &sender.code, s.cursor, s.page_size)
+                .await,
         )
     }
 }
