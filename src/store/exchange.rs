@@ -156,17 +156,6 @@ pub async fn due(db: &impl Db, now_us: i64, limit: u64) -> StoreResult<Vec<OutRe
         .await?)
 }
 
-/// The earliest next attempt of any pending consignment.
-pub async fn next_due_us(db: &impl Db) -> StoreResult<Option<i64>> {
-    let db = db.conn();
-    Ok(exchange_out::Entity::find()
-        .filter(exchange_out::Column::Status.is_in(RELAYED.map(i16::from)))
-        .order_by_asc(exchange_out::Column::NextAttemptUs)
-        .one(db)
-        .await?
-        .map(|o| o.next_attempt_us.max(o.lease_until_us)))
-}
-
 /// Takes the lease of a pending consignment until `until_us`: false when
 /// another relay holds it or it is no longer pending.
 pub async fn lease(db: &impl Db, id: &str, now_us: i64, until_us: i64) -> StoreResult<bool> {

@@ -312,28 +312,17 @@ pub async fn list(
     page_size: i32,
     token: &str,
 ) -> Result<(Vec<OutRecord>, String)> {
-    let limit = match page_size {
-        0 => 50,
-        n => n.clamp(1, 500),
-    } as u64;
-    let after = if token.is_empty() {
-        None
-    } else {
-        let (t, id) = token
-            .split_once('.')
-            .and_then(|(t, id)| Some((t.parse::<i64>().ok()?, id.to_owned())))
-            .ok_or_else(|| Error::rejected(Reason::InvalidPageToken, "bad page token"))?;
-        Some((t, id))
-    };
+    use crate::domain::page;
+    let limit = page::page_size(page_size, 50, 500)?;
+    let fp = page::fingerprint(&[
+        "dispatches",
+        &status.map(|s| i16::from(s).to_string()).unwrap_or_default(),
+    ]);
+    let after = page::decode_time_key(token, &fp)?;
     let mut rows = q::outs(store, agency_id, status, after, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|o| format!("{}.{}", o.created_at_us, o.id))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |o| {
+        page::encode_time_key(&fp, o.created_at_us, &o.id)
+    });
     Ok((rows, next))
 }
 

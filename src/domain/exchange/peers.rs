@@ -364,12 +364,6 @@ pub async fn set_intake_by_operator(
     Ok(())
 }
 
-/// Parses a PEM certificate to DER (for the command line).
-pub fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
-    let c = x509_cert::Certificate::from_pem(pem.trim().as_bytes()).ok()?;
-    der::Encode::to_der(&c).ok()
-}
-
 /// PEM of an identity's certificate (with its CA), of its key, and of a peer's CA.
 pub fn pem_of(id: &super::Identity, peer_ca_der: &[u8]) -> Result<(String, String, String)> {
     use p256::pkcs8::EncodePrivateKey;

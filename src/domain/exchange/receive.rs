@@ -502,37 +502,28 @@ pub async fn awaiting(
     page_size: i32,
     token: &str,
 ) -> Result<(Vec<(InRecord, proto::Envelope)>, String)> {
-    let limit = match page_size {
-        0 => 50,
-        n => n.clamp(1, 500),
-    } as u64;
-    let after = if token.is_empty() {
-        None
-    } else {
-        let mut parts = token.splitn(3, '.');
-        let parsed = (|| {
-            Some((
-                parts.next()?.parse::<i64>().ok()?,
-                parts.next()?.to_owned(),
-                parts.next()?.to_owned(),
-            ))
-        })();
-        Some(parsed.ok_or_else(|| Error::rejected(Reason::InvalidPageToken, "bad page token"))?)
+    use crate::domain::page;
+    let limit = page::page_size(page_size, 50, 500)?;
+    let fp = page::fingerprint(&["awaiting consignments"]);
+    // The key: receive time, then sender and consignment id (a sender's
+    // code holds no ':' and no '/').
+    let after = match page::decode_time_key(token, &fp)? {
+        None => None,
+        Some((t, rest)) => {
+            let (sender, id) = rest.split_once('/').ok_or_else(|| {
+                Error::rejected(Reason::InvalidPageToken, "page_token is malformed")
+            })?;
+            Some((t, sender.to_owned(), id.to_owned()))
+        }
     };
     let mut rows = q::awaiting(store, agency_id, after, limit + 1).await?;
-    let next = if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| {
-                format!(
-                    "{}.{}.{}",
-                    r.received_at_us, r.sender_code, r.consignment_id
-                )
-            })
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let next = page::next_token(&mut rows, limit, |r| {
+        page::encode_time_key(
+            &fp,
+            r.received_at_us,
+            &format!("{}/{}", r.sender_code, r.consignment_id),
+        )
+    });
     let mut out = Vec::new();
     for r in rows {
         let env = r
@@ -801,10 +792,7 @@ pub async fn outcomes_after(
     cursor: i64,
     page_size: i32,
 ) -> Result<proto::ListOutcomesResponse> {
-    let limit = match page_size {
-        n if n <= 0 => 100,
-        n => n.min(500),
-    } as u64;
+    let limit = crate::domain::page::page_size(page_size, 100, 500)?;
     let rows = q::outcomes_after(store, agency_id, sender, cursor, limit).await?;
     let next = rows.last().map(|r| r.outcome_seq).unwrap_or(cursor);
     Ok(proto::ListOutcomesResponse {

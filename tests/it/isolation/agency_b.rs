@@ -3,46 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::records_service_client::RecordsServiceClient;
 use naskah::proto::{self as pb, SecurityLevel};
 
-use naskah_testkit::demo::letters;
+use naskah_testkit::demo::{first_login, letters};
 use naskah_testkit::{TestServer, authed};
-
-/// Logs in with a one-time password, changes it, and logs in again.
-async fn first_login(
-    auth: &mut AuthServiceClient<tonic::transport::Channel>,
-    user: &str,
-    otp: &str,
-) -> String {
-    let s = auth
-        .login(pb::LoginRequest {
-            username: user.into(),
-            password: otp.into(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("login {user}: {e:?}"))
-        .into_inner();
-    auth.change_password(authed(
-        pb::ChangePasswordRequest {
-            current_password: otp.into(),
-            new_password: "sehat-selalu-2026".into(),
-        },
-        &s.access_token,
-    ))
-    .await
-    .expect("change password");
-    auth.login(pb::LoginRequest {
-        username: user.into(),
-        password: "sehat-selalu-2026".into(),
-    })
-    .await
-    .expect("login again")
-    .into_inner()
-    .access_token
-}
 
 /// Agency B, made the way an operator makes it (`naskah agency create`), its
 /// organisation built by its own administrator through the API. Returns its
@@ -53,8 +19,7 @@ pub(super) async fn agency_b(t: &TestServer) -> (BTreeMap<&'static str, String>,
             .await
             .expect("agency create");
     assert_eq!(made.admin_username, "admin@dinkes");
-    let mut auth = AuthServiceClient::new(t.channel.clone());
-    let admin = first_login(&mut auth, &made.admin_username, &made.one_time_password).await;
+    let admin = first_login(&t.channel, &made.admin_username, &made.one_time_password).await;
     let mut org = OrgServiceClient::new(t.channel.clone());
     let unit = org
         .create_unit(authed(
@@ -145,7 +110,7 @@ pub(super) async fn agency_b(t: &TestServer) -> (BTreeMap<&'static str, String>,
         };
         tokens.insert(
             short,
-            first_login(&mut auth, &user.username, &made.one_time_password).await,
+            first_login(&t.channel, &user.username, &made.one_time_password).await,
         );
     }
     // B's records office brings its classification scheme.

@@ -252,3 +252,34 @@ pub async fn registered(
         .expect("register")
         .into_inner()
 }
+
+/// Logs in with a one-time password, changes it (to `sehat-selalu-2026`),
+/// and logs in again; answers the access token.
+pub async fn first_login(channel: &Channel, user: &str, otp: &str) -> String {
+    let mut auth = AuthServiceClient::new(channel.clone());
+    let s = auth
+        .login(pb::LoginRequest {
+            username: user.into(),
+            password: otp.into(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("login {user}: {e:?}"))
+        .into_inner();
+    auth.change_password(authed(
+        pb::ChangePasswordRequest {
+            current_password: otp.into(),
+            new_password: "sehat-selalu-2026".into(),
+        },
+        &s.access_token,
+    ))
+    .await
+    .expect("change password");
+    auth.login(pb::LoginRequest {
+        username: user.into(),
+        password: "sehat-selalu-2026".into(),
+    })
+    .await
+    .expect("login again")
+    .into_inner()
+    .access_token
+}

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use naskah::clock::SystemClock;
 use naskah::config::Config;
 use naskah::domain::exchange::{Identity, Transport, TransportError};
-use naskah::proto::auth_service_client::AuthServiceClient;
 use naskah::proto::org_service_client::OrgServiceClient;
 use naskah::proto::peer_service_client::PeerServiceClient;
 use naskah::proto::{self as pb};
@@ -16,6 +15,7 @@ use naskah::store::exchange::{OutRecord, PeerRecord};
 
 use tonic::transport::Channel;
 
+use crate::demo::first_login;
 use crate::{Db, TestServer, authed};
 
 /// Fast retries, so that a test waits seconds, not minutes.
@@ -45,35 +45,6 @@ pub struct Dinkes {
     pub staff_id: String,
     /// Its records officer's token (the demo's classification scheme imported).
     pub arsip: String,
-}
-
-async fn first_login(channel: &Channel, user: &str, otp: &str) -> String {
-    let mut auth = AuthServiceClient::new(channel.clone());
-    let s = auth
-        .login(pb::LoginRequest {
-            username: user.into(),
-            password: otp.into(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("login {user}: {e:?}"))
-        .into_inner();
-    auth.change_password(authed(
-        pb::ChangePasswordRequest {
-            current_password: otp.into(),
-            new_password: "sehat-selalu-2026".into(),
-        },
-        &s.access_token,
-    ))
-    .await
-    .expect("change password");
-    auth.login(pb::LoginRequest {
-        username: user.into(),
-        password: "sehat-selalu-2026".into(),
-    })
-    .await
-    .expect("login again")
-    .into_inner()
-    .access_token
 }
 
 /// Makes agency DINKES on `t` (`naskah agency create`), and its head and
